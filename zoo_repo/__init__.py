@@ -1,0 +1,60 @@
+"""zoo_repo: a git-native model zoo. Stubs name models, manifests in git name
+their files, a content-addressed store (DVC's cache) holds them once, and any
+fsspec remote (DVC's remote layout) carries them between machines.
+
+    from zoo_repo import Zoo
+    zoo = Zoo.open("path/to/zoo")
+    zoo.publish("my-model/", "cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/base-none")
+    result = zoo.pull("zoo:cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/base-none@v1",
+                      dest="resnet50")
+"""
+
+from .card import Card, Metric, parse_card
+from .errors import (
+    CardError,
+    DestinationConflict,
+    IntegrityError,
+    ManifestError,
+    ModelDirError,
+    NotAZooError,
+    NotFound,
+    ObjectMissing,
+    RemoteError,
+    StubError,
+    ToolError,
+    UsageError,
+    ZooError,
+)
+from .manifest import FileEntry, Manifest, parse_manifest
+from .stub import Ref, Stub, parse_ref, parse_stub
+from .zoo import ListFilter, Zoo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Card",
+    "CardError",
+    "DestinationConflict",
+    "FileEntry",
+    "IntegrityError",
+    "ListFilter",
+    "Manifest",
+    "ManifestError",
+    "Metric",
+    "ModelDirError",
+    "NotAZooError",
+    "NotFound",
+    "ObjectMissing",
+    "Ref",
+    "RemoteError",
+    "Stub",
+    "StubError",
+    "ToolError",
+    "UsageError",
+    "Zoo",
+    "ZooError",
+    "parse_card",
+    "parse_manifest",
+    "parse_ref",
+    "parse_stub",
+]

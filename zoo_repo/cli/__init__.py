@@ -1,0 +1,290 @@
+"""The ``zoo`` command. Parses arguments, calls zoo_repo, prints the result.
+
+Only this package imports click, and nothing here does work of its own. Heavy
+modules (dvc, fsspec, onnx) are imported by the library calls that need them,
+so ``zoo --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import ZooError
+from . import render
+
+ROLE_HELP = "card, onnx, archive, framework, recipes, sample-originals, sample-inputs, sample-outputs, sample-labels, other"
+
+
+class ZooGroup(click.Group):
+    """The one error boundary: a ZooError becomes one line and its exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZooError as exc:
+            if ctx.params.get("debug") or os.environ.get("ZOO_DEBUG"):
+                raise
+            click.echo(f"Error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+class State:
+    def __init__(self, zoo_dir: str | None) -> None:
+        self.zoo_dir = zoo_dir
+
+    def zoo(self) -> Any:
+        from ..zoo import Zoo
+
+        return Zoo.open(self.zoo_dir or ".")
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--zoo", "zoo_dir", envvar="ZOO_DIR", metavar="DIR",
+              help="The zoo checkout (default: the current directory or a parent).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="zoo-repo")
+@click.pass_context
+def main(ctx: click.Context, zoo_dir: str | None, debug: bool) -> None:
+    """A git-native model zoo: publish models under SparseZoo stubs, pull them back byte for byte."""
+    ctx.obj = State(zoo_dir)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--remote", required=True, metavar="URL", help="Where objects go: a directory or fsspec URL.")
+def init(directory: str, remote: str) -> None:
+    """Create a zoo in DIRECTORY: git repo, DVC repo, store, manifests, remote."""
+    from ..zoo import Zoo
+
+    zoo = Zoo.init(directory, remote=remote)
+    click.echo(f"Created zoo at {zoo.root} (remote: {zoo.remote_config().url})")
+
+
+@main.command()
+@click.argument("model_dir", type=click.Path())
+@click.option("--stub", required=True, help="The model's stub.")
+@click.option("-m", "--message", help="Commit message (default names stub, version and size).")
+@click.option("--no-commit", is_flag=True, help="Write the version but leave committing to you.")
+@click.option("-j", "--jobs", default=8, show_default=True, help="Parallel transfers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def publish(state: State, model_dir: str, stub: str, message: str | None, no_commit: bool,
+            jobs: int, as_json: bool) -> None:
+    """Publish MODEL_DIR as the next version of STUB."""
+    result = state.zoo().publish(model_dir, stub, message=message, commit=not no_commit, jobs=jobs)
+    if as_json:
+        _print_json(render.publish_dict(result))
+    else:
+        click.echo(render.publish_line(result))
+
+
+@main.command()
+@click.argument("ref", metavar="STUB[@VERSION]")
+@click.option("--dest", type=click.Path(file_okay=False),
+              help="Where to put the files (default: manifests/STUB/VERSION/model, as dvc pull does).")
+@click.option("--include", multiple=True, metavar="ROLE", help=f"Only these roles: {ROLE_HELP}.")
+@click.option("--link", type=click.Choice(["copy", "reflink", "hardlink", "symlink"]), default="copy",
+              show_default=True, help="How files at --dest relate to the store.")
+@click.option("--force", is_flag=True, help="Overwrite destination files that differ.")
+@click.option("-j", "--jobs", default=8, show_default=True, help="Parallel transfers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def pull(state: State, ref: str, dest: str | None, include: tuple[str, ...], link: str, force: bool,
+         jobs: int, as_json: bool) -> None:
+    """Pull a model's files, verified, to a directory."""
+    result = state.zoo().pull(ref, dest=dest, include=include, link=link, force=force, jobs=jobs)
+    if as_json:
+        _print_json(render.pull_dict(result))
+    else:
+        click.echo(render.pull_line(result))
+
+
+_FILTERS = ("domain", "sub_domain", "architecture", "framework", "repo", "dataset", "sparse_name", "sparse_category")
+
+
+def _filter_options(func: Any) -> Any:
+    for name in reversed(_FILTERS):
+        func = click.option(f"--{name.replace('_', '-')}", name, help=f"Only models with this {name}.")(func)
+    return func
+
+
+@main.command(name="list")
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_state
+def list_(state: State, as_json: bool, **filters: str | None) -> None:
+    """List published models (latest version of each), as the spec's tables."""
+    from ..catalog import render_markdown
+
+    manifests = state.zoo().list(**filters)
+    if as_json:
+        _print_json([render.summary_dict(m) for m in manifests])
+    else:
+        click.echo(render_markdown(manifests), nl=False)
+
+
+@main.command()
+@click.argument("ref", metavar="STUB[@VERSION]")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@pass_state
+def show(state: State, ref: str, as_json: bool) -> None:
+    """Show one version: fields, card, metrics, files by role."""
+    manifest = state.zoo().show(ref)
+    if as_json:
+        _print_json(manifest.to_dict())
+    else:
+        click.echo(render.show_text(manifest))
+
+
+@main.command()
+@click.argument("stub")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_state
+def versions(state: State, stub: str, as_json: bool) -> None:
+    """List the versions of STUB."""
+    zoo = state.zoo()
+    manifests = [zoo.manifest(stub, v) for v in zoo.versions(stub)]
+    if not manifests:
+        from ..errors import NotFound
+
+        raise NotFound(f"{stub} is not published in this zoo", hint="see `zoo list`")
+    if as_json:
+        _print_json([render.summary_dict(m) for m in manifests])
+    else:
+        click.echo(render.versions_text(manifests))
+
+
+@main.command()
+@click.argument("ref", metavar="STUB[@VERSION]")
+@click.option("--json", "as_json", is_flag=True, help="Print the fields as JSON.")
+def stub(ref: str, as_json: bool) -> None:
+    """Parse a stub and print its fields."""
+    from ..stub import parse_ref
+
+    parsed = parse_ref(ref)
+    data = {**parsed.stub.fields(), "stub": str(parsed.stub), "version": parsed.selector}
+    if as_json:
+        _print_json(data)
+    else:
+        for key, value in data.items():
+            click.echo(f"{key:16} {'' if value is None else value}")
+
+
+@main.command()
+@click.option("-j", "--jobs", default=8, show_default=True, help="Parallel transfers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def push(state: State, jobs: int, as_json: bool) -> None:
+    """Upload every object the manifests reference that the remote lacks."""
+    result = state.zoo().push(jobs=jobs)
+    _transfer_out(result, "uploaded", as_json)
+    if result.missing:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.argument("refs", nargs=-1, metavar="[STUB[@VERSION]]...")
+@click.option("-j", "--jobs", default=8, show_default=True, help="Parallel transfers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def fetch(state: State, refs: tuple[str, ...], jobs: int, as_json: bool) -> None:
+    """Download objects into the store (all versions, or the ones named)."""
+    _transfer_out(state.zoo().fetch(refs, jobs=jobs), "fetched", as_json)
+
+
+def _transfer_out(result: Any, verb: str, as_json: bool) -> None:
+    from ..catalog import human_size
+
+    if as_json:
+        _print_json({"objects": result.objects, "bytes": result.bytes, "missing": list(result.missing)})
+        return
+    click.echo(f"{verb} {result.objects} objects ({human_size(result.bytes)})")
+    for label in result.missing:
+        click.echo(f"Error: {label}: in neither the store nor the remote", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_state
+def verify(state: State, as_json: bool) -> None:
+    """Check every manifest, and every stored object against its digests."""
+    report = state.zoo().verify()
+    if as_json:
+        _print_json({"manifests": report.manifests, "objects": report.objects, "problems": list(report.problems)})
+    else:
+        for problem in report.problems:
+            click.echo(f"Error: {problem}", err=True)
+        click.echo(f"verified {report.manifests} manifests, {report.objects} objects: "
+                   + ("ok" if report.ok else f"{len(report.problems)} problems"))
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@pass_state
+def gc(state: State, dry_run: bool, as_json: bool) -> None:
+    """Remove store objects that no manifest references."""
+    from ..catalog import human_size
+
+    plan = state.zoo().plan_gc()
+    if not dry_run:
+        plan.execute()
+    if as_json:
+        _print_json({"dry_run": dry_run, "objects": list(plan.objects),
+                     "temp_files": [str(p) for p in plan.temp_files], "bytes": plan.bytes})
+        return
+    verb = "would remove" if dry_run else "removed"
+    for oid in plan.objects:
+        click.echo(f"{verb} md5:{oid}")
+    click.echo(f"{verb} {len(plan.objects)} objects and {len(plan.temp_files)} temp files "
+               f"({human_size(plan.bytes)})")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@pass_state
+def catalog(state: State, output: str | None) -> None:
+    """Render the catalog of latest versions as Markdown tables."""
+    from ..catalog import render_markdown
+    from ..fsutil import write_text_atomic
+
+    text = render_markdown(state.zoo().list())
+    if output:
+        write_text_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.option("--workdir", type=click.Path(file_okay=False), default="zoo-demo", show_default=True,
+              help="Where the demo zoo, remote, clone and pulled models go.")
+def demo(workdir: str) -> None:
+    """Build two small ONNX models, publish them, pull them from a fresh clone."""
+    from ..demo import run_demo
+
+    click.echo(render.demo_text(run_demo(Path(workdir))))
+
+
+def run() -> None:  # console-script entry point
+    main(prog_name="zoo")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run())

@@ -1,0 +1,105 @@
+"""Turns the library's results into the CLI's text and JSON. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalog import human_size
+from ..card import validation_metric
+from ..manifest import ROLES, Manifest
+
+
+def summary_dict(m: Manifest) -> dict[str, Any]:
+    metric = validation_metric(m.metrics)
+    return {
+        "stub": str(m.stub),
+        "version": m.version_name,
+        "fields": m.stub.fields(),
+        "created": m.created,
+        "size": m.size,
+        "nfiles": len(m.files),
+        "metric": metric.to_dict() if metric else None,
+    }
+
+
+def publish_dict(result: Any) -> dict[str, Any]:
+    return {
+        **summary_dict(result.manifest),
+        "created_version": result.created,
+        "uploaded_objects": result.uploaded_objects,
+        "uploaded_bytes": result.uploaded_bytes,
+        "commit": result.commit,
+    }
+
+
+def publish_line(result: Any) -> str:
+    m = result.manifest
+    if not result.created:
+        return f"unchanged: {m.stub}@{m.version_name} already holds this content; nothing written"
+    line = (
+        f"published {m.stub}@{m.version_name}: {len(m.files)} files, {human_size(m.size)}; "
+        f"uploaded {result.uploaded_objects} new objects ({human_size(result.uploaded_bytes)})"
+    )
+    return line + (f"; commit {result.commit[:10]}" if result.commit else "; not committed")
+
+
+def pull_dict(result: Any) -> dict[str, Any]:
+    return {
+        **summary_dict(result.manifest),
+        "dest": str(result.dest),
+        "files": [f.path for f in result.files],
+        "fetched_objects": result.fetched_objects,
+        "fetched_bytes": result.fetched_bytes,
+    }
+
+
+def pull_line(result: Any) -> str:
+    m = result.manifest
+    return (
+        f"pulled {m.stub}@{m.version_name} to {result.dest}: {len(result.files)} files, "
+        f"{human_size(result.size)}; fetched {result.fetched_objects} objects "
+        f"({human_size(result.fetched_bytes)})"
+    )
+
+
+def show_text(m: Manifest) -> str:
+    lines = [f"{m.stub}@{m.version_name}"]
+    for key, value in m.stub.fields().items():
+        if value is not None:
+            lines.append(f"  {key:16} {value}")
+    lines.append(f"  {'created':16} {m.created} by {m.publisher}")
+    if m.parent:
+        lines.append(f"  {'parent':16} v{m.parent}")
+    for key in ("license", "description"):
+        if m.card.get(key):
+            lines.append(f"  {key:16} {m.card[key]}")
+    for metric in m.metrics:
+        where = ", ".join(x for x in (metric.dataset, metric.split) if x)
+        lines.append(f"  {'metric':16} {metric.display()}" + (f" ({where})" if where else ""))
+    lines.append(f"  {'size':16} {human_size(m.size)} in {len(m.files)} files")
+    for role in ROLES:
+        files = m.by_role(role)
+        if files:
+            lines.append(f"  {role}:")
+            lines.extend(f"    {f.path}  {human_size(f.size)}  sha256:{f.sha256[:12]}" for f in files)
+    return "\n".join(lines)
+
+
+def versions_text(manifests: list[Manifest]) -> str:
+    return "\n".join(
+        f"{m.version_name:6} {m.created}  {human_size(m.size):>10}  {len(m.files):4} files  {m.publisher}"
+        for m in manifests
+    )
+
+
+def demo_text(report: Any) -> str:
+    lines = [
+        f"demo workdir: {report.workdir}",
+        f"published {len(report.models)} models ({human_size(report.published_bytes)}) in "
+        f"{report.publish_seconds:.2f} s to {report.workdir / 'remote'}",
+        f"pulled {report.pulled_files} files from a fresh clone in {report.pull_seconds:.2f} s: "
+        + ("byte-identical" if report.identical else "MISMATCH"),
+        "",
+        report.catalog,
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Everything zoo knows about DVC's formats, and the one place it runs DVC.
+
+The formats are written by hand (they are small and stable) so that publish
+and pull never import dvc; only ``init_repo`` calls into the dvc package.
+Checked against real ``dvc add``/``dvc pull`` by the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import ToolError
+
+POINTER_NAME = "model.dvc"
+OUT_NAME = "model"
+
+
+def tree_bytes(entries: Iterable[tuple[str, str]]) -> bytes:
+    """The ``.dir`` object DVC stores for a directory: (relpath, md5) pairs."""
+    listing = sorted(({"md5": md5, "relpath": rel} for rel, md5 in entries), key=lambda e: e["relpath"])
+    return json.dumps(listing, sort_keys=True).encode("utf-8")
+
+
+def pointer_text(tree_md5: str, size: int, nfiles: int) -> str:
+    """The ``.dvc`` file that makes ``dvc pull`` materialise a version's files."""
+    return (
+        "outs:\n"
+        f"- md5: {tree_md5}.dir\n"
+        f"  size: {size}\n"
+        f"  nfiles: {nfiles}\n"
+        "  hash: md5\n"
+        f"  path: {OUT_NAME}\n"
+    )
+
+
+def init_repo(root: Path, remote_url: str, remote_name: str = "origin") -> None:
+    """``dvc init`` in a git repo, with the store as cache and a default remote."""
+    try:
+        from dvc.repo import Repo
+    except ImportError as exc:  # pragma: no cover - dvc is a hard dependency
+        raise ToolError("the dvc package is not installed", hint="pip install zoo-repo") from exc
+    try:
+        # dvc reports through its logger; a library call must stay quiet.
+        logger = logging.getLogger("dvc")
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            Repo.init(str(root)).close()
+        finally:
+            logger.setLevel(level)
+    except Exception as exc:  # dvc raises many unrelated types; all mean "init failed"
+        raise ToolError(f"dvc init failed in {root}: {exc}") from exc
+    # Written directly: dvc's own config editor would store the cache path
+    # relative to the current directory, which breaks every clone.
+    from configobj import ConfigObj
+
+    conf = ConfigObj(str(root / ".dvc" / "config"), encoding="utf-8")
+    conf.setdefault("core", {})["remote"] = remote_name
+    conf.setdefault("cache", {})["dir"] = "../store"
+    conf[f'remote "{remote_name}"'] = {"url": remote_url}
+    conf.write()

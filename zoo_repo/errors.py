@@ -1,0 +1,121 @@
+"""The one exception tree of zoo_repo.
+
+Every error a user can cause or meet derives from :class:`ZooError`; it carries
+the one-line message shown on the command line, an optional hint naming the
+next thing to try, and the process exit status::
+
+    ZooError                      exit 1 (environment: disk, network, remote)
+    ├── UsageError                exit 2 (bad input)
+    │   ├── StubError             a stub or selector that does not parse
+    │   ├── ModelDirError         a model directory that cannot be published
+    │   ├── CardError             model.md that is missing or malformed
+    │   ├── ManifestError         a manifest that does not match its schema
+    │   ├── NotAZooError          no zoo at or above the given directory
+    │   └── DestinationConflict   --dest holds different bytes at a model path
+    ├── NotFound                  exit 2: stub or version not published
+    ├── RemoteError               exit 1: remote missing, unreachable, refusing
+    │   └── ObjectMissing         an object the manifest names is not there
+    ├── IntegrityError            exit 1: bytes that do not match their digest
+    └── ToolError                 exit 1: git or dvc failed
+
+This module imports nothing of the package, so any module may raise from it.
+"""
+
+from __future__ import annotations
+
+
+class ZooError(Exception):
+    """Base of every error zoo_repo raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(ZooError):
+    exit_code = 2
+
+
+class StubError(UsageError, ValueError):
+    """A stub, one of its components, or a version selector is malformed."""
+
+    def __init__(self, text: str, component: str, expected: str) -> None:
+        super().__init__(f"invalid stub {text!r}: {component} {expected}")
+        self.text = text
+        self.component = component
+        self.expected = expected
+
+
+class ModelDirError(UsageError):
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class CardError(UsageError):
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class ManifestError(UsageError):
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class NotAZooError(UsageError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path}: not a zoo (no zoo.yaml here or in any parent directory)",
+            hint="create one with `zoo init DIR --remote URL`, or pass --zoo DIR",
+        )
+
+
+class DestinationConflict(UsageError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path}: exists with different content; refusing to overwrite")
+        self.path = path
+
+
+class NotFound(ZooError, LookupError):
+    exit_code = 2
+
+
+class RemoteError(ZooError):
+    pass
+
+
+class ObjectMissing(RemoteError, FileNotFoundError):
+    def __init__(self, where: str, oid: str, path: str) -> None:
+        super().__init__(f"{path}: object md5:{oid} is missing from {where}")
+        self.oid = oid
+        self.path = path
+
+
+class IntegrityError(ZooError):
+    """Bytes that do not hash to the digest that names them."""
+
+    def __init__(self, path: str, algo: str, expected: str, actual: str, source: str) -> None:
+        super().__init__(
+            f"{path}: {algo} mismatch from {source}: expected {algo}:{expected}, "
+            f"got {algo}:{actual}; the download was discarded",
+            hint="the copy on the remote is corrupt: run `zoo push` from a machine "
+            "whose store holds the good object, then pull again",
+        )
+        self.path = path
+        self.expected = expected
+        self.actual = actual
+
+
+class ToolError(ZooError):
+    """git or dvc exited with an error."""

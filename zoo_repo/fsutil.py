@@ -1,0 +1,43 @@
+"""Local-filesystem helpers shared by the store and the materialiser."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+
+def temp_name(final: Path) -> Path:
+    """A process-unique name beside ``final``: same directory, so rename is atomic."""
+    return final.with_name(f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+@contextlib.contextmanager
+def atomic_write(final: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """Write to a temp name, fsync, then rename onto ``final``; the temp goes on error."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(final)
+    try:
+        with open(tmp, "xb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def write_text_atomic(final: Path, text: str) -> None:
+    with atomic_write(final) as fh:
+        fh.write(text.encode("utf-8"))
+
+
+def remove_readonly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(path, 0o644)
+        os.unlink(path)

@@ -1,0 +1,122 @@
+"""Whole-zoo operations: push, fetch, verify, gc.
+
+Each works from the set of objects the manifests reference, so what they do
+follows from what is published and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .digest import Digest
+from .errors import IntegrityError, ZooError
+from .fsutil import remove_readonly
+from .manifest import Manifest
+from .zoo import Zoo
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    objects: int
+    bytes: int
+    missing: tuple[str, ...] = ()  # referenced objects found on neither side
+
+
+def referenced(manifests: Iterable[Manifest]) -> dict[str, tuple[Digest | None, str]]:
+    """oid → (expected digest, a label for messages) for every object referenced."""
+    out: dict[str, tuple[Digest | None, str]] = {}
+    for m in manifests:
+        out[m.tree_md5 + ".dir"] = (None, f"{m.stub}@{m.version_name} (file list)")
+        for f in m.files:
+            out.setdefault(f.md5, (Digest(f.sha256, f.md5, f.size), f"{m.stub}@{m.version_name}:{f.path}"))
+    return out
+
+
+def push(zoo: Zoo, jobs: int = 8) -> TransferResult:
+    """Upload every referenced object the remote lacks."""
+    wanted = referenced(zoo.all_manifests())
+    remote = zoo.remote()
+    missing = remote.missing(wanted, jobs=jobs)
+    local = sorted(oid for oid in missing if zoo.store.has(oid))
+    nbytes = remote.upload_many(zoo.store, local, jobs=jobs)
+    lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))
+    return TransferResult(len(local), nbytes, lost)
+
+
+def fetch(zoo: Zoo, manifests: Iterable[Manifest], jobs: int = 8) -> TransferResult:
+    """Download every object of ``manifests`` the store lacks, verified."""
+    wanted = {oid: v for oid, v in referenced(manifests).items() if not zoo.store.has(oid)}
+    nbytes = zoo.remote().download_many(zoo.store, wanted, jobs=jobs)
+    return TransferResult(len(wanted), nbytes)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    manifests: int
+    objects: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(zoo: Zoo) -> VerifyReport:
+    """Every manifest parses, and every stored object matches its digests."""
+    problems: list[str] = []
+    manifests: list[Manifest] = []
+    for stub in zoo.stubs():
+        for version in zoo.versions(stub):
+            try:
+                manifests.append(zoo.manifest(stub, version))
+            except ZooError as exc:
+                problems.append(exc.message)
+    expected = referenced(manifests)
+    count = 0
+    for oid in zoo.store.oids():
+        count += 1
+        try:
+            got = zoo.store.check(oid)
+        except IntegrityError as exc:
+            problems.append(exc.message)
+            continue
+        want = expected.get(oid, (None, ""))[0]
+        if want is not None and got.sha256 != want.sha256:
+            problems.append(
+                f"{zoo.store.path(oid)}: sha256 mismatch: expected sha256:{want.sha256}, "
+                f"got sha256:{got.sha256} ({expected[oid][1]})"
+            )
+    return VerifyReport(len(manifests), count, tuple(problems))
+
+
+@dataclass(frozen=True)
+class GcPlan:
+    """What ``gc`` would remove; ``execute()`` removes it."""
+
+    store: Path
+    objects: tuple[str, ...]
+    temp_files: tuple[Path, ...]
+    bytes: int
+    _zoo: Zoo = field(repr=False, compare=False)
+
+    def execute(self) -> None:
+        for oid in self.objects:
+            self._zoo.store.remove(oid)
+        for path in self.temp_files:
+            remove_readonly(path)
+
+
+def plan_gc(zoo: Zoo) -> GcPlan:
+    """Objects in the store that no manifest references, and stray temp files.
+
+    A manifest that does not parse stops the plan: gc must never remove an
+    object because the manifest naming it could not be read.
+    """
+    keep = referenced(zoo.all_manifests())
+    drop = tuple(oid for oid in zoo.store.oids() if oid not in keep)
+    temps = tuple(zoo.store.temp_files())
+    size = sum(zoo.store.path(oid).stat().st_size for oid in drop)
+    size += sum(p.stat().st_size for p in temps if p.exists())
+    return GcPlan(zoo.store.root, drop, temps, size, zoo)

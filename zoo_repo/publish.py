@@ -1,0 +1,157 @@
+"""``zoo publish``: a model directory becomes the next version of a stub.
+
+Order is the invariant (docs/design.md): validate everything, put objects in
+the store, push them to the remote, and only then write the manifest
+directory (atomically, by renaming a complete temp directory) and commit it.
+A manifest therefore never names an object the remote lacks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import dvc, gitrepo, layout
+from .archive import write_onnx_archive
+from .card import CARD_NAME, Card, check_stub_agrees, parse_card
+from .catalog import human_size
+from .digest import Digest
+from .errors import CardError, ModelDirError, ZooError
+from .fsutil import write_text_atomic
+from .manifest import MANIFEST_NAME, FileEntry, Manifest
+from .stub import Stub
+from .validate import check_onnx
+from .zoo import Zoo
+
+_ARCHIVE_KIND = "onnx.tar.gz/v1"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    manifest: Manifest
+    created: bool  # False: identical to the latest version, nothing written
+    uploaded_objects: int = 0
+    uploaded_bytes: int = 0
+    commit: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.manifest.stub}@{self.manifest.version_name}"
+
+
+def publish(
+    zoo: Zoo,
+    model_dir: Path,
+    stub: Stub,
+    message: str | None = None,
+    commit: bool = True,
+    jobs: int = 8,
+) -> PublishResult:
+    files = layout.scan(model_dir, stub.framework)
+    by_path = {f.relpath: f for f in files}
+    card = _read_card(model_dir, by_path)
+    check_stub_agrees(card, stub)
+    if layout.ONNX_NAME not in by_path:
+        raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
+    check_onnx(by_path[layout.ONNX_NAME].abspath)
+
+    entries = [_ingest(zoo, f) for f in files]
+    if layout.ARCHIVE_NAME not in by_path:
+        onnx_entry = next(e for e in entries if e.path == layout.ONNX_NAME)
+        entries.append(_archive(zoo, by_path[layout.ONNX_NAME].abspath, onnx_entry))
+    entries.sort()
+
+    versions = zoo.versions(stub)
+    latest = zoo.manifest(stub, versions[-1]) if versions else None
+    if latest is not None and latest.content_key() == tuple((e.path, e.sha256) for e in entries):
+        return PublishResult(latest, created=False)
+
+    tree_oid = zoo.store.add_bytes(dvc.tree_bytes((e.path, e.md5) for e in entries), ".dir")
+    remote = zoo.remote()
+    missing = remote.missing({e.md5 for e in entries} | {tree_oid}, jobs=jobs)
+    uploaded = remote.upload_many(zoo.store, sorted(missing), jobs=jobs)
+
+    name, email = gitrepo.identity(zoo.root)
+    manifest = Manifest(
+        stub=stub,
+        version=(latest.version + 1) if latest else 1,
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        publisher=f"{name} <{email}>",
+        files=tuple(entries),
+        tree_md5=tree_oid.removesuffix(".dir"),
+        parent=latest.version if latest else None,
+        message=message,
+        card={k: v for k, v in card.metadata.items() if k in ("license", "description", "tags")},
+        metrics=card.metrics,
+    )
+    final = _write_version_dir(zoo, manifest, by_path[CARD_NAME].abspath)
+    sha = None
+    if commit:
+        rel = final.relative_to(zoo.root).as_posix()
+        sha = gitrepo.commit(
+            zoo.root,
+            [rel],
+            message or f"Publish {stub}@{manifest.version_name} ({human_size(manifest.size)})",
+        )
+    return PublishResult(manifest, True, len(missing), uploaded, sha)
+
+
+def _read_card(model_dir: Path, by_path: dict[str, layout.ModelFile]) -> Card:
+    if CARD_NAME not in by_path:
+        raise ModelDirError(str(model_dir), "has no model.md; every model needs a card with YAML front matter")
+    try:
+        text = by_path[CARD_NAME].abspath.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CardError(CARD_NAME, "is not UTF-8 text") from exc
+    return parse_card(text)
+
+
+def _ingest(zoo: Zoo, f: layout.ModelFile) -> FileEntry:
+    """Hash a file and put it in the store, skipping both when nothing changed."""
+    cache = zoo.statcache()
+    real = f.abspath.resolve()
+    st = os.stat(real)
+    digest = cache.get(real, st)
+    if digest is None or not zoo.store.has(digest.md5):
+        digest = zoo.store.add_file(real)
+        if os.stat(real).st_mtime_ns == st.st_mtime_ns:
+            cache.put(real, st, digest)
+    return FileEntry(f.relpath, f.role, digest.size, digest.sha256, digest.md5)
+
+
+def _archive(zoo: Zoo, onnx_path: Path, onnx_entry: FileEntry) -> FileEntry:
+    cache = zoo.statcache()
+    digest: Digest | None = cache.get_derived(_ARCHIVE_KIND, onnx_entry.sha256)
+    if digest is None or not zoo.store.has(digest.md5):
+        digest = zoo.store.generate(lambda out: write_onnx_archive(onnx_path, out))
+        cache.put_derived(_ARCHIVE_KIND, onnx_entry.sha256, digest)
+    return FileEntry(layout.ARCHIVE_NAME, "archive", digest.size, digest.sha256, digest.md5)
+
+
+def _write_version_dir(zoo: Zoo, manifest: Manifest, card_path: Path) -> Path:
+    """Build the version directory under a temp name, then rename it into place."""
+    parent = zoo.manifests_dir / manifest.stub.path
+    parent.mkdir(parents=True, exist_ok=True)
+    final = parent / manifest.version_name
+    tmp = parent / f".{manifest.version_name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir()
+        write_text_atomic(tmp / MANIFEST_NAME, manifest.to_text())
+        shutil.copyfile(card_path, tmp / CARD_NAME)
+        write_text_atomic(
+            tmp / dvc.POINTER_NAME, dvc.pointer_text(manifest.tree_md5, manifest.size, len(manifest.files))
+        )
+        try:
+            os.rename(tmp, final)  # refuses a non-empty target: versions never overwrite
+        except OSError as exc:
+            raise ZooError(
+                f"{manifest.stub}@{manifest.version_name} appeared while publishing; publish again"
+            ) from exc
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final

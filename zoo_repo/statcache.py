@@ -1,0 +1,60 @@
+"""Remembers digests of files that have not changed since they were hashed.
+
+Keyed by absolute path and checked against (size, mtime_ns, inode, ctime_ns):
+if any differs, the file is hashed again. Derived objects (the generated
+``model.onnx.tar.gz``) are remembered by the digest of their source, so a
+re-publish of an unchanged 1 GB model neither rehashes nor recompresses it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from .digest import Digest
+
+_SCHEMA = """
+create table if not exists stat (
+  path text primary key, size integer, mtime_ns integer, inode integer, ctime_ns integer,
+  sha256 text, md5 text);
+create table if not exists derived (
+  kind text, source text, sha256 text, md5 text, size integer, primary key (kind, source));
+"""
+
+
+class StatCache:
+    def __init__(self, db_path: Path) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get(self, path: Path, st: os.stat_result) -> Digest | None:
+        row = self._db.execute(
+            "select size, mtime_ns, inode, ctime_ns, sha256, md5 from stat where path = ?",
+            (str(path),),
+        ).fetchone()
+        if row and tuple(row[:4]) == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns):
+            return Digest(row[4], row[5], st.st_size)
+        return None
+
+    def put(self, path: Path, st: os.stat_result, digest: Digest) -> None:
+        self._db.execute(
+            "insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)",
+            (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5),
+        )
+
+    def get_derived(self, kind: str, source: str) -> Digest | None:
+        row = self._db.execute(
+            "select sha256, md5, size from derived where kind = ? and source = ?", (kind, source)
+        ).fetchone()
+        return Digest(row[0], row[1], row[2]) if row else None
+
+    def put_derived(self, kind: str, source: str, digest: Digest) -> None:
+        self._db.execute(
+            "insert or replace into derived values (?, ?, ?, ?, ?)",
+            (kind, source, digest.sha256, digest.md5, digest.size),
+        )

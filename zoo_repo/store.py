@@ -1,0 +1,174 @@
+"""The local content-addressed store, laid out as DVC's cache.
+
+``store/files/md5/<2 hex>/<30 hex>`` holds each distinct file once, read-only;
+``…/<md5>.dir`` objects list a version's files as DVC expects. Because the
+zoo's DVC config points ``cache.dir`` here, ``dvc`` and ``zoo`` share objects.
+
+Objects are only ever created by writing a temp file in the store, checking its
+digest, and renaming it to its final name, so a crash leaves at worst a stray
+temp file (removed by ``zoo gc``), never a partial object under a final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .digest import CHUNK, Digest, Hasher, HashingWriter
+from .errors import IntegrityError, ZooError
+from .fsutil import remove_readonly, temp_name
+
+_OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
+LINK_MODES = ("copy", "reflink", "hardlink", "symlink")
+
+
+def oid_relpath(oid: str) -> str:
+    """An object's path under a DVC cache or remote root."""
+    return f"files/md5/{oid[:2]}/{oid[2:]}"
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._tmp = self.root / "tmp"
+
+    def path(self, oid: str) -> Path:
+        return self.root / oid_relpath(oid)
+
+    def has(self, oid: str) -> bool:
+        return self.path(oid).is_file()
+
+    def oids(self) -> Iterator[str]:
+        base = self.root / "files" / "md5"
+        if not base.is_dir():
+            return
+        for prefix in sorted(os.listdir(base)):
+            if len(prefix) != 2 or not (base / prefix).is_dir():
+                continue
+            for name in sorted(os.listdir(base / prefix)):
+                if _OID.fullmatch(prefix + name):
+                    yield prefix + name
+
+    def temp_files(self) -> list[Path]:
+        """Leftovers of interrupted writes: safe to delete when nothing runs."""
+        found = list(self._tmp.glob("*")) if self._tmp.is_dir() else []
+        base = self.root / "files" / "md5"
+        if base.is_dir():
+            found += [p for p in base.glob("*/.*.tmp-*")]
+        return found
+
+    @contextlib.contextmanager
+    def writer(self, expect: Digest | None = None, source: str = "") -> Iterator[HashingWriter]:
+        """Yield a hashing writer; on success the bytes become an object.
+
+        With ``expect``, the bytes must match it, else IntegrityError and
+        nothing is kept. The final oid is ``writer.hasher.digest().md5``.
+        """
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        tmp = temp_name(self._tmp / "object")
+        try:
+            with open(tmp, "xb") as raw:
+                out = HashingWriter(raw)  # type: ignore[arg-type]
+                yield out
+            got = out.hasher.digest()
+            if expect is not None:
+                for algo in ("sha256", "md5"):
+                    if getattr(got, algo) != getattr(expect, algo):
+                        raise IntegrityError(
+                            source or "object", algo, getattr(expect, algo), getattr(got, algo), source
+                        )
+            self._commit(tmp, got.md5)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _commit(self, tmp: Path, oid: str) -> None:
+        final = self.path(oid)
+        if final.exists():
+            return
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, final)
+
+    def add_file(self, src: Path) -> Digest:
+        """Copy a file in, hashing as it streams: one read of the source."""
+        with open(src, "rb") as fh, self.writer() as out:
+            shutil.copyfileobj(fh, out, CHUNK)  # type: ignore[misc]
+        return out.hasher.digest()
+
+    def add_bytes(self, data: bytes, suffix: str = "") -> str:
+        """Store small bytes (a ``.dir`` listing); returns the oid."""
+        hasher = Hasher()
+        hasher.update(data)
+        oid = hasher.digest().md5 + suffix
+        if not self.has(oid):
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            tmp = temp_name(self._tmp / "object")
+            try:
+                with open(tmp, "xb") as fh:
+                    fh.write(data)
+                self._commit(tmp, oid)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+        return oid
+
+    def generate(self, produce: Callable[[BinaryIO], None]) -> Digest:
+        """Store what ``produce`` writes to the file it is given."""
+        with self.writer() as out:
+            produce(out)  # type: ignore[arg-type]
+        return out.hasher.digest()
+
+    def check(self, oid: str) -> Digest:
+        """Hash a stored object; raise IntegrityError if its md5 is not its name."""
+        hasher = Hasher()
+        with open(self.path(oid), "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                hasher.update(chunk)
+        got = hasher.digest()
+        if got.md5 != oid.removesuffix(".dir"):
+            raise IntegrityError(str(self.path(oid)), "md5", oid, got.md5, "the store")
+        return got
+
+    def remove(self, oid: str) -> None:
+        remove_readonly(self.path(oid))
+
+    def materialise(self, oid: str, dest: Path, mode: str = "copy") -> None:
+        """Place an object at ``dest`` (atomically: temp name, then rename)."""
+        src = self.path(oid)
+        tmp = temp_name(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if mode == "hardlink":
+                os.link(src, tmp)
+            elif mode == "symlink":
+                os.symlink(src.resolve(), tmp)
+            elif mode == "reflink":
+                _reflink(src, tmp)
+            elif mode == "copy":
+                shutil.copyfile(src, tmp)
+            else:
+                raise ZooError(f"link mode {mode!r} is not one of {', '.join(LINK_MODES)}")
+            os.replace(tmp, dest)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _reflink(src: Path, dst: Path) -> None:
+    """Copy-on-write clone where the filesystem supports it, else a plain copy."""
+    import fcntl
+
+    ficlone = 0x40049409  # FICLONE from linux/fs.h
+    with open(src, "rb") as s, open(dst, "xb") as d:
+        try:
+            fcntl.ioctl(d.fileno(), ficlone, s.fileno())
+            return
+        except OSError:
+            pass
+        shutil.copyfileobj(s, d, CHUNK)

@@ -1,0 +1,206 @@
+"""SparseZoo stubs: grammar, parsing, canonical form. Pure: no I/O.
+
+    DOMAIN/SUB_DOMAIN/ARCHITECTURE{-SUB_ARCHITECTURE}/FRAMEWORK/REPO/
+    DATASET{-TRAINING_SCHEME}/SPARSE_NAME-SPARSE_CATEGORY{-SPARSE_TARGET}
+
+A stub is also a relative path under ``manifests/``, so the grammar is strict
+enough that no stub can name anything outside that directory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import StubError
+
+PREFIX = "zoo:"
+SPARSE_CATEGORIES = ("none", "conservative", "moderate", "aggressive")
+SPARSE_TARGETS = ("disk", "edge", "deepsparse", "gpu")
+SPARSE_NAME_BASES = ("base", "pruned", "quant", "pruned_quant", "arch")
+
+FIELDS = (
+    "domain",
+    "sub_domain",
+    "architecture",
+    "sub_architecture",
+    "framework",
+    "repo",
+    "dataset",
+    "training_scheme",
+    "sparse_name",
+    "sparse_category",
+    "sparse_target",
+)
+
+_COMPONENTS = (
+    "domain",
+    "sub_domain",
+    "architecture",
+    "framework",
+    "repo",
+    "dataset",
+    "sparse tag",
+)
+# How many hyphens each component may hold: (min, max).
+_HYPHENS = {2: (0, 1), 5: (0, 1), 6: (1, 2)}
+_WORD = re.compile(r"[a-z0-9_.]+")
+_SPARSE_NAME = re.compile(r"(?:%s)[a-z0-9_]*" % "|".join(SPARSE_NAME_BASES))
+_VERSION = re.compile(r"v([1-9][0-9]*)")
+
+
+@dataclass(frozen=True, order=True)
+class Stub:
+    """The parsed fields of a stub; ``str(stub)`` is its canonical spelling."""
+
+    domain: str
+    sub_domain: str
+    architecture: str
+    sub_architecture: str | None
+    framework: str
+    repo: str
+    dataset: str
+    training_scheme: str | None
+    sparse_name: str
+    sparse_category: str
+    sparse_target: str | None
+
+    def __str__(self) -> str:
+        arch = _join(self.architecture, self.sub_architecture)
+        data = _join(self.dataset, self.training_scheme)
+        tag = _join(self.sparse_name, self.sparse_category, self.sparse_target)
+        return "/".join((self.domain, self.sub_domain, arch, self.framework, self.repo, data, tag))
+
+    @property
+    def path(self) -> str:
+        """The stub as a relative POSIX path (it is already one)."""
+        return str(self)
+
+    def fields(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+    @classmethod
+    def parse(cls, text: str) -> Stub:
+        return parse_stub(text)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A stub with a version selector: ``STUB@v3`` or ``STUB@latest``."""
+
+    stub: Stub
+    selector: str = "latest"
+
+    @property
+    def version(self) -> int | None:
+        """The version number the selector names, or None for ``latest``."""
+        match = _VERSION.fullmatch(self.selector)
+        return int(match.group(1)) if match else None
+
+    def __str__(self) -> str:
+        return f"{self.stub}@{self.selector}"
+
+
+def _join(*parts: str | None) -> str:
+    return "-".join(p for p in parts if p)
+
+
+def parse_stub(text: str) -> Stub:
+    """Parse a stub (with or without the ``zoo:`` prefix), or raise StubError."""
+    if not isinstance(text, str):
+        raise StubError(repr(text), "stub", "must be a string")
+    body = text[len(PREFIX):] if text.startswith(PREFIX) else text
+    if "@" in body:
+        raise StubError(text, "stub", "has a version selector where none is allowed here")
+    parts = body.split("/")
+    if len(parts) != 7:
+        raise StubError(
+            text,
+            "stub",
+            f"has {len(parts)} components; expected 7: DOMAIN/SUB_DOMAIN/ARCHITECTURE"
+            "/FRAMEWORK/REPO/DATASET/SPARSE_NAME-SPARSE_CATEGORY",
+        )
+    for index, part in enumerate(parts):
+        _check_component(text, index, part)
+    arch, _, sub_arch = parts[2].partition("-")
+    dataset, _, scheme = parts[5].partition("-")
+    tag = parts[6].split("-")
+    name, category = tag[0], tag[1]
+    target = tag[2] if len(tag) == 3 else None
+    if not _SPARSE_NAME.fullmatch(name):
+        raise StubError(
+            text,
+            f"sparse_name {name!r}",
+            "must start with one of " + ", ".join(SPARSE_NAME_BASES)
+            + " (optionally followed by lowercase letters, digits, '_')",
+        )
+    if category not in SPARSE_CATEGORIES:
+        raise StubError(
+            text, f"sparse_category {category!r}", "must be one of " + ", ".join(SPARSE_CATEGORIES)
+        )
+    if target is not None and target not in SPARSE_TARGETS:
+        raise StubError(
+            text, f"sparse_target {target!r}", "must be one of " + ", ".join(SPARSE_TARGETS)
+        )
+    return Stub(
+        domain=parts[0],
+        sub_domain=parts[1],
+        architecture=arch,
+        sub_architecture=sub_arch or None,
+        framework=parts[3],
+        repo=parts[4],
+        dataset=dataset,
+        training_scheme=scheme or None,
+        sparse_name=name,
+        sparse_category=category,
+        sparse_target=target,
+    )
+
+
+def _check_component(text: str, index: int, part: str) -> None:
+    label = f"component {index + 1} ({_COMPONENTS[index]}) {part!r}"
+    if not part:
+        raise StubError(text, f"component {index + 1} ({_COMPONENTS[index]})", "is empty")
+    if part.startswith("."):
+        raise StubError(text, label, "must not start with '.'")
+    low, high = _HYPHENS.get(index, (0, 0))
+    pieces = part.split("-")
+    if not low <= len(pieces) - 1 <= high:
+        if index == 6:
+            want = "SPARSE_NAME-SPARSE_CATEGORY or SPARSE_NAME-SPARSE_CATEGORY-SPARSE_TARGET"
+        elif high:
+            want = "at most one '-'"
+        else:
+            want = "no '-'"
+        raise StubError(text, label, f"has {len(pieces) - 1} '-'; expected {want}")
+    for piece in pieces:
+        if not piece:
+            raise StubError(text, label, "has an empty part around '-'")
+        if piece.startswith("."):
+            raise StubError(text, label, "has a part starting with '.'")
+        if not _WORD.fullmatch(piece):
+            bad = next(c for c in piece if not _WORD.fullmatch(c))
+            raise StubError(
+                text, label, f"has {bad!r}; expected lowercase letters, digits, '_' and '.'"
+            )
+
+
+def parse_ref(text: str) -> Ref:
+    """Parse ``[zoo:]STUB[@SELECTOR]``; the selector defaults to ``latest``."""
+    body, sep, selector = text.partition("@")
+    stub = parse_stub(body)
+    if not sep:
+        return Ref(stub)
+    if selector != "latest" and not _VERSION.fullmatch(selector):
+        raise StubError(text, f"version selector {selector!r}", "expected vN (N >= 1) or latest")
+    return Ref(stub, selector)
+
+
+def version_name(number: int) -> str:
+    return f"v{number}"
+
+
+def version_number(name: str) -> int | None:
+    """``'v3'`` → 3; anything else → None."""
+    match = _VERSION.fullmatch(name)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,91 @@
+"""Strict YAML in, reviewable YAML out. Pure: text in, values out.
+
+Loading refuses what a hostile or careless file can do to a parser: aliases
+(the billion-laughs bomb), duplicate keys (which YAML silently resolves to the
+last one) and oversized documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 1 << 20
+
+
+class YamlProblem(ValueError):
+    """A YAML text that is not acceptable; the message says why."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise YamlProblem(f"line {event.start_mark.line + 1}: YAML aliases are not allowed")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise YamlProblem(f"line {key_node.start_mark.line + 1}: keys must be strings")
+            if key in seen:
+                raise YamlProblem(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# Timestamps stay strings: a manifest's dates are text a reviewer reads, and
+# yaml's datetime conversion would make load(dump(x)) != x.
+_StrictLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load(text: str) -> Any:
+    """Parse one YAML document strictly, or raise YamlProblem."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise YamlProblem(f"larger than {MAX_BYTES} bytes")
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlProblem(f"{where}{problem}") from exc
+
+
+class Flow(dict):  # type: ignore[type-arg]
+    """A mapping written on one line, so a diff shows one changed file per line."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _flow(dumper: yaml.SafeDumper, data: Flow) -> Any:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+
+
+def _str(dumper: yaml.SafeDumper, data: str) -> Any:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(Flow, _flow)
+_Dumper.add_representer(str, _str)
+
+
+def dump(data: Any) -> str:
+    """Block-style YAML in the given key order; ``Flow`` values on one line."""
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 16,
+    )

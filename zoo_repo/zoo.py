@@ -1,0 +1,240 @@
+"""The ``Zoo`` façade: one object per zoo checkout, the API the CLI calls."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import gitrepo
+from .config import MARKER, RemoteConfig, find_root, remote_config
+from .errors import ManifestError, NotFound, UsageError
+from .fsutil import write_text_atomic
+from .manifest import MANIFEST_NAME, Manifest, parse_manifest
+from .stub import Ref, Stub, parse_ref, parse_stub, version_number
+from .store import Store
+
+if TYPE_CHECKING:
+    from .maintenance import GcPlan, PushResult, VerifyReport
+    from .publish import PublishResult
+    from .pull import PullResult
+    from .remote import Remote
+    from .statcache import StatCache
+
+MANIFESTS = "manifests"
+STORE = "store"
+STATE = ".zoo"
+
+_GITIGNORE = """\
+# Working files of zoo and of dvc pull/checkout; never tracked.
+/.zoo/
+/manifests/*/**/model/
+"""
+
+
+def _as_stub(stub: Stub | str) -> Stub:
+    return stub if isinstance(stub, Stub) else parse_stub(stub)
+
+
+def _as_ref(ref: Ref | Stub | str) -> Ref:
+    if isinstance(ref, Ref):
+        return ref
+    if isinstance(ref, Stub):
+        return Ref(ref)
+    return parse_ref(ref)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Field filters for ``list``; None matches anything."""
+
+    domain: str | None = None
+    sub_domain: str | None = None
+    architecture: str | None = None
+    framework: str | None = None
+    repo: str | None = None
+    dataset: str | None = None
+    sparse_name: str | None = None
+    sparse_category: str | None = None
+
+    def matches(self, stub: Stub) -> bool:
+        return all(
+            want is None or getattr(stub, key) == want for key, want in vars(self).items()
+        )
+
+
+class Zoo:
+    """A zoo checkout: git repo + DVC repo + ``manifests/`` + ``store/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.store = Store(self.root / STORE)
+        self.manifests_dir = self.root / MANIFESTS
+        self._statcache: StatCache | None = None
+
+    def __repr__(self) -> str:
+        return f"Zoo({str(self.root)!r})"
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ".") -> Zoo:
+        """Open the zoo at or above ``path``."""
+        return cls(find_root(Path(path)))
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], remote: str) -> Zoo:
+        """Create a zoo: git repo, DVC repo whose cache is ``store/``, a default remote."""
+        from . import dvc
+
+        root = Path(path).resolve()
+        if (root / MARKER).exists():
+            raise UsageError(f"{root}: already a zoo (zoo.yaml exists)")
+        if not remote:
+            raise UsageError("--remote is required: a directory path or fsspec URL")
+        remote_url = remote if "://" in remote else str(Path(remote).resolve())
+        root.mkdir(parents=True, exist_ok=True)
+        if not gitrepo.is_repo(root):
+            gitrepo.init(root)
+        (root / MANIFESTS).mkdir(exist_ok=True)
+        (root / STORE).mkdir(exist_ok=True)
+        write_text_atomic(root / STORE / ".gitignore", "# the content-addressed store\n*\n!.gitignore\n")
+        write_text_atomic(root / MANIFESTS / ".gitkeep", "")
+        gitignore = root / ".gitignore"
+        existing = gitignore.read_text() if gitignore.exists() else ""
+        if _GITIGNORE not in existing:
+            write_text_atomic(gitignore, existing + ("\n" if existing and not existing.endswith("\n") else "") + _GITIGNORE)
+        if not (root / ".dvc").exists():
+            dvc.init_repo(root, remote_url)
+        write_text_atomic(root / MARKER, "# This directory is a zoo: see `zoo --help`.\nformat: 1\n")
+        gitrepo.commit(
+            root,
+            [MARKER, ".gitignore", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
+             f"{STORE}/.gitignore", f"{MANIFESTS}/.gitkeep"],
+            "Create zoo",
+        )
+        return cls(root)
+
+    # -- configuration -----------------------------------------------------
+    def remote_config(self, name: str | None = None) -> RemoteConfig:
+        return remote_config(self.root, name)
+
+    def remote(self, name: str | None = None) -> Remote:
+        from .remote import Remote
+
+        conf = self.remote_config(name)
+        return Remote(conf.url)
+
+    def statcache(self) -> StatCache:
+        from .statcache import StatCache
+
+        if self._statcache is None:
+            self._statcache = StatCache(self.root / STATE / "stat.sqlite")
+        return self._statcache
+
+    # -- reading manifests -------------------------------------------------
+    def version_dir(self, stub: Stub, version: int) -> Path:
+        return self.manifests_dir / stub.path / f"v{version}"
+
+    def versions(self, stub: Stub | str) -> list[int]:
+        """Published version numbers of ``stub``, ascending."""
+        base = self.manifests_dir / _as_stub(stub).path
+        if not base.is_dir():
+            return []
+        found = (version_number(name) for name in os.listdir(base))
+        return sorted(
+            n for n in found if n is not None and (base / f"v{n}" / MANIFEST_NAME).is_file()
+        )
+
+    def manifest(self, stub: Stub | str, version: int) -> Manifest:
+        stub = _as_stub(stub)
+        path = self.version_dir(stub, version) / MANIFEST_NAME
+        where = str(path.relative_to(self.root))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
+        except UnicodeDecodeError as exc:
+            raise ManifestError(where, "is not UTF-8 text") from exc
+        manifest = parse_manifest(text, where)
+        if manifest.stub != stub or manifest.version != version:
+            raise ManifestError(where, f"says {manifest.stub}@v{manifest.version}; its path says {stub}@v{version}")
+        return manifest
+
+    def resolve(self, ref: Ref | Stub | str) -> Manifest:
+        """The manifest a stub and selector name (default: the latest version)."""
+        ref = _as_ref(ref)
+        versions = self.versions(ref.stub)
+        if not versions:
+            raise NotFound(f"{ref.stub} is not published in this zoo", hint="see `zoo list`")
+        wanted = ref.version if ref.version is not None else versions[-1]
+        if wanted not in versions:
+            raise NotFound(
+                f"{ref.stub}@v{wanted} does not exist; published versions: "
+                + ", ".join(f"v{v}" for v in versions)
+            )
+        return self.manifest(ref.stub, wanted)
+
+    def stubs(self) -> Iterator[Stub]:
+        """Every stub with at least one version, in sorted order."""
+        if not self.manifests_dir.is_dir():
+            return
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.manifests_dir):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            rel = Path(dirpath).relative_to(self.manifests_dir).as_posix()
+            if rel.count("/") == 6:
+                dirnames[:] = []
+                try:
+                    stub = parse_stub(rel)
+                except UsageError:
+                    continue
+                if self.versions(stub):
+                    found.append(stub)
+        yield from sorted(found, key=str)
+
+    def all_manifests(self) -> Iterator[Manifest]:
+        for stub in self.stubs():
+            for version in self.versions(stub):
+                yield self.manifest(stub, version)
+
+    def list(self, filters: ListFilter | None = None, **fields: Any) -> list[Manifest]:
+        """The latest manifest of every stub that matches the filters."""
+        filters = filters or ListFilter(**fields)
+        return [self.resolve(stub) for stub in self.stubs() if filters.matches(stub)]
+
+    def show(self, ref: Ref | Stub | str) -> Manifest:
+        return self.resolve(ref)
+
+    # -- operations (one module each) --------------------------------------
+    def publish(self, model_dir: str | os.PathLike[str], stub: Stub | str, **kw: Any) -> PublishResult:
+        from .publish import publish
+
+        return publish(self, Path(model_dir), _as_stub(stub), **kw)
+
+    def pull(self, ref: Ref | Stub | str, **kw: Any) -> PullResult:
+        from .pull import pull
+
+        return pull(self, self.resolve(ref), **kw)
+
+    def push(self, **kw: Any) -> PushResult:
+        from .maintenance import push
+
+        return push(self, **kw)
+
+    def fetch(self, refs: Iterable[Ref | Stub | str] = (), **kw: Any) -> PushResult:
+        from .maintenance import fetch
+
+        manifests = [self.resolve(r) for r in refs] if refs else list(self.all_manifests())
+        return fetch(self, manifests, **kw)
+
+    def verify(self) -> VerifyReport:
+        from .maintenance import verify
+
+        return verify(self)
+
+    def plan_gc(self) -> GcPlan:
+        from .maintenance import plan_gc
+
+        return plan_gc(self)
