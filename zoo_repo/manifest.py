@@ -72,7 +72,7 @@ class Manifest:
 
     def content_key(self) -> tuple[tuple[str, str], ...]:
         """What makes two versions the same content: their paths and digests."""
-        return tuple((f.path, f.sha256) for f in self.files)
+        return tuple(sorted((f.path, f.sha256) for f in self.files))
 
     def by_role(self, *roles: str) -> tuple[FileEntry, ...]:
         return tuple(f for f in self.files if not roles or f.role in roles)

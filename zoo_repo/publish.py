@@ -67,7 +67,7 @@ def publish(
 
     versions = zoo.versions(stub)
     latest = zoo.manifest(stub, versions[-1]) if versions else None
-    if latest is not None and latest.content_key() == tuple((e.path, e.sha256) for e in entries):
+    if latest is not None and latest.content_key() == tuple(sorted((e.path, e.sha256) for e in entries)):
         return PublishResult(latest, created=False)
 
     tree_oid = zoo.store.add_bytes(dvc.tree_bytes((e.path, e.md5) for e in entries), ".dir")

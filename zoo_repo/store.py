@@ -63,7 +63,9 @@ class Store:
         return found
 
     @contextlib.contextmanager
-    def writer(self, expect: Digest | None = None, source: str = "") -> Iterator[HashingWriter]:
+    def writer(
+        self, expect: Digest | None = None, label: str = "object", source: str = ""
+    ) -> Iterator[HashingWriter]:
         """Yield a hashing writer; on success the bytes become an object.
 
         With ``expect``, the bytes must match it, else IntegrityError and
@@ -79,9 +81,7 @@ class Store:
             if expect is not None:
                 for algo in ("sha256", "md5"):
                     if getattr(got, algo) != getattr(expect, algo):
-                        raise IntegrityError(
-                            source or "object", algo, getattr(expect, algo), getattr(got, algo), source
-                        )
+                        raise IntegrityError(label, algo, getattr(expect, algo), getattr(got, algo), source)
             self._commit(tmp, got.md5)
         finally:
             with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,111 @@
+"""Shared fixtures: a hermetic environment, model directories, zoos, the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from zoo_repo import Zoo
+from zoo_repo.cli import main
+from zoo_repo.demo import STUB_BASE, STUB_PRUNED, build_model_dir
+
+STUB = STUB_BASE
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's config, caches or git identity."""
+    home = tmp_path_factory.mktemp("home")
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text("[user]\n\tname = Test Publisher\n\temail = publisher@example.com\n"
+                         "[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site"))
+    monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(home / "dvc-global"))
+    monkeypatch.setenv("DVC_SYSTEM_CONFIG_DIR", str(home / "dvc-system"))
+    for var in ("ZOO_DIR", "ZOO_DEBUG", "GIT_DIR", "GIT_WORK_TREE"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="session")
+def built_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two real ONNX model directories, built once per session (deterministic)."""
+    base = tmp_path_factory.mktemp("built")
+    return {
+        "base": build_model_dir(base / "base", STUB_BASE).path,
+        "pruned": build_model_dir(base / "pruned", STUB_PRUNED, sparsity=0.5).path,
+    }
+
+
+@pytest.fixture
+def model_dir(built_models: dict[str, Path], tmp_path: Path) -> Path:
+    """A private, editable copy of the base model directory."""
+    dest = tmp_path / "model"
+    shutil.copytree(built_models["base"], dest)
+    return dest
+
+
+@pytest.fixture
+def remote_dir(tmp_path: Path) -> Path:
+    return tmp_path / "remote"
+
+
+@pytest.fixture
+def zoo(tmp_path: Path, remote_dir: Path) -> Zoo:
+    return Zoo.init(tmp_path / "zoo", remote=str(remote_dir))
+
+
+def clone(zoo: Zoo, dest: Path) -> Zoo:
+    subprocess.run(["git", "clone", "-q", str(zoo.root), str(dest)], check=True)
+    return Zoo.open(dest)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under root, by relative path: to compare trees byte for byte."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def remote_objects(remote: Path) -> set[str]:
+    return {p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file()}
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Run ``zoo ARGS`` in-process and return exit code, stdout and stderr."""
+
+    def run(*args: str | os.PathLike[str]) -> Result:
+        runner = CliRunner()
+        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+def run_zoo(*args: str | os.PathLike[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real ``zoo`` process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "zoo_repo", *[str(a) for a in args]],
+        capture_output=True, text=True, cwd=cwd,
+    )
