@@ -71,7 +71,7 @@ class Remote:
     def download(self, store: Store, oid: str, expect: Digest | None, label: str) -> int:
         """Stream an object into the store, verified before it gets its name."""
         with self._errors(oid, label), self.fs.open(self._path(oid), "rb") as src:
-            with store.writer(expect=expect, label=label, source=f"remote {self.url}") as out:
+            with store.writer(oid, expect, label, source=f"remote {self.url}") as out:
                 while chunk := src.read(CHUNK):
                     out.write(chunk)
         return out.hasher.size

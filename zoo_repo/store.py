@@ -64,12 +64,14 @@ class Store:
 
     @contextlib.contextmanager
     def writer(
-        self, expect: Digest | None = None, label: str = "object", source: str = ""
+        self, oid: str | None = None, expect: Digest | None = None, label: str = "object", source: str = ""
     ) -> Iterator[HashingWriter]:
         """Yield a hashing writer; on success the bytes become an object.
 
-        With ``expect``, the bytes must match it, else IntegrityError and
-        nothing is kept. The final oid is ``writer.hasher.digest().md5``.
+        The bytes must hash to ``oid`` (when given; a ``.dir`` suffix is kept
+        in the name) and to ``expect``'s digests (when given), else
+        IntegrityError and nothing is kept. Without ``oid`` the object is
+        named by its md5.
         """
         self._tmp.mkdir(parents=True, exist_ok=True)
         tmp = temp_name(self._tmp / "object")
@@ -78,11 +80,13 @@ class Store:
                 out = HashingWriter(raw)  # type: ignore[arg-type]
                 yield out
             got = out.hasher.digest()
-            if expect is not None:
-                for algo in ("sha256", "md5"):
-                    if getattr(got, algo) != getattr(expect, algo):
-                        raise IntegrityError(label, algo, getattr(expect, algo), getattr(got, algo), source)
-            self._commit(tmp, got.md5)
+            checks = [("sha256", expect.sha256), ("md5", expect.md5)] if expect else []
+            if oid:
+                checks.append(("md5", oid.removesuffix(".dir")))
+            for algo, want in checks:
+                if getattr(got, algo) != want:
+                    raise IntegrityError(label, algo, want, getattr(got, algo), source)
+            self._commit(tmp, oid or got.md5)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

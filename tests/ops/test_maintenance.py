@@ -1,0 +1,59 @@
+"""push, fetch, verify, gc."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.conftest import STUB, clone, remote_objects
+from zoo_repo import Zoo
+from zoo_repo.store import oid_relpath
+
+
+def test_gc_removes_only_unreferenced_objects(zoo: Zoo, model_dir: Path) -> None:
+    manifest = zoo.publish(model_dir, STUB).manifest
+    orphan = zoo.store.add_file(model_dir / "model.md")  # already referenced: must stay
+    stray = model_dir / "stray.bin"
+    stray.write_bytes(b"never published")
+    unreferenced = zoo.store.add_file(stray).md5
+    (zoo.store.root / "tmp").mkdir(exist_ok=True)
+    leftover = zoo.store.root / "tmp" / ".object.tmp-1-dead"
+    leftover.write_bytes(b"partial")
+
+    plan = zoo.plan_gc()
+    assert plan.objects == (unreferenced,)
+    assert plan.temp_files == (leftover,)
+    assert zoo.store.has(unreferenced)  # planning removes nothing
+    plan.execute()
+    assert not zoo.store.has(unreferenced) and not leftover.exists()
+    kept = set(zoo.store.oids())
+    assert kept == {f.md5 for f in manifest.files} | {manifest.tree_md5 + ".dir"}
+    assert orphan.md5 in kept
+    assert zoo.plan_gc().objects == ()
+
+
+def test_verify_finds_a_corrupt_store_object(zoo: Zoo, model_dir: Path) -> None:
+    manifest = zoo.publish(model_dir, STUB).manifest
+    assert zoo.verify().ok
+    victim = zoo.store.path(next(f.md5 for f in manifest.files if f.path == "model.onnx"))
+    victim.chmod(0o644)
+    victim.write_bytes(b"bit rot")
+    report = zoo.verify()
+    assert not report.ok
+    assert len(report.problems) == 1 and "md5 mismatch" in report.problems[0]
+
+
+def test_push_restores_a_lost_remote_and_fetch_fills_a_store(zoo: Zoo, model_dir: Path, remote_dir: Path, tmp_path: Path) -> None:
+    zoo.publish(model_dir, STUB)
+    before = remote_objects(remote_dir)
+    shutil.rmtree(remote_dir)
+    result = zoo.push()
+    assert result.objects == len(before) and not result.missing
+    assert remote_objects(remote_dir) == before
+    assert zoo.push().objects == 0
+
+    theirs = clone(zoo, tmp_path / "clone")
+    fetched = theirs.fetch()
+    assert fetched.objects == len(before)
+    assert {oid_relpath(o) for o in theirs.store.oids()} == before
+    assert theirs.verify().ok
