@@ -34,6 +34,19 @@ _GITIGNORE = """\
 """
 
 
+_DVC_YAML = """\
+# `dvc repro` rebuilds the catalog from the manifests; `zoo catalog -o CATALOG.md` runs the same code.
+stages:
+  catalog:
+    cmd: python -m zoo_repo catalog -o CATALOG.md
+    deps:
+      - manifests
+    outs:
+      - CATALOG.md:
+          cache: false
+"""
+
+
 def _as_stub(stub: Stub | str) -> Stub:
     return stub if isinstance(stub, Stub) else parse_stub(stub)
 
@@ -107,10 +120,12 @@ class Zoo:
             write_text_atomic(gitignore, existing + ("\n" if existing and not existing.endswith("\n") else "") + _GITIGNORE)
         if not (root / ".dvc").exists():
             dvc.init_repo(root, remote_url)
+        if not (root / "dvc.yaml").exists():
+            write_text_atomic(root / "dvc.yaml", _DVC_YAML)
         write_text_atomic(root / MARKER, "# This directory is a zoo: see `zoo --help`.\nformat: 1\n")
         gitrepo.commit(
             root,
-            [MARKER, ".gitignore", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
+            [MARKER, ".gitignore", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
              f"{STORE}/.gitignore", f"{MANIFESTS}/.gitkeep"],
             "Create zoo",
         )
