@@ -68,3 +68,11 @@ def commit(root: Path, paths: Sequence[str], message: str) -> str:
     git(root, "add", "--", *paths)
     git(root, "commit", "-q", "-m", message, "--only", "--", *paths, env=env)
     return git(root, "rev-parse", "HEAD").strip()
+
+
+def unstage(root: Path, paths: Sequence[str]) -> None:
+    """Take paths out of the index again; quiet if they were never added."""
+    try:
+        git(root, "reset", "-q", "--", *paths)
+    except ToolError:
+        pass

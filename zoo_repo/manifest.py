@@ -14,7 +14,7 @@ from typing import Any
 from . import yamltext
 from .card import Metric
 from .errors import ManifestError, StubError
-from .stub import FIELDS, Stub, parse_stub, version_number
+from .stub import Stub, parse_stub, version_number
 
 SCHEMA = 1
 MANIFEST_NAME = "manifest.yaml"
@@ -192,5 +192,3 @@ def _file(where: str, index: int, raw: Any) -> FileEntry:
             raise ManifestError(where, f"{label} ({path}) {algo} must be {pattern.pattern}")
     return FileEntry(path, role, size, raw["sha256"], raw["md5"])
 
-
-__all__ = ["FIELDS", "FileEntry", "Manifest", "ROLES", "SCHEMA", "check_relpath", "parse_manifest"]

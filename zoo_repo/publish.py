@@ -20,7 +20,7 @@ from .archive import write_onnx_archive
 from .card import CARD_NAME, Card, check_stub_agrees, parse_card
 from .catalog import human_size
 from .digest import Digest
-from .errors import CardError, ModelDirError, ZooError
+from .errors import CardError, ModelDirError, ToolError, ZooError
 from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, FileEntry, Manifest
 from .stub import Stub
@@ -92,11 +92,19 @@ def publish(
     sha = None
     if commit:
         rel = final.relative_to(zoo.root).as_posix()
-        sha = gitrepo.commit(
-            zoo.root,
-            [rel],
-            message or f"Publish {stub}@{manifest.version_name} ({human_size(manifest.size)})",
-        )
+        try:
+            sha = gitrepo.commit(
+                zoo.root,
+                [rel],
+                message or f"Publish {stub}@{manifest.version_name} ({human_size(manifest.size)})",
+            )
+        except ToolError as exc:
+            # An uncommitted version would look published to this checkout
+            # only; take it back so a retry starts from the same state.
+            gitrepo.unstage(zoo.root, [rel])
+            shutil.rmtree(final, ignore_errors=True)
+            raise ToolError(f"{exc.message}; {stub}@{manifest.version_name} was not published",
+                            hint="fix the git problem (e.g. a failing hook) and publish again") from exc
     return PublishResult(manifest, True, len(missing), uploaded, sha)
 
 

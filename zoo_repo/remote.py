@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -87,7 +87,7 @@ class Remote:
         return _run_all(lambda oid: self.upload(store, oid), oids, jobs, callback)
 
     def download_many(
-        self, store: Store, wanted: dict[str, tuple[Digest | None, str]], jobs: int = DEFAULT_JOBS,
+        self, store: Store, wanted: Mapping[str, tuple[Digest | None, str]], jobs: int = DEFAULT_JOBS,
         callback: Callable[[str, int], None] | None = None,
     ) -> int:
         return _run_all(lambda oid: self.download(store, oid, *wanted[oid]), wanted, jobs, callback)

@@ -45,7 +45,7 @@ _COMPONENTS = (
 # How many hyphens each component may hold: (min, max).
 _HYPHENS = {2: (0, 1), 5: (0, 1), 6: (1, 2)}
 _WORD = re.compile(r"[a-z0-9_.]+")
-_SPARSE_NAME = re.compile(r"(?:%s)[a-z0-9_]*" % "|".join(SPARSE_NAME_BASES))
+_SPARSE_NAME = re.compile(rf"(?:{'|'.join(SPARSE_NAME_BASES)})[a-z0-9_]*")
 _VERSION = re.compile(r"v([1-9][0-9]*)")
 
 
@@ -109,7 +109,7 @@ def parse_stub(text: str) -> Stub:
     """Parse a stub (with or without the ``zoo:`` prefix), or raise StubError."""
     if not isinstance(text, str):
         raise StubError(repr(text), "stub", "must be a string")
-    body = text[len(PREFIX):] if text.startswith(PREFIX) else text
+    body = text.removeprefix(PREFIX)
     if "@" in body:
         raise StubError(text, "stub", "has a version selector where none is allowed here")
     parts = body.split("/")

@@ -13,11 +13,11 @@ from .config import MARKER, RemoteConfig, find_root, remote_config
 from .errors import ManifestError, NotFound, UsageError
 from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, Manifest, parse_manifest
-from .stub import Ref, Stub, parse_ref, parse_stub, version_number
 from .store import Store
+from .stub import Ref, Stub, parse_ref, parse_stub, version_number
 
 if TYPE_CHECKING:
-    from .maintenance import GcPlan, PushResult, VerifyReport
+    from .maintenance import GcPlan, TransferResult, VerifyReport
     from .publish import PublishResult
     from .pull import PullResult
     from .remote import Remote
@@ -233,12 +233,12 @@ class Zoo:
 
         return pull(self, self.resolve(ref), **kw)
 
-    def push(self, **kw: Any) -> PushResult:
+    def push(self, **kw: Any) -> TransferResult:
         from .maintenance import push
 
         return push(self, **kw)
 
-    def fetch(self, refs: Iterable[Ref | Stub | str] = (), **kw: Any) -> PushResult:
+    def fetch(self, refs: Iterable[Ref | Stub | str] = (), **kw: Any) -> TransferResult:
         from .maintenance import fetch
 
         manifests = [self.resolve(r) for r in refs] if refs else list(self.all_manifests())

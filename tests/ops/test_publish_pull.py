@@ -188,3 +188,18 @@ def test_list_filters_and_latest(zoo: Zoo, built_models: dict[str, Path], model_
     assert [(str(m.stub), m.version) for m in everything] == [(STUB, 2), (STUB_PRUNED, 1)]
     assert [str(m.stub) for m in zoo.list(sparse_name="pruned")] == [STUB_PRUNED]
     assert zoo.list(dataset="imagenet") == []
+
+
+def test_a_failing_commit_leaves_no_version_behind(zoo: Zoo, model_dir: Path) -> None:
+    hook = zoo.root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'policy: no commits today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    from zoo_repo import ToolError
+
+    with pytest.raises(ToolError, match="policy: no commits today; .*@v1 was not published"):
+        zoo.publish(model_dir, STUB)
+    assert zoo.versions(STUB) == []
+    status = subprocess.run(["git", "-C", str(zoo.root), "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout == ""
+    hook.unlink()
+    assert zoo.publish(model_dir, STUB).manifest.version == 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import human_size
 from ..card import validation_metric
+from ..catalog import human_size
 from ..manifest import ROLES, Manifest
 
 
