@@ -64,6 +64,7 @@ def publish(
         onnx_entry = next(e for e in entries if e.path == layout.ONNX_NAME)
         entries.append(_archive(zoo, by_path[layout.ONNX_NAME].abspath, onnx_entry))
     entries.sort()
+    zoo.statcache().flush()
 
     versions = zoo.versions(stub)
     latest = zoo.manifest(stub, versions[-1]) if versions else None

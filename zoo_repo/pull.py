@@ -70,6 +70,7 @@ def pull(
         path = target / f.path
         zoo.store.materialise(f.md5, path, link)
         cache.put(path, os.stat(path), Digest(f.sha256, f.md5, f.size))
+    cache.flush()
     return PullResult(manifest, target, files, len(wanted), fetched)
 
 

@@ -26,10 +26,18 @@ create table if not exists derived (
 class StatCache:
     def __init__(self, db_path: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+        self._db = sqlite3.connect(db_path, timeout=30, check_same_thread=False)
+        # A cache: losing the last writes to a crash only costs a rehash, so
+        # trade durability for not syncing the disk on every file.
+        self._db.execute("pragma journal_mode=wal")
+        self._db.execute("pragma synchronous=off")
         self._db.executescript(_SCHEMA)
 
+    def flush(self) -> None:
+        self._db.commit()
+
     def close(self) -> None:
+        self._db.commit()
         self._db.close()
 
     def get(self, path: Path, st: os.stat_result) -> Digest | None:

@@ -18,13 +18,13 @@ class YamlProblem(ValueError):
     """A YAML text that is not acceptable; the message says why."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise YamlProblem(f"line {event.start_mark.line + 1}: YAML aliases are not allowed")
-        return super().compose_node(parent, index)
+# libyaml when present (PyYAML's wheels ship it): a 2,000-file manifest
+# parses and dumps ten times faster than in pure Python.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
+
+class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
         for key_node, _ in node.value:
@@ -45,11 +45,21 @@ _StrictLoader.yaml_implicit_resolvers = {
 }
 
 
+def _refuse_aliases(text: str) -> None:
+    """Aliases are how a small YAML file expands into a huge one; none are needed here."""
+    if "*" not in text:  # no alias can exist without its indicator
+        return
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlProblem(f"line {event.start_mark.line + 1}: YAML aliases are not allowed")
+
+
 def load(text: str) -> Any:
     """Parse one YAML document strictly, or raise YamlProblem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise YamlProblem(f"larger than {MAX_BYTES} bytes")
     try:
+        _refuse_aliases(text)
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -62,15 +72,15 @@ class Flow(dict):  # type: ignore[type-arg]
     """A mapping written on one line, so a diff shows one changed file per line."""
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     pass
 
 
-def _flow(dumper: yaml.SafeDumper, data: Flow) -> Any:
+def _flow(dumper: Any, data: Flow) -> Any:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
 
 
-def _str(dumper: yaml.SafeDumper, data: str) -> Any:
+def _str(dumper: Any, data: str) -> Any:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
