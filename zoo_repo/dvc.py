@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .errors import ToolError
@@ -36,7 +36,13 @@ def pointer_text(tree_md5: str, size: int, nfiles: int) -> str:
     )
 
 
-def init_repo(root: Path, remote_url: str, remote_name: str = "origin") -> None:
+# Remote options that are secrets: they go to .dvc/config.local, never tracked.
+SECRET_OPTIONS = frozenset({"access_key_id", "secret_access_key", "session_token", "sse_customer_key",
+                            "password", "token", "account_key", "sas_token", "connection_string"})
+
+
+def init_repo(root: Path, remote_url: str, remote_name: str = "origin",
+              options: Mapping[str, str] | None = None) -> None:
     """``dvc init`` in a git repo, with the store as cache and a default remote."""
     try:
         from dvc.repo import Repo
@@ -60,5 +66,12 @@ def init_repo(root: Path, remote_url: str, remote_name: str = "origin") -> None:
     conf = ConfigObj(str(root / ".dvc" / "config"), encoding="utf-8")
     conf.setdefault("core", {})["remote"] = remote_name
     conf.setdefault("cache", {})["dir"] = "../store"
-    conf[f'remote "{remote_name}"'] = {"url": remote_url}
+    options = dict(options or {})
+    section = f'remote "{remote_name}"'
+    conf[section] = {"url": remote_url, **{k: v for k, v in options.items() if k not in SECRET_OPTIONS}}
     conf.write()
+    secrets = {k: v for k, v in options.items() if k in SECRET_OPTIONS}
+    if secrets:
+        local = ConfigObj(str(root / ".dvc" / "config.local"), encoding="utf-8")
+        local[section] = secrets
+        local.write()

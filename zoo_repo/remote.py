@@ -1,76 +1,130 @@
 """Remotes: any fsspec URL, laid out as a DVC remote (``files/md5/ab/cdef…``).
 
-The only module that talks to remote storage. Foreign errors are translated
-here into RemoteError / ObjectMissing, so callers see one line that names the
-remote and the object.
+The only module that talks to remote storage. Foreign errors (OSError from
+fsspec, botocore's and aiohttp's own) are translated here into RemoteError or
+ObjectMissing, so callers see one line that names the remote and the object.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .digest import CHUNK, Digest
+from .backends import backend_for, env_files, protocol_of, storage_options
+from .digest import CHUNK, Digest, Hasher
 from .errors import ObjectMissing, RemoteError, ZooError
-from .store import Store, oid_relpath
+from .store import Store, is_oid, oid_relpath
 
 DEFAULT_JOBS = 8
+# Above this many objects, one listing beats one HEAD request per object.
+_LIST_THRESHOLD = 64
+
+Progress = Callable[[str, int], None]
 
 
 class Remote:
-    def __init__(self, url: str, options: dict[str, Any] | None = None) -> None:
-        import fsspec
-
-        self.url = url
+    def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.options = dict(options or {})
+        backend = backend_for(url)
+        if backend is None:
+            raise RemoteError(
+                f"remote {url}: protocol {protocol_of(url)!r} is not supported",
+                hint="use a directory, file://, s3://, gs://, az:// or https:// URL",
+            )
+        self.writable = backend.writable
+        for key, value in env_files(self.options).items():
+            os.environ.setdefault(key, value)
         try:
-            self.fs, self.root = fsspec.core.url_to_fs(url, **(options or {}))
-        except (ImportError, ValueError) as exc:
+            import fsspec
+
+            self.fs, self.root = fsspec.core.url_to_fs(url, **storage_options(url, self.options))
+        except ImportError as exc:
+            raise RemoteError(
+                f"remote {url}: the {backend.package} package is not installed",
+                hint=f"pip install 'zoo-repo[{backend.extra}]'" if backend.extra else f"pip install {backend.package}",
+            ) from exc
+        except (ValueError, TypeError) as exc:
             raise RemoteError(f"remote {url}: {exc}") from exc
         self.root = self.root.rstrip("/")
-        # Object stores make a PUT visible only when complete; a filesystem
+        self.protocol = protocol_of(url)
+        # Object stores make a PUT visible only once complete; a filesystem
         # needs a temp name and a rename for the same guarantee.
-        self._needs_rename = "file" in _protocols(self.fs)
+        self._needs_rename = self.protocol in ("file", "local")
 
     def __repr__(self) -> str:
         return f"Remote({self.url!r})"
 
-    def _path(self, oid: str) -> str:
+    def path(self, oid: str) -> str:
         return f"{self.root}/{oid_relpath(oid)}"
 
-    def has(self, oid: str) -> bool:
+    # -- what is there -----------------------------------------------------
+    def size(self, oid: str) -> int | None:
+        """The object's size, or None when the remote does not have it."""
         with self._errors(oid):
-            return bool(self.fs.isfile(self._path(oid)))
+            try:
+                info = self.fs.info(self.path(oid))
+            except FileNotFoundError:
+                return None
+        return int(info["size"]) if info.get("type", "file") == "file" else None
+
+    def has(self, oid: str) -> bool:
+        return self.size(oid) is not None
+
+    def inventory(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS) -> dict[str, int]:
+        """oid → size for those of ``oids`` the remote has."""
+        wanted = set(oids)
+        if len(wanted) > _LIST_THRESHOLD:
+            return {oid: size for oid, size in self._list_all() if oid in wanted}
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            sizes = dict(zip(wanted, pool.map(self.size, wanted)))
+        return {oid: size for oid, size in sizes.items() if size is not None}
 
     def missing(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS) -> set[str]:
-        oids = list(oids)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            present = list(pool.map(self.has, oids))
-        return {oid for oid, ok in zip(oids, present) if not ok}
+        wanted = set(oids)
+        return wanted - set(self.inventory(wanted, jobs))
 
+    def _list_all(self) -> Iterator[tuple[str, int]]:
+        base = f"{self.root}/files/md5"
+        with self._errors("files/md5"):
+            try:
+                found = self.fs.find(base, detail=True)
+            except FileNotFoundError:
+                return
+        for path, info in found.items():
+            prefix, name = path.rstrip("/").rsplit("/", 2)[-2:]
+            if len(prefix) == 2 and is_oid(prefix + name):
+                yield prefix + name, int(info.get("size", 0))
+
+    # -- moving bytes ------------------------------------------------------
     def upload(self, store: Store, oid: str) -> int:
-        final = self._path(oid)
+        if not self.writable:
+            raise RemoteError(f"remote {self.url} is read-only ({self.protocol}://)")
+        final, src = self.path(oid), str(store.path(oid))
+        size = os.stat(src).st_size
         with self._errors(oid):
             if not self._needs_rename:
-                self.fs.put_file(str(store.path(oid)), final)
-                return store.path(oid).stat().st_size
+                self.fs.put_file(src, final)
+                return size
             parent = final.rsplit("/", 1)[0]
             self.fs.makedirs(parent, exist_ok=True)
             tmp = f"{parent}/.{oid[2:]}.tmp-{uuid.uuid4().hex[:12]}"
             try:
-                self.fs.put_file(str(store.path(oid)), tmp)
+                self.fs.put_file(src, tmp)
                 self.fs.mv(tmp, final)
             finally:
-                with contextlib.suppress(FileNotFoundError, OSError):
+                with contextlib.suppress(OSError):
                     if self.fs.exists(tmp):
                         self.fs.rm_file(tmp)
-        return store.path(oid).stat().st_size
+        return size
 
     def download(self, store: Store, oid: str, expect: Digest | None, label: str) -> int:
         """Stream an object into the store, verified before it gets its name."""
-        with self._errors(oid, label), self.fs.open(self._path(oid), "rb") as src:
+        with self._errors(oid, label), self.fs.open(self.path(oid), "rb") as src:
             with store.writer(oid, expect, label, source=f"remote {self.url}") as out:
                 while chunk := src.read(CHUNK):
                     out.write(chunk)
@@ -78,42 +132,65 @@ class Remote:
 
     def read_bytes(self, oid: str) -> bytes:
         with self._errors(oid):
-            return bytes(self.fs.cat_file(self._path(oid)))
+            return bytes(self.fs.cat_file(self.path(oid)))
 
-    def upload_many(
-        self, store: Store, oids: Iterable[str], jobs: int = DEFAULT_JOBS,
-        callback: Callable[[str, int], None] | None = None,
-    ) -> int:
+    def upload_many(self, store: Store, oids: Iterable[str], jobs: int = DEFAULT_JOBS,
+                    callback: Progress | None = None) -> int:
         return _run_all(lambda oid: self.upload(store, oid), oids, jobs, callback)
 
-    def download_many(
-        self, store: Store, wanted: Mapping[str, tuple[Digest | None, str]], jobs: int = DEFAULT_JOBS,
-        callback: Callable[[str, int], None] | None = None,
-    ) -> int:
+    def download_many(self, store: Store, wanted: Mapping[str, tuple[Digest | None, str]],
+                      jobs: int = DEFAULT_JOBS, callback: Progress | None = None) -> int:
         return _run_all(lambda oid: self.download(store, oid, *wanted[oid]), wanted, jobs, callback)
 
+    def sizes(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS) -> dict[str, int | None]:
+        """``size`` for many objects at once; one request each, in parallel."""
+        oids = list(oids)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return dict(zip(oids, pool.map(self.size, oids)))
+
+    def hash_object(self, oid: str) -> Digest:
+        """Stream an object and hash it (sha256, md5, size) without keeping it."""
+        hasher = Hasher()
+        with self._errors(oid), self.fs.open(self.path(oid), "rb") as src:
+            while chunk := src.read(CHUNK):
+                hasher.update(chunk)
+        return hasher.digest()
+
     @contextlib.contextmanager
-    def _errors(self, oid: str, label: str | None = None) -> Any:
+    def _errors(self, oid: str, label: str | None = None) -> Iterator[None]:
         try:
             yield
         except ZooError:
             raise
         except FileNotFoundError as exc:
             raise ObjectMissing(f"remote {self.url}", oid, label or oid_relpath(oid)) from exc
-        except (OSError, ValueError) as exc:
-            raise RemoteError(f"remote {self.url}: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - the translation table below decides
+            raise translate(self.url, exc) from exc
 
 
-def _protocols(fs: Any) -> tuple[str, ...]:
-    proto = fs.protocol
-    return (proto,) if isinstance(proto, str) else tuple(proto)
+def translate(url: str, exc: BaseException) -> ZooError:
+    """One line, and the likely fix, for what a storage backend raised."""
+    name = type(exc).__name__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else name
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return RemoteError(f"remote {url}: no credentials found",
+                           hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or "
+                           "`dvc remote modify --local NAME access_key_id …`")
+    if isinstance(exc, PermissionError) or "AccessDenied" in text or "SignatureDoesNotMatch" in text \
+            or "InvalidAccessKeyId" in text:
+        return RemoteError(f"remote {url}: access denied ({text})",
+                           hint="check the credentials and that they may read and write this bucket")
+    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError",
+                "ConnectionRefusedError", "ServerDisconnectedError") or isinstance(exc, ConnectionError):
+        return RemoteError(f"remote {url}: cannot reach the endpoint ({text})",
+                           hint="check endpointurl in .dvc/config or AWS_ENDPOINT_URL, and the network")
+    if name in ("ReadTimeoutError", "TimeoutError") or isinstance(exc, TimeoutError):
+        return RemoteError(f"remote {url}: timed out ({text})")
+    return RemoteError(f"remote {url}: {name}: {text}")
 
 
-def _run_all(
-    work: Callable[[str], int], oids: Iterable[str], jobs: int,
-    callback: Callable[[str, int], None] | None,
-) -> int:
-    """Run ``work`` on every oid with bounded concurrency; first error wins."""
+def _run_all(work: Callable[[str], int], oids: Iterable[str], jobs: int, callback: Progress | None) -> int:
+    """Run ``work`` on every oid with bounded concurrency; the first error wins."""
     total = 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(work, oid): oid for oid in oids}

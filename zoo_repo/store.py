@@ -27,6 +27,11 @@ _OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
 LINK_MODES = ("copy", "reflink", "hardlink", "symlink")
 
 
+def is_oid(text: str) -> bool:
+    """An md5, optionally with DVC's ``.dir`` suffix for directory listings."""
+    return _OID.fullmatch(text) is not None
+
+
 def oid_relpath(oid: str) -> str:
     """An object's path under a DVC cache or remote root."""
     return f"files/md5/{oid[:2]}/{oid[2:]}"
@@ -51,7 +56,7 @@ class Store:
             if len(prefix) != 2 or not (base / prefix).is_dir():
                 continue
             for name in sorted(os.listdir(base / prefix)):
-                if _OID.fullmatch(prefix + name):
+                if is_oid(prefix + name):
                     yield prefix + name
 
     def temp_files(self) -> list[Path]:

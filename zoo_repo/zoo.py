@@ -97,8 +97,13 @@ class Zoo:
         return cls(find_root(Path(path)))
 
     @classmethod
-    def init(cls, path: str | os.PathLike[str], remote: str) -> Zoo:
-        """Create a zoo: git repo, DVC repo whose cache is ``store/``, a default remote."""
+    def init(cls, path: str | os.PathLike[str], remote: str,
+             remote_options: dict[str, str] | None = None) -> Zoo:
+        """Create a zoo: git repo, DVC repo whose cache is ``store/``, a default remote.
+
+        ``remote_options`` use DVC's option names (``endpointurl``, ``region``,
+        ``profile``…); secrets among them go to the untracked ``.dvc/config.local``.
+        """
         from . import dvc
 
         root = Path(path).resolve()
@@ -119,7 +124,7 @@ class Zoo:
         if _GITIGNORE not in existing:
             write_text_atomic(gitignore, existing + ("\n" if existing and not existing.endswith("\n") else "") + _GITIGNORE)
         if not (root / ".dvc").exists():
-            dvc.init_repo(root, remote_url)
+            dvc.init_repo(root, remote_url, options=remote_options)
         if not (root / "dvc.yaml").exists():
             write_text_atomic(root / "dvc.yaml", _DVC_YAML)
         write_text_atomic(root / MARKER, "# This directory is a zoo: see `zoo --help`.\nformat: 1\n")
@@ -139,7 +144,7 @@ class Zoo:
         from .remote import Remote
 
         conf = self.remote_config(name)
-        return Remote(conf.url)
+        return Remote(conf.url, conf.options)
 
     def statcache(self) -> StatCache:
         from .statcache import StatCache

@@ -66,11 +66,20 @@ def main(ctx: click.Context, zoo_dir: str | None, debug: bool) -> None:
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--remote", required=True, metavar="URL", help="Where objects go: a directory or fsspec URL.")
-def init(directory: str, remote: str) -> None:
+@click.option("-o", "--remote-option", "options", multiple=True, metavar="KEY=VALUE",
+              help="A DVC remote option, e.g. endpointurl=http://host:8333 or region=eu-west-1. "
+              "Secrets (access_key_id, …) are kept in the untracked .dvc/config.local.")
+def init(directory: str, remote: str, options: tuple[str, ...]) -> None:
     """Create a zoo in DIRECTORY: git repo, DVC repo, store, manifests, remote."""
     from ..zoo import Zoo
 
-    zoo = Zoo.init(directory, remote=remote)
+    parsed = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--remote-option")
+        parsed[key.strip()] = value.strip()
+    zoo = Zoo.init(directory, remote=remote, remote_options=parsed)
     click.echo(f"Created zoo at {zoo.root} (remote: {zoo.remote_config().url})")
 
 

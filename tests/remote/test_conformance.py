@@ -1,0 +1,100 @@
+"""One suite, every remote: a directory and a real S3 server (SeaweedFS)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import STUB, clone, tree_bytes
+from tests.remote.conftest import RemoteSpec
+from zoo_repo import IntegrityError, ObjectMissing, Zoo
+from zoo_repo.remote import Remote
+from zoo_repo.store import oid_relpath
+
+
+def test_publish_then_pull_in_a_fresh_clone(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path) -> None:
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    expected = {oid_relpath(f.md5) for f in manifest.files} | {oid_relpath(manifest.tree_md5 + ".dir")}
+    assert remote.keys() == expected
+
+    theirs = clone(remote_zoo, tmp_path / "clone")
+    pulled = theirs.pull(STUB, dest=tmp_path / "out")
+    got = tree_bytes(pulled.dest)
+    for f in manifest.files:
+        assert hashlib.sha256(got[f.path]).hexdigest() == f.sha256
+    assert {k: v for k, v in got.items() if k != "model.onnx.tar.gz"} == tree_bytes(model_dir)
+
+
+def test_plain_dvc_pull_works_on_the_same_remote(remote_zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    theirs = clone(remote_zoo, tmp_path / "clone")
+    proc = subprocess.run([sys.executable, "-m", "dvc", "pull"], cwd=theirs.root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    got = tree_bytes(theirs.version_dir(manifest.stub, 1) / "model")
+    assert {p: hashlib.sha256(b).hexdigest() for p, b in got.items()} == {f.path: f.sha256 for f in manifest.files}
+
+
+def test_inventory_by_listing_and_by_head_agree(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path) -> None:
+    for i in range(80):
+        (model_dir / "sample-originals").mkdir(exist_ok=True)
+        (model_dir / "sample-originals" / f"{i:03d}.bin").write_bytes(f"sample {i}".encode())
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    rem = remote_zoo.remote()
+    oids = {f.md5 for f in manifest.files}
+    absent = {hashlib.md5(f"absent {i}".encode()).hexdigest() for i in range(3)}
+    listed = rem.inventory(oids | absent)  # > 64 objects: one listing
+    assert len(oids) > 64 and set(listed) == oids
+    assert listed == {f.md5: f.size for f in manifest.files}
+    few = set(list(oids)[:5]) | absent
+    assert rem.inventory(few) == {o: listed[o] for o in few - absent}  # HEAD each
+    assert rem.missing(few) == absent
+
+
+def test_temp_names_are_never_objects(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path) -> None:
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    oid = manifest.files[0].md5
+    remote.write(f"files/md5/{oid[:2]}/.{oid[2:]}.tmp-abandoned", b"partial")
+    remote.write(f"files/md5/{oid[:2]}/{'0' * 30}.partial", b"junk")
+    assert set(remote_zoo.remote().inventory({f.md5 for f in manifest.files} | {"0" * 32})) == {
+        f.md5 for f in manifest.files}
+
+
+def test_corrupt_and_missing_objects(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path) -> None:
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    onnx = next(f for f in manifest.files if f.path == "model.onnx")
+    card = next(f for f in manifest.files if f.path == "model.md")
+    data = bytearray(remote.read(oid_relpath(onnx.md5)))
+    data[-1] ^= 1
+    remote.write(oid_relpath(onnx.md5), bytes(data))
+
+    theirs = clone(remote_zoo, tmp_path / "clone")
+    with pytest.raises(IntegrityError, match="model.onnx: sha256 mismatch"):
+        theirs.pull(STUB, dest=tmp_path / "out", include=("onnx",))
+    assert not theirs.store.has(onnx.md5) and not theirs.store.temp_files()
+
+    remote.delete(oid_relpath(card.md5))
+    with pytest.raises(ObjectMissing, match="model.md: object md5:"):
+        theirs.pull(STUB, dest=tmp_path / "out2", include=("card",))
+    assert not (tmp_path / "out2").exists()
+
+
+def test_push_is_idempotent_and_restores_deleted_objects(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path) -> None:
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    before = remote.keys()
+    assert remote_zoo.push().objects == 0
+    remote.delete(oid_relpath(manifest.files[0].md5))
+    assert remote_zoo.push().objects == 1
+    assert remote.keys() == before
+
+
+def test_read_bytes_and_size(remote_zoo: Zoo, model_dir: Path) -> None:
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    rem: Remote = remote_zoo.remote()
+    card = next(f for f in manifest.files if f.path == "model.md")
+    assert rem.read_bytes(card.md5) == (model_dir / "model.md").read_bytes()
+    assert rem.size(card.md5) == card.size
+    assert rem.size("0" * 32) is None

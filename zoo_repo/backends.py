@@ -1,0 +1,99 @@
+"""Which fsspec backend serves a remote URL, and with which options. Pure.
+
+A zoo's remotes live in DVC's config (``.dvc/config``, credentials in
+``.dvc/config.local``), under DVC's own option names, so ``dvc pull`` works on
+the same remote. This module turns those options into the keyword arguments
+of the fsspec filesystem (s3fs for ``s3://``). As in the AWS SDKs and DVC, an
+option set here wins over the environment, which wins over profile files:
+botocore applies that order to whatever is not passed explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Bounded time-outs and retries unless the remote's config says otherwise: a
+# dead endpoint must fail in seconds, not hang.
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 60
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Backend:
+    protocols: tuple[str, ...]
+    extra: str | None  # the zoo-repo extra that installs its fsspec package
+    package: str | None
+    writable: bool = True
+
+
+BACKENDS = (
+    Backend(("file", "local"), None, None),
+    Backend(("s3", "s3a"), "s3", "s3fs"),
+    Backend(("gs", "gcs"), "gcs", "gcsfs"),
+    Backend(("az", "abfs", "azure"), "azure", "adlfs"),
+    Backend(("http", "https"), None, "aiohttp", writable=False),
+)
+
+
+def protocol_of(url: str) -> str:
+    return url.split("://", 1)[0].lower() if "://" in url else "file"
+
+
+def backend_for(url: str) -> Backend | None:
+    proto = protocol_of(url)
+    return next((b for b in BACKENDS if proto in b.protocols), None)
+
+
+def _bool(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "yes")
+
+
+def s3_options(options: dict[str, Any]) -> dict[str, Any]:
+    """DVC's s3 remote options → ``s3fs.S3FileSystem`` keyword arguments."""
+    client: dict[str, Any] = {}
+    config: dict[str, Any] = {
+        "connect_timeout": int(options.get("connect_timeout", CONNECT_TIMEOUT)),
+        "read_timeout": int(options.get("read_timeout", READ_TIMEOUT)),
+        "retries": {"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+    }
+    out: dict[str, Any] = {"client_kwargs": client, "config_kwargs": config}
+    if "endpointurl" in options:
+        client["endpoint_url"] = options["endpointurl"]
+    if "region" in options:
+        client["region_name"] = options["region"]
+    if "ssl_verify" in options:
+        value = options["ssl_verify"]
+        client["verify"] = value if str(value).lower() not in ("true", "false") else _bool(value)
+    for ours, theirs in (("access_key_id", "key"), ("secret_access_key", "secret"),
+                         ("session_token", "token"), ("profile", "profile")):
+        if ours in options:
+            out[theirs] = options[ours]
+    if "use_ssl" in options:
+        out["use_ssl"] = _bool(options["use_ssl"])
+    if _bool(options.get("allow_anonymous_login", False)):
+        out["anon"] = True
+    return out
+
+
+def storage_options(url: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The fsspec keyword arguments for a remote, from its DVC options."""
+    proto = protocol_of(url)
+    if proto in ("s3", "s3a"):
+        return s3_options(options)
+    if proto in ("gs", "gcs"):
+        mapped = {"project": options.get("projectname"), "token": options.get("credentialpath"),
+                  "endpoint_url": options.get("endpointurl")}
+        return {k: v for k, v in mapped.items() if v is not None}
+    return {}
+
+
+def env_files(options: dict[str, Any]) -> dict[str, str]:
+    """Profile-file locations a remote names, as the environment variables botocore reads."""
+    out = {}
+    if "credentialpath" in options:
+        out["AWS_SHARED_CREDENTIALS_FILE"] = str(options["credentialpath"])
+    if "configpath" in options:
+        out["AWS_CONFIG_FILE"] = str(options["configpath"])
+    return out
