@@ -42,7 +42,12 @@ class Remote:
         try:
             import fsspec
 
-            self.fs, self.root = fsspec.core.url_to_fs(url, **storage_options(url, self.options))
+            # fsspec caches filesystems by their arguments; credentials taken
+            # from the environment are not among them, so a cached instance
+            # could sign with keys that have since changed.
+            self.fs, self.root = fsspec.core.url_to_fs(
+                url, skip_instance_cache=True, **storage_options(url, self.options)
+            )
         except ImportError as exc:
             raise RemoteError(
                 f"remote {url}: the {backend.package} package is not installed",
@@ -54,7 +59,7 @@ class Remote:
         self.protocol = protocol_of(url)
         # Object stores make a PUT visible only once complete; a filesystem
         # needs a temp name and a rename for the same guarantee.
-        self._needs_rename = self.protocol in ("file", "local")
+        self.is_local = self.protocol in ("file", "local")
 
     def __repr__(self) -> str:
         return f"Remote({self.url!r})"
@@ -107,7 +112,7 @@ class Remote:
         final, src = self.path(oid), str(store.path(oid))
         size = os.stat(src).st_size
         with self._errors(oid):
-            if not self._needs_rename:
+            if not self.is_local:
                 self.fs.put_file(src, final)
                 return size
             parent = final.rsplit("/", 1)[0]

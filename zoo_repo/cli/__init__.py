@@ -266,6 +266,32 @@ def gc(state: State, dry_run: bool, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("name", required=False, metavar="[REMOTE]")
+@click.option("--url", help="Check this URL instead of a configured remote (uses its DVC options if any).")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@pass_state
+def doctor(state: State, name: str | None, url: str | None, as_json: bool) -> None:
+    """Check a remote end to end and say how to fix what fails."""
+    from ..doctor import diagnose
+
+    if url:
+        options: dict[str, Any] = {}
+    else:
+        conf = state.zoo().remote_config(name)
+        url, options = conf.url, conf.options
+    checks = diagnose(url, options)
+    if as_json:
+        _print_json([vars(c) for c in checks])
+    else:
+        for c in checks:
+            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
+            if c.fix:
+                click.echo(f"     fix: {c.fix}")
+    if not all(c.ok for c in checks):
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
 @pass_state
 def catalog(state: State, output: str | None) -> None:
