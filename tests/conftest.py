@@ -81,7 +81,10 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
 
 
 def remote_objects(remote: Path) -> set[str]:
-    return {p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file()}
+    """The content-addressed objects on a directory remote (not its manifests or index)."""
+    return {"files/" + p.relative_to(remote / "files").as_posix()
+            for p in (remote / "files").rglob("*") if p.is_file()} \
+        if (remote / "files").exists() else set()
 
 
 @dataclass

@@ -35,13 +35,25 @@ def referenced(manifests: Iterable[Manifest]) -> dict[str, tuple[Digest | None, 
 
 
 def push(zoo: Zoo, jobs: int = 8) -> TransferResult:
-    """Upload every referenced object the remote lacks."""
-    wanted = referenced(zoo.all_manifests())
+    """Upload every referenced object the remote lacks, then the manifests and index."""
+    from . import remote_meta
+
+    manifests = list(zoo.all_manifests())
+    wanted = referenced(manifests)
     remote = zoo.remote()
     missing = remote.missing(wanted, jobs=jobs)
     local = sorted(oid for oid in missing if zoo.store.has(oid))
     nbytes = remote.upload_many(zoo.store, local, jobs=jobs)
     lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))
+    if not lost:  # a manifest goes up only when all its objects are there
+        listed = remote_meta.listed_versions(remote)
+        known = []
+        for m in manifests:
+            text = zoo.manifest_text(m.stub, m.version)
+            if m.version not in listed.get(str(m.stub), []):
+                remote_meta.upload_version(remote, str(m.stub), m.version, text, zoo.card_text(m.stub, m.version))
+            known.append((str(m.stub), m.version, text))
+        remote_meta.update_index(remote, known)
     return TransferResult(len(local), nbytes, lost)
 
 

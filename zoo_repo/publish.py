@@ -14,18 +14,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import dvc, gitrepo, layout
 from .archive import write_onnx_archive
 from .card import CARD_NAME, Card, check_stub_agrees, parse_card
 from .catalog import human_size
 from .digest import Digest
-from .errors import CardError, ModelDirError, ToolError, ZooError
+from .errors import CardError, ModelDirError, RemoteError, ToolError, ZooError
 from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, FileEntry, Manifest
 from .stub import Stub
 from .validate import check_onnx
 from .zoo import Zoo
+
+if TYPE_CHECKING:
+    from .remote import Remote
 
 _ARCHIVE_KIND = "onnx.tar.gz/v1"
 
@@ -51,6 +55,7 @@ def publish(
     commit: bool = True,
     jobs: int = 8,
 ) -> PublishResult:
+    zoo.root  # noqa: B018 - publishing needs a checkout; this raises the clear error early
     files = layout.scan(model_dir, stub.framework)
     by_path = {f.relpath: f for f in files}
     card = _read_card(model_dir, by_path)
@@ -106,7 +111,25 @@ def publish(
             shutil.rmtree(final, ignore_errors=True)
             raise ToolError(f"{exc.message}; {stub}@{manifest.version_name} was not published",
                             hint="fix the git problem (e.g. a failing hook) and publish again") from exc
+    _announce(zoo, remote, manifest, final)
     return PublishResult(manifest, True, len(missing), uploaded, sha)
+
+
+def _announce(zoo: Zoo, remote: Remote, manifest: Manifest, version_dir: Path) -> None:
+    """Put the version where consumers without git find it: manifest, card, index."""
+    from . import remote_meta
+
+    text = (version_dir / MANIFEST_NAME).read_text(encoding="utf-8")
+    try:
+        remote_meta.upload_version(remote, str(manifest.stub), manifest.version, text,
+                                   (version_dir / CARD_NAME).read_text(encoding="utf-8"))
+        remote_meta.update_index(remote, [(str(manifest.stub), manifest.version, text)])
+    except ZooError as exc:
+        raise RemoteError(
+            f"{manifest.stub}@{manifest.version_name} is published in git, but not yet listed on "
+            f"the remote: {exc.message}",
+            hint="run `zoo push` once the remote is reachable",
+        ) from exc
 
 
 def _read_card(model_dir: Path, by_path: dict[str, layout.ModelFile]) -> Card:

@@ -35,6 +35,8 @@ class PullResult:
 
 def default_dest(zoo: Zoo, manifest: Manifest) -> Path:
     """Where ``dvc pull`` would put the files too: ``manifests/<stub>/vN/model``."""
+    if not zoo.is_checkout:
+        raise UsageError("--dest is required when pulling from a remote URL (there is no checkout)")
     return zoo.version_dir(manifest.stub, manifest.version) / dvc.OUT_NAME
 
 

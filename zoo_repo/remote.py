@@ -135,6 +135,50 @@ class Remote:
                     out.write(chunk)
         return out.hasher.size
 
+    # -- small named files (manifests, index) -----------------------------
+    def put_text(self, rel: str, text: str) -> None:
+        """Write a metadata file; readers see the old or the new content, never a mix."""
+        if not self.writable:
+            raise RemoteError(f"remote {self.url} is read-only ({self.protocol}://)")
+        final = f"{self.root}/{rel}"
+        data = text.encode("utf-8")
+        with self._errors(rel, rel):
+            if not self.is_local:
+                self.fs.pipe_file(final, data)
+                return
+            parent = final.rsplit("/", 1)[0]
+            self.fs.makedirs(parent, exist_ok=True)
+            tmp = f"{parent}/.{final.rsplit('/', 1)[1]}.tmp-{uuid.uuid4().hex[:12]}"
+            try:
+                self.fs.pipe_file(tmp, data)
+                self.fs.mv(tmp, final)
+            finally:
+                with contextlib.suppress(OSError):
+                    if self.fs.exists(tmp):
+                        self.fs.rm_file(tmp)
+
+    def get_text(self, rel: str) -> str | None:
+        """A metadata file's text, or None when it is not there."""
+        try:
+            with self._errors(rel, rel):
+                data = self.fs.cat_file(f"{self.root}/{rel}")
+        except ObjectMissing:
+            return None
+        try:
+            return bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RemoteError(f"remote {self.url}: {rel} is not UTF-8 text") from exc
+
+    def find(self, rel: str) -> list[str]:
+        """Every file under ``rel``, as paths relative to the remote's root."""
+        base = f"{self.root}/{rel}".rstrip("/")
+        with self._errors(rel, rel):
+            try:
+                found = self.fs.find(base)
+            except FileNotFoundError:
+                return []
+        return sorted(p[len(self.root) + 1:] for p in found if "/." not in p[len(self.root):])
+
     def read_bytes(self, oid: str) -> bytes:
         with self._errors(oid):
             return bytes(self.fs.cat_file(self.path(oid)))

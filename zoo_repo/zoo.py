@@ -12,9 +12,11 @@ from . import gitrepo
 from .config import MARKER, RemoteConfig, find_root, remote_config
 from .errors import ManifestError, NotFound, UsageError
 from .fsutil import write_text_atomic
+from .card import CARD_NAME
 from .manifest import MANIFEST_NAME, Manifest, parse_manifest
+from .sources import CheckoutSource, Source
 from .store import Store
-from .stub import Ref, Stub, parse_ref, parse_stub, version_number
+from .stub import Ref, Stub, parse_ref, parse_stub
 
 if TYPE_CHECKING:
     from .maintenance import GcPlan, TransferResult, VerifyReport
@@ -79,22 +81,70 @@ class ListFilter:
 
 
 class Zoo:
-    """A zoo checkout: git repo + DVC repo + ``manifests/`` + ``store/``."""
+    """A model zoo: a git checkout (``manifests/`` + ``store/`` + DVC), or a
+    remote opened by URL with a per-user cache as its store.
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.store = Store(self.root / STORE)
-        self.manifests_dir = self.root / MANIFESTS
+    Reading (``list``, ``show``, ``versions``, ``pull``) works on both;
+    publishing and maintenance need a checkout.
+    """
+
+    def __init__(self, root: Path | None = None, *, source: Source | None = None,
+                 store: Store | None = None, remote: Remote | None = None,
+                 state_dir: Path | None = None) -> None:
+        self._root = Path(root) if root is not None else None
+        if self._root is not None:
+            source = source or CheckoutSource(self._root, self._root / MANIFESTS)
+            store = store or Store(self._root / STORE)
+            state_dir = state_dir or self._root / STATE
+        if source is None or store is None or state_dir is None:
+            raise TypeError("Zoo needs a checkout root, or a source, a store and a state directory")
+        self._source = source
+        self.store = store
+        self._remote = remote
+        self._state_dir = state_dir
         self._statcache: StatCache | None = None
 
     def __repr__(self) -> str:
-        return f"Zoo({str(self.root)!r})"
+        where = str(self._root) if self._root is not None else (self._remote.url if self._remote else "?")
+        return f"Zoo({where!r})"
+
+    @property
+    def root(self) -> Path:
+        """The checkout's directory; publishing and maintenance need one."""
+        if self._root is None:
+            raise UsageError(
+                f"{self!r} was opened from a remote URL; this needs a zoo checkout",
+                hint="git clone the zoo and run the command inside it",
+            )
+        return self._root
+
+    @property
+    def is_checkout(self) -> bool:
+        return self._root is not None
+
+    @property
+    def manifests_dir(self) -> Path:
+        return self.root / MANIFESTS
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = ".") -> Zoo:
-        """Open the zoo at or above ``path``."""
-        return cls(find_root(Path(path)))
+    def open(cls, location: str | os.PathLike[str] = ".", *,
+             remote_options: dict[str, Any] | None = None, cache_dir: Path | None = None) -> Zoo:
+        """Open a zoo checkout at or above a directory, or a remote by URL.
+
+        A remote opened by URL (``s3://bucket/zoo``, ``file:///srv/zoo``…)
+        needs no git: its manifests and objects are read through a per-user
+        cache (``ZOO_CACHE_DIR``, default ``~/.cache/zoo-repo``).
+        """
+        text = os.fspath(location)
+        if "://" not in text:
+            return cls(find_root(Path(text)))
+        from .remote import Remote
+        from .sources import RemoteSource, default_cache_dir
+
+        cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        remote = Remote(text, remote_options)
+        return cls(source=RemoteSource(remote, cache), store=Store(cache), remote=remote, state_dir=cache)
 
     @classmethod
     def init(cls, path: str | os.PathLike[str], remote: str,
@@ -141,6 +191,8 @@ class Zoo:
         return remote_config(self.root, name)
 
     def remote(self, name: str | None = None) -> Remote:
+        if self._remote is not None and name is None:
+            return self._remote
         from .remote import Remote
 
         conf = self.remote_config(name)
@@ -150,7 +202,7 @@ class Zoo:
         from .statcache import StatCache
 
         if self._statcache is None:
-            self._statcache = StatCache(self.root / STATE / "stat.sqlite")
+            self._statcache = StatCache(self._state_dir / "stat.sqlite")
         return self._statcache
 
     # -- reading manifests -------------------------------------------------
@@ -159,28 +211,23 @@ class Zoo:
 
     def versions(self, stub: Stub | str) -> list[int]:
         """Published version numbers of ``stub``, ascending."""
-        base = self.manifests_dir / _as_stub(stub).path
-        if not base.is_dir():
-            return []
-        found = (version_number(name) for name in os.listdir(base))
-        return sorted(
-            n for n in found if n is not None and (base / f"v{n}" / MANIFEST_NAME).is_file()
-        )
+        return self._source.versions(_as_stub(stub))
 
     def manifest(self, stub: Stub | str, version: int) -> Manifest:
         stub = _as_stub(stub)
-        path = self.version_dir(stub, version) / MANIFEST_NAME
-        where = str(path.relative_to(self.root))
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
-        except UnicodeDecodeError as exc:
-            raise ManifestError(where, "is not UTF-8 text") from exc
-        manifest = parse_manifest(text, where)
+        where = self._source.where(stub, version, MANIFEST_NAME)
+        manifest = parse_manifest(self.manifest_text(stub, version), where)
         if manifest.stub != stub or manifest.version != version:
             raise ManifestError(where, f"says {manifest.stub}@v{manifest.version}; its path says {stub}@v{version}")
         return manifest
+
+    def manifest_text(self, stub: Stub | str, version: int) -> str:
+        """A version's ``manifest.yaml`` exactly as published (its digest is of these bytes)."""
+        return self._source.read(_as_stub(stub), version, MANIFEST_NAME)
+
+    def card_text(self, stub: Stub | str, version: int) -> str:
+        """The ``model.md`` published with a version."""
+        return self._source.read(_as_stub(stub), version, CARD_NAME)
 
     def resolve(self, ref: Ref | Stub | str) -> Manifest:
         """The manifest a stub and selector name (default: the latest version)."""
@@ -198,21 +245,7 @@ class Zoo:
 
     def stubs(self) -> Iterator[Stub]:
         """Every stub with at least one version, in sorted order."""
-        if not self.manifests_dir.is_dir():
-            return
-        found = []
-        for dirpath, dirnames, filenames in os.walk(self.manifests_dir):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            rel = Path(dirpath).relative_to(self.manifests_dir).as_posix()
-            if rel.count("/") == 6:
-                dirnames[:] = []
-                try:
-                    stub = parse_stub(rel)
-                except UsageError:
-                    continue
-                if self.versions(stub):
-                    found.append(stub)
-        yield from sorted(found, key=str)
+        yield from self._source.stubs()
 
     def all_manifests(self) -> Iterator[Manifest]:
         for stub in self.stubs():

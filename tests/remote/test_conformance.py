@@ -19,7 +19,10 @@ from zoo_repo.store import oid_relpath
 def test_publish_then_pull_in_a_fresh_clone(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path) -> None:
     manifest = remote_zoo.publish(model_dir, STUB).manifest
     expected = {oid_relpath(f.md5) for f in manifest.files} | {oid_relpath(manifest.tree_md5 + ".dir")}
-    assert remote.keys() == expected
+    keys = remote.keys()
+    assert {k for k in keys if k.startswith("files/")} == expected
+    assert {k for k in keys if not k.startswith("files/")} == {
+        f"zoo/manifests/{STUB}/v1/manifest.yaml", f"zoo/manifests/{STUB}/v1/model.md", "zoo/index.json"}
 
     theirs = clone(remote_zoo, tmp_path / "clone")
     pulled = theirs.pull(STUB, dest=tmp_path / "out")
@@ -86,6 +89,7 @@ def test_push_is_idempotent_and_restores_deleted_objects(remote_zoo: Zoo, remote
     manifest = remote_zoo.publish(model_dir, STUB).manifest
     before = remote.keys()
     assert remote_zoo.push().objects == 0
+    assert remote.keys() == before
     remote.delete(oid_relpath(manifest.files[0].md5))
     assert remote_zoo.push().objects == 1
     assert remote.keys() == before

@@ -39,10 +39,22 @@ class State:
     def __init__(self, zoo_dir: str | None) -> None:
         self.zoo_dir = zoo_dir
 
-    def zoo(self) -> Any:
+    def zoo(self, remote: str | None = None) -> Any:
+        """The zoo checkout, or with ``remote`` the zoo at that URL (no git needed)."""
         from ..zoo import Zoo
 
+        if remote:
+            url = remote if "://" in remote else Path(remote).resolve().as_uri()
+            return Zoo.open(url)
         return Zoo.open(self.zoo_dir or ".")
+
+
+def remote_option(func: Any) -> Any:
+    return click.option(
+        "--remote", "remote_url", metavar="URL",
+        help="Read the zoo from this remote URL instead of a checkout (s3://bucket/zoo, file:///…); "
+        "S3 endpoint and credentials come from the AWS environment and profiles.",
+    )(func)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -111,11 +123,12 @@ def publish(state: State, model_dir: str, stub: str, message: str | None, no_com
 @click.option("--force", is_flag=True, help="Overwrite destination files that differ.")
 @click.option("-j", "--jobs", default=8, show_default=True, help="Parallel transfers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@remote_option
 @pass_state
 def pull(state: State, ref: str, dest: str | None, include: tuple[str, ...], link: str, force: bool,
-         jobs: int, as_json: bool) -> None:
+         jobs: int, as_json: bool, remote_url: str | None) -> None:
     """Pull a model's files, verified, to a directory."""
-    result = state.zoo().pull(ref, dest=dest, include=include, link=link, force=force, jobs=jobs)
+    result = state.zoo(remote_url).pull(ref, dest=dest, include=include, link=link, force=force, jobs=jobs)
     if as_json:
         _print_json(render.pull_dict(result))
     else:
@@ -134,12 +147,13 @@ def _filter_options(func: Any) -> Any:
 @main.command(name="list")
 @_filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@remote_option
 @pass_state
-def list_(state: State, as_json: bool, **filters: str | None) -> None:
+def list_(state: State, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
     """List published models (latest version of each), as the spec's tables."""
     from ..catalog import render_markdown
 
-    manifests = state.zoo().list(**filters)
+    manifests = state.zoo(remote_url).list(**filters)
     if as_json:
         _print_json([render.summary_dict(m) for m in manifests])
     else:
@@ -149,10 +163,11 @@ def list_(state: State, as_json: bool, **filters: str | None) -> None:
 @main.command()
 @click.argument("ref", metavar="STUB[@VERSION]")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@remote_option
 @pass_state
-def show(state: State, ref: str, as_json: bool) -> None:
+def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
     """Show one version: fields, card, metrics, files by role."""
-    manifest = state.zoo().show(ref)
+    manifest = state.zoo(remote_url).show(ref)
     if as_json:
         _print_json(manifest.to_dict())
     else:
@@ -162,10 +177,11 @@ def show(state: State, ref: str, as_json: bool) -> None:
 @main.command()
 @click.argument("stub")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@remote_option
 @pass_state
-def versions(state: State, stub: str, as_json: bool) -> None:
+def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> None:
     """List the versions of STUB."""
-    zoo = state.zoo()
+    zoo = state.zoo(remote_url)
     manifests = [zoo.manifest(stub, v) for v in zoo.versions(stub)]
     if not manifests:
         from ..errors import NotFound

@@ -1,0 +1,122 @@
+"""Where a zoo's manifests come from: a git checkout, or a remote by URL.
+
+Both answer the same three questions (which stubs, which versions, the text of
+a version's file); the ``Zoo`` façade builds everything else on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol
+
+from .errors import ManifestError, NotFound, UsageError
+from .fsutil import write_text_atomic
+from .manifest import MANIFEST_NAME, digest_of
+from .remote import Remote
+from .stub import Stub, parse_stub, version_number
+
+
+class Source(Protocol):
+    def stubs(self) -> list[Stub]: ...
+    def versions(self, stub: Stub) -> list[int]: ...
+    def read(self, stub: Stub, version: int, name: str) -> str: ...
+    def where(self, stub: Stub, version: int, name: str) -> str: ...
+
+
+class CheckoutSource:
+    """``manifests/<stub>/vN/`` in a zoo checkout."""
+
+    def __init__(self, root: Path, manifests_dir: Path) -> None:
+        self.root, self.base = root, manifests_dir
+
+    def where(self, stub: Stub, version: int, name: str) -> str:
+        return f"{self.base.relative_to(self.root).as_posix()}/{stub}/v{version}/{name}"
+
+    def versions(self, stub: Stub) -> list[int]:
+        base = self.base / stub.path
+        if not base.is_dir():
+            return []
+        found = (version_number(name) for name in os.listdir(base))
+        return sorted(n for n in found if n is not None and (base / f"v{n}" / MANIFEST_NAME).is_file())
+
+    def read(self, stub: Stub, version: int, name: str) -> str:
+        path = self.base / stub.path / f"v{version}" / name
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
+        except UnicodeDecodeError as exc:
+            raise ManifestError(self.where(stub, version, name), "is not UTF-8 text") from exc
+
+    def stubs(self) -> list[Stub]:
+        if not self.base.is_dir():
+            return []
+        found = []
+        for dirpath, dirnames, _ in os.walk(self.base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            rel = Path(dirpath).relative_to(self.base).as_posix()
+            if rel.count("/") == 6:
+                dirnames[:] = []
+                try:
+                    stub = parse_stub(rel)
+                except UsageError:
+                    continue
+                if self.versions(stub):
+                    found.append(stub)
+        return sorted(found, key=str)
+
+
+class RemoteSource:
+    """Manifests on a remote, cached per user: a version's files never change,
+    so a cached copy is good forever once its digest matched the index."""
+
+    def __init__(self, remote: Remote, cache_dir: Path) -> None:
+        from . import remote_meta
+
+        self._meta = remote_meta
+        self.remote = remote
+        key = hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:16]
+        self.cache = cache_dir / "remotes" / key
+        self._index: dict[str, dict[str, str]] | None = None
+
+    def where(self, stub: Stub, version: int, name: str) -> str:
+        return f"{self.remote.url}/{self._meta.version_key(str(stub), version, name)}"
+
+    def index(self) -> dict[str, dict[str, str]]:
+        if self._index is None:
+            self._index = self._meta.read_index(self.remote) or {}
+        return self._index
+
+    def stubs(self) -> list[Stub]:
+        index = self.index()
+        names = index.keys() if index else self._meta.listed_versions(self.remote).keys()
+        return sorted((parse_stub(s) for s in names), key=str)
+
+    def versions(self, stub: Stub) -> list[int]:
+        # A listing for one stub is cheap and always current; the index may lag.
+        return self._meta.listed_versions(self.remote, str(stub)).get(str(stub), [])
+
+    def read(self, stub: Stub, version: int, name: str) -> str:
+        cached = self.cache / "manifests" / stub.path / f"v{version}" / name
+        if cached.is_file():
+            return cached.read_text(encoding="utf-8")
+        text = self.remote.get_text(self._meta.version_key(str(stub), version, name))
+        if text is None:
+            raise NotFound(f"{stub}@v{version} is not on remote {self.remote.url}")
+        if name == MANIFEST_NAME:
+            expected = self.index().get(str(stub), {}).get(f"v{version}")
+            if expected and digest_of(text) != expected:
+                raise ManifestError(self.where(stub, version, name),
+                                    f"digest {digest_of(text)} does not match the remote index ({expected})")
+        write_text_atomic(cached, text)
+        return text
+
+
+def default_cache_dir() -> Path:
+    """``ZOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/zoo-repo``, else ``~/.cache/zoo-repo``."""
+    if os.environ.get("ZOO_CACHE_DIR"):
+        return Path(os.environ["ZOO_CACHE_DIR"])
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "zoo-repo"
