@@ -1,11 +1,22 @@
-"""The catalog as text: the spec's tables (model tag, validation metric). Pure."""
+"""The catalog as text and as data: the spec's tables, and ``catalog.json``. Pure.
+
+``render_markdown`` prints the spec's tables (model tag, validation metric).
+``catalog_index`` and ``render_json`` make the machine-readable catalog that the
+static page (``catalog_page``) embeds. Both are rebuilt by ``dvc repro``, so
+the same manifests must always give the same bytes: nothing here reads a clock.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from .card import validation_metric
+from .card import Metric, validation_metric
 from .manifest import Manifest
+
+CATALOG_SCHEMA = 1
 
 # The spec's section titles; other domains get a title made from their names.
 SECTION_TITLES = {
@@ -18,6 +29,7 @@ SECTION_TITLES = {
 
 
 def human_size(n: int) -> str:
+    """A byte count as people read it: ``512 B``, ``1.5 KiB``, ``97.6 MiB``."""
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if size < 1024 or unit == "TiB":
@@ -27,6 +39,7 @@ def human_size(n: int) -> str:
 
 
 def section_title(domain: str, sub_domain: str) -> str:
+    """The heading of a domain's table in ``CATALOG.md``."""
     return SECTION_TITLES.get(
         (domain, sub_domain), f"{domain.upper()} {sub_domain.replace('_', ' ').title()}"
     )
@@ -61,3 +74,98 @@ def render_markdown(manifests: Iterable[Manifest]) -> str:
 
 def _row(cells: tuple[str, ...], widths: list[int]) -> str:
     return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+
+
+# -- catalog.json -------------------------------------------------------------
+
+
+def catalog_index(
+    manifests: Iterable[Manifest], cards: Mapping[tuple[str, int], str] | None = None
+) -> dict[str, Any]:
+    """The content of ``catalog.json``: every published version of every stub.
+
+    ``cards`` maps ``(stub, version number)`` to the Markdown body of that
+    version's ``model.md`` (front matter removed); versions without one get
+    ``card_markdown: null``.
+
+    Returns ``{"schema": 1, "models": [entry, ...]}``, entries sorted by stub,
+    then by version number. Each entry has these keys, in this order:
+
+    - ``stub`` (str): the canonical stub, without ``zoo:``.
+    - ``version`` (str): ``"v3"``.
+    - ``latest`` (bool): whether this is the highest version of its stub.
+    - ``fields`` (dict): the 11 stub fields (``domain`` … ``sparse_target``), null when absent.
+    - ``created`` (str), ``publisher`` (str): as in the manifest.
+    - ``parent`` (str | null): the version this one follows, ``"v2"``.
+    - ``size`` (int): total bytes; ``nfiles`` (int): number of files.
+    - ``metrics`` (list): ``{name, value[, unit, dataset, split]}`` as in the card.
+    - ``metric`` (dict | null): the validation metric (``card.validation_metric``),
+      its ``metrics`` keys plus ``display`` (``"76.1% top1 accuracy"``).
+    - ``card`` (dict): ``{license: str | null, description: str | null, tags: [str]}``.
+    - ``tree_md5`` (str): md5 of DVC's directory listing (``<tree_md5>.dir``).
+    - ``files`` (list): ``{path, role, size, sha256}``, sorted by path.
+    - ``card_markdown`` (str | null): the body of ``model.md``.
+
+    A metric value that is not a finite number becomes null, since JSON has no NaN.
+    """
+    items = sorted(manifests, key=lambda m: (str(m.stub), m.version))
+    latest: dict[str, int] = {}
+    for m in items:
+        latest[str(m.stub)] = max(latest.get(str(m.stub), 0), m.version)
+    cards = cards or {}
+    return {
+        "schema": CATALOG_SCHEMA,
+        "models": [
+            _entry(m, m.version == latest[str(m.stub)], cards.get((str(m.stub), m.version)))
+            for m in items
+        ],
+    }
+
+
+def render_json(index: Mapping[str, Any]) -> str:
+    """``catalog.json``'s text: fixed key order, one-space indent, trailing newline.
+
+    The key order is the one ``catalog_index`` builds (readable in a diff:
+    stub and version first); the same index always gives the same bytes.
+    """
+    return json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _entry(m: Manifest, is_latest: bool, card_markdown: str | None) -> dict[str, Any]:
+    metric = validation_metric(m.metrics)
+    return {
+        "stub": str(m.stub),
+        "version": m.version_name,
+        "latest": is_latest,
+        "fields": m.stub.fields(),
+        "created": m.created,
+        "publisher": m.publisher,
+        "parent": f"v{m.parent}" if m.parent else None,
+        "size": m.size,
+        "nfiles": len(m.files),
+        "metrics": [_metric(x) for x in m.metrics],
+        "metric": {**_metric(metric), "display": metric.display()} if metric else None,
+        "card": _card(m.card),
+        "tree_md5": m.tree_md5,
+        "files": [
+            {"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256}
+            for f in sorted(m.files)
+        ],
+        "card_markdown": card_markdown,
+    }
+
+
+def _metric(metric: Metric) -> dict[str, Any]:
+    out = metric.to_dict()
+    out["value"] = metric.value if math.isfinite(metric.value) else None
+    return out
+
+
+def _card(card: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the card metadata the catalog shows, with a fixed shape whatever the manifest held."""
+    description, license_ = card.get("description"), card.get("license")
+    return {
+        "license": license_ if isinstance(license_, str) else None,
+        "description": description if isinstance(description, str) else None,
+        "tags": [t for t in card.get("tags") or [] if isinstance(t, str)],
+    }

@@ -37,14 +37,18 @@ _GITIGNORE = """\
 
 
 _DVC_YAML = """\
-# `dvc repro` rebuilds the catalog from the manifests; `zoo catalog -o CATALOG.md` runs the same code.
+# `dvc repro` rebuilds the catalog from the manifests; `zoo catalog` runs the same code.
 stages:
   catalog:
-    cmd: python -m zoo_repo catalog -o CATALOG.md
+    cmd: python -m zoo_repo catalog
     deps:
       - manifests
     outs:
       - CATALOG.md:
+          cache: false
+      - catalog.json:
+          cache: false
+      - catalog:
           cache: false
 """
 

@@ -48,4 +48,9 @@ def test_dvc_repro_builds_the_same_catalog_as_zoo_catalog(zoo: Zoo, model_dir: P
     assert proc.returncode == 0, proc.stderr + proc.stdout
     built = (zoo.root / "CATALOG.md").read_text()
     assert f"| {STUB} " in built
-    assert built == cli("--zoo", zoo.root, "catalog").stdout
+    assert built == cli("--zoo", zoo.root, "catalog", "--markdown").stdout
+    assert (zoo.root / "catalog.json").is_file() and (zoo.root / "catalog" / "index.html").is_file()
+    again = subprocess.run([sys.executable, "-m", "dvc", "repro", "--allow-missing"], cwd=zoo.root,
+                           capture_output=True, text=True, env=env)
+    assert again.returncode == 0 and "didn't change" in again.stdout  # nothing to do when manifests did not change
+    assert cli("--zoo", zoo.root, "catalog").stdout == "catalog is up to date\n"

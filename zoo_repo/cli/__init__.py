@@ -308,18 +308,25 @@ def doctor(state: State, name: str | None, url: str | None, as_json: bool) -> No
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Where to write CATALOG.md, catalog.json and catalog/index.html (default: the zoo's root).")
+@click.option("--markdown", is_flag=True, help="Print the Markdown tables instead of writing files.")
 @pass_state
-def catalog(state: State, output: str | None) -> None:
-    """Render the catalog of latest versions as Markdown tables."""
-    from ..catalog import render_markdown
-    from ..fsutil import write_text_atomic
+def catalog(state: State, out_dir: str | None, markdown: bool) -> None:
+    """Build the catalog: CATALOG.md, catalog.json and a static catalog/index.html."""
+    zoo = state.zoo()
+    if markdown:
+        from ..catalog import render_markdown
 
-    text = render_markdown(state.zoo().list())
-    if output:
-        write_text_atomic(Path(output), text)
-    else:
-        click.echo(text, nl=False)
+        click.echo(render_markdown(zoo.list()), nl=False)
+        return
+    from ..catalog_files import build_catalog
+
+    written = build_catalog(zoo, Path(out_dir) if out_dir else zoo.root)
+    for path in written:
+        click.echo(f"wrote {path}")
+    if not written:
+        click.echo("catalog is up to date")
 
 
 @main.command()
