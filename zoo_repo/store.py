@@ -69,28 +69,33 @@ class Store:
 
     @contextlib.contextmanager
     def writer(
-        self, oid: str | None = None, expect: Digest | None = None, label: str = "object", source: str = ""
+        self, oid: str | None = None, expect: Digest | None = None, label: str = "object",
+        source: str = "", md5: bool = True,
     ) -> Iterator[HashingWriter]:
         """Yield a hashing writer; on success the bytes become an object.
 
-        The bytes must hash to ``oid`` (when given; a ``.dir`` suffix is kept
-        in the name) and to ``expect``'s digests (when given), else
-        IntegrityError and nothing is kept. Without ``oid`` the object is
-        named by its md5.
+        The bytes must match ``expect`` (sha256 and size, and md5 unless
+        ``md5=False``) and hash to ``oid`` (md5; a ``.dir`` suffix is kept in
+        the name), else IntegrityError and nothing is kept. Without ``oid`` the
+        object is named by its md5.
         """
         self._tmp.mkdir(parents=True, exist_ok=True)
         tmp = temp_name(self._tmp / "object")
         try:
             with open(tmp, "xb") as raw:
-                out = HashingWriter(raw)  # type: ignore[arg-type]
+                out = HashingWriter(raw, md5=md5 or expect is None)  # type: ignore[arg-type]
                 yield out
             got = out.hasher.digest()
-            checks = [("sha256", expect.sha256), ("md5", expect.md5)] if expect else []
-            if oid:
-                checks.append(("md5", oid.removesuffix(".dir")))
+            checks = []
+            if expect is not None:
+                checks += [("sha256", expect.sha256), ("size", str(expect.size))]
+            if got.md5:
+                checks += [("md5", expect.md5)] if expect is not None else []
+                checks += [("md5", oid.removesuffix(".dir"))] if oid else []
             for algo, want in checks:
-                if getattr(got, algo) != want:
-                    raise IntegrityError(label, algo, want, getattr(got, algo), source)
+                have = str(got.size) if algo == "size" else getattr(got, algo)
+                if have != want:
+                    raise IntegrityError(label, algo, want, have, source)
             self._commit(tmp, oid or got.md5)
         finally:
             with contextlib.suppress(FileNotFoundError):
