@@ -36,25 +36,31 @@ def referenced(manifests: Iterable[Manifest]) -> dict[str, tuple[Digest | None, 
 
 def push(zoo: Zoo, jobs: int = 8) -> TransferResult:
     """Upload every referenced object the remote lacks, then the manifests and index."""
-    from . import remote_meta
+    from . import packs, remote_meta, transfer
 
     manifests = list(zoo.all_manifests())
     wanted = referenced(manifests)
     remote = zoo.remote()
     missing = remote.missing(wanted, jobs=jobs)
     local = sorted(oid for oid in missing if zoo.store.has(oid))
-    nbytes = remote.upload_many(zoo.store, local, jobs=jobs)
+    sent = transfer.send(zoo.store, remote, local, jobs=jobs)
     lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))
     if not lost:  # a manifest goes up only when all its objects are there
         listed = remote_meta.listed_versions(remote)
+        slots: packs.Locator | None = None
         known = []
         for m in manifests:
             text = zoo.manifest_text(m.stub, m.version)
             if m.version not in listed.get(str(m.stub), []):
-                remote_meta.upload_version(remote, str(m.stub), m.version, text, zoo.card_text(m.stub, m.version))
+                if slots is None and not remote.is_local:
+                    slots = transfer.all_slots(remote)
+                mine = {f.md5 for f in m.files}
+                locator = {o: s for o, s in (slots or {}).items() if o in mine}
+                remote_meta.upload_version(remote, str(m.stub), m.version, text, zoo.card_text(m.stub, m.version),
+                                           packs.render_locator(locator) if locator else None)
             known.append((str(m.stub), m.version, text))
         remote_meta.update_index(remote, known)
-    return TransferResult(len(local), nbytes, lost)
+    return TransferResult(sent.objects, sent.bytes, lost)
 
 
 def fetch(zoo: Zoo, manifests: Iterable[Manifest], jobs: int = 8) -> TransferResult:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import dvc, gitrepo, layout
+from . import dvc, gitrepo, layout, packs, transfer
 from .archive import write_onnx_archive
 from .card import CARD_NAME, Card, check_stub_agrees, parse_card
 from .catalog import human_size
@@ -79,7 +79,7 @@ def publish(
     tree_oid = zoo.store.add_bytes(dvc.tree_bytes((e.path, e.md5) for e in entries), ".dir")
     remote = zoo.remote()
     missing = remote.missing({e.md5 for e in entries} | {tree_oid}, jobs=jobs)
-    uploaded = remote.upload_many(zoo.store, sorted(missing), jobs=jobs)
+    sent = transfer.send(zoo.store, remote, missing, jobs=jobs)
 
     name, email = gitrepo.identity(zoo.root)
     manifest = Manifest(
@@ -111,18 +111,19 @@ def publish(
             shutil.rmtree(final, ignore_errors=True)
             raise ToolError(f"{exc.message}; {stub}@{manifest.version_name} was not published",
                             hint="fix the git problem (e.g. a failing hook) and publish again") from exc
-    _announce(zoo, remote, manifest, final)
-    return PublishResult(manifest, True, len(missing), uploaded, sha)
+    _announce(zoo, remote, manifest, final, transfer.version_locator(remote, manifest, sent.slots))
+    return PublishResult(manifest, True, sent.objects, sent.bytes, sha)
 
 
-def _announce(zoo: Zoo, remote: Remote, manifest: Manifest, version_dir: Path) -> None:
+def _announce(zoo: Zoo, remote: Remote, manifest: Manifest, version_dir: Path, locator: packs.Locator) -> None:
     """Put the version where consumers without git find it: manifest, card, index."""
     from . import remote_meta
 
     text = (version_dir / MANIFEST_NAME).read_text(encoding="utf-8")
     try:
         remote_meta.upload_version(remote, str(manifest.stub), manifest.version, text,
-                                   (version_dir / CARD_NAME).read_text(encoding="utf-8"))
+                                   (version_dir / CARD_NAME).read_text(encoding="utf-8"),
+                                   packs.render_locator(locator) if locator else None)
         remote_meta.update_index(remote, [(str(manifest.stub), manifest.version, text)])
     except ZooError as exc:
         raise RemoteError(

@@ -66,7 +66,11 @@ def pull(
     }
     fetched = 0
     if wanted:
-        fetched = zoo.remote().download_many(zoo.store, wanted, jobs=jobs)
+        from . import remote_meta, transfer
+
+        remote = zoo.remote()
+        locator = remote_meta.read_locator(remote, str(manifest.stub), manifest.version)
+        fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs)[1]
     cache = zoo.statcache()
     for f in todo:
         path = target / f.path

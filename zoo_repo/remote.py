@@ -109,17 +109,21 @@ class Remote:
 
     # -- moving bytes ------------------------------------------------------
     def upload(self, store: Store, oid: str) -> int:
+        return self.put_file(str(store.path(oid)), oid_relpath(oid), oid)
+
+    def put_file(self, src: str, rel: str, label: str | None = None) -> int:
+        """Upload a local file to ``rel``; it appears there complete or not at all."""
         if not self.writable:
             raise RemoteError(f"remote {self.url} is read-only ({self.protocol}://)")
-        final, src = self.path(oid), str(store.path(oid))
+        final = f"{self.root}/{rel}"
         size = os.stat(src).st_size
-        with self._errors(oid):
+        with self._errors(rel, label or rel):
             if not self.is_local:
                 self.fs.put_file(src, final)
                 return size
-            parent = final.rsplit("/", 1)[0]
+            parent, name = final.rsplit("/", 1)
             self.fs.makedirs(parent, exist_ok=True)
-            tmp = f"{parent}/.{oid[2:]}.tmp-{uuid.uuid4().hex[:12]}"
+            tmp = f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
             try:
                 self.fs.put_file(src, tmp)
                 self.fs.mv(tmp, final)
@@ -128,6 +132,11 @@ class Remote:
                     if self.fs.exists(tmp):
                         self.fs.rm_file(tmp)
         return size
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of a file: one ranged GET."""
+        with self._errors(rel, rel):
+            return bytes(self.fs.cat_file(f"{self.root}/{rel}", start=start, end=end))
 
     def download(self, store: Store, oid: str, expect: Digest | None, label: str,
                  jobs: int = DEFAULT_JOBS) -> int:

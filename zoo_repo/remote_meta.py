@@ -19,6 +19,7 @@ from typing import Any
 from .card import CARD_NAME
 from .errors import ManifestError, StubError
 from .manifest import MANIFEST_NAME, digest_of
+from .packs import LOCATOR_NAME, Locator, parse_locator
 from .remote import Remote
 from .stub import parse_stub, version_number
 
@@ -33,10 +34,20 @@ def version_key(stub: str, version: int, name: str) -> str:
     return f"{PREFIX}/manifests/{stub}/v{version}/{name}"
 
 
-def upload_version(remote: Remote, stub: str, version: int, manifest_text: str, card_text: str) -> None:
-    """Card first, manifest last: a manifest on the remote means the version is complete."""
+def upload_version(remote: Remote, stub: str, version: int, manifest_text: str, card_text: str,
+                   locator_text: str | None = None) -> None:
+    """Card and locator first, manifest last: a manifest on the remote means the version is complete."""
     remote.put_text(version_key(stub, version, CARD_NAME), card_text)
+    if locator_text is not None:
+        remote.put_text(version_key(stub, version, LOCATOR_NAME), locator_text)
     remote.put_text(version_key(stub, version, MANIFEST_NAME), manifest_text)
+
+
+def read_locator(remote: Remote, stub: str, version: int) -> Locator:
+    """Where a version's small objects sit in packs; empty when unknown."""
+    if remote.is_local:
+        return {}
+    return parse_locator(remote.get_text(version_key(stub, version, LOCATOR_NAME)) or "")
 
 
 def parse_index(text: str) -> Index:

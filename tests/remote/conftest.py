@@ -42,21 +42,27 @@ def s3_client(endpoint: str) -> Any:
     )
 
 
-@pytest.fixture
-def bucket(seaweed_server: weed.Seaweed, s3_env: dict[str, str]) -> str:
-    """A fresh bucket per test: SeaweedFS keeps deleted prefixes listed for a while."""
+@pytest.fixture(scope="session")
+def session_bucket(seaweed_server: weed.Seaweed) -> str:
+    # One bucket for the session: each SeaweedFS bucket takes volumes of its own.
     name = f"zoo-{uuid.uuid4().hex[:12]}"
     s3_client(seaweed_server.endpoint).create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def bucket(session_bucket: str, s3_env: dict[str, str]) -> str:
+    return session_bucket
+
 
 
 class RemoteSpec:
     """A remote under test: its URL, DVC options, and a way to reach its raw objects."""
 
     def __init__(self, kind: str, url: str, options: dict[str, str], endpoint: str | None = None,
-                 bucket: str | None = None, root: Path | None = None) -> None:
+                 bucket: str | None = None, root: Path | None = None, prefix: str = "") -> None:
         self.kind, self.url, self.options = kind, url, options
-        self.endpoint, self.bucket, self.root = endpoint, bucket, root
+        self.endpoint, self.bucket, self.root, self.prefix = endpoint, bucket, root, prefix
 
     def keys(self) -> set[str]:
         """Every object key under the remote, relative to its root."""
@@ -65,8 +71,8 @@ class RemoteSpec:
                 if self.root.exists() else set()
         client = s3_client(self.endpoint or "")
         keys: set[str] = set()
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="zoo/"):
-            keys |= {obj["Key"].removeprefix("zoo/") for obj in page.get("Contents", [])}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{self.prefix}/"):
+            keys |= {obj["Key"].removeprefix(f"{self.prefix}/") for obj in page.get("Contents", [])}
         return keys
 
     def write(self, key: str, data: bytes) -> None:
@@ -77,19 +83,19 @@ class RemoteSpec:
                 path.chmod(0o644)
             path.write_bytes(data)
         else:
-            s3_client(self.endpoint or "").put_object(Bucket=self.bucket, Key=f"zoo/{key}", Body=data)
+            s3_client(self.endpoint or "").put_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}", Body=data)
 
     def read(self, key: str) -> bytes:
         if self.root is not None:
             return (self.root / key).read_bytes()
-        body = s3_client(self.endpoint or "").get_object(Bucket=self.bucket, Key=f"zoo/{key}")["Body"]
+        body = s3_client(self.endpoint or "").get_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}")["Body"]
         return bytes(body.read())
 
     def delete(self, key: str) -> None:
         if self.root is not None:
             (self.root / key).unlink()
         else:
-            s3_client(self.endpoint or "").delete_object(Bucket=self.bucket, Key=f"zoo/{key}")
+            s3_client(self.endpoint or "").delete_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}")
 
 
 @pytest.fixture(params=["file", "s3"])
@@ -99,8 +105,9 @@ def remote(request: pytest.FixtureRequest, tmp_path: Path) -> RemoteSpec:
         return RemoteSpec("file", str(root), {}, root=root)
     server: weed.Seaweed = request.getfixturevalue("seaweed_server")
     name: str = request.getfixturevalue("bucket")
-    return RemoteSpec("s3", f"s3://{name}/zoo", {"endpointurl": server.endpoint, "region": "us-east-1"},
-                      endpoint=server.endpoint, bucket=name)
+    prefix = f"t-{uuid.uuid4().hex[:12]}/zoo"  # fresh per test: deleted prefixes linger in listings
+    return RemoteSpec("s3", f"s3://{name}/{prefix}", {"endpointurl": server.endpoint, "region": "us-east-1"},
+                      endpoint=server.endpoint, bucket=name, prefix=prefix)
 
 
 @pytest.fixture

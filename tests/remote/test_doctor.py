@@ -29,7 +29,7 @@ def test_healthy_remote_passes_every_check(cli, remote_zoo: Zoo, remote: RemoteS
 
 def test_wrong_credentials_are_named(seaweed_server: weed.Seaweed, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
-    checks = diagnose(f"s3://{bucket}/zoo", {"endpointurl": seaweed_server.endpoint})
+    checks = diagnose(f"s3://{bucket}/doctor", {"endpointurl": seaweed_server.endpoint})
     failed = checks[-1]
     assert [c.ok for c in checks] == [True, True, False]
     assert failed.name == "credentials accepted" and "access denied" in failed.detail
