@@ -76,3 +76,88 @@ def unstage(root: Path, paths: Sequence[str]) -> None:
         git(root, "reset", "-q", "--", *paths)
     except ToolError:
         pass
+
+
+# -- reading history (used by ``zoo check`` and ``zoo review``) -------------
+def _git_bytes(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    """Like ``git`` but bytes in and out: blob contents need not be text."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise ToolError("git is not installed or not on PATH") from exc
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ToolError(f"git {args[0]} failed: {detail[-1] if detail else proc.returncode}")
+    return proc.stdout
+
+
+def resolve_commit(root: Path, ref: str) -> str:
+    """The commit sha ``ref`` names, or ToolError naming the ref."""
+    # A ref that starts with '-' would be read as an option by git.
+    if not ref or ref.startswith("-"):
+        raise ToolError(f"unknown git ref {ref!r}: not a commit in {root}")
+    try:
+        return git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except ToolError:
+        raise ToolError(
+            f"unknown git ref {ref!r}: not a commit in {root}",
+            hint="name a branch, tag or commit; for a remote branch run `git fetch` first",
+        ) from None
+
+
+def changed_paths(root: Path, base: str, pathspec: str, against: str | None = None) -> list[tuple[str, str]]:
+    """``(status, path)`` for files under ``pathspec`` that differ between ``base`` and ``against``.
+
+    ``against`` is a commit, or None for the working tree (tracked files,
+    staged or not). Status is git's letter: A, D, M or T; renames are split
+    into D and A so a moved file counts as deleted at its old path. Paths are
+    relative to ``root``, which may be a subdirectory of the repository.
+    """
+    args = ["diff", "--name-status", "--no-renames", "--no-ext-diff", "--relative", "-z", base]
+    if against is not None:
+        args.append(against)
+    out = _git_bytes(root, *args, "--", pathspec).decode("utf-8", "surrogateescape")
+    fields = out.split("\0")
+    return [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
+
+
+def ls_tree(root: Path, ref: str, pathspec: str) -> dict[str, str]:
+    """path → blob sha of every file under ``pathspec`` at ``ref``; paths relative to ``root``."""
+    out = _git_bytes(root, "ls-tree", "-r", "-z", ref, "--", pathspec)
+    found: dict[str, str] = {}
+    for record in out.decode("utf-8", "surrogateescape").split("\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition("\t")
+        _mode, kind, sha = meta.split(" ")
+        if kind == "blob":
+            found[path] = sha
+    return found
+
+
+def read_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
+    """The contents of many blobs, read by one ``git cat-file --batch``."""
+    wanted = list(dict.fromkeys(shas))
+    if not wanted:
+        return {}
+    out = _git_bytes(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for sha in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) != 3:  # "<sha> missing"
+            raise ToolError(f"git cat-file failed: object {sha} is missing")
+        size = int(header[2])
+        blobs[sha] = out[pos : pos + size]
+        pos += size + 1  # each body is followed by a newline
+    return blobs
+
+
+def show(root: Path, ref: str, path: str) -> str | None:
+    """The text of ``path`` (relative to ``root``) at ``ref``, or None if it does not exist there."""
+    sha = ls_tree(root, ref, path).get(path)
+    if sha is None:
+        return None
+    return read_blobs(root, [sha])[sha].decode("utf-8")

@@ -339,6 +339,15 @@ def demo(workdir: str) -> None:
     click.echo(render.demo_text(run_demo(Path(workdir))))
 
 
+
+# The review gate lives in its own module; attached here so `zoo --help` lists it.
+from .review import check_cmd, diff_cmd, review_cmd  # noqa: E402
+
+main.add_command(check_cmd)
+main.add_command(review_cmd)
+main.add_command(diff_cmd)
+
+
 def run() -> None:  # console-script entry point
     main(prog_name="zoo")
 
