@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import ToolError
+from .errors import ToolError, UsageError
 
 
 def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -56,15 +56,15 @@ def identity(root: Path) -> tuple[str, str]:
     return name, email
 
 
+def _identity_env(root: Path) -> dict[str, str]:
+    name, email = identity(root)
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+
 def commit(root: Path, paths: Sequence[str], message: str) -> str:
     """Commit exactly ``paths`` (other staged changes stay staged); returns the sha."""
-    name, email = identity(root)
-    env = {
-        "GIT_AUTHOR_NAME": name,
-        "GIT_AUTHOR_EMAIL": email,
-        "GIT_COMMITTER_NAME": name,
-        "GIT_COMMITTER_EMAIL": email,
-    }
+    env = _identity_env(root)
     git(root, "add", "--", *paths)
     git(root, "commit", "-q", "-m", message, "--only", "--", *paths, env=env)
     return git(root, "rev-parse", "HEAD").strip()
@@ -161,3 +161,30 @@ def show(root: Path, ref: str, path: str) -> str | None:
     if sha is None:
         return None
     return read_blobs(root, [sha])[sha].decode("utf-8")
+
+
+def commit_to_new_branch(root: Path, branch: str, files: dict[str, bytes], message: str) -> str:
+    """Commit ``files`` (path → bytes) on top of HEAD as a new branch, touching
+    neither the working tree, the index nor the current branch; returns the sha.
+    Refuses a branch that already exists."""
+    import tempfile
+
+    try:
+        git(root, "check-ref-format", "--branch", branch)
+    except ToolError:
+        raise UsageError(f"--branch {branch!r} is not a valid git branch name") from None
+    if subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+                      capture_output=True).returncode == 0:
+        raise UsageError(f"branch {branch!r} already exists", hint="pass another name with --branch NAME")
+    parent = git(root, "rev-parse", "HEAD").strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**_identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git(root, "read-tree", parent, env=env)
+        for path, data in sorted(files.items()):
+            blob = _git_bytes(root, "hash-object", "-w", "--stdin", stdin=data).decode().strip()
+            git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        tree = git(root, "write-tree", env=env).strip()
+        sha = git(root, "commit-tree", tree, "-p", parent, "-m", message, env=env).strip()
+    # The empty old value makes this a create: it fails if the branch appeared meanwhile.
+    git(root, "update-ref", f"refs/heads/{branch}", sha, "0" * 40)
+    return sha

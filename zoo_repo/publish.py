@@ -41,6 +41,7 @@ class PublishResult:
     uploaded_objects: int = 0
     uploaded_bytes: int = 0
     commit: str | None = None
+    branch: str | None = None  # set when the version was committed on a new branch
 
     @property
     def ref(self) -> str:
@@ -54,7 +55,15 @@ def publish(
     message: str | None = None,
     commit: bool = True,
     jobs: int = 8,
+    branch: str | None = None,
 ) -> PublishResult:
+    """Publish ``model_dir`` as the next version of ``stub``.
+
+    With ``branch`` (``""`` for ``publish/<stub>/vN``), the version is committed
+    on a new branch for review, leaving the working tree and current branch
+    untouched; it reaches consumers without git when `zoo push` runs after
+    the merge.
+    """
     zoo.root  # noqa: B018 - publishing needs a checkout; this raises the clear error early
     files = layout.scan(model_dir, stub.framework)
     by_path = {f.relpath: f for f in files}
@@ -94,16 +103,23 @@ def publish(
         card={k: v for k, v in card.metadata.items() if k in ("license", "description", "tags")},
         metrics=card.metrics,
     )
+    message = message or f"Publish {stub}@{manifest.version_name} ({human_size(manifest.size)})"
+    if branch is not None:
+        name = branch or f"publish/{stub}/{manifest.version_name}"
+        rel = f"manifests/{stub}/{manifest.version_name}"
+        files = {
+            f"{rel}/{MANIFEST_NAME}": manifest.to_text().encode("utf-8"),
+            f"{rel}/{CARD_NAME}": by_path[CARD_NAME].abspath.read_bytes(),
+            f"{rel}/{dvc.POINTER_NAME}": _pointer(manifest).encode("utf-8"),
+        }
+        sha = gitrepo.commit_to_new_branch(zoo.root, name, files, message)
+        return PublishResult(manifest, True, sent.objects, sent.bytes, sha, name)
     final = _write_version_dir(zoo, manifest, by_path[CARD_NAME].abspath)
     sha = None
     if commit:
         rel = final.relative_to(zoo.root).as_posix()
         try:
-            sha = gitrepo.commit(
-                zoo.root,
-                [rel],
-                message or f"Publish {stub}@{manifest.version_name} ({human_size(manifest.size)})",
-            )
+            sha = gitrepo.commit(zoo.root, [rel], message)
         except ToolError as exc:
             # An uncommitted version would look published to this checkout
             # only; take it back so a retry starts from the same state.
@@ -165,6 +181,10 @@ def _archive(zoo: Zoo, onnx_path: Path, onnx_entry: FileEntry) -> FileEntry:
     return FileEntry(layout.ARCHIVE_NAME, "archive", digest.size, digest.sha256, digest.md5)
 
 
+def _pointer(manifest: Manifest) -> str:
+    return dvc.pointer_text(manifest.tree_md5, manifest.size, len(manifest.files))
+
+
 def _write_version_dir(zoo: Zoo, manifest: Manifest, card_path: Path) -> Path:
     """Build the version directory under a temp name, then rename it into place."""
     parent = zoo.manifests_dir / manifest.stub.path
@@ -175,9 +195,7 @@ def _write_version_dir(zoo: Zoo, manifest: Manifest, card_path: Path) -> Path:
         tmp.mkdir()
         write_text_atomic(tmp / MANIFEST_NAME, manifest.to_text())
         shutil.copyfile(card_path, tmp / CARD_NAME)
-        write_text_atomic(
-            tmp / dvc.POINTER_NAME, dvc.pointer_text(manifest.tree_md5, manifest.size, len(manifest.files))
-        )
+        write_text_atomic(tmp / dvc.POINTER_NAME, _pointer(manifest))
         try:
             os.rename(tmp, final)  # refuses a non-empty target: versions never overwrite
         except OSError as exc:

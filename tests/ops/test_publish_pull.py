@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -203,3 +205,34 @@ def test_a_failing_commit_leaves_no_version_behind(zoo: Zoo, model_dir: Path) ->
     assert status.stdout == ""
     hook.unlink()
     assert zoo.publish(model_dir, STUB).manifest.version == 1
+
+
+def test_publish_on_a_branch_leaves_the_current_branch_untouched(cli, zoo: Zoo, model_dir: Path, remote_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(zoo.root), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    zoo.publish(model_dir, STUB)
+    head, branch_before = git("rev-parse", "HEAD"), git("branch", "--show-current")
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"relabelled")
+    result = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB, "--branch", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["branch"] == f"publish/{STUB}/v2" and data["version"] == "v2"
+    assert git("rev-parse", "HEAD") == head and git("branch", "--show-current") == branch_before
+    assert git("status", "--porcelain") == ""
+    assert zoo.versions(STUB) == [1]  # not on this branch until merged
+    files = git("show", "--name-only", "--format=%s", data["branch"]).splitlines()
+    assert files[0].startswith(f"Publish {STUB}@v2 (")
+    assert sorted(files[2:]) == [f"manifests/{STUB}/v2/{n}" for n in ("manifest.yaml", "model.dvc", "model.md")]
+    # The objects are on the remote before the branch exists.
+    oid = hashlib.md5(b"relabelled").hexdigest()
+    assert (remote_dir / oid_relpath(oid)).is_file()
+    git("merge", "-q", "--ff-only", data["branch"])
+    assert zoo.versions(STUB) == [1, 2]
+    assert zoo.verify().ok
+    again = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB, "--branch", f"publish/{STUB}/v2")
+    assert again.exit_code == 0 and again.stdout.startswith("unchanged")
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"again")
+    clash = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB, "--branch", f"publish/{STUB}/v2")
+    assert clash.exit_code == 2 and "already exists" in clash.stderr

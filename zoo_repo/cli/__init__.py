@@ -100,13 +100,19 @@ def init(directory: str, remote: str, options: tuple[str, ...]) -> None:
 @click.option("--stub", required=True, help="The model's stub.")
 @click.option("-m", "--message", help="Commit message (default names stub, version and size).")
 @click.option("--no-commit", is_flag=True, help="Write the version but leave committing to you.")
+@click.option("--branch", is_flag=False, flag_value="", default=None, metavar="[NAME]",
+              help="Commit on a new branch for review (default name: publish/STUB/vN); "
+              "the working tree and current branch stay as they are.")
 @click.option("-j", "--jobs", default=8, show_default=True, help="Parallel transfers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
 def publish(state: State, model_dir: str, stub: str, message: str | None, no_commit: bool,
-            jobs: int, as_json: bool) -> None:
+            branch: str | None, jobs: int, as_json: bool) -> None:
     """Publish MODEL_DIR as the next version of STUB."""
-    result = state.zoo().publish(model_dir, stub, message=message, commit=not no_commit, jobs=jobs)
+    if branch is not None and no_commit:
+        raise click.UsageError("--branch commits; it cannot be combined with --no-commit")
+    result = state.zoo().publish(model_dir, stub, message=message, commit=not no_commit, jobs=jobs,
+                                 branch=branch)
     if as_json:
         _print_json(render.publish_dict(result))
     else:

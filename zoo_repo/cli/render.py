@@ -29,6 +29,7 @@ def publish_dict(result: Any) -> dict[str, Any]:
         "uploaded_objects": result.uploaded_objects,
         "uploaded_bytes": result.uploaded_bytes,
         "commit": result.commit,
+        "branch": result.branch,
     }
 
 
@@ -40,6 +41,8 @@ def publish_line(result: Any) -> str:
         f"published {m.stub}@{m.version_name}: {len(m.files)} files, {human_size(m.size)}; "
         f"uploaded {result.uploaded_objects} new objects ({human_size(result.uploaded_bytes)})"
     )
+    if result.branch:
+        return line + f"; commit {result.commit[:10]} on new branch {result.branch}"
     return line + (f"; commit {result.commit[:10]}" if result.commit else "; not committed")
 
 
