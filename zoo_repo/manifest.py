@@ -120,10 +120,19 @@ def check_relpath(path: Any, where: str) -> str:
 
 def parse_manifest(text: str, where: str = MANIFEST_NAME) -> Manifest:
     """Parse and check a manifest's text, or raise ManifestError."""
+    return manifest_from_doc(load_doc(text, where), where)
+
+
+def load_doc(text: str, where: str = MANIFEST_NAME) -> Any:
+    """The YAML of a manifest as plain data (JSON-compatible: timestamps stay strings)."""
     try:
-        doc = yamltext.load(text)
+        return yamltext.load(text)
     except yamltext.YamlProblem as exc:
         raise ManifestError(where, str(exc)) from exc
+
+
+def manifest_from_doc(doc: Any, where: str = MANIFEST_NAME) -> Manifest:
+    """Check a manifest's data against the schema and build it, or raise ManifestError."""
     if not isinstance(doc, dict):
         raise ManifestError(where, "expected a mapping")
     if doc.get("schema") != SCHEMA:

@@ -26,45 +26,62 @@ class Source(Protocol):
 
 
 class CheckoutSource:
-    """``manifests/<stub>/vN/`` in a zoo checkout."""
+    """``manifests/<stub>/vN/`` in a zoo checkout.
+
+    Plain ``os`` calls on strings rather than pathlib: listing a zoo of ten
+    thousand stubs is mostly path handling.
+    """
 
     def __init__(self, root: Path, manifests_dir: Path) -> None:
         self.root, self.base = root, manifests_dir
+        self._base = str(manifests_dir)
 
     def where(self, stub: Stub, version: int, name: str) -> str:
         return f"{self.base.relative_to(self.root).as_posix()}/{stub}/v{version}/{name}"
 
     def versions(self, stub: Stub) -> list[int]:
-        base = self.base / stub.path
-        if not base.is_dir():
+        base = os.path.join(self._base, stub.path)
+        try:
+            names = os.listdir(base)
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        found = (version_number(name) for name in os.listdir(base))
-        return sorted(n for n in found if n is not None and (base / f"v{n}" / MANIFEST_NAME).is_file())
+        found = []
+        for name in names:
+            number = version_number(name)
+            if number is not None and os.path.isfile(os.path.join(base, name, MANIFEST_NAME)):
+                found.append(number)
+        return sorted(found)
 
     def read(self, stub: Stub, version: int, name: str) -> str:
-        path = self.base / stub.path / f"v{version}" / name
+        path = os.path.join(self._base, stub.path, f"v{version}", name)
         try:
-            return path.read_text(encoding="utf-8")
+            with open(path, encoding="utf-8") as fh:
+                return fh.read()
         except FileNotFoundError:
             raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
         except UnicodeDecodeError as exc:
             raise ManifestError(self.where(stub, version, name), "is not UTF-8 text") from exc
 
     def stubs(self) -> list[Stub]:
-        if not self.base.is_dir():
-            return []
-        found = []
-        for dirpath, dirnames, _ in os.walk(self.base):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            rel = Path(dirpath).relative_to(self.base).as_posix()
-            if rel.count("/") == 6:
-                dirnames[:] = []
-                try:
-                    stub = parse_stub(rel)
-                except UsageError:
-                    continue
-                if self.versions(stub):
-                    found.append(stub)
+        found: list[Stub] = []
+
+        def walk(directory: str, parts: list[str]) -> None:
+            try:
+                entries = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            for name in entries:
+                if len(parts) == 6:
+                    try:
+                        stub = parse_stub("/".join((*parts, name)))
+                    except UsageError:
+                        continue
+                    if self.versions(stub):
+                        found.append(stub)
+                else:
+                    walk(os.path.join(directory, name), [*parts, name])
+
+        walk(self._base, [])
         return sorted(found, key=str)
 
 

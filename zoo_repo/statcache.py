@@ -1,15 +1,20 @@
-"""Remembers digests of files that have not changed since they were hashed.
+"""Remembers what is costly to recompute: digests of unchanged files, and parsed manifests.
 
 Keyed by absolute path and checked against (size, mtime_ns, inode, ctime_ns):
 if any differs, the file is hashed again. Derived objects (the generated
 ``model.onnx.tar.gz``) are remembered by the digest of their source, so a
 re-publish of an unchanged 1 GB model neither rehashes nor recompresses it.
+Parsed manifests are kept as JSON under the sha256 of their text: parsing
+YAML in Python is most of the cost of listing or checking a large zoo, and
+the same text always parses to the same data.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+from typing import Any
 from pathlib import Path
 
 from .digest import Digest
@@ -18,6 +23,7 @@ _SCHEMA = """
 create table if not exists stat (
   path text primary key, size integer, mtime_ns integer, inode integer, ctime_ns integer,
   sha256 text, md5 text);
+create table if not exists docs (digest text primary key, json text);
 create table if not exists derived (
   kind text, source text, sha256 text, md5 text, size integer, primary key (kind, source));
 """
@@ -54,6 +60,13 @@ class StatCache:
             "insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)",
             (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5),
         )
+
+    def get_doc(self, digest: str) -> Any:
+        row = self._db.execute("select json from docs where digest = ?", (digest,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_doc(self, digest: str, doc: Any) -> None:
+        self._db.execute("insert or replace into docs values (?, ?)", (digest, json.dumps(doc)))
 
     def get_derived(self, kind: str, source: str) -> Digest | None:
         row = self._db.execute(

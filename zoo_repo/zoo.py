@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from .config import MARKER, RemoteConfig, find_root, remote_config
 from .errors import ManifestError, NotFound, UsageError
 from .fsutil import write_text_atomic
 from .card import CARD_NAME
-from .manifest import MANIFEST_NAME, Manifest, parse_manifest
+from .manifest import MANIFEST_NAME, Manifest, load_doc, manifest_from_doc
 from .sources import CheckoutSource, Source
 from .store import Store
 from .stub import Ref, Stub, parse_ref, parse_stub
@@ -107,6 +108,7 @@ class Zoo:
         self._remote = remote
         self._state_dir = state_dir
         self._statcache: StatCache | None = None
+        self._unflushed = 0
 
     def __repr__(self) -> str:
         where = str(self._root) if self._root is not None else (self._remote.url if self._remote else "?")
@@ -220,10 +222,27 @@ class Zoo:
     def manifest(self, stub: Stub | str, version: int) -> Manifest:
         stub = _as_stub(stub)
         where = self._source.where(stub, version, MANIFEST_NAME)
-        manifest = parse_manifest(self.manifest_text(stub, version), where)
+        manifest = manifest_from_doc(self._manifest_doc(self.manifest_text(stub, version), where), where)
         if manifest.stub != stub or manifest.version != version:
             raise ManifestError(where, f"says {manifest.stub}@v{manifest.version}; its path says {stub}@v{version}")
         return manifest
+
+    def _manifest_doc(self, text: str, where: str) -> Any:
+        """The manifest's data, from the parse cache when this exact text was seen before."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        cache = self.statcache()
+        doc = cache.get_doc(digest)
+        if doc is None:
+            doc = load_doc(text, where)
+            cache.put_doc(digest, doc)
+            self._unflushed += 1
+        return doc
+
+    def flush(self) -> None:
+        """Persist what the caches learned (called after reading many manifests)."""
+        if self._statcache is not None:
+            self._statcache.flush()
+            self._unflushed = 0
 
     def manifest_text(self, stub: Stub | str, version: int) -> str:
         """A version's ``manifest.yaml`` exactly as published (its digest is of these bytes)."""
@@ -255,11 +274,14 @@ class Zoo:
         for stub in self.stubs():
             for version in self.versions(stub):
                 yield self.manifest(stub, version)
+        self.flush()
 
     def list(self, filters: ListFilter | None = None, **fields: Any) -> list[Manifest]:
         """The latest manifest of every stub that matches the filters."""
         filters = filters or ListFilter(**fields)
-        return [self.resolve(stub) for stub in self.stubs() if filters.matches(stub)]
+        found = [self.resolve(stub) for stub in self.stubs() if filters.matches(stub)]
+        self.flush()
+        return found
 
     def show(self, ref: Ref | Stub | str) -> Manifest:
         return self.resolve(ref)
