@@ -32,18 +32,18 @@ create table if not exists derived (
 class StatCache:
     def __init__(self, db_path: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(db_path, timeout=30, check_same_thread=False)
-        # A cache: losing the last writes to a crash only costs a rehash, so
-        # trade durability for not syncing the disk on every file.
+        # Autocommit: no write transaction stays open, so other zoo processes
+        # sharing this file never wait on us. A cache: losing the last writes
+        # to a crash only costs a rehash, so no sync to disk on every write.
+        self._db = sqlite3.connect(db_path, timeout=30, check_same_thread=False, isolation_level=None)
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=off")
         self._db.executescript(_SCHEMA)
 
     def flush(self) -> None:
-        self._db.commit()
+        """Kept for callers that batch; every write is already committed."""
 
     def close(self) -> None:
-        self._db.commit()
         self._db.close()
 
     def get(self, path: Path, st: os.stat_result) -> Digest | None:
