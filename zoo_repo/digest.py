@@ -48,7 +48,7 @@ class HashingWriter:
         self.raw = raw
         self.hasher = Hasher(md5=md5)
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         self.hasher.update(data)
         return self.raw.write(data)
 

@@ -25,6 +25,11 @@ class RangeError(OSError):
     """The server did not send the bytes a ranged GET asked for."""
 
 
+class _State:
+    hashed = 0  # parts fed to the hasher so far
+    failed: BaseException | None = None
+
+
 class _Conn(threading.local):
     conn: http.client.HTTPConnection | None = None
 
@@ -40,7 +45,7 @@ def download(url: str, size: int, fd: int, update: Callable[[memoryview], None],
     local = _Conn()
     ready: dict[int, memoryview] = {}
     cond = threading.Condition()
-    state = {"hashed": 0, "failed": None}
+    state = _State()
 
     opened: list[http.client.HTTPConnection] = []
 
@@ -54,8 +59,8 @@ def download(url: str, size: int, fd: int, update: Callable[[memoryview], None],
 
     def fetch(index: int) -> None:
         with cond:  # keep at most `window` parts in flight or waiting to be hashed
-            cond.wait_for(lambda: index < state["hashed"] + window or state["failed"] is not None)
-            if state["failed"] is not None:
+            cond.wait_for(lambda: index < state.hashed + window or state.failed is not None)
+            if state.failed is not None:
                 return
         start, length = parts[index]
         buf = bytearray(length)
@@ -69,7 +74,7 @@ def download(url: str, size: int, fd: int, update: Callable[[memoryview], None],
                     local.conn = None
                 if attempt == ATTEMPTS - 1 or isinstance(exc, RangeError) and "status 4" in str(exc):
                     with cond:
-                        state["failed"] = exc
+                        state.failed = exc
                         cond.notify_all()
                     return
                 time.sleep(0.2 * 2**attempt)
@@ -84,20 +89,20 @@ def download(url: str, size: int, fd: int, update: Callable[[memoryview], None],
             try:
                 for index in range(len(parts)):
                     with cond:
-                        cond.wait_for(lambda: index in ready or state["failed"] is not None)
-                        if state["failed"] is not None:
-                            raise state["failed"]  # type: ignore[misc]
+                        cond.wait_for(lambda: index in ready or state.failed is not None)
+                        if state.failed is not None:
+                            raise state.failed
                         view = ready.pop(index)
                     update(view)
                     if progress:
                         progress(len(view))
                     with cond:
-                        state["hashed"] = index + 1
+                        state.hashed = index + 1
                         cond.notify_all()
             finally:
                 with cond:
-                    if state["failed"] is None and state["hashed"] < len(parts):
-                        state["failed"] = RangeError("download abandoned")
+                    if state.failed is None and state.hashed < len(parts):
+                        state.failed = RangeError("download abandoned")
                     cond.notify_all()
                 for future in futures:
                     future.cancel()

@@ -14,6 +14,7 @@ from .digest import Digest
 from .errors import IntegrityError, ZooError
 from .fsutil import remove_readonly
 from .manifest import Manifest
+from .progress import Progress
 from .zoo import Zoo
 
 
@@ -34,7 +35,7 @@ def referenced(manifests: Iterable[Manifest]) -> dict[str, tuple[Digest | None, 
     return out
 
 
-def push(zoo: Zoo, jobs: int = 8) -> TransferResult:
+def push(zoo: Zoo, jobs: int = 8, progress: Progress | None = None) -> TransferResult:
     """Upload every referenced object the remote lacks, then the manifests and index."""
     from . import packs, remote_meta, transfer
 
@@ -43,7 +44,7 @@ def push(zoo: Zoo, jobs: int = 8) -> TransferResult:
     remote = zoo.remote()
     missing = remote.missing(wanted, jobs=jobs)
     local = sorted(oid for oid in missing if zoo.store.has(oid))
-    sent = transfer.send(zoo.store, remote, local, jobs=jobs)
+    sent = transfer.send(zoo.store, remote, local, jobs=jobs, progress=progress)
     lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))
     if not lost:  # a manifest goes up only when all its objects are there
         listed = remote_meta.listed_versions(remote)
@@ -63,11 +64,21 @@ def push(zoo: Zoo, jobs: int = 8) -> TransferResult:
     return TransferResult(sent.objects, sent.bytes, lost)
 
 
-def fetch(zoo: Zoo, manifests: Iterable[Manifest], jobs: int = 8) -> TransferResult:
+def fetch(zoo: Zoo, manifests: Iterable[Manifest], jobs: int = 8,
+          progress: Progress | None = None) -> TransferResult:
     """Download every object of ``manifests`` the store lacks, verified."""
-    wanted = {oid: v for oid, v in referenced(manifests).items() if not zoo.store.has(oid)}
-    nbytes = zoo.remote().download_many(zoo.store, wanted, jobs=jobs)
-    return TransferResult(len(wanted), nbytes)
+    from . import remote_meta, transfer
+
+    manifests = list(manifests)
+    remote = zoo.remote()
+    count = nbytes = 0
+    for m in manifests:  # per version, so each uses its own pack locator
+        wanted = {oid: v for oid, v in referenced([m]).items() if not zoo.store.has(oid)}
+        if wanted:
+            locator = remote_meta.read_locator(remote, str(m.stub), m.version)
+            count += len(wanted)
+            nbytes += transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress)[1]
+    return TransferResult(count, nbytes)
 
 
 @dataclass(frozen=True)

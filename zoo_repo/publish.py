@@ -24,6 +24,7 @@ from .digest import Digest
 from .errors import CardError, ModelDirError, RemoteError, ToolError, ZooError
 from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, FileEntry, Manifest
+from .progress import Progress
 from .stub import Stub
 from .validate import check_onnx
 from .zoo import Zoo
@@ -56,6 +57,7 @@ def publish(
     commit: bool = True,
     jobs: int = 8,
     branch: str | None = None,
+    progress: Progress | None = None,
 ) -> PublishResult:
     """Publish ``model_dir`` as the next version of ``stub``.
 
@@ -88,7 +90,7 @@ def publish(
     tree_oid = zoo.store.add_bytes(dvc.tree_bytes((e.path, e.md5) for e in entries), ".dir")
     remote = zoo.remote()
     missing = remote.missing({e.md5 for e in entries} | {tree_oid}, jobs=jobs)
-    sent = transfer.send(zoo.store, remote, missing, jobs=jobs)
+    sent = transfer.send(zoo.store, remote, missing, jobs=jobs, progress=progress)
 
     name, email = gitrepo.identity(zoo.root)
     manifest = Manifest(
@@ -107,15 +109,15 @@ def publish(
     if branch is not None:
         name = branch or f"publish/{stub}/{manifest.version_name}"
         rel = f"manifests/{stub}/{manifest.version_name}"
-        files = {
+        branch_files = {
             f"{rel}/{MANIFEST_NAME}": manifest.to_text().encode("utf-8"),
             f"{rel}/{CARD_NAME}": by_path[CARD_NAME].abspath.read_bytes(),
             f"{rel}/{dvc.POINTER_NAME}": _pointer(manifest).encode("utf-8"),
         }
-        sha = gitrepo.commit_to_new_branch(zoo.root, name, files, message)
-        return PublishResult(manifest, True, sent.objects, sent.bytes, sha, name)
+        branch_sha = gitrepo.commit_to_new_branch(zoo.root, name, branch_files, message)
+        return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, name)
     final = _write_version_dir(zoo, manifest, by_path[CARD_NAME].abspath)
-    sha = None
+    sha: str | None = None
     if commit:
         rel = final.relative_to(zoo.root).as_posix()
         try:

@@ -16,6 +16,7 @@ from . import dvc
 from .digest import Digest, hash_file
 from .errors import DestinationConflict, UsageError
 from .manifest import ROLES, FileEntry, Manifest
+from .progress import Progress
 from .store import LINK_MODES
 from .zoo import Zoo
 
@@ -48,6 +49,7 @@ def pull(
     link: str = "copy",
     force: bool = False,
     jobs: int = 8,
+    progress: Progress | None = None,
 ) -> PullResult:
     unknown = [r for r in include if r not in ROLES]
     if unknown:
@@ -70,7 +72,7 @@ def pull(
 
         remote = zoo.remote()
         locator = remote_meta.read_locator(remote, str(manifest.stub), manifest.version)
-        fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs)[1]
+        fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress)[1]
     cache = zoo.statcache()
     for f in todo:
         path = target / f.path

@@ -17,6 +17,7 @@ from typing import Any
 from .backends import backend_for, env_files, protocol_of, storage_options
 from .digest import CHUNK, Digest, Hasher
 from .errors import ObjectMissing, RemoteError, ZooError
+from .progress import Progress, advance
 from .store import Store, is_oid, oid_relpath
 
 DEFAULT_JOBS = 8
@@ -25,7 +26,6 @@ FAST_GET_MIN = 32 << 20
 # Above this many objects, one listing beats one HEAD request per object.
 _LIST_THRESHOLD = 64
 
-Progress = Callable[[str, int], None]
 
 
 class Remote:
@@ -139,7 +139,7 @@ class Remote:
             return bytes(self.fs.cat_file(f"{self.root}/{rel}", start=start, end=end))
 
     def download(self, store: Store, oid: str, expect: Digest | None, label: str,
-                 jobs: int = DEFAULT_JOBS) -> int:
+                 jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> int:
         """Stream an object into the store, verified before it gets its name."""
         source = f"remote {self.url}"
         if expect is not None and expect.size >= FAST_GET_MIN and self.protocol in ("s3", "s3a"):
@@ -152,13 +152,15 @@ class Remote:
                 # same manifest; `zoo verify` rechecks it).
                 with store.writer(oid, expect, label, source, md5=False) as out:
                     fastget.download(url, expect.size, out.raw.fileno(), out.hasher.update, jobs=jobs,
-                                     part_size=fastget.PART_SIZE)
+                                     part_size=fastget.PART_SIZE,
+                                     progress=lambda n: advance(progress, 0, n))
                     out.raw.seek(expect.size)
             return expect.size
         with self._errors(oid, label), self.fs.open(self.path(oid), "rb") as src:
             with store.writer(oid, expect, label, source) as out:
                 while chunk := src.read(CHUNK):
                     out.write(chunk)
+                    advance(progress, 0, len(chunk))
         return out.hasher.size
 
     # -- small named files (manifests, index) -----------------------------
@@ -210,18 +212,22 @@ class Remote:
             return bytes(self.fs.cat_file(self.path(oid)))
 
     def upload_many(self, store: Store, oids: Iterable[str], jobs: int = DEFAULT_JOBS,
-                    callback: Progress | None = None) -> int:
-        return _run_all(lambda oid: self.upload(store, oid), oids, jobs, callback)
+                    progress: Progress | None = None) -> int:
+        def one(oid: str) -> int:
+            nbytes = self.upload(store, oid)
+            advance(progress, 1, nbytes)
+            return nbytes
+
+        return _run_all(one, oids, jobs)
 
     def download_many(self, store: Store, wanted: Mapping[str, tuple[Digest | None, str]],
-                      jobs: int = DEFAULT_JOBS, callback: Progress | None = None) -> int:
-        return _run_all(lambda oid: self.download(store, oid, *wanted[oid]), wanted, jobs, callback)
+                      jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> int:
+        def one(oid: str) -> int:
+            nbytes = self.download(store, oid, *wanted[oid], progress=progress)
+            advance(progress, 1, 0)
+            return nbytes
 
-    def sizes(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS) -> dict[str, int | None]:
-        """``size`` for many objects at once; one request each, in parallel."""
-        oids = list(oids)
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return dict(zip(oids, pool.map(self.size, oids)))
+        return _run_all(one, wanted, jobs)
 
     def hash_object(self, oid: str) -> Digest:
         """Stream an object and hash it (sha256, md5, size) without keeping it."""
@@ -264,17 +270,14 @@ def translate(url: str, exc: BaseException) -> ZooError:
     return RemoteError(f"remote {url}: {name}: {text}")
 
 
-def _run_all(work: Callable[[str], int], oids: Iterable[str], jobs: int, callback: Progress | None) -> int:
+def _run_all(work: Callable[[str], int], oids: Iterable[str], jobs: int) -> int:
     """Run ``work`` on every oid with bounded concurrency; the first error wins."""
     total = 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(work, oid): oid for oid in oids}
+        futures = [pool.submit(work, oid) for oid in oids]
         try:
             for future in futures:
-                nbytes = future.result()
-                total += nbytes
-                if callback:
-                    callback(futures[future], nbytes)
+                total += future.result()
         except BaseException:
             for future in futures:
                 future.cancel()

@@ -18,6 +18,7 @@ from . import packs
 from .digest import Digest
 from .errors import ZooError
 from .manifest import Manifest
+from .progress import Progress, advance
 from .remote import Remote
 from .fsutil import temp_name
 from .store import Store
@@ -32,11 +33,14 @@ class Sent:
     slots: packs.Locator  # where this push packed the small objects
 
 
-def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int) -> Sent:
+def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int,
+         progress: Progress | None = None) -> Sent:
     """Upload ``oids`` loose, and pack the small ones; returns where they were packed."""
     oids = sorted(oids)
-    nbytes = remote.upload_many(store, oids, jobs=jobs)
     sizes = {oid: store.path(oid).stat().st_size for oid in oids}
+    if progress is not None:
+        progress.start("uploading", len(oids), sum(sizes.values()))
+    nbytes = remote.upload_many(store, oids, jobs=jobs, progress=progress)
     slots: packs.Locator = {}
     if remote.is_local:  # a directory serves small files fast enough by itself
         return Sent(len(oids), nbytes, slots)
@@ -84,8 +88,11 @@ def all_slots(remote: Remote) -> packs.Locator:
     return located
 
 
-def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator, jobs: int) -> tuple[int, int]:
+def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator, jobs: int,
+            progress: Progress | None = None) -> tuple[int, int]:
     """Fetch ``wanted`` into the store: packed objects by ranges, the rest loose."""
+    if progress is not None:
+        progress.start("downloading", len(wanted), sum(e.size for e, _ in wanted.values() if e is not None))
     spans, loose = packs.plan_spans(wanted, locator)
     if remote.is_local:  # a directory remote: ranges save nothing over plain copies
         spans, loose = [], set(wanted)
@@ -102,6 +109,7 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
         except ZooError:
             # Packs are an accelerator: every object is also stored loose.
             return 0, [oid for oid, _, _ in span.members if not store.has(oid)]
+        advance(progress, len(span.members), len(data))
         return len(data), []
 
     total = 0
@@ -109,5 +117,5 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
         for nbytes, failed in pool.map(fetch_span, spans):
             total += nbytes
             loose.update(failed)
-    total += remote.download_many(store, {oid: wanted[oid] for oid in loose}, jobs=jobs)
+    total += remote.download_many(store, {oid: wanted[oid] for oid in loose}, jobs=jobs, progress=progress)
     return len(wanted), total

@@ -36,8 +36,14 @@ class ZooGroup(click.Group):
 
 
 class State:
-    def __init__(self, zoo_dir: str | None) -> None:
+    def __init__(self, zoo_dir: str | None, quiet: bool = False) -> None:
         self.zoo_dir = zoo_dir
+        self.quiet = quiet
+
+    def progress(self) -> Any:
+        from .bar import for_terminal
+
+        return for_terminal(self.quiet)
 
     def zoo(self, remote: str | None = None) -> Any:
         """The zoo checkout, or with ``remote`` the zoo at that URL (no git needed)."""
@@ -68,11 +74,12 @@ def _print_json(data: Any) -> None:
 @click.option("--zoo", "zoo_dir", envvar="ZOO_DIR", metavar="DIR",
               help="The zoo checkout (default: the current directory or a parent).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.version_option(package_name="zoo-repo")
 @click.pass_context
-def main(ctx: click.Context, zoo_dir: str | None, debug: bool) -> None:
+def main(ctx: click.Context, zoo_dir: str | None, debug: bool, quiet: bool) -> None:
     """A git-native model zoo: publish models under SparseZoo stubs, pull them back byte for byte."""
-    ctx.obj = State(zoo_dir)
+    ctx.obj = State(zoo_dir, quiet)
 
 
 @main.command()
@@ -111,8 +118,11 @@ def publish(state: State, model_dir: str, stub: str, message: str | None, no_com
     """Publish MODEL_DIR as the next version of STUB."""
     if branch is not None and no_commit:
         raise click.UsageError("--branch commits; it cannot be combined with --no-commit")
+    bar = state.progress()
     result = state.zoo().publish(model_dir, stub, message=message, commit=not no_commit, jobs=jobs,
-                                 branch=branch)
+                                 branch=branch, progress=bar)
+    if bar:
+        bar.finish()
     if as_json:
         _print_json(render.publish_dict(result))
     else:
@@ -134,7 +144,11 @@ def publish(state: State, model_dir: str, stub: str, message: str | None, no_com
 def pull(state: State, ref: str, dest: str | None, include: tuple[str, ...], link: str, force: bool,
          jobs: int, as_json: bool, remote_url: str | None) -> None:
     """Pull a model's files, verified, to a directory."""
-    result = state.zoo(remote_url).pull(ref, dest=dest, include=include, link=link, force=force, jobs=jobs)
+    bar = state.progress()
+    result = state.zoo(remote_url).pull(ref, dest=dest, include=include, link=link, force=force, jobs=jobs,
+                                        progress=bar)
+    if bar:
+        bar.finish()
     if as_json:
         _print_json(render.pull_dict(result))
     else:
@@ -221,7 +235,10 @@ def stub(ref: str, as_json: bool) -> None:
 @pass_state
 def push(state: State, jobs: int, as_json: bool) -> None:
     """Upload every object the manifests reference that the remote lacks."""
-    result = state.zoo().push(jobs=jobs)
+    bar = state.progress()
+    result = state.zoo().push(jobs=jobs, progress=bar)
+    if bar:
+        bar.finish()
     _transfer_out(result, "uploaded", as_json)
     if result.missing:
         raise click.exceptions.Exit(1)
@@ -234,7 +251,11 @@ def push(state: State, jobs: int, as_json: bool) -> None:
 @pass_state
 def fetch(state: State, refs: tuple[str, ...], jobs: int, as_json: bool) -> None:
     """Download objects into the store (all versions, or the ones named)."""
-    _transfer_out(state.zoo().fetch(refs, jobs=jobs), "fetched", as_json)
+    bar = state.progress()
+    result = state.zoo().fetch(refs, jobs=jobs, progress=bar)
+    if bar:
+        bar.finish()
+    _transfer_out(result, "fetched", as_json)
 
 
 def _transfer_out(result: Any, verb: str, as_json: bool) -> None:

@@ -1,0 +1,52 @@
+"""Progress is reported through the object the caller passes; the library never prints."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from tests.conftest import STUB, clone
+from zoo_repo import Zoo
+from zoo_repo.cli.bar import TerminalProgress
+from zoo_repo.progress import Progress
+
+
+class Recorder(Progress):
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts: list[tuple[str, int, int]] = []
+        self.finals = 0
+
+    def start(self, what: str, files: int, nbytes: int) -> None:
+        self.starts.append((what, files, nbytes))
+        super().start(what, files, nbytes)
+
+
+def test_publish_and_pull_report_files_and_bytes(zoo: Zoo, model_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    up = Recorder()
+    result = zoo.publish(model_dir, STUB, progress=up)
+    assert up.starts == [("uploading", result.uploaded_objects, result.uploaded_bytes)]
+    assert (up.files, up.bytes) == (result.uploaded_objects, result.uploaded_bytes)
+
+    down = Recorder()
+    pulled = clone(zoo, tmp_path / "clone").pull(STUB, dest=tmp_path / "out", progress=down)
+    distinct = {f.md5: f.size for f in pulled.files}
+    assert down.starts == [("downloading", len(distinct), sum(distinct.values()))]
+    assert (down.files, down.bytes) == (len(distinct), sum(distinct.values()))
+    assert capsys.readouterr() == ("", "")  # nothing printed by the library
+
+
+def test_terminal_bar_draws_one_line_and_clears_it() -> None:
+    stream = io.StringIO()
+    bar = TerminalProgress(stream)
+    bar.start("downloading", 2, 3 << 20)
+    bar.advance(1, 1 << 20)
+    text = stream.getvalue()
+    assert text.startswith("\r") and "downloading 0/2 files" in text and "\n" not in text
+    bar.finish()
+    assert stream.getvalue().endswith("\r")
+
+
+def test_no_bar_when_not_a_terminal(cli, zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB)
+    assert result.exit_code == 0 and result.stderr == ""
