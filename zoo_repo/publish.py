@@ -67,6 +67,10 @@ def publish(
     the merge.
     """
     zoo.root  # noqa: B018 - publishing needs a checkout; this raises the clear error early
+    remote = zoo.remote()
+    if not remote.writable:
+        raise RemoteError(f"remote {remote.url} is read-only ({remote.protocol}://); publish to a writable one",
+                          hint="set the zoo's remote with `dvc remote modify origin url URL`")
     files = layout.scan(model_dir, stub.framework)
     by_path = {f.relpath: f for f in files}
     card = _read_card(model_dir, by_path)
@@ -88,7 +92,6 @@ def publish(
         return PublishResult(latest, created=False)
 
     tree_oid = zoo.store.add_bytes(dvc.tree_bytes((e.path, e.md5) for e in entries), ".dir")
-    remote = zoo.remote()
     missing = remote.missing({e.md5 for e in entries} | {tree_oid}, jobs=jobs)
     sent = transfer.send(zoo.store, remote, missing, jobs=jobs, progress=progress)
 

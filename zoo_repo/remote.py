@@ -62,6 +62,8 @@ class Remote:
         # Object stores make a PUT visible only once complete; a filesystem
         # needs a temp name and a rename for the same guarantee.
         self.is_local = self.protocol in ("file", "local")
+        # Plain HTTP has no listing and may not honour Range: read by index, stream whole objects.
+        self.listable = self.protocol not in ("http", "https")
 
     def __repr__(self) -> str:
         return f"Remote({self.url!r})"
@@ -156,7 +158,8 @@ class Remote:
                                      progress=lambda n: advance(progress, 0, n))
                     out.raw.seek(expect.size)
             return expect.size
-        with self._errors(oid, label), self.fs.open(self.path(oid), "rb") as src:
+        open_kw = {} if self.listable else {"block_size": 0}
+        with self._errors(oid, label), self.fs.open(self.path(oid), "rb", **open_kw) as src:
             with store.writer(oid, expect, label, source) as out:
                 while chunk := src.read(CHUNK):
                     out.write(chunk)

@@ -108,10 +108,16 @@ class RemoteSource:
 
     def stubs(self) -> list[Stub]:
         index = self.index()
-        names = index.keys() if index else self._meta.listed_versions(self.remote).keys()
+        if index or not self.remote.listable:
+            names = list(index)
+        else:
+            names = list(self._meta.listed_versions(self.remote))
         return sorted((parse_stub(s) for s in names), key=str)
 
     def versions(self, stub: Stub) -> list[int]:
+        if not self.remote.listable:
+            found = (version_number(v) for v in self.index().get(str(stub), {}))
+            return sorted(n for n in found if n is not None)
         # A listing for one stub is cheap and always current; the index may lag.
         return self._meta.listed_versions(self.remote, str(stub)).get(str(stub), [])
 
