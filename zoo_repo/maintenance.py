@@ -42,7 +42,8 @@ def push(zoo: Zoo, jobs: int = 8, progress: Progress | None = None) -> TransferR
     manifests = list(zoo.all_manifests())
     wanted = referenced(manifests)
     remote = zoo.remote()
-    missing = remote.missing(wanted, jobs=jobs)
+    sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
+    missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
     local = sorted(oid for oid in missing if zoo.store.has(oid))
     sent = transfer.send(zoo.store, remote, local, jobs=jobs, progress=progress)
     lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))

@@ -92,7 +92,9 @@ def publish(
         return PublishResult(latest, created=False)
 
     tree_oid = zoo.store.add_bytes(dvc.tree_bytes((e.path, e.md5) for e in entries), ".dir")
-    missing = remote.missing({e.md5 for e in entries} | {tree_oid}, jobs=jobs)
+    sizes = {e.md5: e.size for e in entries}
+    sizes[tree_oid] = zoo.store.path(tree_oid).stat().st_size
+    missing = remote.missing(sizes, jobs=jobs, sizes=sizes)
     sent = transfer.send(zoo.store, remote, missing, jobs=jobs, progress=progress)
 
     name, email = gitrepo.identity(zoo.root)

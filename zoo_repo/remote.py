@@ -93,9 +93,13 @@ class Remote:
             sizes = dict(zip(wanted, pool.map(self.size, wanted)))
         return {oid: size for oid, size in sizes.items() if size is not None}
 
-    def missing(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS) -> set[str]:
+    def missing(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS,
+                sizes: Mapping[str, int] | None = None) -> set[str]:
+        """The oids the remote lacks; with ``sizes``, also those it holds at another size
+        (a truncated copy left by some other tool is replaced, not trusted)."""
         wanted = set(oids)
-        return wanted - set(self.inventory(wanted, jobs))
+        have = self.inventory(wanted, jobs)
+        return {o for o in wanted if o not in have or (sizes is not None and o in sizes and have[o] != sizes[o])}
 
     def _list_all(self) -> Iterator[tuple[str, int]]:
         base = f"{self.root}/files/md5"

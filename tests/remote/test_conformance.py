@@ -169,3 +169,18 @@ def test_packs_hold_only_new_small_objects_and_fall_back_to_loose(
     other = clone(remote_zoo, tmp_path / "clone2")
     got2 = tree_bytes(other.pull(STUB, dest=tmp_path / "out2").dest)
     assert got2 == got
+
+
+def test_push_replaces_a_truncated_object(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path) -> None:
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    onnx = next(f for f in manifest.files if f.path == "model.onnx")
+    remote.write(oid_relpath(onnx.md5), remote.read(oid_relpath(onnx.md5))[:100])  # an interrupted copy
+    assert remote_zoo.push().objects == 1
+    assert hashlib.sha256(remote.read(oid_relpath(onnx.md5))).hexdigest() == onnx.sha256
+
+
+def test_missing_backend_names_the_extra(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    for url, extra in (("gs://bucket/zoo", "gcs"), ("az://container/zoo", "azure")):
+        result = cli("list", "--remote", url)
+        assert result.exit_code == 1
+        assert f"pip install 'zoo-repo[{extra}]'" in result.stderr
