@@ -17,7 +17,9 @@ Rules (ids are stable; tests and scripts match on them):
     card            model.md is the card file the manifest lists (same sha256)
     tree-md5        the manifest's dvc.md5 is the md5 of DVC's listing of its files
     dvc-pointer     model.dvc names the same .dir object, size and file count
+    aliases         <stub>/aliases.yaml parses, and every alias names an existing version
     immutable       no file that exists at the base ref was changed or deleted
+                    (aliases.yaml excepted: aliases are meant to move)
     remote-missing  every object of a checked version is on the remote
     remote-size     … with the size the manifest records
     remote-digest   … and the bytes hash to the recorded digest (``deep``)
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import dvc, gitrepo, yamltext
+from .aliases import ALIASES_NAME, parse_aliases
 from .card import CARD_NAME
 from .errors import ManifestError, StubError
 from .manifest import MANIFEST_NAME, Manifest, parse_manifest
@@ -58,6 +61,7 @@ _ROOT_KEEP = ".gitkeep"
 
 STATIC_RULES = (
     "layout", "schema", "stub-path", "contiguous", "parent", "duplicate", "card", "tree-md5", "dvc-pointer",
+    "aliases",
 )
 REMOTE_RULES = ("remote-missing", "remote-size")
 RULES = (*STATIC_RULES, "immutable", *REMOTE_RULES, "remote-digest")
@@ -71,6 +75,7 @@ RULE_HELP = {
     "card": "model.md is the card the manifest lists",
     "tree-md5": "dvc.md5 is the md5 of the file listing",
     "dvc-pointer": "model.dvc agrees with the manifest",
+    "aliases": "aliases.yaml parses and names existing versions",
     "immutable": "files present at the base ref are unchanged",
     "remote-missing": "every object is on the remote",
     "remote-size": "remote objects have the recorded size",
@@ -234,9 +239,13 @@ def _scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, _Versio
 
 def _scan_stub(path: Path, rel: str, problems: list[Problem]) -> _Versions:
     versions: _Versions = {}
+    aliases_file: os.DirEntry[str] | None = None
     for entry in _entries(path):
         child = f"{rel}/{entry.name}"
         number = version_number(entry.name)
+        if entry.name == ALIASES_NAME and entry.is_file() and not entry.is_symlink():
+            aliases_file = entry
+            continue
         if entry.is_symlink() or not entry.is_dir() or number is None:
             if entry.name.startswith(".v") and ".tmp-" in entry.name:
                 why = "is left over from an interrupted publish; remove it"
@@ -251,7 +260,20 @@ def _scan_stub(path: Path, rel: str, problems: list[Problem]) -> _Versions:
         for name in sorted(names - set(VERSION_FILES) - {_OUTPUT_DIR}):
             problems.append(Problem(f"{child}/{name}", "layout",
                                     "unexpected in a version directory (manifest.yaml, model.md, model.dvc)"))
+    if aliases_file is not None:
+        _check_aliases(Path(aliases_file.path), f"{rel}/{ALIASES_NAME}", set(versions), problems)
     return versions
+
+
+def _check_aliases(path: Path, rel: str, versions: set[int], problems: list[Problem]) -> None:
+    try:
+        aliases = parse_aliases(path.read_text(encoding="utf-8"), rel)
+    except (ManifestError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, "aliases", getattr(exc, "problem", str(exc))))
+        return
+    for name, number in sorted(aliases.items()):
+        if number not in versions:
+            problems.append(Problem(rel, "aliases", f"alias {name!r} points at v{number}, which does not exist"))
 
 
 # -- one version --------------------------------------------------------------
@@ -492,7 +514,7 @@ def _check_immutable(root: Path, base: str, sha: str) -> list[Problem]:
     found: dict[str, tuple[str, str]] = {}
     for where, against in (("uncommitted", None), ("committed", "HEAD")):
         for status, path in gitrepo.changed_paths(root, sha, MANIFESTS, against):
-            if status != "A":  # additions are how a zoo grows
+            if status != "A" and not path.endswith("/" + ALIASES_NAME):  # additions are how a zoo grows
                 found[path] = (status, where)
     out = []
     for path, (status, where) in sorted(found.items()):

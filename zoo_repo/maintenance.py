@@ -62,6 +62,10 @@ def push(zoo: Zoo, jobs: int = 8, progress: Progress | None = None) -> TransferR
                                            packs.render_locator(locator) if locator else None)
             known.append((str(m.stub), m.version, text))
         remote_meta.update_index(remote, known)
+        from .tagging import publish_aliases
+
+        for stub in zoo.stubs():
+            publish_aliases(zoo, stub)
     return TransferResult(sent.objects, sent.bytes, lost)
 
 

@@ -204,6 +204,16 @@ class Remote:
         except UnicodeDecodeError as exc:
             raise RemoteError(f"remote {self.url}: {rel} is not UTF-8 text") from exc
 
+    def delete(self, rel: str) -> None:
+        """Remove a metadata file; quiet when it is already gone."""
+        if not self.writable:
+            raise RemoteError(f"remote {self.url} is read-only ({self.protocol}://)")
+        try:
+            with self._errors(rel, rel):
+                self.fs.rm_file(f"{self.root}/{rel}")
+        except ObjectMissing:
+            pass
+
     def find(self, rel: str) -> list[str]:
         """Every file under ``rel``, as paths relative to the remote's root."""
         base = f"{self.root}/{rel}".rstrip("/")

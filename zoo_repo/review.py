@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import gitrepo
+from .aliases import ALIASES_NAME, parse_aliases
 from .catalog import human_size
 from .check import MANIFESTS, RULE_HELP, RULES, Problem, objects_at, run_check
 from .diff import ManifestDiff, diff, diff_dict, format_bytes_delta, format_metric_change
-from .errors import ZooError
+from .errors import ManifestError, ZooError
 from .manifest import ROLES, Manifest
 
 if TYPE_CHECKING:
@@ -67,6 +69,21 @@ class AddedVersion:
 
 
 @dataclass(frozen=True)
+class AliasChange:
+    stub: str
+    alias: str
+    before: int | None  # None: the alias is new
+    after: int | None  # None: the alias was removed
+
+    def line(self) -> str:
+        if self.before is None:
+            return f"{self.stub}@{self.alias}: added → v{self.after}"
+        if self.after is None:
+            return f"{self.stub}@{self.alias}: removed (was v{self.before})"
+        return f"{self.stub}@{self.alias}: v{self.before} → v{self.after}"
+
+
+@dataclass(frozen=True)
 class Review:
     """Everything ``zoo review`` shows, as data."""
 
@@ -75,9 +92,7 @@ class Review:
     warnings: tuple[Problem, ...]  # everything `zoo check --base` refuses, added versions or not
     rules: tuple[str, ...]  # the check rules that ran
     versions: int  # versions in the zoo now
-    # Hook for the aliases section (names such as `latest` or `prod` moved by
-    # the pull request); nothing produces aliases yet, so it stays empty.
-    aliases: tuple[Any, ...] = ()
+    aliases: tuple[AliasChange, ...] = ()  # aliases added, moved or removed since base
 
     @property
     def new_objects(self) -> int:
@@ -110,7 +125,35 @@ def review(zoo: Zoo, base: str, *, remote: bool = False, deep: bool = False) -> 
             new_bytes=new_bytes,
             rules=_rule_results(report.rules, report.problems_under(path)),
         ))
-    return Review(base, tuple(added), report.problems, report.rules, report.versions)
+    aliases = _alias_changes(zoo, run.base_tree)
+    return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases)
+
+
+def _alias_changes(zoo: Zoo, base_tree: dict[str, str]) -> tuple[AliasChange, ...]:
+    """Every alias whose target differs between the base ref and now."""
+    suffix = "/" + ALIASES_NAME
+    at_base = {path: sha for path, sha in base_tree.items() if path.endswith(suffix)}
+    blobs = gitrepo.read_blobs(Path(zoo.root), list(at_base.values())) if at_base else {}
+    before: dict[str, dict[str, int]] = {}
+    for path, sha in at_base.items():
+        stub = path.removeprefix("manifests/").removesuffix(suffix)
+        try:
+            before[stub] = parse_aliases(blobs[sha].decode("utf-8"), path)
+        except (ManifestError, UnicodeDecodeError, KeyError):
+            before[stub] = {}  # unreadable at base: every alias now counts as added
+    now: dict[str, dict[str, int]] = {}
+    for current in zoo.stubs():
+        try:
+            now[str(current)] = zoo.aliases(current)
+        except ZooError:
+            now[str(current)] = {}  # the checks report the broken file
+    changes = []
+    for stub in sorted(set(before) | set(now)):
+        old, new = before.get(stub, {}), now.get(stub, {})
+        for alias in sorted(set(old) | set(new)):
+            if old.get(alias) != new.get(alias):
+                changes.append(AliasChange(stub, alias, old.get(alias), new.get(alias)))
+    return tuple(changes)
 
 
 def _parent(zoo: Zoo, manifest: Manifest) -> Manifest | None:
@@ -254,8 +297,10 @@ def _render_version(a: AddedVersion) -> list[str]:
 
 
 def _render_aliases(r: Review) -> list[str]:
-    """The aliases section; empty until aliases exist."""
-    return []
+    """The aliases section: which pointers this change moves (absent when none)."""
+    if not r.aliases:
+        return []
+    return ["### Aliases", "", *[f"- {_text(c.line())}" for c in r.aliases], ""]
 
 
 def render_review_markdown(r: Review) -> str:
@@ -309,6 +354,8 @@ def review_dict(r: Review) -> dict[str, Any]:
             }
             for a in r.added
         ],
-        "aliases": list(r.aliases),
+        "aliases": [{"stub": c.stub, "alias": c.alias,
+                     "before": f"v{c.before}" if c.before else None,
+                     "after": f"v{c.after}" if c.after else None} for c in r.aliases],
         "warnings": [_problem_dict(p) for p in r.warnings],
     }

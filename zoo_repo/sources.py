@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from .aliases import ALIASES_NAME
 from .errors import ManifestError, NotFound, UsageError
 from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, digest_of
@@ -23,6 +24,7 @@ class Source(Protocol):
     def versions(self, stub: Stub) -> list[int]: ...
     def read(self, stub: Stub, version: int, name: str) -> str: ...
     def where(self, stub: Stub, version: int, name: str) -> str: ...
+    def aliases_text(self, stub: Stub) -> str | None: ...
 
 
 class CheckoutSource:
@@ -61,6 +63,13 @@ class CheckoutSource:
             raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
         except UnicodeDecodeError as exc:
             raise ManifestError(self.where(stub, version, name), "is not UTF-8 text") from exc
+
+    def aliases_text(self, stub: Stub) -> str | None:
+        try:
+            with open(os.path.join(self._base, stub.path, ALIASES_NAME), encoding="utf-8") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
 
     def stubs(self) -> list[Stub]:
         found: list[Stub] = []
@@ -120,6 +129,16 @@ class RemoteSource:
             return sorted(n for n in found if n is not None)
         # A listing for one stub is cheap and always current; the index may lag.
         return self._meta.listed_versions(self.remote, str(stub)).get(str(stub), [])
+
+    def aliases_text(self, stub: Stub) -> str | None:
+        # Aliases move, so always ask the remote (a copy is kept for offline use).
+        text = self.remote.get_text(f"{self._meta.PREFIX}/manifests/{stub}/{ALIASES_NAME}")
+        cached = self.cache / "manifests" / stub.path / ALIASES_NAME
+        if text is not None:
+            write_text_atomic(cached, text)
+        elif cached.exists():
+            cached.unlink()
+        return text
 
     def read(self, stub: Stub, version: int, name: str) -> str:
         cached = self.cache / "manifests" / stub.path / f"v{version}" / name

@@ -86,16 +86,26 @@ class Stub:
 
 @dataclass(frozen=True)
 class Ref:
-    """A stub with a version selector: ``STUB@v3`` or ``STUB@latest``."""
+    """A stub with a version selector: ``@v3``, ``@latest`` (the default), an
+    alias (``@stable``) or a manifest digest prefix (``@sha256:1f2e3d4c``)."""
 
     stub: Stub
     selector: str = "latest"
 
     @property
     def version(self) -> int | None:
-        """The version number the selector names, or None for ``latest``."""
+        """The version number the selector names, or None when it must be resolved."""
         match = _VERSION.fullmatch(self.selector)
         return int(match.group(1)) if match else None
+
+    @property
+    def kind(self) -> str:
+        """``version``, ``latest``, ``digest`` or ``alias``."""
+        if self.selector == "latest":
+            return "latest"
+        if self.version is not None:
+            return "version"
+        return "digest" if self.selector.startswith("sha256:") else "alias"
 
     def __str__(self) -> str:
         return f"{self.stub}@{self.selector}"
@@ -185,15 +195,25 @@ def _check_component(text: str, index: int, part: str) -> None:
             )
 
 
+_DIGEST = re.compile(r"sha256:[0-9a-f]{8,64}")
+_ALIAS = re.compile(r"[a-z][a-z0-9_.-]{0,62}")
+
+
 def parse_ref(text: str) -> Ref:
     """Parse ``[zoo:]STUB[@SELECTOR]``; the selector defaults to ``latest``."""
     body, sep, selector = text.partition("@")
     stub = parse_stub(body)
     if not sep:
         return Ref(stub)
-    if selector != "latest" and not _VERSION.fullmatch(selector):
-        raise StubError(text, f"version selector {selector!r}", "expected vN (N >= 1) or latest")
-    return Ref(stub, selector)
+    if selector == "latest" or _VERSION.fullmatch(selector) or _DIGEST.fullmatch(selector):
+        return Ref(stub, selector)
+    if _ALIAS.fullmatch(selector) and not re.fullmatch(r"v[0-9]+", selector) and not selector.startswith("sha256"):
+        return Ref(stub, selector)
+    raise StubError(
+        text, f"version selector {selector!r}",
+        "expected vN (N >= 1), latest, an alias (lowercase letters, digits, '_', '.', '-') "
+        "or sha256:PREFIX (at least 8 hex digits)",
+    )
 
 
 def version_name(number: int) -> str:

@@ -13,8 +13,9 @@ from . import gitrepo
 from .config import MARKER, RemoteConfig, find_root, remote_config
 from .errors import ManifestError, NotFound, UsageError
 from .fsutil import write_text_atomic
+from .aliases import ALIASES_NAME, parse_aliases
 from .card import CARD_NAME
-from .manifest import MANIFEST_NAME, Manifest, load_doc, manifest_from_doc
+from .manifest import MANIFEST_NAME, Manifest, digest_of, load_doc, manifest_from_doc
 from .sources import CheckoutSource, Source
 from .store import Store
 from .stub import Ref, Stub, parse_ref, parse_stub
@@ -252,13 +253,39 @@ class Zoo:
         """The ``model.md`` published with a version."""
         return self._source.read(_as_stub(stub), version, CARD_NAME)
 
+    def aliases(self, stub: Stub | str) -> dict[str, int]:
+        """alias → version number for ``stub`` (``latest`` is not stored: it is derived)."""
+        stub = _as_stub(stub)
+        text = self._source.aliases_text(stub)
+        return parse_aliases(text, f"{stub}/{ALIASES_NAME}") if text else {}
+
+    def digest(self, stub: Stub | str, version: int) -> str:
+        """A version's manifest digest, ``sha256:<hex>`` of its text."""
+        return digest_of(self.manifest_text(stub, version))
+
     def resolve(self, ref: Ref | Stub | str) -> Manifest:
         """The manifest a stub and selector name (default: the latest version)."""
         ref = _as_ref(ref)
         versions = self.versions(ref.stub)
         if not versions:
             raise NotFound(f"{ref.stub} is not published in this zoo", hint="see `zoo list`")
-        wanted = ref.version if ref.version is not None else versions[-1]
+        if ref.kind == "latest":
+            wanted = versions[-1]
+        elif ref.kind == "version":
+            wanted = ref.version or 0
+        elif ref.kind == "alias":
+            aliases = self.aliases(ref.stub)
+            if ref.selector not in aliases:
+                known = ", ".join(sorted(aliases)) or "none"
+                raise NotFound(f"{ref.stub} has no alias {ref.selector!r} (aliases: {known})")
+            wanted = aliases[ref.selector]
+        else:
+            matches = [v for v in versions if self.digest(ref.stub, v).startswith(ref.selector)]
+            if len(matches) != 1:
+                why = "matches no version" if not matches else \
+                    "is ambiguous: matches " + ", ".join(f"v{v}" for v in matches)
+                raise NotFound(f"{ref}: {ref.selector} {why}")
+            wanted = matches[0]
         if wanted not in versions:
             raise NotFound(
                 f"{ref.stub}@v{wanted} does not exist; published versions: "
@@ -307,6 +334,20 @@ class Zoo:
 
         manifests = [self.resolve(r) for r in refs] if refs else list(self.all_manifests())
         return fetch(self, manifests, **kw)
+
+    def tag(self, ref: Ref | Stub | str, alias: str) -> Manifest:
+        """Point ``alias`` at the version ``ref`` names; committed, and put on the remote."""
+        from .tagging import tag
+
+        manifest = self.resolve(ref)
+        tag(self, manifest, alias)
+        return manifest
+
+    def untag(self, stub: Stub | str, alias: str) -> int:
+        """Remove ``alias`` from ``stub``; returns the version it pointed at."""
+        from .tagging import untag
+
+        return untag(self, _as_stub(stub), alias)
 
     def verify(self) -> VerifyReport:
         from .maintenance import verify

@@ -85,7 +85,15 @@ def test_malformed_stubs_name_the_component(text: str, fragment: str) -> None:
     assert fragment in message
 
 
-@pytest.mark.parametrize("selector", ["v0", "v01", "V1", "1", "stable", "v1.0", ""])
+@pytest.mark.parametrize("selector", ["v0", "v01", "V1", "1", "Stable", "sha256:abc", "sha256:XYZXYZXYZ", "a b", ""])
 def test_bad_selectors(selector: str) -> None:
     with pytest.raises(StubError, match="expected vN"):
         parse_ref(f"{GOOD}@{selector}")
+
+
+@pytest.mark.parametrize(("selector", "kind"), [
+    ("v3", "version"), ("latest", "latest"), ("stable", "alias"), ("prod-eu.2", "alias"),
+    ("sha256:1f2e3d4c", "digest"), ("sha256:" + "a" * 64, "digest"),
+])
+def test_selector_kinds(selector: str, kind: str) -> None:
+    assert parse_ref(f"zoo:{GOOD}@{selector}").kind == kind

@@ -207,10 +207,15 @@ def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> 
         from ..errors import NotFound
 
         raise NotFound(f"{stub} is not published in this zoo", hint="see `zoo list`")
+    from ..aliases import by_version
+
+    tags = by_version(zoo.aliases(stub))
+    rows = [(m, ["latest"] * (m is manifests[-1]) + tags.get(m.version, []), zoo.digest(m.stub, m.version))
+            for m in manifests]
     if as_json:
-        _print_json([render.summary_dict(m) for m in manifests])
+        _print_json([{**render.summary_dict(m), "aliases": a, "digest": d} for m, a, d in rows])
     else:
-        click.echo(render.versions_text(manifests))
+        click.echo(render.versions_text(rows))
 
 
 @main.command()
@@ -227,6 +232,26 @@ def stub(ref: str, as_json: bool) -> None:
     else:
         for key, value in data.items():
             click.echo(f"{key:16} {'' if value is None else value}")
+
+
+@main.command()
+@click.argument("ref", metavar="STUB@VERSION")
+@click.argument("alias")
+@pass_state
+def tag(state: State, ref: str, alias: str) -> None:
+    """Point ALIAS (e.g. stable) at a version; committed, and mirrored on the remote."""
+    manifest = state.zoo().tag(ref, alias)
+    click.echo(f"{manifest.stub}@{alias} -> {manifest.version_name}")
+
+
+@main.command()
+@click.argument("stub")
+@click.argument("alias")
+@pass_state
+def untag(state: State, stub: str, alias: str) -> None:
+    """Remove ALIAS from STUB."""
+    number = state.zoo().untag(stub, alias)
+    click.echo(f"removed {stub}@{alias} (was v{number})")
 
 
 @main.command()

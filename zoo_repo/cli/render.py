@@ -88,11 +88,13 @@ def show_text(m: Manifest) -> str:
     return "\n".join(lines)
 
 
-def versions_text(manifests: list[Manifest]) -> str:
-    return "\n".join(
-        f"{m.version_name:6} {m.created}  {human_size(m.size):>10}  {len(m.files):4} files  {m.publisher}"
-        for m in manifests
-    )
+def versions_text(rows: list[tuple[Manifest, list[str], str]]) -> str:
+    """One line per version: name, aliases, created, size, manifest digest."""
+    out = [f"{'version':8} {'aliases':16} {'created':20}  {'size':>10}  digest"]
+    for m, aliases, digest in rows:
+        out.append(f"{m.version_name:8} {','.join(aliases) or '-':16} {m.created:20}  "
+                   f"{human_size(m.size):>10}  {digest[:19]}")
+    return "\n".join(out)
 
 
 def demo_text(report: Any) -> str:
