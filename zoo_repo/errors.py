@@ -15,6 +15,7 @@ next thing to try, and the process exit status::
     ├── NotFound                  exit 2: stub or version not published
     ├── RemoteError               exit 1: remote missing, unreachable, refusing
     │   └── ObjectMissing         an object the manifest names is not there
+    ├── Offline                   exit 1: --offline, and the cache lacks what is asked
     ├── IntegrityError            exit 1: bytes that do not match their digest
     └── ToolError                 exit 1: git or dvc failed
 
@@ -100,6 +101,14 @@ class ObjectMissing(RemoteError, FileNotFoundError):
         super().__init__(f"{path}: object md5:{oid} is missing from {where}")
         self.oid = oid
         self.path = path
+
+
+class Offline(ZooError):
+    """Offline mode, and the cache does not hold what was asked for."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"offline: {what} not in the cache",
+                         hint="run once without --offline (or ZOO_OFFLINE=1) to download it")
 
 
 class IntegrityError(ZooError):

@@ -8,13 +8,15 @@ holds other bytes is a conflict, not something to overwrite silently.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import dvc
+from .card import Card, parse_card
 from .digest import Digest, hash_file
-from .errors import DestinationConflict, UsageError
+from .errors import DestinationConflict, Offline, UsageError
 from .manifest import ROLES, FileEntry, Manifest
 from .progress import Progress
 from .store import LINK_MODES
@@ -23,15 +25,59 @@ from .zoo import Zoo
 
 @dataclass(frozen=True)
 class PullResult:
+    """A pulled model: where its files are, and what it is.
+
+    ``onnx_path``, ``recipes``, ``sample_inputs`` and ``card`` give the files by
+    role, as SparseZoo's ``Model`` does; paths are absolute, under ``dest``.
+    """
+
     manifest: Manifest
     dest: Path
     files: tuple[FileEntry, ...]
     fetched_objects: int
     fetched_bytes: int
+    digest: str = ""  # the manifest's digest, sha256:…
 
     @property
     def size(self) -> int:
         return sum(f.size for f in self.files)
+
+    @property
+    def stub(self) -> str:
+        return str(self.manifest.stub)
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version_name
+
+    def _paths(self, role: str) -> list[Path]:
+        return [self.dest / f.path for f in self.files if f.role == role]
+
+    @property
+    def onnx_path(self) -> Path | None:
+        found = self._paths("onnx")
+        return found[0] if found else None
+
+    @property
+    def recipes(self) -> dict[str, Path]:
+        """Recipe name (``original``, …) → path."""
+        return {p.stem: p for p in self._paths("recipes")}
+
+    @property
+    def sample_inputs(self) -> list[Path]:
+        return self._paths("sample-inputs")
+
+    @property
+    def sample_outputs(self) -> list[Path]:
+        return self._paths("sample-outputs")
+
+    @property
+    def card(self) -> Card:
+        """The model card: parsed from the pulled model.md, else from the manifest's copy of its metadata."""
+        found = self._paths("card")
+        if found and found[0].exists():
+            return parse_card(found[0].read_text(encoding="utf-8"), str(found[0]))
+        return Card(metadata=dict(self.manifest.card), metrics=self.manifest.metrics)
 
 
 def default_dest(zoo: Zoo, manifest: Manifest) -> Path:
@@ -46,27 +92,39 @@ def pull(
     manifest: Manifest,
     dest: str | os.PathLike[str] | None = None,
     include: tuple[str, ...] = (),
-    link: str = "copy",
+    link: str = "reflink",
     force: bool = False,
     jobs: int = 8,
     progress: Progress | None = None,
+    files: tuple[str, ...] = (),
 ) -> PullResult:
+    """Place ``manifest``'s files at ``dest``; ``include`` (roles) and ``files``
+    (globs, as Hugging Face's allow_patterns) select a part: only that is fetched."""
     unknown = [r for r in include if r not in ROLES]
     if unknown:
         raise UsageError(f"--include {unknown[0]!r} is not a role; expected one of {', '.join(ROLES)}")
     if link not in LINK_MODES:
         raise UsageError(f"--link {link!r} is not one of {', '.join(LINK_MODES)}")
-    files = manifest.by_role(*include)
+    chosen = manifest.by_role(*include)
+    for pattern in files:
+        if not any(_matches(f.path, pattern) for f in chosen):
+            raise UsageError(f"--files {pattern!r} matches no file of {manifest.stub}@{manifest.version_name}")
+    if files:
+        chosen = tuple(f for f in chosen if any(_matches(f.path, p) for p in files))
     target = Path(dest) if dest is not None else default_dest(zoo, manifest)
     target = target.resolve()
 
-    todo = [f for f in files if _needs_write(zoo, target, f, force)]
+    todo = [f for f in chosen if _needs_write(zoo, target, f, force)]
     wanted = {
         f.md5: (Digest(f.sha256, f.md5, f.size), f.path)
         for f in todo
         if not zoo.store.has(f.md5)
     }
     fetched = 0
+    if wanted and zoo.offline:
+        names = sorted(label for _, label in wanted.values())
+        more = f" and {len(names) - 1} more files" if len(names) > 1 else ""
+        raise Offline(f"{manifest.stub}@{manifest.version_name}: {names[0]}{more} are")
     if wanted:
         from . import remote_meta, transfer
 
@@ -79,7 +137,12 @@ def pull(
         zoo.store.materialise(f.md5, path, link)
         cache.put(path, os.stat(path), Digest(f.sha256, f.md5, f.size))
     cache.flush()
-    return PullResult(manifest, target, files, len(wanted), fetched)
+    return PullResult(manifest, target, chosen, len(wanted), fetched, zoo.digest(manifest.stub, manifest.version))
+
+
+def _matches(path: str, pattern: str) -> bool:
+    """A glob on the file's path; a directory name selects everything under it."""
+    return fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
 
 
 def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .aliases import ALIASES_NAME
-from .errors import ManifestError, NotFound, UsageError
+from .errors import ManifestError, NotFound, Offline, UsageError
 from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, digest_of
 from .remote import Remote
@@ -96,13 +96,15 @@ class CheckoutSource:
 
 class RemoteSource:
     """Manifests on a remote, cached per user: a version's files never change,
-    so a cached copy is good forever once its digest matched the index."""
+    so a cached copy is good forever once its digest matched the index.
+    Offline, only the cache is read, and what it lacks is an Offline error."""
 
-    def __init__(self, remote: Remote, cache_dir: Path) -> None:
+    def __init__(self, remote: Remote, cache_dir: Path, offline: bool = False) -> None:
         from . import remote_meta
 
         self._meta = remote_meta
         self.remote = remote
+        self.offline = offline
         key = hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:16]
         self.cache = cache_dir / "remotes" / key
         self._index: dict[str, dict[str, str]] | None = None
@@ -112,10 +114,19 @@ class RemoteSource:
 
     def index(self) -> dict[str, dict[str, str]]:
         if self._index is None:
-            self._index = self._meta.read_index(self.remote) or {}
+            cached = self.cache / "index.json"
+            if self.offline:
+                text = cached.read_text(encoding="utf-8") if cached.exists() else None
+            else:
+                text = self.remote.get_text(self._meta.INDEX)
+                if text is not None:
+                    write_text_atomic(cached, text)
+            self._index = self._meta.parse_index(text) if text else {}
         return self._index
 
     def stubs(self) -> list[Stub]:
+        if self.offline:  # what the cache can serve, not everything the index knew
+            return self._cached_stubs()
         index = self.index()
         if index or not self.remote.listable:
             names = list(index)
@@ -123,7 +134,12 @@ class RemoteSource:
             names = list(self._meta.listed_versions(self.remote))
         return sorted((parse_stub(s) for s in names), key=str)
 
+    def _cached_stubs(self) -> list[Stub]:
+        return CheckoutSource(self.cache, self.cache / "manifests").stubs()
+
     def versions(self, stub: Stub) -> list[int]:
+        if self.offline:
+            return CheckoutSource(self.cache, self.cache / "manifests").versions(stub)
         if not self.remote.listable:
             found = (version_number(v) for v in self.index().get(str(stub), {}))
             return sorted(n for n in found if n is not None)
@@ -131,9 +147,11 @@ class RemoteSource:
         return self._meta.listed_versions(self.remote, str(stub)).get(str(stub), [])
 
     def aliases_text(self, stub: Stub) -> str | None:
+        cached = self.cache / "manifests" / stub.path / ALIASES_NAME
+        if self.offline:
+            return cached.read_text(encoding="utf-8") if cached.exists() else None
         # Aliases move, so always ask the remote (a copy is kept for offline use).
         text = self.remote.get_text(f"{self._meta.PREFIX}/manifests/{stub}/{ALIASES_NAME}")
-        cached = self.cache / "manifests" / stub.path / ALIASES_NAME
         if text is not None:
             write_text_atomic(cached, text)
         elif cached.exists():
@@ -143,7 +161,11 @@ class RemoteSource:
     def read(self, stub: Stub, version: int, name: str) -> str:
         cached = self.cache / "manifests" / stub.path / f"v{version}" / name
         if cached.is_file():
+            if name == MANIFEST_NAME:
+                os.utime(cached)  # last use, for `zoo cache prune --older-than`
             return cached.read_text(encoding="utf-8")
+        if self.offline:
+            raise Offline(f"{stub}@v{version} ({name}) is")
         text = self.remote.get_text(self._meta.version_key(str(stub), version, name))
         if text is None:
             raise NotFound(f"{stub}@v{version} is not on remote {self.remote.url}")
@@ -154,6 +176,10 @@ class RemoteSource:
                                     f"digest {digest_of(text)} does not match the remote index ({expected})")
         write_text_atomic(cached, text)
         return text
+
+
+def offline_from_env() -> bool:
+    return os.environ.get("ZOO_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def default_cache_dir() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import gitrepo
 from .config import MARKER, RemoteConfig, find_root, remote_config
-from .errors import ManifestError, NotFound, UsageError
+from .errors import ManifestError, NotFound, UsageError, ZooError
 from .fsutil import write_text_atomic
 from .aliases import ALIASES_NAME, parse_aliases
 from .card import CARD_NAME
@@ -21,6 +22,7 @@ from .store import Store
 from .stub import Ref, Stub, parse_ref, parse_stub
 
 if TYPE_CHECKING:
+    from .lockfile import Lock
     from .maintenance import GcPlan, TransferResult, VerifyReport
     from .publish import PublishResult
     from .pull import PullResult
@@ -96,7 +98,7 @@ class Zoo:
 
     def __init__(self, root: Path | None = None, *, source: Source | None = None,
                  store: Store | None = None, remote: Remote | None = None,
-                 state_dir: Path | None = None) -> None:
+                 state_dir: Path | None = None, offline: bool | None = None) -> None:
         self._root = Path(root) if root is not None else None
         if self._root is not None:
             source = source or CheckoutSource(self._root, self._root / MANIFESTS)
@@ -104,8 +106,11 @@ class Zoo:
             state_dir = state_dir or self._root / STATE
         if source is None or store is None or state_dir is None:
             raise TypeError("Zoo needs a checkout root, or a source, a store and a state directory")
+        from .sources import offline_from_env
+
         self._source = source
         self.store = store
+        self.offline = offline_from_env() if offline is None else offline
         self._remote = remote
         self._state_dir = state_dir
         self._statcache: StatCache | None = None
@@ -136,7 +141,8 @@ class Zoo:
     # -- opening -----------------------------------------------------------
     @classmethod
     def open(cls, location: str | os.PathLike[str] = ".", *,
-             remote_options: dict[str, Any] | None = None, cache_dir: Path | None = None) -> Zoo:
+             remote_options: dict[str, Any] | None = None, cache_dir: Path | None = None,
+             offline: bool | None = None) -> Zoo:
         """Open a zoo checkout at or above a directory, or a remote by URL.
 
         A remote opened by URL (``s3://bucket/zoo``, ``file:///srv/zoo``…)
@@ -144,14 +150,25 @@ class Zoo:
         cache (``ZOO_CACHE_DIR``, default ``~/.cache/zoo-repo``).
         """
         text = os.fspath(location)
+        if "://" not in text and Path(text).is_file():
+            # A lockfile: the zoo it was made from, by the remote it names.
+            from .lockfile import read_lock
+
+            lock = read_lock(Path(text))
+            if not lock.remote:
+                raise UsageError(f"{text}: the lockfile names no remote to open")
+            url = lock.remote if "://" in lock.remote else Path(lock.remote).as_uri()
+            return cls.open(url, remote_options=remote_options, cache_dir=cache_dir, offline=offline)
         if "://" not in text:
-            return cls(find_root(Path(text)))
+            return cls(find_root(Path(text)), offline=offline)
         from .remote import Remote
-        from .sources import RemoteSource, default_cache_dir
+        from .sources import RemoteSource, default_cache_dir, offline_from_env
 
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         remote = Remote(text, remote_options)
-        return cls(source=RemoteSource(remote, cache), store=Store(cache), remote=remote, state_dir=cache)
+        offline = offline_from_env() if offline is None else offline
+        return cls(source=RemoteSource(remote, cache, offline), store=Store(cache), remote=remote,
+                   state_dir=cache, offline=offline)
 
     @classmethod
     def init(cls, path: str | os.PathLike[str], remote: str,
@@ -310,6 +327,16 @@ class Zoo:
         self.flush()
         return found
 
+    def search(self, text: str | None = None, **fields: Any) -> Iterator[Manifest]:
+        """Latest versions whose stub fields match ``fields`` and whose stub, description
+        or tags contain ``text`` (case-insensitive)."""
+        needle = text.lower() if text else None
+        for manifest in self.list(**fields):
+            haystack = " ".join([str(manifest.stub), str(manifest.card.get("description") or ""),
+                                 *map(str, manifest.card.get("tags") or [])]).lower()
+            if needle is None or needle in haystack:
+                yield manifest
+
     def show(self, ref: Ref | Stub | str) -> Manifest:
         return self.resolve(ref)
 
@@ -348,6 +375,44 @@ class Zoo:
         from .tagging import untag
 
         return untag(self, _as_stub(stub), alias)
+
+    @property
+    def remote_url(self) -> str | None:
+        """The URL of the remote this zoo reads from (None when it has none configured)."""
+        if self._remote is not None:
+            return self._remote.url
+        try:
+            return self.remote_config().url
+        except ZooError:
+            return None
+
+    def lock(self, refs: Iterable[Ref | Stub | str], path: str | os.PathLike[str] | None = None) -> Lock:
+        """Pin each selector to its version and manifest digest; merge into ``path`` if given."""
+        from .lockfile import Lock, pin, read_lock, write_lock
+
+        new = [pin(self, _as_ref(r)) for r in refs]
+        kept = []
+        if path is not None and Path(path).exists():
+            old = read_lock(Path(path))
+            kept = [p for p in old.pins if p.stub not in {n.stub for n in new}]
+        lock = Lock(self.remote_url, tuple(kept + new))
+        if path is not None:
+            write_lock(Path(path), lock)
+        return lock
+
+    def pull_locked(self, path: str | os.PathLike[str], dest: str | os.PathLike[str] | None = None,
+                    **kw: Any) -> builtins.list[PullResult]:
+        """Pull exactly the pinned versions; every pin is checked before any byte moves."""
+        from .lockfile import read_lock, verify_pins
+        from .pull import pull
+
+        lock = read_lock(Path(path))
+        verify_pins(self, lock)
+        results = []
+        for p in lock.pins:
+            target = Path(dest) / p.stub if dest is not None else None
+            results.append(pull(self, self.manifest(p.stub, p.version), dest=target, **kw))
+        return results
 
     def verify(self) -> VerifyReport:
         from .maintenance import verify

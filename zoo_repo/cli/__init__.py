@@ -36,9 +36,10 @@ class ZooGroup(click.Group):
 
 
 class State:
-    def __init__(self, zoo_dir: str | None, quiet: bool = False) -> None:
+    def __init__(self, zoo_dir: str | None, quiet: bool = False, offline: bool = False) -> None:
         self.zoo_dir = zoo_dir
         self.quiet = quiet
+        self.offline = offline or None  # None: ZOO_OFFLINE decides
 
     def progress(self) -> Any:
         from .bar import for_terminal
@@ -51,8 +52,8 @@ class State:
 
         if remote:
             url = remote if "://" in remote else Path(remote).resolve().as_uri()
-            return Zoo.open(url)
-        return Zoo.open(self.zoo_dir or ".")
+            return Zoo.open(url, offline=self.offline)
+        return Zoo.open(self.zoo_dir or ".", offline=self.offline)
 
 
 def remote_option(func: Any) -> Any:
@@ -75,11 +76,12 @@ def _print_json(data: Any) -> None:
               help="The zoo checkout (default: the current directory or a parent).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option("--offline", is_flag=True, help="Use only what is cached; never touch the network (also ZOO_OFFLINE=1).")
 @click.version_option(package_name="zoo-repo")
 @click.pass_context
-def main(ctx: click.Context, zoo_dir: str | None, debug: bool, quiet: bool) -> None:
+def main(ctx: click.Context, zoo_dir: str | None, debug: bool, quiet: bool, offline: bool) -> None:
     """A git-native model zoo: publish models under SparseZoo stubs, pull them back byte for byte."""
-    ctx.obj = State(zoo_dir, quiet)
+    ctx.obj = State(zoo_dir, quiet, offline)
 
 
 @main.command()
@@ -130,29 +132,98 @@ def publish(state: State, model_dir: str, stub: str, message: str | None, no_com
 
 
 @main.command()
-@click.argument("ref", metavar="STUB[@VERSION]")
+@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...")
 @click.option("--dest", type=click.Path(file_okay=False),
-              help="Where to put the files (default: manifests/STUB/VERSION/model, as dvc pull does).")
+              help="Where to put the files (default in a checkout: manifests/STUB/VERSION/model, as dvc pull "
+              "does). With --locked, each model goes to DEST/STUB.")
 @click.option("--include", multiple=True, metavar="ROLE", help=f"Only these roles: {ROLE_HELP}.")
-@click.option("--link", type=click.Choice(["copy", "reflink", "hardlink", "symlink"]), default="copy",
-              show_default=True, help="How files at --dest relate to the store.")
+@click.option("--files", "globs", multiple=True, metavar="GLOB", help="Only files whose path matches (repeatable).")
+@click.option("--link", type=click.Choice(["copy", "reflink", "hardlink", "symlink"]), default="reflink",
+              show_default=True, help="How files at --dest relate to the cache (reflink falls back to copy; "
+              "hardlinks and symlinks are read-only).")
+@click.option("--locked", is_flag=True, help="Pull exactly what the lockfile pins (see `zoo lock`).")
+@click.option("-f", "--lockfile", default="zoo.lock", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite destination files that differ.")
 @click.option("-j", "--jobs", default=8, show_default=True, help="Parallel transfers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @remote_option
 @pass_state
-def pull(state: State, ref: str, dest: str | None, include: tuple[str, ...], link: str, force: bool,
-         jobs: int, as_json: bool, remote_url: str | None) -> None:
-    """Pull a model's files, verified, to a directory."""
+def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[str, ...], globs: tuple[str, ...],
+         link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
+         remote_url: str | None) -> None:
+    """Pull models' files, verified, to a directory."""
+    kw: dict[str, Any] = {"include": include, "files": globs, "link": link, "force": force, "jobs": jobs}
     bar = state.progress()
-    result = state.zoo(remote_url).pull(ref, dest=dest, include=include, link=link, force=force, jobs=jobs,
-                                        progress=bar)
+    if locked:
+        if refs:
+            raise click.UsageError("--locked pulls what the lockfile pins; name no STUB with it")
+        zoo = state.zoo(remote_url) if remote_url or _in_checkout(state) else _zoo_of_lock(state, lockfile)
+        results = zoo.pull_locked(lockfile, dest=dest, progress=bar, **kw)
+    else:
+        if len(refs) != 1:
+            raise click.UsageError("name one STUB[@SELECTOR] (or use --locked)")
+        results = [state.zoo(remote_url).pull(refs[0], dest=dest, progress=bar, **kw)]
     if bar:
         bar.finish()
     if as_json:
-        _print_json(render.pull_dict(result))
+        _print_json([render.pull_dict(r) for r in results] if locked else render.pull_dict(results[0]))
     else:
-        click.echo(render.pull_line(result))
+        for result in results:
+            click.echo(render.pull_line(result))
+
+
+def _in_checkout(state: State) -> bool:
+    from ..config import find_root
+    from ..errors import NotAZooError
+
+    try:
+        find_root(Path(state.zoo_dir or "."))
+    except NotAZooError:
+        return False
+    return True
+
+
+def _zoo_of_lock(state: State, lockfile: str) -> Any:
+    from ..zoo import Zoo
+
+    return Zoo.open(lockfile, offline=state.offline)
+
+
+@main.command()
+@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...")
+@click.option("-f", "--lockfile", default="zoo.lock", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--check", is_flag=True, help="Exit 1 when a pin is behind what its selector names now.")
+@click.option("--upgrade", is_flag=True, help="Re-resolve every pin's selector and rewrite the lockfile.")
+@remote_option
+@pass_state
+def lock(state: State, refs: tuple[str, ...], lockfile: str, check: bool, upgrade: bool,
+         remote_url: str | None) -> None:
+    """Pin models to exact versions and manifest digests in a lockfile."""
+    from ..lockfile import read_lock, stale_pins
+
+    zoo = state.zoo(remote_url) if remote_url or _in_checkout(state) else _zoo_of_lock(state, lockfile)
+    if check or upgrade:
+        if refs:
+            raise click.UsageError("--check and --upgrade work on the whole lockfile; name no STUB")
+        current = read_lock(Path(lockfile))
+        stale = stale_pins(zoo, current)
+        if upgrade:
+            zoo.lock([f"{p.stub}@{p.selector}" for p in current.pins], lockfile)
+            for s in stale:
+                click.echo(f"upgraded {s.line()}")
+            return
+        for s in stale:
+            click.echo(f"stale: {s.line()}")
+        if stale:
+            click.echo("run `zoo lock --upgrade` to move the pins", err=True)
+            raise click.exceptions.Exit(1)
+        click.echo(f"{lockfile}: {len(current.pins)} pins, all current")
+        return
+    if not refs:
+        raise click.UsageError("name at least one STUB[@SELECTOR] to lock")
+    new = zoo.lock(refs, lockfile)
+    for p in new.pins:
+        click.echo(f"locked {p.stub}@{p.selector} -> v{p.version} {p.digest[:19]}")
 
 
 _FILTERS = ("domain", "sub_domain", "architecture", "framework", "repo", "dataset", "sparse_name", "sparse_category")
@@ -331,6 +402,51 @@ def gc(state: State, dry_run: bool, as_json: bool) -> None:
         click.echo(f"{verb} md5:{oid}")
     click.echo(f"{verb} {len(plan.objects)} objects and {len(plan.temp_files)} temp files "
                f"({human_size(plan.bytes)})")
+
+
+@main.group()
+def cache() -> None:
+    """The per-user cache that pulls by URL or lockfile go through."""
+
+
+@cache.command(name="ls")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def cache_ls(as_json: bool) -> None:
+    """Size per stub and version, and the total."""
+    from ..cache import scan
+    from ..catalog import human_size
+    from ..sources import default_cache_dir
+
+    report = scan(default_cache_dir())
+    rows = sorted(report.versions, key=lambda v: (str(v.manifest.stub), v.manifest.version))
+    if as_json:
+        _print_json({"root": str(report.root), "total_bytes": report.total_bytes, "objects": report.total_objects,
+                     "versions": [{"stub": str(v.manifest.stub), "version": v.manifest.version_name,
+                                   "bytes": v.present, "last_used": v.last_used} for v in rows]})
+        return
+    for v in rows:
+        click.echo(f"{human_size(v.present):>10}  {v.manifest.stub}@{v.manifest.version_name}")
+    click.echo(f"{human_size(report.total_bytes):>10}  total ({report.total_objects} objects in {report.root})")
+
+
+@cache.command(name="prune")
+@click.option("--keep-latest", type=click.IntRange(min=0), help="Keep the N latest cached versions of each stub.")
+@click.option("--older-than", "older_than", type=click.FloatRange(min=0), metavar="DAYS",
+              help="Forget versions not pulled for DAYS days.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool) -> None:
+    """Forget cached versions, and remove objects no remaining version needs."""
+    from ..cache import plan_prune, scan
+    from ..catalog import human_size
+    from ..sources import default_cache_dir
+
+    plan = plan_prune(scan(default_cache_dir()), keep_latest, older_than)
+    if not dry_run:
+        plan.execute()
+    verb = "would remove" if dry_run else "removed"
+    for v in plan.drop_versions:
+        click.echo(f"{verb} {v.manifest.stub}@{v.manifest.version_name}")
+    click.echo(f"{verb} {len(plan.drop_objects)} objects ({human_size(plan.bytes)})")
 
 
 @main.command()

@@ -50,6 +50,7 @@ def pull_dict(result: Any) -> dict[str, Any]:
     return {
         **summary_dict(result.manifest),
         "dest": str(result.dest),
+        "digest": result.digest,
         "files": [f.path for f in result.files],
         "fetched_objects": result.fetched_objects,
         "fetched_bytes": result.fetched_bytes,
