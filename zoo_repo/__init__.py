@@ -9,26 +9,54 @@ fsspec remote (DVC's remote layout) carries them between machines.
                       dest="resnet50")
 """
 
-from .card import Card, Metric, parse_card
-from .errors import (
-    CardError,
-    DestinationConflict,
-    IntegrityError,
-    ManifestError,
-    ModelDirError,
-    NotAZooError,
-    NotFound,
-    ObjectMissing,
-    Offline,
-    RemoteError,
-    StubError,
-    ToolError,
-    UsageError,
-    ZooError,
-)
-from .manifest import FileEntry, Manifest, parse_manifest
-from .stub import Ref, Stub, parse_ref, parse_stub
-from .zoo import ListFilter, Zoo
+from typing import TYPE_CHECKING, Any
+
+# Attributes are imported on first use (PEP 562), so that `import zoo_repo`
+# (and with it `zoo --help`) does not pay for YAML, fsspec or dvc.
+_EXPORTS = {
+    "Card": "card", "Metric": "card", "parse_card": "card",
+    "FileEntry": "manifest", "Manifest": "manifest", "parse_manifest": "manifest",
+    "Ref": "stub", "Stub": "stub", "parse_ref": "stub", "parse_stub": "stub",
+    "ListFilter": "zoo", "Zoo": "zoo",
+    **{name: "errors" for name in (
+        "CardError", "DestinationConflict", "IntegrityError", "ManifestError", "ModelDirError", "NotAZooError",
+        "NotFound", "ObjectMissing", "Offline", "RemoteError", "StubError", "ToolError", "UsageError", "ZooError",
+    )},
+}
+
+if TYPE_CHECKING:
+    from .card import Card, Metric, parse_card
+    from .errors import (
+        CardError,
+        DestinationConflict,
+        IntegrityError,
+        ManifestError,
+        ModelDirError,
+        NotAZooError,
+        NotFound,
+        ObjectMissing,
+        Offline,
+        RemoteError,
+        StubError,
+        ToolError,
+        UsageError,
+        ZooError,
+    )
+    from .manifest import FileEntry, Manifest, parse_manifest
+    from .stub import Ref, Stub, parse_ref, parse_stub
+    from .zoo import ListFilter, Zoo
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zoo_repo' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

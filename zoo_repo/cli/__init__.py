@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from ..errors import ZooError
-from . import render
 
 ROLE_HELP = "card, onnx, archive, framework, recipes, sample-originals, sample-inputs, sample-outputs, sample-labels, other"
 
@@ -118,6 +117,8 @@ def init(directory: str, remote: str, options: tuple[str, ...]) -> None:
 def publish(state: State, model_dir: str, stub: str, message: str | None, no_commit: bool,
             branch: str | None, jobs: int, as_json: bool) -> None:
     """Publish MODEL_DIR as the next version of STUB."""
+    from . import render
+
     if branch is not None and no_commit:
         raise click.UsageError("--branch commits; it cannot be combined with --no-commit")
     bar = state.progress()
@@ -152,6 +153,8 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
          link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
          remote_url: str | None) -> None:
     """Pull models' files, verified, to a directory."""
+    from . import render
+
     kw: dict[str, Any] = {"include": include, "files": globs, "link": link, "force": force, "jobs": jobs}
     bar = state.progress()
     if locked:
@@ -242,6 +245,8 @@ def _filter_options(func: Any) -> Any:
 @pass_state
 def list_(state: State, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
     """List published models (latest version of each), as the spec's tables."""
+    from . import render
+
     from ..catalog import render_markdown
 
     manifests = state.zoo(remote_url).list(**filters)
@@ -258,6 +263,8 @@ def list_(state: State, as_json: bool, remote_url: str | None, **filters: str | 
 @pass_state
 def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
     """Show one version: fields, card, metrics, files by role."""
+    from . import render
+
     manifest = state.zoo(remote_url).show(ref)
     if as_json:
         _print_json(manifest.to_dict())
@@ -272,6 +279,8 @@ def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
 @pass_state
 def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> None:
     """List the versions of STUB."""
+    from . import render
+
     zoo = state.zoo(remote_url)
     manifests = [zoo.manifest(stub, v) for v in zoo.versions(stub)]
     if not manifests:
@@ -502,6 +511,8 @@ def catalog(state: State, out_dir: str | None, markdown: bool) -> None:
               help="Where the demo zoo, remote, clone and pulled models go.")
 def demo(workdir: str) -> None:
     """Build two small ONNX models, publish them, pull them from a fresh clone."""
+    from . import render
+
     from ..demo import run_demo
 
     click.echo(render.demo_text(run_demo(Path(workdir))))
