@@ -184,3 +184,34 @@ def test_missing_backend_names_the_extra(tmp_path: Path, cli) -> None:  # type: 
         result = cli("list", "--remote", url)
         assert result.exit_code == 1
         assert f"pip install 'zoo-repo[{extra}]'" in result.stderr
+
+
+def test_large_uploads_go_up_in_parts(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The multipart path (S3), with parts small enough that there are several."""
+    import os
+
+    from zoo_repo import fastput, remote as remote_module
+
+    monkeypatch.setattr(remote_module, "FAST_PUT_MIN", 6 << 20)
+    monkeypatch.setattr(fastput, "PART_SIZE", 5 << 20)
+    big = os.urandom((12 << 20) + 123)
+    (model_dir / "numpy" / "weights.bin").write_bytes(big)
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    entry = next(f for f in manifest.files if f.path == "numpy/weights.bin")
+    assert hashlib.sha256(remote.read(oid_relpath(entry.md5))).hexdigest() == entry.sha256
+    pulled = clone(remote_zoo, tmp_path / "clone").pull(STUB, dest=tmp_path / "out", include=("framework",))
+    assert (pulled.dest / "numpy" / "weights.bin").read_bytes() == big
+
+
+def test_wrong_credentials_fail_in_one_line(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path,
+                                            monkeypatch: pytest.MonkeyPatch, cli) -> None:  # type: ignore[no-untyped-def]
+    if remote.kind != "s3":
+        pytest.skip("a directory has no credentials")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+    result = cli("--zoo", remote_zoo.root, "publish", model_dir, "--stub", STUB)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: remote s3://") and "access denied" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert remote_zoo.versions(STUB) == []
+    assert "wrong-secret" not in result.stderr

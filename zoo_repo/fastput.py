@@ -1,0 +1,169 @@
+"""Upload objects to S3 by presigned URLs over plain ``http.client``.
+
+s3fs signs (one batch of presigned URLs per call, on its own event loop);
+worker threads send the bodies, one keep-alive connection each. Presigned
+requests carry an unsigned payload, so no SHA-256 of every body is computed
+on the way out (botocore's cost per small object). Large objects go up as
+parallel multipart parts, read from the file with ``pread`` into bounded
+buffers. An object becomes visible only when its PUT or its multipart
+completion succeeds: never partly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+PART_SIZE = 16 << 20
+ATTEMPTS = 4
+
+
+class PutError(OSError):
+    """The server refused or dropped an upload."""
+
+
+class _Pool(threading.local):
+    conn: http.client.HTTPConnection | None = None
+
+
+class Sender:
+    """One keep-alive connection per thread, to the endpoint of the URLs it is given."""
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        self._local = _Pool()
+        self._opened: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self.timeout = timeout
+
+    def _conn(self, scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
+        if self._local.conn is None:
+            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            self._local.conn = cls(host, port, timeout=self.timeout)
+            with self._lock:
+                self._opened.append(self._local.conn)
+        return self._local.conn
+
+    def put(self, url: str, body: bytes | memoryview) -> str:
+        """PUT ``body``; returns the ETag. Retries transient failures with backoff."""
+        split = urlsplit(url)
+        target = split.path + (f"?{split.query}" if split.query else "")
+        for attempt in range(ATTEMPTS):
+            conn = self._conn(split.scheme, split.hostname or "", split.port)
+            try:
+                conn.request("PUT", target, body=body, headers={"Content-Length": str(len(body))})
+                response = conn.getresponse()
+                data = response.read()
+                if 200 <= response.status < 300:
+                    return response.getheader("ETag", "").strip('"')
+                if response.status < 500 and response.status != 429:
+                    raise PutError(f"PUT {split.path}: status {response.status}: {_reason(data)}")
+                error: Exception = PutError(f"PUT {split.path}: status {response.status}: {_reason(data)}")
+            except (OSError, http.client.HTTPException) as exc:
+                if isinstance(exc, PutError) and "status 5" not in str(exc):
+                    raise
+                error = exc
+                conn.close()
+                self._local.conn = None
+            if attempt == ATTEMPTS - 1:
+                raise error
+            time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._opened:
+                conn.close()
+            self._opened.clear()
+
+
+def _reason(body: bytes) -> str:
+    """``Code: Message`` from an S3 error document (the code is what error tables match on)."""
+    code = re.search(rb"<Code>(.*?)</Code>", body)
+    message = re.search(rb"<Message>(.*?)</Message>", body)
+    if not code and not message:
+        return body[:200].decode("utf-8", "replace")
+    parts = [m.group(1).decode("utf-8", "replace") for m in (code, message) if m]
+    return ": ".join(parts)
+
+
+def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str = "put_object") -> list[str]:
+    """Presigned URLs for many (path, extra params) in one trip to s3fs's event loop."""
+    from fsspec.asyn import sync
+
+    async def sign_all() -> list[str]:
+        return list(await asyncio.gather(
+            *(fs._url(path, expires=3600, client_method=method, **params) for path, params in requests)))
+
+    return sync(fs.loop, sign_all)
+
+
+def put_small(fs: Any, items: Sequence[tuple[str, str]], jobs: int,
+              done: Callable[[str, int], None] | None = None) -> None:
+    """Upload (local file, remote path) pairs, each in one PUT."""
+    urls = presign(fs, [(remote, {}) for _, remote in items])
+    sender = Sender()
+
+    def one(pair: tuple[tuple[str, str], str]) -> None:
+        (local, remote), url = pair
+        with open(local, "rb") as fh:
+            data = fh.read()
+        sender.put(url, data)
+        if done:
+            done(remote, len(data))
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(one, zip(items, urls)))
+    finally:
+        sender.close()
+
+
+def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART_SIZE,
+              progress: Callable[[int], None] | None = None) -> None:
+    """Multipart upload with parallel parts; aborted (nothing visible) on any failure."""
+    from fsspec.asyn import sync
+
+    bucket, key, _ = fs.split_path(remote)
+    size = os.stat(local).st_size
+    parts = [(n + 1, start, min(part_size, size - start)) for n, start in enumerate(range(0, size, part_size))]
+    created = sync(fs.loop, fs._call_s3, "create_multipart_upload", Bucket=bucket, Key=key)
+    upload_id = created["UploadId"]
+    sender = Sender()
+    try:
+        urls = presign(fs, [(remote, {"UploadId": upload_id, "PartNumber": n}) for n, _, _ in parts],
+                       "upload_part")
+        fd = os.open(local, os.O_RDONLY)
+        window = threading.Semaphore(max(1, jobs) + 1)  # bounds the buffers held at once
+
+        def one(part: tuple[int, int, int]) -> dict[str, Any]:
+            number, start, length = part
+            with window:
+                body = os.pread(fd, length, start)
+                etag = sender.put(urls[number - 1], body)
+            if progress:
+                progress(length)
+            return {"PartNumber": number, "ETag": etag}
+
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                done = list(pool.map(one, parts))
+        finally:
+            os.close(fd)
+        sync(fs.loop, fs._call_s3, "complete_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id,
+             MultipartUpload={"Parts": done})
+    except BaseException:
+        try:
+            sync(fs.loop, fs._call_s3, "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
+        except Exception:  # noqa: BLE001 - the first error is the one to report
+            pass
+        raise
+    finally:
+        sender.close()
