@@ -12,6 +12,9 @@ from .stub import FIELDS, Stub
 
 CARD_NAME = "model.md"
 _METRIC_KEYS = ("name", "value", "unit", "dataset", "split")
+# Units a metric may carry; none at all is fine too (mAP@0.5 42.7, F1 88.5).
+KNOWN_UNITS = ("%", "ratio", "ms", "s", "us", "fps", "items/s", "images/s", "samples/s", "tokens/s",
+               "B", "KB", "MB", "GB", "KiB", "MiB", "GiB", "x", "points", "dB")
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,11 @@ def _metric(path: str, index: int, raw: Any) -> Metric:
     for key in ("unit", "dataset", "split"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise CardError(path, f"{where}.{key} must be a string")
+    if raw.get("unit") is not None and raw["unit"] not in KNOWN_UNITS:
+        raise CardError(path, f"{where}.unit {raw['unit']!r} is not a known unit; expected one of "
+                              + ", ".join(KNOWN_UNITS) + " (or no unit)")
+    if isinstance(value, float) and value != value:
+        raise CardError(path, f"{where}.value must be a number, got NaN")
     return Metric(name, float(value), raw.get("unit"), raw.get("dataset"), raw.get("split"))
 
 

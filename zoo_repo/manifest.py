@@ -61,6 +61,8 @@ class Manifest:
     message: str | None = None
     card: dict[str, Any] = field(default_factory=dict)
     metrics: tuple[Metric, ...] = ()
+    onnx: dict[str, Any] = field(default_factory=dict)  # opset and interface, as validated at publish
+    validation: dict[str, Any] = field(default_factory=dict)  # samples run, tolerances, or why skipped
 
     @property
     def version_name(self) -> str:
@@ -90,6 +92,8 @@ class Manifest:
             "fields": self.stub.fields(),
             "card": self.card,
             "metrics": [yamltext.Flow(m.to_dict()) for m in self.metrics],
+            "onnx": _onnx_doc(self.onnx),
+            "validation": yamltext.Flow(self.validation) if self.validation else {},
             "size": self.size,
             "nfiles": len(self.files),
             "dvc": yamltext.Flow(md5=f"{self.tree_md5}.dir", hash="md5"),
@@ -98,6 +102,17 @@ class Manifest:
 
     def to_text(self) -> str:
         return yamltext.dump(self.to_dict())
+
+
+def _onnx_doc(onnx: dict[str, Any]) -> dict[str, Any]:
+    """The interface with one tensor per line."""
+    if not onnx:
+        return {}
+    out = dict(onnx)
+    for key in ("inputs", "outputs"):
+        if key in out:
+            out[key] = [yamltext.Flow(t) for t in out[key]]
+    return out
 
 
 def digest_of(text: str) -> str:
@@ -175,7 +190,16 @@ def manifest_from_doc(doc: Any, where: str = MANIFEST_NAME) -> Manifest:
         message=doc.get("message"),
         card=doc.get("card") or {},
         metrics=metrics,
+        onnx=_optional_dict(doc, where, "onnx"),
+        validation=_optional_dict(doc, where, "validation"),
     )
+
+
+def _optional_dict(doc: dict[str, Any], where: str, key: str) -> dict[str, Any]:
+    value = doc.get(key) or {}
+    if not isinstance(value, dict):
+        raise ManifestError(where, f"{key!r} must be a mapping")
+    return value
 
 
 def _get(doc: dict[str, Any], where: str, key: str, kind: type) -> Any:

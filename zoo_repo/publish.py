@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import dvc, gitrepo, layout, packs, transfer
+from . import dvc, gitrepo, layout, packs, transfer, validate
 from .archive import write_onnx_archive
 from .card import CARD_NAME, Card, check_stub_agrees, parse_card
 from .catalog import human_size
@@ -26,7 +26,6 @@ from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, FileEntry, Manifest
 from .progress import Progress
 from .stub import Stub
-from .validate import check_onnx
 from .zoo import Zoo
 
 if TYPE_CHECKING:
@@ -58,6 +57,9 @@ def publish(
     jobs: int = 8,
     branch: str | None = None,
     progress: Progress | None = None,
+    run: bool = True,
+    rtol: float = validate.DEFAULT_RTOL,
+    atol: float = validate.DEFAULT_ATOL,
 ) -> PublishResult:
     """Publish ``model_dir`` as the next version of ``stub``.
 
@@ -77,7 +79,7 @@ def publish(
     check_stub_agrees(card, stub)
     if layout.ONNX_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
-    check_onnx(by_path[layout.ONNX_NAME].abspath)
+    checked = _validate(files, by_path, run, rtol, atol)
 
     entries = [_ingest(zoo, f) for f in files]
     if layout.ARCHIVE_NAME not in by_path:
@@ -109,6 +111,8 @@ def publish(
         message=message,
         card={k: v for k, v in card.metadata.items() if k in ("license", "description", "tags")},
         metrics=card.metrics,
+        onnx=checked.onnx,
+        validation=checked.run,
     )
     message = message or f"Publish {stub}@{manifest.version_name} ({human_size(manifest.size)})"
     if branch is not None:
@@ -154,6 +158,32 @@ def _announce(zoo: Zoo, remote: Remote, manifest: Manifest, version_dir: Path, l
             f"the remote: {exc.message}",
             hint="run `zoo push` once the remote is reachable",
         ) from exc
+
+
+def _validate(files: list[layout.ModelFile], by_path: dict[str, layout.ModelFile], run: bool,
+              rtol: float, atol: float) -> validate.Validation:
+    """Everything publish refuses about the files themselves, before anything is written."""
+    onnx_path = by_path[layout.ONNX_NAME].abspath
+    interface = validate.inspect_onnx(onnx_path)
+    if layout.ARCHIVE_NAME in by_path:
+        validate.check_archive(by_path[layout.ARCHIVE_NAME].abspath, onnx_path)
+    for f in files:
+        if f.role == "recipes":
+            validate.check_recipe(f.abspath, f.relpath)
+        elif f.role.startswith("sample-") and f.relpath.endswith(".tar.gz"):
+            validate.check_tar_members(f.abspath, f.relpath)
+    samples = {role: validate.sample_blobs([(f.relpath, f.abspath) for f in files if f.role == role])
+               for role in ("sample-inputs", "sample-outputs", "sample-labels")}
+    inputs, outputs, labels = samples["sample-inputs"], samples["sample-outputs"], samples["sample-labels"]
+    if labels and len(labels) != len(inputs):
+        raise ModelDirError("sample-labels", f"has {len(labels)} labels for {len(inputs)} sample-inputs")
+    if not run:
+        outcome: dict[str, object] = {"skipped": "--no-run"}
+    elif not inputs or not outputs:
+        outcome = {"skipped": "no sample-inputs and sample-outputs to compare"}
+    else:
+        outcome = validate.run_samples(onnx_path, inputs, outputs, interface, rtol, atol)
+    return validate.Validation(interface, dict(outcome))
 
 
 def _read_card(model_dir: Path, by_path: dict[str, layout.ModelFile]) -> Card:

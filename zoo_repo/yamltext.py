@@ -45,6 +45,21 @@ _StrictLoader.yaml_implicit_resolvers = {
 }
 
 
+class _TaggedLoader(_StrictLoader):  # type: ignore[valid-type,misc]
+    """Also accepts application tags (SparseML recipes write ``- !GMPruningModifier``)."""
+
+
+def _untag(loader: Any, suffix: str, node: Any) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_TaggedLoader.add_multi_constructor("!", _untag)
+
+
 def _refuse_aliases(text: str) -> None:
     """Aliases are how a small YAML file expands into a huge one; none are needed here."""
     if "*" not in text:  # no alias can exist without its indicator
@@ -54,13 +69,13 @@ def _refuse_aliases(text: str) -> None:
             raise YamlProblem(f"line {event.start_mark.line + 1}: YAML aliases are not allowed")
 
 
-def load(text: str) -> Any:
-    """Parse one YAML document strictly, or raise YamlProblem."""
+def load(text: str, tags: bool = False) -> Any:
+    """Parse one YAML document strictly, or raise YamlProblem; ``tags`` accepts ``!Tag`` nodes."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise YamlProblem(f"larger than {MAX_BYTES} bytes")
     try:
         _refuse_aliases(text)
-        return yaml.load(text, Loader=_StrictLoader)
+        return yaml.load(text, Loader=_TaggedLoader if tags else _StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

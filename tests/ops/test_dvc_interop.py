@@ -25,7 +25,7 @@ def test_plain_dvc_pull_in_a_fresh_clone_gets_every_version(
     zoo: Zoo, built_models: dict[str, Path], model_dir: Path, tmp_path: Path
 ) -> None:
     zoo.publish(model_dir, STUB)
-    (model_dir / "sample-inputs" / "inp-0002.npy").write_bytes(b"v2 input")
+    (model_dir / "sample-labels" / "lab-0002.npy").write_bytes(b"v2 input")
     zoo.publish(model_dir, STUB)
     zoo.publish(built_models["pruned"], STUB_PRUNED)
 
@@ -38,7 +38,7 @@ def test_plain_dvc_pull_in_a_fresh_clone_gets_every_version(
         for f in manifest.files:
             assert hashlib.sha256(got[f.path]).hexdigest() == f.sha256, f.path
     assert tree_bytes(theirs.version_dir(theirs.manifest(STUB, 2).stub, 2) / "model")[
-        "sample-inputs/inp-0002.npy"] == b"v2 input"
+        "sample-labels/lab-0002.npy"] == b"v2 input"
     # dvc filled the shared store: zoo finds every object there and verifies it.
     report = theirs.verify()
     assert report.ok and report.objects >= 3

@@ -145,7 +145,7 @@ def test_packs_hold_only_new_small_objects_and_fall_back_to_loose(
 
     v1 = remote_zoo.publish(model_dir, STUB).manifest
     (model_dir / "sample-labels" / "lab-0003.npy").write_bytes(b"new label")
-    (model_dir / "sample-labels" / "lab-0004.npy").write_bytes(b"another new label")
+    (model_dir / "sample-labels" / "lab-0002.npy").write_bytes(b"another new label")
     v2 = remote_zoo.publish(model_dir, STUB).manifest
     rem = remote_zoo.remote()
     loc1 = remote_meta.read_locator(rem, STUB, 1)

@@ -299,7 +299,7 @@ def test_with_a_base_only_added_versions_meet_the_remote(zoo: Zoo, model_dir: Pa
     zoo.publish(model_dir, STUB)
     base = git(zoo, "rev-parse", "HEAD")
     old_recipe = next(f for f in zoo.manifest(STUB, 1).files if f.path == "recipes/original.md")
-    (model_dir / "recipes" / "original.md").write_text("a new recipe\n")
+    (model_dir / "recipes" / "original.md").write_text("---\nversion: 2\n---\n# a new recipe\n")
     zoo.publish(model_dir, STUB)
     _remote_object(remote_dir, old_recipe.md5).unlink()  # only v1 names it
     with_base = check(zoo, base=base, remote=True)

@@ -72,7 +72,7 @@ def test_metric_change_formats() -> None:
 def test_diff_across_versions(zoo: Zoo, model_dir: Path) -> None:
     set_metric(model_dir, 76.1)
     zoo.publish(model_dir, STUB)
-    (model_dir / "recipes" / "extra.md").write_text("# another recipe\n")
+    (model_dir / "recipes" / "extra.md").write_text("---\nmodifiers: []\n---\n# another recipe\n")
     set_metric(model_dir, 75.3)
     zoo.publish(model_dir, STUB)
     d = diff(zoo.manifest(STUB, 1), zoo.manifest(STUB, 2))

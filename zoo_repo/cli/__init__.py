@@ -111,11 +111,15 @@ def init(directory: str, remote: str, options: tuple[str, ...]) -> None:
 @click.option("--branch", is_flag=False, flag_value="", default=None, metavar="[NAME]",
               help="Commit on a new branch for review (default name: publish/STUB/vN); "
               "the working tree and current branch stay as they are.")
+@click.option("--no-run", is_flag=True,
+              help="Do not run sample-inputs through model.onnx (the manifest records that it was skipped).")
+@click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance for sample outputs.")
+@click.option("--atol", type=float, default=1e-5, show_default=True, help="Absolute tolerance for sample outputs.")
 @click.option("-j", "--jobs", default=8, show_default=True, help="Parallel transfers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
 def publish(state: State, model_dir: str, stub: str, message: str | None, no_commit: bool,
-            branch: str | None, jobs: int, as_json: bool) -> None:
+            branch: str | None, no_run: bool, rtol: float, atol: float, jobs: int, as_json: bool) -> None:
     """Publish MODEL_DIR as the next version of STUB."""
     from . import render
 
@@ -123,7 +127,7 @@ def publish(state: State, model_dir: str, stub: str, message: str | None, no_com
         raise click.UsageError("--branch commits; it cannot be combined with --no-commit")
     bar = state.progress()
     result = state.zoo().publish(model_dir, stub, message=message, commit=not no_commit, jobs=jobs,
-                                 branch=branch, progress=bar)
+                                 branch=branch, progress=bar, run=not no_run, rtol=rtol, atol=atol)
     if bar:
         bar.finish()
     if as_json:
