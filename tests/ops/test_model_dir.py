@@ -95,7 +95,15 @@ def test_files_of_no_known_role_are_kept_as_other(zoo: Zoo, model_dir: Path) -> 
     (model_dir / "notes.txt").write_text("hi")
     (model_dir / "pytorch").mkdir()
     (model_dir / "pytorch" / "model.pth").write_bytes(b"not this stub's framework")
-    (model_dir / "sample-originals.tar.gz").write_bytes(b"\x1f\x8b fake")
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("img-0000.jpg")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"jpg"))
+    (model_dir / "sample-originals.tar.gz").write_bytes(buf.getvalue())
     roles = {f.path: f.role for f in zoo.publish(model_dir, STUB).manifest.files}
     assert roles["notes.txt"] == "other"
     assert roles["pytorch/model.pth"] == "other"  # the stub's framework is numpy
