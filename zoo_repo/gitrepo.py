@@ -188,3 +188,12 @@ def commit_to_new_branch(root: Path, branch: str, files: dict[str, bytes], messa
     # The empty old value makes this a create: it fails if the branch appeared meanwhile.
     git(root, "update-ref", f"refs/heads/{branch}", sha, "0" * 40)
     return sha
+
+
+def branch_tips(root: Path) -> list[str]:
+    """The commits every local and remote-tracking branch points at (unique)."""
+    try:
+        out = git(root, "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes")
+    except ToolError:
+        return []
+    return sorted(set(out.split()))

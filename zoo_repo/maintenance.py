@@ -142,13 +142,31 @@ class GcPlan:
             remove_readonly(path)
 
 
-def plan_gc(zoo: Zoo) -> GcPlan:
-    """Objects in the store that no manifest references, and stray temp files.
+def plan_gc(zoo: Zoo, lockfiles: Iterable[Path] = ()) -> GcPlan:
+    """Objects in the store that nothing references, and stray temp files.
 
-    A manifest that does not parse stops the plan: gc must never remove an
+    Kept: every object named by a manifest in the working tree, on any local
+    or remote-tracking branch (unmerged publishes included), or pinned by a
+    lockfile given. Aliases only point at versions, so they are covered. A
+    manifest that does not parse stops the plan: gc must never remove an
     object because the manifest naming it could not be read.
     """
-    keep = referenced(zoo.all_manifests())
+    from . import gitrepo
+    from .lockfile import read_lock
+    from .manifest import parse_manifest
+
+    manifests = list(zoo.all_manifests())
+    blobs: dict[str, str] = {}
+    for tip in gitrepo.branch_tips(zoo.root):
+        for path, sha in gitrepo.ls_tree(zoo.root, tip, "manifests").items():
+            if path.endswith("/manifest.yaml"):
+                blobs[sha] = f"{path} (at {tip[:10]})"
+    for sha, data in gitrepo.read_blobs(zoo.root, sorted(blobs)).items():
+        manifests.append(parse_manifest(data.decode("utf-8"), blobs[sha]))
+    for lockfile in lockfiles:
+        for pin in read_lock(Path(lockfile)).pins:
+            manifests.append(zoo.manifest(pin.stub, pin.version))
+    keep = referenced(manifests)
     drop = tuple(oid for oid in zoo.store.oids() if oid not in keep)
     temps = tuple(zoo.store.temp_files())
     size = sum(zoo.store.path(oid).stat().st_size for oid in drop)

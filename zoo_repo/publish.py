@@ -8,8 +8,10 @@ A manifest therefore never names an object the remote lacks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,7 +23,7 @@ from .archive import write_onnx_archive
 from .card import CARD_NAME, Card, check_stub_agrees, parse_card
 from .catalog import human_size
 from .digest import Digest
-from .errors import CardError, ModelDirError, RemoteError, ToolError, ZooError
+from .errors import CardError, ModelDirError, RemoteError, ToolError, UsageError, ZooError
 from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, FileEntry, Manifest
 from .progress import Progress
@@ -57,6 +59,7 @@ def publish(
     jobs: int = 8,
     branch: str | None = None,
     progress: Progress | None = None,
+    version: int | None = None,
     run: bool = True,
     rtol: float = validate.DEFAULT_RTOL,
     atol: float = validate.DEFAULT_ATOL,
@@ -88,10 +91,46 @@ def publish(
     entries.sort()
     zoo.statcache().flush()
 
+    with _publish_lock(zoo):
+        return _publish_locked(zoo, stub, entries, card, checked, by_path, message, commit, jobs, branch,
+                               progress, version)
+
+
+@contextlib.contextmanager
+def _publish_lock(zoo: Zoo) -> Iterator[None]:
+    """One publish at a time per checkout: choosing the next version number and
+    committing it must not interleave with another process doing the same."""
+    import fcntl
+
+    path = zoo.root / ".zoo" / "publish.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _publish_locked(zoo: Zoo, stub: Stub, entries: list[FileEntry], card: Card, checked: validate.Validation,
+                    by_path: dict[str, layout.ModelFile], message: str | None, commit: bool, jobs: int,
+                    branch: str | None, progress: Progress | None, version: int | None) -> PublishResult:
     versions = zoo.versions(stub)
+    content = tuple(sorted((e.path, e.sha256) for e in entries))
+    if version is not None and version in versions:
+        held = zoo.manifest(stub, version)
+        if held.content_key() == content:
+            return PublishResult(held, created=False)
+        raise UsageError(
+            f"{stub}@v{version} is already published with different content; versions are immutable",
+            hint="publish without --version to make the next version",
+        )
     latest = zoo.manifest(stub, versions[-1]) if versions else None
-    if latest is not None and latest.content_key() == tuple(sorted((e.path, e.sha256) for e in entries)):
+    if version is not None and version != (latest.version + 1 if latest else 1):
+        raise UsageError(f"--version v{version}: the next version of {stub} is v{latest.version + 1 if latest else 1}")
+    if latest is not None and latest.content_key() == content:
         return PublishResult(latest, created=False)
+    remote = zoo.remote()
 
     tree_oid = zoo.store.add_bytes(dvc.tree_bytes((e.path, e.md5) for e in entries), ".dir")
     sizes = {e.md5: e.size for e in entries}

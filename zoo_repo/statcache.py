@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
+import time
 from typing import Any
 from pathlib import Path
 
@@ -36,9 +38,18 @@ class StatCache:
         # sharing this file never wait on us. A cache: losing the last writes
         # to a crash only costs a rehash, so no sync to disk on every write.
         self._db = sqlite3.connect(db_path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute("pragma synchronous=off")
-        self._db.executescript(_SCHEMA)
+        # Switching to WAL needs a moment alone with the file; processes that
+        # open it at the same time wait their turn rather than fail.
+        for attempt in range(100):
+            try:
+                self._db.execute("pragma journal_mode=wal")
+                self._db.execute("pragma synchronous=off")
+                self._db.executescript(_SCHEMA)
+                break
+            except sqlite3.OperationalError:
+                if attempt == 99:
+                    raise
+                time.sleep(0.05 + random.random() * 0.05)
 
     def flush(self) -> None:
         """Kept for callers that batch; every write is already committed."""

@@ -419,7 +419,8 @@ class Zoo:
 
         return verify(self)
 
-    def plan_gc(self) -> GcPlan:
+    def plan_gc(self, lockfiles: Iterable[str | os.PathLike[str]] = ()) -> GcPlan:
+        """What ``gc`` would remove (see maintenance.plan_gc); ``.execute()`` removes it."""
         from .maintenance import plan_gc
 
-        return plan_gc(self)
+        return plan_gc(self, [Path(p) for p in lockfiles])

@@ -57,3 +57,18 @@ def test_push_restores_a_lost_remote_and_fetch_fills_a_store(zoo: Zoo, model_dir
     assert fetched.objects == len(before)
     assert {oid_relpath(o) for o in theirs.store.oids()} == before
     assert theirs.verify().ok
+
+
+def test_gc_keeps_what_other_branches_and_lockfiles_reference(zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    zoo.publish(model_dir, STUB)
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"only on a review branch")
+    branch = zoo.publish(model_dir, STUB, branch="review").manifest
+    on_branch = next(f.md5 for f in branch.files if f.path == "sample-labels/lab-0000.npy")
+    assert zoo.versions(STUB) == [1]  # not on this branch
+    assert on_branch not in zoo.plan_gc().objects  # kept: a branch names it
+
+    # Once the branch is gone, nothing names the object any more.
+    subprocess.run(["git", "-C", str(zoo.root), "branch", "-D", "review"], check=True, capture_output=True)
+    assert on_branch in zoo.plan_gc().objects

@@ -111,6 +111,8 @@ def init(directory: str, remote: str, options: tuple[str, ...]) -> None:
 @click.option("--branch", is_flag=False, flag_value="", default=None, metavar="[NAME]",
               help="Commit on a new branch for review (default name: publish/STUB/vN); "
               "the working tree and current branch stay as they are.")
+@click.option("--version", "version", metavar="vN",
+              help="Publish as exactly this version: refused if it exists with other content or is not next.")
 @click.option("--no-run", is_flag=True,
               help="Do not run sample-inputs through model.onnx (the manifest records that it was skipped).")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance for sample outputs.")
@@ -119,15 +121,24 @@ def init(directory: str, remote: str, options: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
 def publish(state: State, model_dir: str, stub: str, message: str | None, no_commit: bool,
-            branch: str | None, no_run: bool, rtol: float, atol: float, jobs: int, as_json: bool) -> None:
+            branch: str | None, version: str | None, no_run: bool, rtol: float, atol: float, jobs: int,
+            as_json: bool) -> None:
     """Publish MODEL_DIR as the next version of STUB."""
+    from ..stub import version_number
+
+    number = None
+    if version is not None:
+        number = version_number(version)
+        if number is None:
+            raise click.BadParameter(f"{version!r}: expected vN (N >= 1)", param_hint="--version")
     from . import render
 
     if branch is not None and no_commit:
         raise click.UsageError("--branch commits; it cannot be combined with --no-commit")
     bar = state.progress()
     result = state.zoo().publish(model_dir, stub, message=message, commit=not no_commit, jobs=jobs,
-                                 branch=branch, progress=bar, run=not no_run, rtol=rtol, atol=atol)
+                                 branch=branch, progress=bar, run=not no_run, rtol=rtol, atol=atol,
+                                 version=number)
     if bar:
         bar.finish()
     if as_json:
@@ -397,13 +408,15 @@ def verify(state: State, as_json: bool) -> None:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.option("--lock", "lockfiles", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="Also keep what this lockfile pins (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @pass_state
-def gc(state: State, dry_run: bool, as_json: bool) -> None:
-    """Remove store objects that no manifest references."""
+def gc(state: State, dry_run: bool, lockfiles: tuple[str, ...], as_json: bool) -> None:
+    """Remove store objects that no manifest (on any branch) or given lockfile references."""
     from ..catalog import human_size
 
-    plan = state.zoo().plan_gc()
+    plan = state.zoo().plan_gc(lockfiles)
     if not dry_run:
         plan.execute()
     if as_json:
