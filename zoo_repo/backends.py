@@ -17,7 +17,7 @@ from typing import Any
 # dead endpoint must fail in seconds, not hang.
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 60
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,9 @@ def check_relpath(path: Any, where: str) -> str:
     """A file path inside a model directory: relative, normalised, POSIX."""
     if not isinstance(path, str) or not path:
         raise ManifestError(where, f"file path {path!r} must be a non-empty string")
+    if len(path.encode("utf-8", "surrogatepass")) > 1024 or any(len(p.encode("utf-8", "surrogatepass")) > 255
+                                                                for p in path.split("/")):
+        raise ManifestError(where, f"file path {path[:60]!r}… is too long (1,024 bytes, 255 a component)")
     if path.startswith("/") or re.match(r"[A-Za-z]:", path):
         raise ManifestError(where, f"file path {path!r} is absolute; expected a path inside the model")
     if "\\" in path or "\x00" in path:
@@ -174,6 +177,10 @@ def manifest_from_doc(doc: Any, where: str = MANIFEST_NAME) -> Manifest:
     paths = [f.path for f in files]
     if len(set(paths)) != len(paths):
         raise ManifestError(where, "a file path is listed twice")
+    if "nfiles" in doc and doc["nfiles"] != len(files):
+        raise ManifestError(where, f"nfiles is {doc['nfiles']!r} but {len(files)} files are listed")
+    if "size" in doc and doc["size"] != sum(f.size for f in files):
+        raise ManifestError(where, f"size is {doc['size']!r} but the files add up to {sum(f.size for f in files)}")
     metrics = tuple(
         Metric(m["name"], float(m["value"]), m.get("unit"), m.get("dataset"), m.get("split"))
         for m in doc.get("metrics") or []

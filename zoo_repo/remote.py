@@ -61,6 +61,10 @@ class Remote:
             raise RemoteError(f"remote {url}: {exc}") from exc
         self.root = self.root.rstrip("/")
         self.protocol = protocol_of(url)
+        if self.protocol in ("s3", "s3a"):
+            # botocore already retries with backoff; s3fs's own loop on top
+            # would multiply the wait for a dead endpoint several times over.
+            self.fs.retries = 1
         # Object stores make a PUT visible only once complete; a filesystem
         # needs a temp name and a rename for the same guarantee.
         self.is_local = self.protocol in ("file", "local")
@@ -78,6 +82,10 @@ class Remote:
         """The object's size, or None when the remote does not have it."""
         with self._errors(oid):
             try:
+                if self.protocol in ("s3", "s3a"):
+                    # One HEAD; fs.info would follow a miss with a listing.
+                    bucket, key, _ = self.fs.split_path(self.path(oid))
+                    return int(self.fs.call_s3("head_object", Bucket=bucket, Key=key)["ContentLength"])
                 info = self.fs.info(self.path(oid))
             except FileNotFoundError:
                 return None
@@ -91,9 +99,22 @@ class Remote:
         wanted = set(oids)
         if len(wanted) > _LIST_THRESHOLD:
             return {oid: size for oid, size in self._list_all() if oid in wanted}
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            sizes = dict(zip(wanted, pool.map(self.size, wanted)))
-        return {oid: size for oid, size in sizes.items() if size is not None}
+        found: dict[str, int] = {}
+        order = sorted(wanted)
+        if order:  # one request first: a dead endpoint fails once, not once per thread
+            first = self.size(order[0])
+            if first is not None:
+                found[order[0]] = first
+            order = order[1:]
+
+        def one(oid: str) -> int:
+            size = self.size(oid)
+            if size is not None:
+                found[oid] = size
+            return 0
+
+        _run_all(one, order, jobs)
+        return found
 
     def missing(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS,
                 sizes: Mapping[str, int] | None = None) -> set[str]:

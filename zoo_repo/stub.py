@@ -45,6 +45,10 @@ _COMPONENTS = (
 # How many hyphens each component may hold: (min, max).
 _HYPHENS = {2: (0, 1), 5: (0, 1), 6: (1, 2)}
 _WORD = re.compile(r"[a-z0-9_.]+")
+# A stub is a directory path in git and on every remote: keep it well inside
+# filesystem and object-key limits (255 bytes a component, 1,024 a key).
+MAX_LENGTH = 400
+MAX_COMPONENT = 100
 _SPARSE_NAME = re.compile(rf"(?:{'|'.join(SPARSE_NAME_BASES)})[a-z0-9_]*")
 _VERSION = re.compile(r"v([1-9][0-9]*)")
 
@@ -120,6 +124,8 @@ def parse_stub(text: str) -> Stub:
     if not isinstance(text, str):
         raise StubError(repr(text), "stub", "must be a string")
     body = text.removeprefix(PREFIX)
+    if len(body) > MAX_LENGTH:
+        raise StubError(text[:60] + "…", "stub", f"is {len(body)} characters long; at most {MAX_LENGTH} are allowed")
     if "@" in body:
         raise StubError(text, "stub", "has a version selector where none is allowed here")
     parts = body.split("/")
@@ -168,7 +174,9 @@ def parse_stub(text: str) -> Stub:
 
 
 def _check_component(text: str, index: int, part: str) -> None:
-    label = f"component {index + 1} ({_COMPONENTS[index]}) {part!r}"
+    label = f"component {index + 1} ({_COMPONENTS[index]}) {part[:40]!r}"
+    if len(part) > MAX_COMPONENT:
+        raise StubError(text[:60] + "…", label, f"is {len(part)} characters long; at most {MAX_COMPONENT}")
     if not part:
         raise StubError(text, f"component {index + 1} ({_COMPONENTS[index]})", "is empty")
     if part.startswith("."):
