@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-PART_SIZE = 16 << 20
+PART_SIZE = 8 << 20
 ATTEMPTS = 4
 
 
