@@ -41,3 +41,32 @@ def remove_readonly(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.chmod(path, 0o644)
         os.unlink(path)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
+
+
+def clear_stale_temps(directory: Path) -> None:
+    """Remove temp names (see ``temp_name``) left in ``directory`` by processes that died."""
+    import shutil
+
+    if not directory.is_dir():
+        return
+    for entry in directory.glob(".*.tmp-*"):
+        try:
+            pid = int(entry.name.rsplit(".tmp-", 1)[1].split("-", 1)[0])
+        except (ValueError, IndexError):
+            continue
+        if not pid_alive(pid):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()

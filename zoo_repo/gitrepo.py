@@ -197,3 +197,9 @@ def branch_tips(root: Path) -> list[str]:
     except ToolError:
         return []
     return sorted(set(out.split()))
+
+
+def is_tracked(root: Path, path: str) -> bool:
+    """Whether ``path`` is in HEAD's tree (committed)."""
+    proc = subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"HEAD:{path}"], capture_output=True)
+    return proc.returncode == 0

@@ -24,7 +24,7 @@ from .card import CARD_NAME, Card, check_stub_agrees, parse_card
 from .catalog import human_size
 from .digest import Digest
 from .errors import CardError, ModelDirError, RemoteError, ToolError, UsageError, ZooError
-from .fsutil import write_text_atomic
+from .fsutil import clear_stale_temps, write_text_atomic
 from .manifest import MANIFEST_NAME, FileEntry, Manifest
 from .progress import Progress
 from .stub import Stub
@@ -129,6 +129,7 @@ def _publish_locked(zoo: Zoo, stub: Stub, entries: list[FileEntry], card: Card, 
     if version is not None and version != (latest.version + 1 if latest else 1):
         raise UsageError(f"--version v{version}: the next version of {stub} is v{latest.version + 1 if latest else 1}")
     if latest is not None and latest.content_key() == content:
+        _finish_interrupted(zoo, latest, commit)
         return PublishResult(latest, created=False)
     remote = zoo.remote()
 
@@ -257,6 +258,22 @@ def _archive(zoo: Zoo, onnx_path: Path, onnx_entry: FileEntry) -> FileEntry:
     return FileEntry(layout.ARCHIVE_NAME, "archive", digest.size, digest.sha256, digest.md5)
 
 
+def _finish_interrupted(zoo: Zoo, latest: Manifest, commit: bool) -> None:
+    """A publish killed after writing its version can leave it uncommitted or
+    unannounced; publishing the same content again finishes the job."""
+    final = zoo.version_dir(latest.stub, latest.version)
+    rel = final.relative_to(zoo.root).as_posix()
+    if commit and not gitrepo.is_tracked(zoo.root, f"{rel}/{MANIFEST_NAME}"):
+        gitrepo.commit(zoo.root, [rel], f"Publish {latest.stub}@{latest.version_name} "
+                                        f"({human_size(latest.size)}), completing an interrupted publish")
+    from . import remote_meta
+
+    remote = zoo.remote()
+    key = remote_meta.version_key(str(latest.stub), latest.version, MANIFEST_NAME)
+    if remote.get_text(key) is None:
+        _announce(zoo, remote, latest, final, {})
+
+
 def _pointer(manifest: Manifest) -> str:
     return dvc.pointer_text(manifest.tree_md5, manifest.size, len(manifest.files))
 
@@ -265,6 +282,7 @@ def _write_version_dir(zoo: Zoo, manifest: Manifest, card_path: Path) -> Path:
     """Build the version directory under a temp name, then rename it into place."""
     parent = zoo.manifests_dir / manifest.stub.path
     parent.mkdir(parents=True, exist_ok=True)
+    clear_stale_temps(parent)
     final = parent / manifest.version_name
     tmp = parent / f".{manifest.version_name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:

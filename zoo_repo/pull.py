@@ -17,6 +17,7 @@ from . import dvc
 from .card import Card, parse_card
 from .digest import Digest, hash_file
 from .errors import DestinationConflict, Offline, UsageError
+from .fsutil import clear_stale_temps
 from .manifest import ROLES, FileEntry, Manifest
 from .progress import Progress
 from .store import LINK_MODES
@@ -131,6 +132,8 @@ def pull(
         remote = zoo.remote()
         locator = remote_meta.read_locator(remote, str(manifest.stub), manifest.version)
         fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress)[1]
+    for folder in {(target / f.path).parent for f in todo}:
+        clear_stale_temps(folder)  # left by a pull that was killed mid-way
     cache = zoo.statcache()
     for f in todo:
         path = target / f.path
