@@ -64,13 +64,16 @@ class Seaweed:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=30)
+        # weed leaves unix sockets named after its ports (and their gRPC twins, +10000).
         for port in self.grpc_ports:
-            for sock in Path("/tmp").glob(f"seaweedfs-*-grpc-{port}.sock"):
-                sock.unlink(missing_ok=True)
+            for p in (port, port + 10000):
+                for sock in Path("/tmp").glob(f"seaweedfs-*-{p}.sock"):
+                    sock.unlink(missing_ok=True)
 
 
-def start(data_dir: Path, timeout: float = 60.0) -> Seaweed:
-    master, volume, filer, s3 = free_ports(4)
+def start(data_dir: Path, timeout: float = 60.0, ports: tuple[int, ...] | None = None) -> Seaweed:
+    """Start weed on free ports (or the given ones, to restart a stopped server on its data)."""
+    master, volume, filer, s3 = ports or free_ports(4)
     data_dir.mkdir(parents=True, exist_ok=True)
     identities = data_dir / "identities.json"
     identities.write_text(json.dumps({"identities": [{
