@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .card import Metric, validation_metric
-from .manifest import Manifest
+from .manifest import Manifest, digest_of
+from .stub import Stub
 
 CATALOG_SCHEMA = 1
 
@@ -45,9 +47,36 @@ def section_title(domain: str, sub_domain: str) -> str:
     )
 
 
-def render_markdown(manifests: Iterable[Manifest]) -> str:
+@dataclass(frozen=True)
+class Summary:
+    """What a listing shows of one version; built from a manifest or from a catalog.json entry."""
+
+    stub: Stub
+    version: int
+    created: str
+    size: int
+    nfiles: int
+    metrics: tuple[Metric, ...]
+
+    @property
+    def version_name(self) -> str:
+        return f"v{self.version}"
+
+    @classmethod
+    def of(cls, m: Manifest) -> Summary:
+        return cls(m.stub, m.version, m.created, m.size, len(m.files), m.metrics)
+
+    @classmethod
+    def from_entry(cls, stub: Stub, entry: Mapping[str, Any]) -> Summary:
+        metrics = tuple(Metric(x["name"], float(x["value"]) if x.get("value") is not None else math.nan,
+                               x.get("unit"), x.get("dataset"), x.get("split")) for x in entry.get("metrics", []))
+        return cls(stub, int(str(entry["version"])[1:]), entry["created"], int(entry["size"]),
+                   int(entry["nfiles"]), metrics)
+
+
+def render_markdown(manifests: Iterable[Manifest | Summary]) -> str:
     """Tables grouped by domain and sub-domain, as in the spec."""
-    groups: dict[tuple[str, str], list[Manifest]] = {}
+    groups: dict[tuple[str, str], list[Manifest | Summary]] = {}
     for m in sorted(manifests, key=lambda m: str(m.stub)):
         groups.setdefault((m.stub.domain, m.stub.sub_domain), []).append(m)
     out: list[str] = []
@@ -80,7 +109,8 @@ def _row(cells: tuple[str, ...], widths: list[int]) -> str:
 
 
 def catalog_index(
-    manifests: Iterable[Manifest], cards: Mapping[tuple[str, int], str] | None = None
+    manifests: Iterable[Manifest], cards: Mapping[tuple[str, int], str] | None = None,
+    digests: Mapping[tuple[str, int], str] | None = None,
 ) -> dict[str, Any]:
     """The content of ``catalog.json``: every published version of every stub.
 
@@ -103,6 +133,8 @@ def catalog_index(
       its ``metrics`` keys plus ``display`` (``"76.1% top1 accuracy"``).
     - ``card`` (dict): ``{license: str | null, description: str | null, tags: [str]}``.
     - ``tree_md5`` (str): md5 of DVC's directory listing (``<tree_md5>.dir``).
+    - ``manifest_digest`` (str): ``sha256:`` of the manifest's text (from ``digests``,
+      else of its canonical rendering); ``zoo list`` trusts an entry only while it matches.
     - ``files`` (list): ``{path, role, size, sha256}``, sorted by path.
     - ``card_markdown`` (str | null): the body of ``model.md``.
 
@@ -112,11 +144,12 @@ def catalog_index(
     latest: dict[str, int] = {}
     for m in items:
         latest[str(m.stub)] = max(latest.get(str(m.stub), 0), m.version)
-    cards = cards or {}
+    cards, digests = cards or {}, digests or {}
     return {
         "schema": CATALOG_SCHEMA,
         "models": [
-            _entry(m, m.version == latest[str(m.stub)], cards.get((str(m.stub), m.version)))
+            _entry(m, m.version == latest[str(m.stub)], cards.get((str(m.stub), m.version)),
+                   digests.get((str(m.stub), m.version)))
             for m in items
         ],
     }
@@ -131,7 +164,7 @@ def render_json(index: Mapping[str, Any]) -> str:
     return json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _entry(m: Manifest, is_latest: bool, card_markdown: str | None) -> dict[str, Any]:
+def _entry(m: Manifest, is_latest: bool, card_markdown: str | None, digest: str | None) -> dict[str, Any]:
     metric = validation_metric(m.metrics)
     return {
         "stub": str(m.stub),
@@ -147,6 +180,7 @@ def _entry(m: Manifest, is_latest: bool, card_markdown: str | None) -> dict[str,
         "metric": {**_metric(metric), "display": metric.display()} if metric else None,
         "card": _card(m.card),
         "tree_md5": m.tree_md5,
+        "manifest_digest": digest or digest_of(m.to_text()),
         "files": [
             {"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256}
             for f in sorted(m.files)

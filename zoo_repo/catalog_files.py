@@ -33,7 +33,8 @@ def build_catalog(zoo: Zoo, out_dir: Path) -> list[Path]:
     is already what it would be is left alone and not returned.
     """
     manifests = list(zoo.all_manifests())
-    index = catalog_index(manifests, _card_bodies(zoo, manifests))
+    digests = {(str(m.stub), m.version): zoo.digest(m.stub, m.version) for m in manifests}
+    index = catalog_index(manifests, _card_bodies(zoo, manifests), digests)
     outputs = {
         out_dir / MARKDOWN_NAME: render_markdown(_latest(manifests)),
         out_dir / JSON_NAME: render_json(index),

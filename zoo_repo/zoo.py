@@ -22,6 +22,7 @@ from .store import Store
 from .stub import Ref, Stub, parse_ref, parse_stub
 
 if TYPE_CHECKING:
+    from .catalog import Summary
     from .lockfile import Lock
     from .maintenance import GcPlan, TransferResult, VerifyReport
     from .publish import PublishResult
@@ -326,6 +327,38 @@ class Zoo:
         found = [self.resolve(stub) for stub in self.stubs() if filters.matches(stub)]
         self.flush()
         return found
+
+    def summaries(self, filters: ListFilter | None = None, **fields: Any) -> builtins.list[Summary]:
+        """What ``list`` shows, fast: from ``catalog.json`` wherever its entry's manifest
+        digest still matches the manifest's text, else from the manifest itself."""
+        from .catalog import Summary
+
+        filters = filters or ListFilter(**fields)
+        index = self._catalog_entries()
+        out = []
+        for stub in self.stubs():
+            if not filters.matches(stub):
+                continue
+            version = self.versions(stub)[-1]
+            entry = index.get((str(stub), version))
+            if entry is not None and entry.get("manifest_digest") == self.digest(stub, version):
+                out.append(Summary.from_entry(stub, entry))
+            else:
+                out.append(Summary.of(self.manifest(stub, version)))
+        self.flush()
+        return out
+
+    def _catalog_entries(self) -> dict[tuple[str, int], dict[str, Any]]:
+        """catalog.json's entries by (stub, version); empty when there is none or it does not parse."""
+        import json
+
+        if self._root is None:
+            return {}
+        try:
+            doc = json.loads((self._root / "catalog.json").read_text(encoding="utf-8"))
+            return {(e["stub"], int(e["version"][1:])): e for e in doc["models"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
 
     def search(self, text: str | None = None, **fields: Any) -> Iterator[Manifest]:
         """Latest versions whose stub fields match ``fields`` and whose stub, description

@@ -18,7 +18,7 @@ B = "nlp/question_answering/bert-base/pytorch/huggingface/squad/base-none"
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 ENTRY_KEYS = [
     "stub", "version", "latest", "fields", "created", "publisher", "parent", "size", "nfiles",
-    "metrics", "metric", "card", "tree_md5", "files", "card_markdown",
+    "metrics", "metric", "card", "tree_md5", "manifest_digest", "files", "card_markdown",
 ]
 
 

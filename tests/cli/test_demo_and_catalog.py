@@ -54,3 +54,21 @@ def test_dvc_repro_builds_the_same_catalog_as_zoo_catalog(zoo: Zoo, model_dir: P
                            capture_output=True, text=True, env=env)
     assert again.returncode == 0 and "didn't change" in again.stdout  # nothing to do when manifests did not change
     assert cli("--zoo", zoo.root, "catalog").stdout == "catalog is up to date\n"
+
+
+def test_list_reads_catalog_json_only_while_it_matches_the_manifests(zoo: Zoo, model_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    zoo.publish(model_dir, STUB)
+    cli("--zoo", zoo.root, "catalog")
+    catalog = zoo.root / "catalog.json"
+    doc = json.loads(catalog.read_text())
+    doc["models"][0]["size"] = 12345  # a marker: only the catalog says this
+    catalog.write_text(json.dumps(doc))
+    listed = json.loads(cli("--zoo", zoo.root, "list", "--json").stdout)
+    assert listed[0]["size"] == 12345  # served from catalog.json, no manifest parsed
+
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"v2")
+    zoo.publish(model_dir, STUB)  # the catalog is now stale for this stub
+    listed = json.loads(cli("--zoo", zoo.root, "list", "--json").stdout)
+    assert listed[0]["version"] == "v2" and listed[0]["size"] == zoo.manifest(STUB, 2).size

@@ -264,7 +264,7 @@ def list_(state: State, as_json: bool, remote_url: str | None, **filters: str | 
 
     from ..catalog import render_markdown
 
-    manifests = state.zoo(remote_url).list(**filters)
+    manifests = state.zoo(remote_url).summaries(**filters)
     if as_json:
         _print_json([render.summary_dict(m) for m in manifests])
     else:

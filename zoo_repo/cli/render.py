@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..card import validation_metric
-from ..catalog import human_size
+from ..catalog import Summary, human_size
 from ..manifest import ROLES, Manifest
 
 
-def summary_dict(m: Manifest) -> dict[str, Any]:
+def summary_dict(m: Manifest | Summary) -> dict[str, Any]:
     metric = validation_metric(m.metrics)
     return {
         "stub": str(m.stub),
@@ -17,7 +17,7 @@ def summary_dict(m: Manifest) -> dict[str, Any]:
         "fields": m.stub.fields(),
         "created": m.created,
         "size": m.size,
-        "nfiles": len(m.files),
+        "nfiles": m.nfiles if isinstance(m, Summary) else len(m.files),
         "metric": metric.to_dict() if metric else None,
     }
 
