@@ -215,6 +215,44 @@ class Remote:
                     if self.fs.exists(tmp):
                         self.fs.rm_file(tmp)
 
+    def create_text(self, rel: str, text: str) -> bool:
+        """Write a metadata file only if it does not exist yet; False when it did.
+
+        A directory creates it with a hard link (atomic, fails if present); S3
+        sends ``If-None-Match: *`` so that of two racing writers one loses,
+        where the server supports conditional writes.
+        """
+        if self.get_text(rel) is not None:
+            return False
+        data = text.encode("utf-8")
+        final = f"{self.root}/{rel}"
+        with self._errors(rel, rel):
+            if self.is_local:
+                parent = final.rsplit("/", 1)[0]
+                os.makedirs(parent, exist_ok=True)
+                tmp = f"{parent}/.{final.rsplit('/', 1)[1]}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+                try:
+                    with open(tmp, "xb") as fh:
+                        fh.write(data)
+                    os.link(tmp, final)
+                except FileExistsError:
+                    return False
+                finally:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
+                return True
+            if self.protocol in ("s3", "s3a"):
+                bucket, key, _ = self.fs.split_path(final)
+                try:
+                    self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
+                except OSError as exc:
+                    if "PreconditionFailed" in str(exc) or "412" in str(exc):
+                        return False
+                    raise
+                return True
+            self.fs.pipe_file(final, data)
+            return True
+
     def get_text(self, rel: str) -> str | None:
         """A metadata file's text, or None when it is not there."""
         try:

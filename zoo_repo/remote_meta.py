@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .card import CARD_NAME
-from .errors import ManifestError, StubError
+from .errors import ManifestError, RemoteError, StubError
 from .manifest import MANIFEST_NAME, digest_of
 from .packs import LOCATOR_NAME, Locator, parse_locator
 from .remote import Remote
@@ -36,11 +36,29 @@ def version_key(stub: str, version: int, name: str) -> str:
 
 def upload_version(remote: Remote, stub: str, version: int, manifest_text: str, card_text: str,
                    locator_text: str | None = None) -> None:
-    """Card and locator first, manifest last: a manifest on the remote means the version is complete."""
-    remote.put_text(version_key(stub, version, CARD_NAME), card_text)
-    if locator_text is not None:
-        remote.put_text(version_key(stub, version, LOCATOR_NAME), locator_text)
-    remote.put_text(version_key(stub, version, MANIFEST_NAME), manifest_text)
+    """Card and locator first, manifest last: a manifest on the remote means the version is complete.
+
+    The manifest is created, never replaced: if another publisher (another
+    checkout whose history diverged) put a different vN there first, this one
+    is refused rather than silently overwriting theirs.
+    """
+    key = version_key(stub, version, MANIFEST_NAME)
+    existing = remote.get_text(key)
+    if existing is not None and existing != manifest_text:
+        raise _conflict(stub, version)
+    if existing is None:
+        remote.put_text(version_key(stub, version, CARD_NAME), card_text)
+        if locator_text is not None:
+            remote.put_text(version_key(stub, version, LOCATOR_NAME), locator_text)
+        if not remote.create_text(key, manifest_text) and remote.get_text(key) != manifest_text:
+            raise _conflict(stub, version)
+
+
+def _conflict(stub: str, version: int) -> RemoteError:
+    return RemoteError(
+        f"the remote already has a different {stub}@v{version}: another checkout published it first",
+        hint="git pull (the other version is in their commit), then publish again to make the next version",
+    )
 
 
 def read_locator(remote: Remote, stub: str, version: int) -> Locator:

@@ -215,3 +215,27 @@ def test_wrong_credentials_fail_in_one_line(remote_zoo: Zoo, remote: RemoteSpec,
     assert "Traceback" not in result.stderr
     assert remote_zoo.versions(STUB) == []
     assert "wrong-secret" not in result.stderr
+
+
+def test_metadata_create_never_replaces(remote_zoo: Zoo, remote: RemoteSpec) -> None:
+    rem = remote_zoo.remote()
+    assert rem.create_text("zoo/probe/one.yaml", "first\n") is True
+    assert rem.create_text("zoo/probe/one.yaml", "second\n") is False
+    assert rem.get_text("zoo/probe/one.yaml") == "first\n"
+
+
+def test_two_checkouts_racing_for_one_version(remote_zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:
+    from zoo_repo import RemoteError
+
+    remote_zoo.publish(model_dir, STUB)
+    other = clone(remote_zoo, tmp_path / "other")
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"ours")
+    remote_zoo.publish(model_dir, STUB)
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"theirs")
+    with pytest.raises(RemoteError, match=f"the remote already has a different {STUB}@v2"):
+        other.publish(model_dir, STUB)
+    theirs = Zoo.open(remote_zoo.remote().url if "://" in remote_zoo.remote().url else
+                      Path(remote_zoo.remote().url).as_uri(),
+                      remote_options=remote_zoo.remote_config().options, cache_dir=tmp_path / "cache")
+    label = next(f for f in theirs.manifest(STUB, 2).files if f.path == "sample-labels/lab-0000.npy")
+    assert label.sha256 == hashlib.sha256(b"ours").hexdigest()  # the first publisher's v2 stands
