@@ -78,7 +78,9 @@ BUCKET = "bench"
 STUB_BIG = "cv/classification/mlp-784_64/numpy/zoo_demo/synthetic_digits/base-none"
 STUB_SMALL = "cv/classification/mlp-784_64/numpy/zoo_demo/synthetic_digits/pruned-moderate"
 BIG_FILE = "numpy/weights.bin"
-V2_FILES = ("sample-inputs/inp-0000.npy", "sample-inputs/inp-0001.npy", "sample-inputs/inp-0002.npy")
+# Labels, not inputs: publish runs every sample input through the model, and
+# changed inputs without matching outputs are (rightly) refused.
+V2_FILES = ("sample-labels/lab-0000.npy", "sample-labels/lab-0001.npy", "sample-labels/lab-0002.npy")
 TOOLS = ("zoo", "dvc", "s3fs", "curl")
 TIME = "/usr/bin/time"  # GNU time: -f %M is the peak RSS in KiB
 
@@ -210,7 +212,7 @@ def make_data(root: Path, big_bytes: int, small_files: int) -> tuple[Dataset, Da
     from zoo_repo.demo import build_model_dir
 
     root.mkdir(parents=True, exist_ok=True)
-    params = {"big_bytes": big_bytes, "small_files": small_files, "format": 1}
+    params = {"big_bytes": big_bytes, "small_files": small_files, "format": 2, "v2_files": list(V2_FILES)}
     marker = root / "params.json"
     big, small = root / "big", root / "small"
     v2_dir = root / "v2"
