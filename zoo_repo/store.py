@@ -174,15 +174,23 @@ class Store:
                 os.unlink(tmp)
 
 
+_NO_REFLINK: set[tuple[int, int]] = set()  # (source device, destination device) pairs that refused
+
+
 def _reflink(src: Path, dst: Path) -> None:
-    """Copy-on-write clone where the filesystem supports it, else a kernel-side copy."""
+    """Copy-on-write clone where the filesystem supports it, else a kernel-side copy.
+
+    A filesystem that refuses once is not asked again for every file of a pull.
+    """
     import fcntl
 
-    ficlone = 0x40049409  # FICLONE from linux/fs.h
-    with open(src, "rb") as s, open(dst, "xb") as d:
-        try:
-            fcntl.ioctl(d.fileno(), ficlone, s.fileno())
-            return
-        except OSError:
-            pass
+    devices = (os.stat(src).st_dev, os.stat(dst.parent).st_dev)
+    if devices not in _NO_REFLINK:
+        ficlone = 0x40049409  # FICLONE from linux/fs.h
+        with open(src, "rb") as s, open(dst, "xb") as d:
+            try:
+                fcntl.ioctl(d.fileno(), ficlone, s.fileno())
+                return
+            except OSError:
+                _NO_REFLINK.add(devices)
     shutil.copyfile(src, dst)  # copy_file_range/sendfile: no bytes through Python
