@@ -23,8 +23,9 @@ from typing import BinaryIO
 
 # Objects below this size go into packs; bigger ones gain nothing from it.
 SMALL = 1 << 20
-# A pack is closed once it reaches this size.
-PACK_TARGET = 64 << 20
+# A pack is closed once it reaches this size: big enough that a pull needs
+# few requests, small enough that a push never holds much of it at once.
+PACK_TARGET = 16 << 20
 # When pulling, ranges closer than this are fetched as one request.
 COALESCE_GAP = 256 << 10
 MAX_SPAN = 16 << 20

@@ -147,6 +147,14 @@ class Remote:
         final = f"{self.root}/{rel}"
         size = os.stat(src).st_size
         with self._errors(rel, label or rel):
+            if self.protocol in ("s3", "s3a"):
+                from . import fastput
+
+                if size >= FAST_PUT_MIN:
+                    fastput.put_large(self.fs, src, final, DEFAULT_JOBS)
+                else:
+                    fastput.put_small(self.fs, [(src, final)], 1)
+                return size
             if not self.is_local:
                 self.fs.put_file(src, final)
                 return size
