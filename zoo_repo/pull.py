@@ -115,7 +115,8 @@ def pull(
     target = Path(dest) if dest is not None else default_dest(zoo, manifest)
     target = target.resolve()
 
-    todo = [f for f in chosen if _needs_write(zoo, target, f, force)]
+    inside: dict[str, bool] = {}
+    todo = [f for f in chosen if _needs_write(zoo, target, f, force, inside)]
     wanted = {
         f.md5: (Digest(f.sha256, f.md5, f.size), f.path)
         for f in todo
@@ -148,10 +149,18 @@ def _matches(path: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
 
 
-def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool) -> bool:
-    """False when the destination already holds exactly this file."""
+def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool, inside: dict[str, bool]) -> bool:
+    """False when the destination already holds exactly this file.
+
+    A file is replaced by renaming over it, which never writes through a
+    symlink; only a linked folder could lead outside, so each folder's real
+    path is checked once (``inside`` remembers the answers).
+    """
     path = target / f.path
-    if not path.resolve().is_relative_to(target):
+    folder = os.path.dirname(f.path)
+    if folder not in inside:
+        inside[folder] = Path(os.path.realpath(target / folder)).is_relative_to(target)
+    if not inside[folder]:
         raise UsageError(f"{path}: resolves outside the destination {target}")
     if not os.path.lexists(path):
         return True
@@ -159,7 +168,11 @@ def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool) -> bool:
         st = os.stat(path)
         if st.st_size == f.size:
             known = zoo.statcache().get(path, st)
-            if (known or hash_file(path)).sha256 == f.sha256:
+            if known is None:
+                known = hash_file(path)
+                if known.sha256 == f.sha256:  # remember it: the next pull need not hash it again
+                    zoo.statcache().put(path, st, known)
+            if known.sha256 == f.sha256:
                 return False
     if force:
         return True
