@@ -156,15 +156,15 @@ def _publish_locked(zoo: Zoo, stub: Stub, entries: list[FileEntry], card: Card, 
     )
     message = message or f"Publish {stub}@{manifest.version_name} ({human_size(manifest.size)})"
     if branch is not None:
-        name = branch or f"publish/{stub}/{manifest.version_name}"
+        branch_name = branch or f"publish/{stub}/{manifest.version_name}"
         rel = f"manifests/{stub}/{manifest.version_name}"
         branch_files = {
             f"{rel}/{MANIFEST_NAME}": manifest.to_text().encode("utf-8"),
             f"{rel}/{CARD_NAME}": by_path[CARD_NAME].abspath.read_bytes(),
             f"{rel}/{dvc.POINTER_NAME}": _pointer(manifest).encode("utf-8"),
         }
-        branch_sha = gitrepo.commit_to_new_branch(zoo.root, name, branch_files, message)
-        return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, name)
+        branch_sha = gitrepo.commit_to_new_branch(zoo.root, branch_name, branch_files, message)
+        return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, branch_name)
     final = _write_version_dir(zoo, manifest, by_path[CARD_NAME].abspath)
     sha: str | None = None
     if commit:
