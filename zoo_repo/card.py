@@ -87,7 +87,7 @@ def parse_card(text: str, path: str = CARD_NAME) -> Card:
         raise CardError(path, f"front matter: {exc}") from exc
     if not isinstance(meta, dict):
         raise CardError(path, "front matter must be a mapping of keys to values")
-    metrics = tuple(_metric(path, i, m) for i, m in enumerate(_list(path, meta, "metrics")))
+    metrics = tuple(parse_metric(path, i, m) for i, m in enumerate(_list(path, meta, "metrics")))
     for key in ("license", "description"):
         if key in meta and not isinstance(meta[key], str):
             raise CardError(path, f"{key!r} must be a string")
@@ -107,7 +107,8 @@ def _list(path: str, meta: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _metric(path: str, index: int, raw: Any) -> Metric:
+def parse_metric(path: str, index: int, raw: Any) -> Metric:
+    """One ``metrics`` item of a card (or of a manifest, which carries the card's), checked."""
     where = f"metrics[{index}]"
     if not isinstance(raw, dict):
         raise CardError(path, f"{where} must be a mapping with name and value")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import yamltext
-from .card import Metric
-from .errors import ManifestError, StubError
+from .card import Metric, parse_metric
+from .errors import CardError, ManifestError, StubError
 from .stub import Stub, parse_stub, version_number
 
 SCHEMA = 1
@@ -181,11 +181,13 @@ def manifest_from_doc(doc: Any, where: str = MANIFEST_NAME) -> Manifest:
         raise ManifestError(where, f"nfiles is {doc['nfiles']!r} but {len(files)} files are listed")
     if "size" in doc and doc["size"] != sum(f.size for f in files):
         raise ManifestError(where, f"size is {doc['size']!r} but the files add up to {sum(f.size for f in files)}")
-    metrics = tuple(
-        Metric(m["name"], float(m["value"]), m.get("unit"), m.get("dataset"), m.get("split"))
-        for m in doc.get("metrics") or []
-        if isinstance(m, dict)
-    )
+    raw_metrics = doc.get("metrics") or []
+    if not isinstance(raw_metrics, list):
+        raise ManifestError(where, "'metrics' must be a list")
+    try:  # the card's own rules: a manifest carries the card's metrics
+        metrics = tuple(parse_metric(where, i, m) for i, m in enumerate(raw_metrics))
+    except CardError as exc:
+        raise ManifestError(where, exc.problem) from exc
     return Manifest(
         stub=stub,
         version=version,

@@ -149,6 +149,8 @@ CASES: list[tuple[str, Callable[[World], list[str]], int, str]] = [
     ("manifest ../", _manifest_edit("path: model.onnx,", "path: ../../outside,"), 2, "file path '../../outside'"),
     ("manifest absolute", _manifest_edit("path: model.onnx,", "path: /etc/passwd,"), 2, "file path '/etc/passwd'"),
     ("manifest wrong type", _manifest_edit("role: onnx, size: ", "role: onnx, size: big, was: "), 2, "size must be a non-negative integer"),
+    ("manifest metric", _manifest_edit("- {name: top1 accuracy, value: ", "- {name: top1 accuracy, was: "), 2,
+     "metrics[0] has unknown key 'was'"),
     ("manifest totals", _manifest_edit("nfiles: 17", "nfiles: 3"), 2, "nfiles is 3 but 17 files are listed"),
     ("manifest bomb", _manifest_text("schema: 1\na: &a [1, 2]\nb: [*a, *a]\n"), 2, "YAML aliases are not allowed"),
     ("manifest duplicate keys", _manifest_text("schema: 1\nschema: 1\n"), 2, "duplicate key 'schema'"),
