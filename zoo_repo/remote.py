@@ -158,17 +158,21 @@ class Remote:
             if not self.is_local:
                 self.fs.put_file(src, final)
                 return size
-            parent, name = final.rsplit("/", 1)
-            self.fs.makedirs(parent, exist_ok=True)
-            tmp = f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
-            try:
-                self.fs.put_file(src, tmp)
-                self.fs.mv(tmp, final)
-            finally:
-                with contextlib.suppress(OSError):
-                    if self.fs.exists(tmp):
-                        self.fs.rm_file(tmp)
+            self._replace_local(final, lambda tmp: self.fs.put_file(src, tmp))
         return size
+
+    def _replace_local(self, final: str, write: Callable[[str], object]) -> None:
+        """On a directory remote: write beside ``final`` under a temp name, then move it there."""
+        parent, name = final.rsplit("/", 1)
+        self.fs.makedirs(parent, exist_ok=True)
+        tmp = f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
+        try:
+            write(tmp)
+            self.fs.mv(tmp, final)
+        finally:
+            with contextlib.suppress(OSError):
+                if self.fs.exists(tmp):
+                    self.fs.rm_file(tmp)
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` of a file: one ranged GET."""
@@ -212,16 +216,7 @@ class Remote:
             if not self.is_local:
                 self.fs.pipe_file(final, data)
                 return
-            parent = final.rsplit("/", 1)[0]
-            self.fs.makedirs(parent, exist_ok=True)
-            tmp = f"{parent}/.{final.rsplit('/', 1)[1]}.tmp-{uuid.uuid4().hex[:12]}"
-            try:
-                self.fs.pipe_file(tmp, data)
-                self.fs.mv(tmp, final)
-            finally:
-                with contextlib.suppress(OSError):
-                    if self.fs.exists(tmp):
-                        self.fs.rm_file(tmp)
+            self._replace_local(final, lambda tmp: self.fs.pipe_file(tmp, data))
 
     def create_text(self, rel: str, text: str) -> bool:
         """Write a metadata file only if it does not exist yet; False when it did.
