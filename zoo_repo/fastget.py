@@ -1,7 +1,7 @@
 """Download one large object by parallel ranged GETs, hashed in order, in bounded memory.
 
 The bytes arrive through plain ``http.client`` connections, one per worker
-thread (for S3, the URL is presigned by s3fs, so nothing here signs). Parts
+thread (for S3, the URL is presigned, so nothing here signs). Parts
 are written in place with ``pwrite`` as they arrive; the caller's thread
 hashes them strictly in order, so the digest covers exactly the file. At most
 ``window`` parts are held in memory at once, whatever the object's size, and
@@ -11,8 +11,10 @@ per 4 KiB, as much CPU time as the copy itself.
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +27,104 @@ ATTEMPTS = 4
 
 class RangeError(OSError):
     """The server did not send the bytes a ranged GET asked for."""
+
+
+def error_reason(body: bytes) -> str:
+    """``Code: Message`` from an S3 error document (the code is what error tables match on)."""
+    code = re.search(rb"<Code>(.*?)</Code>", body)
+    message = re.search(rb"<Message>(.*?)</Message>", body)
+    if not code and not message:
+        return body[:200].decode("utf-8", "replace")
+    parts = [m.group(1).decode("utf-8", "replace") for m in (code, message) if m]
+    return ": ".join(parts)
+
+
+def _status_error(what: str, status: int, body: bytes) -> OSError:
+    """The OSError a refused GET stands for: missing, forbidden, or otherwise failed."""
+    text = f"{what}: status {status}: {error_reason(body)}"
+    if status == 404:
+        return FileNotFoundError(text)
+    if status == 403:
+        return PermissionError(text)
+    return RangeError(text)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return not isinstance(exc, (FileNotFoundError, PermissionError)) and not (
+        isinstance(exc, RangeError) and "status 4" in str(exc))
+
+
+Host = tuple[str, str, "int | None"]  # scheme, host name, port
+
+
+class _KeepAlive:
+    """Idle connections by host, shared by all threads, closed at exit."""
+
+    MAX_IDLE = 16
+
+    def __init__(self) -> None:
+        self._idle: dict[Host, list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, host: Host, timeout: float) -> http.client.HTTPConnection:
+        with self._lock:
+            idle = self._idle.get(host)
+            if idle:
+                return idle.pop()
+        cls = http.client.HTTPSConnection if host[0] == "https" else http.client.HTTPConnection
+        return cls(host[1], host[2], timeout=timeout)
+
+    def give_back(self, host: Host, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(host, [])
+            if len(idle) < self.MAX_IDLE:
+                idle.append(conn)
+                return
+        conn.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            for idle in self._idle.values():
+                for conn in idle:
+                    conn.close()
+            self._idle.clear()
+
+
+_keepalive = _KeepAlive()
+atexit.register(_keepalive.close_all)
+
+
+def fetch(url: str, start: int | None = None, end: int | None = None, *, timeout: float = 60.0) -> bytes:
+    """One GET of ``url`` (bytes ``[start, end)`` when given), on a kept-alive connection.
+
+    Transient failures are retried with backoff; 404 raises FileNotFoundError
+    and 403 PermissionError, at once.
+    """
+    split = urlsplit(url)
+    target = split.path + (f"?{split.query}" if split.query else "")
+    host: Host = (split.scheme, split.hostname or "", split.port)
+    headers = {} if start is None else {"Range": f"bytes={start}-{(end or 0) - 1}"}
+    for attempt in range(ATTEMPTS):
+        conn = _keepalive.take(host, timeout)
+        try:
+            conn.request("GET", target, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 206 and (response.status != 200 or start):
+                raise _status_error(f"GET {split.path}", response.status, body)
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            if attempt == ATTEMPTS - 1 or not _retryable(exc):
+                raise
+            time.sleep(0.2 * 2**attempt)
+            continue
+        _keepalive.give_back(host, conn)
+        if start is not None and end is not None:
+            body = body[:end - start]  # a server that ignored Range sent it all
+            if len(body) != end - start:
+                raise RangeError(f"GET {split.path}: {len(body)} bytes of {end - start}")
+        return body
+    raise AssertionError("unreachable")
 
 
 class _State:
@@ -76,7 +176,7 @@ def download(url: str, size: int, fd: int, update: Callable[[memoryview], None],
                 if local.conn is not None:
                     local.conn.close()
                     local.conn = None
-                if attempt == ATTEMPTS - 1 or isinstance(exc, RangeError) and "status 4" in str(exc):
+                if attempt == ATTEMPTS - 1 or not _retryable(exc):
                     with cond:
                         state.failed = exc
                         cond.notify_all()
@@ -121,8 +221,7 @@ def _get_range(conn: http.client.HTTPConnection, target: str, start: int, view: 
     conn.request("GET", target, headers={"Range": f"bytes={start}-{end}"})
     response = conn.getresponse()
     if response.status not in (200, 206) or (response.status == 200 and start != 0):
-        body = response.read(512)
-        raise RangeError(f"GET bytes {start}-{end}: status {response.status}: {body[:200]!r}")
+        raise _status_error(f"GET bytes {start}-{end}", response.status, response.read(4096))
     got = 0
     while got < len(view):
         n = response.readinto(view[got:])

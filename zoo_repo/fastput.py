@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import http.client
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
+
+from .fastget import error_reason
 
 PART_SIZE = 8 << 20
 ATTEMPTS = 4
@@ -64,8 +65,8 @@ class Sender:
                 if 200 <= response.status < 300:
                     return response.getheader("ETag", "").strip('"')
                 if response.status < 500 and response.status != 429:
-                    raise PutError(f"PUT {split.path}: status {response.status}: {_reason(data)}")
-                error: Exception = PutError(f"PUT {split.path}: status {response.status}: {_reason(data)}")
+                    raise PutError(f"PUT {split.path}: status {response.status}: {error_reason(data)}")
+                error: Exception = PutError(f"PUT {split.path}: status {response.status}: {error_reason(data)}")
             except (OSError, http.client.HTTPException) as exc:
                 if isinstance(exc, PutError) and "status 5" not in str(exc):
                     raise
@@ -82,16 +83,6 @@ class Sender:
             for conn in self._opened:
                 conn.close()
             self._opened.clear()
-
-
-def _reason(body: bytes) -> str:
-    """``Code: Message`` from an S3 error document (the code is what error tables match on)."""
-    code = re.search(rb"<Code>(.*?)</Code>", body)
-    message = re.search(rb"<Message>(.*?)</Message>", body)
-    if not code and not message:
-        return body[:200].decode("utf-8", "replace")
-    parts = [m.group(1).decode("utf-8", "replace") for m in (code, message) if m]
-    return ": ".join(parts)
 
 
 def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str = "put_object") -> list[str]:

@@ -8,6 +8,7 @@ holds other bytes is a conflict, not something to overwrite silently.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from . import dvc
 from .card import Card, parse_card
 from .digest import Digest, hash_file
 from .errors import DestinationConflict, Offline, UsageError
-from .fsutil import clear_stale_temps
+from .fsutil import clear_stale_temps, temp_name
 from .manifest import ROLES, FileEntry, Manifest
 from .progress import Progress
 from .store import LINK_MODES
@@ -123,6 +124,10 @@ def pull(
         if not zoo.store.has(f.md5)
     }
     fetched = 0
+    placed: set[str] = set()  # paths written from a download's memory, not from the store
+    if wanted:
+        for folder in {(target / f.path).parent for f in todo}:
+            clear_stale_temps(folder)  # left by a pull that was killed mid-way
     if wanted and zoo.offline:
         names = sorted(label for _, label in wanted.values())
         more = f" and {len(names) - 1} more files" if len(names) > 1 else ""
@@ -132,16 +137,78 @@ def pull(
 
         remote = zoo.remote()
         locator = remote_meta.read_locator(remote, str(manifest.stub), manifest.version)
-        fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress)[1]
-    for folder in {(target / f.path).parent for f in todo}:
-        clear_stale_temps(folder)  # left by a pull that was killed mid-way
+        staged = None
+        if link == "copy" or (link == "reflink" and not zoo.store.can_reflink(target)):
+            staged = _Staged(target, [f for f in todo if f.md5 in wanted])
+        try:
+            fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress,
+                                       copy_out=staged.write if staged else None)[1]
+            if staged:
+                placed = set(staged.temps)
+                staged.commit()
+        finally:
+            if staged:
+                staged.discard()
+    else:
+        for folder in {(target / f.path).parent for f in todo}:
+            clear_stale_temps(folder)
     cache = zoo.statcache()
     for f in todo:
         path = target / f.path
-        zoo.store.materialise(f.md5, path, link)
+        if f.path not in placed:
+            zoo.store.materialise(f.md5, path, link)
         cache.put(path, os.stat(path), Digest(f.sha256, f.md5, f.size))
     cache.flush()
     return PullResult(manifest, target, chosen, len(wanted), fetched, zoo.digest(manifest.stub, manifest.version))
+
+
+class _Staged:
+    """Copies of objects written from a download's memory under temp names in the
+    destination; they get their names only once every object has arrived."""
+
+    def __init__(self, target: Path, files: list[FileEntry]) -> None:
+        self.target = target
+        self.paths: dict[str, list[str]] = {}
+        for f in files:
+            self.paths.setdefault(f.md5, []).append(f.path)
+        self.temps: dict[str, Path] = {}  # path -> its temp
+        self._made: set[Path] = set()
+        self._new_dirs: list[Path] = []
+
+    def write(self, oid: str, data: memoryview) -> None:
+        for rel in self.paths.get(oid, ()):
+            final = self.target / rel
+            if final.parent not in self._made:
+                self._mkdirs(final.parent)
+            tmp = temp_name(final)
+            with open(tmp, "xb") as fh:
+                self.temps[rel] = tmp
+                fh.write(data)
+
+    def _mkdirs(self, folder: Path) -> None:
+        new = []
+        while not folder.is_dir():
+            new.append(folder)
+            folder = folder.parent
+        for made in reversed(new):
+            made.mkdir(exist_ok=True)
+            self._new_dirs.append(made)
+        self._made.update(new or [folder])
+
+    def commit(self) -> None:
+        for rel, tmp in list(self.temps.items()):
+            os.replace(tmp, self.target / rel)
+            del self.temps[rel]
+
+    def discard(self) -> None:
+        for tmp in self.temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        self.temps.clear()
+        for folder in reversed(self._new_dirs):  # what this pull created, if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._new_dirs.clear()
 
 
 def _matches(path: str, pattern: str) -> bool:

@@ -14,16 +14,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .backends import backend_for, env_files, protocol_of, storage_options
+from .backends import READ_TIMEOUT, backend_for, env_files, protocol_of, storage_options
 from .digest import CHUNK, Digest, Hasher
 from .errors import ObjectMissing, RemoteError, ZooError
 from .progress import Progress, advance
 from .store import Store, is_oid, oid_relpath
 
 DEFAULT_JOBS = 8
-# Objects at least this large are fetched by parallel ranged GETs, and sent
-# as parallel multipart uploads.
-FAST_GET_MIN = 32 << 20
+# Objects at least this large are fetched by parallel ranged GETs (smaller
+# ones whole, in memory), and sent as parallel multipart uploads.
+FAST_GET_MIN = 8 << 20
 FAST_PUT_MIN = 32 << 20
 # Above this many objects, one listing beats one HEAD request per object.
 _LIST_THRESHOLD = 64
@@ -41,30 +41,22 @@ class Remote:
                 hint="use a directory, file://, s3://, gs://, az:// or https:// URL",
             )
         self.writable = backend.writable
+        self._backend = backend
         for key, value in env_files(self.options).items():
             os.environ.setdefault(key, value)
-        try:
-            import fsspec
-
-            # fsspec caches filesystems by their arguments; credentials taken
-            # from the environment are not among them, so a cached instance
-            # could sign with keys that have since changed.
-            self.fs, self.root = fsspec.core.url_to_fs(
-                url, skip_instance_cache=True, **storage_options(url, self.options)
-            )
-        except ImportError as exc:
-            raise RemoteError(
-                f"remote {url}: the {backend.package} package is not installed",
-                hint=f"pip install 'zoo-repo[{backend.extra}]'" if backend.extra else f"pip install {backend.package}",
-            ) from exc
-        except (ValueError, TypeError) as exc:
-            raise RemoteError(f"remote {url}: {exc}") from exc
-        self.root = self.root.rstrip("/")
         self.protocol = protocol_of(url)
+        self._fs: Any = None
+        self._signer: Any = None
         if self.protocol in ("s3", "s3a"):
-            # botocore already retries with backoff; s3fs's own loop on top
-            # would multiply the wait for a dead endpoint several times over.
-            self.fs.retries = 1
+            # Reads go by presigned URLs (see s3sign): s3fs is loaded only
+            # when something needs it, a listing or a write.
+            from .s3sign import Signer
+
+            self._signer = Signer(storage_options(url, self.options))
+            self.root = url.split("://", 1)[1].strip("/")
+        else:
+            self.root = self._connect()[1]
+        self.root = self.root.rstrip("/")
         # Object stores make a PUT visible only once complete; a filesystem
         # needs a temp name and a rename for the same guarantee.
         self.is_local = self.protocol in ("file", "local")
@@ -73,6 +65,43 @@ class Remote:
 
     def __repr__(self) -> str:
         return f"Remote({self.url!r})"
+
+    def _connect(self) -> tuple[Any, str]:
+        backend = self._backend
+        try:
+            import fsspec
+
+            # fsspec caches filesystems by their arguments; credentials taken
+            # from the environment are not among them, so a cached instance
+            # could sign with keys that have since changed.
+            fs, root = fsspec.core.url_to_fs(
+                self.url, skip_instance_cache=True, **storage_options(self.url, self.options)
+            )
+        except ImportError as exc:
+            raise RemoteError(
+                f"remote {self.url}: the {backend.package} package is not installed",
+                hint=f"pip install 'zoo-repo[{backend.extra}]'" if backend.extra else f"pip install {backend.package}",
+            ) from exc
+        except (ValueError, TypeError) as exc:
+            raise RemoteError(f"remote {self.url}: {exc}") from exc
+        if self.protocol in ("s3", "s3a"):
+            # botocore already retries with backoff; s3fs's own loop on top
+            # would multiply the wait for a dead endpoint several times over.
+            fs.retries = 1
+        self._fs = fs
+        return fs, root
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec filesystem (for S3, made on first use)."""
+        return self._fs if self._fs is not None else self._connect()[0]
+
+    def _get(self, rel: str, start: int | None = None, end: int | None = None) -> bytes:
+        """One object's bytes (or a range of them) by a presigned GET: S3 only."""
+        from . import fastget
+
+        url = self._signer.url(f"{self.root}/{rel}")
+        return fastget.fetch(url, start, end, timeout=float(self.options.get("read_timeout", READ_TIMEOUT)))
 
     def path(self, oid: str) -> str:
         return f"{self.root}/{oid_relpath(oid)}"
@@ -177,6 +206,8 @@ class Remote:
     def read_range(self, rel: str, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` of a file: one ranged GET."""
         with self._errors(rel, rel):
+            if self._signer is not None:
+                return self._get(rel, start, end)
             return bytes(self.fs.cat_file(f"{self.root}/{rel}", start=start, end=end))
 
     def download(self, store: Store, oid: str, expect: Digest | None, label: str,
@@ -187,7 +218,7 @@ class Remote:
             from . import fastget
 
             with self._errors(oid, label):
-                url = self.fs.sign(self.path(oid), expiration=3600)
+                url = self._signer.url(self.path(oid))
                 # sha256 only: it is what the manifest vouches for, and md5
                 # would halve the speed (the object's md5 name comes from the
                 # same manifest; `zoo verify` rechecks it).
@@ -197,6 +228,13 @@ class Remote:
                                      progress=lambda n: advance(progress, 0, n))
                     out.raw.seek(expect.size)
             return expect.size
+        if self._signer is not None:  # smaller than FAST_GET_MIN (or a .dir listing): one GET
+            with self._errors(oid, label):
+                data = self._get(oid_relpath(oid))
+            with store.writer(oid, expect, label, source) as out:
+                out.write(data)
+            advance(progress, 0, len(data))
+            return len(data)
         open_kw = {} if self.listable else {"block_size": 0}
         with self._errors(oid, label), self.fs.open(self.path(oid), "rb", **open_kw) as src:
             with store.writer(oid, expect, label, source) as out:
@@ -260,7 +298,7 @@ class Remote:
         """A metadata file's text, or None when it is not there."""
         try:
             with self._errors(rel, rel):
-                data = self.fs.cat_file(f"{self.root}/{rel}")
+                data = self._get(rel) if self._signer is not None else self.fs.cat_file(f"{self.root}/{rel}")
         except ObjectMissing:
             return None
         try:
@@ -326,11 +364,16 @@ class Remote:
     def download_many(self, store: Store, wanted: Mapping[str, tuple[Digest | None, str]],
                       jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> int:
         def one(oid: str) -> int:
-            nbytes = self.download(store, oid, *wanted[oid], progress=progress)
+            nbytes = self.download(store, oid, *wanted[oid], jobs=jobs, progress=progress)
             advance(progress, 1, 0)
             return nbytes
 
-        return _run_all(one, wanted, jobs)
+        # Large S3 objects come in parallel parts already: one at a time keeps
+        # memory bounded by one window of parts, whatever their number.
+        large = {oid for oid, (expect, _) in wanted.items()
+                 if self._signer is not None and expect is not None and expect.size >= FAST_GET_MIN}
+        total = _run_all(one, [oid for oid in wanted if oid not in large], jobs)
+        return total + _run_all(one, sorted(large), 1)
 
     def hash_object(self, oid: str) -> Digest:
         """Stream an object and hash it (sha256, md5, size) without keeping it."""

@@ -152,6 +152,26 @@ class Store:
     def remove(self, oid: str) -> None:
         remove_readonly(self.path(oid))
 
+    def can_reflink(self, dest: Path) -> bool:
+        """Whether objects can be cloned (copy-on-write) to ``dest``, a folder that may not exist yet."""
+        existing = dest
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        devices = (os.stat(self._tmp).st_dev, os.stat(existing).st_dev)
+        if devices[0] != devices[1] or devices in _NO_REFLINK:
+            return False
+        probe = temp_name(self._tmp / "reflink-probe")
+        clone = temp_name(probe)
+        try:
+            probe.write_bytes(b"probe")
+            _reflink(probe, clone, devices)
+            return devices not in _NO_REFLINK
+        finally:
+            for leftover in (probe, clone):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+
     def materialise(self, oid: str, dest: Path, mode: str = "copy") -> None:
         """Place an object at ``dest`` (atomically: temp name, then rename)."""
         src = self.path(oid)
@@ -177,14 +197,14 @@ class Store:
 _NO_REFLINK: set[tuple[int, int]] = set()  # (source device, destination device) pairs that refused
 
 
-def _reflink(src: Path, dst: Path) -> None:
+def _reflink(src: Path, dst: Path, devices: tuple[int, int] | None = None) -> None:
     """Copy-on-write clone where the filesystem supports it, else a kernel-side copy.
 
     A filesystem that refuses once is not asked again for every file of a pull.
     """
     import fcntl
 
-    devices = (os.stat(src).st_dev, os.stat(dst.parent).st_dev)
+    devices = devices or (os.stat(src).st_dev, os.stat(dst.parent).st_dev)
     if devices not in _NO_REFLINK:
         ficlone = 0x40049409  # FICLONE from linux/fs.h
         with open(src, "rb") as s, open(dst, "xb") as d:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -89,8 +89,14 @@ def all_slots(remote: Remote) -> packs.Locator:
 
 
 def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator, jobs: int,
-            progress: Progress | None = None) -> tuple[int, int]:
-    """Fetch ``wanted`` into the store: packed objects by ranges, the rest loose."""
+            progress: Progress | None = None,
+            copy_out: Callable[[str, memoryview], None] | None = None) -> tuple[int, int]:
+    """Fetch ``wanted`` into the store: packed objects by ranges, the rest loose.
+
+    ``copy_out(oid, data)`` is called with each packed object's verified bytes
+    once it is stored, while they are still in memory: a pull that copies
+    them out anyway need not read them back from the store.
+    """
     if progress is not None:
         progress.start("downloading", len(wanted), sum(e.size for e, _ in wanted.values() if e is not None))
     spans, loose = packs.plan_spans(wanted, locator)
@@ -106,6 +112,8 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
                 chunk = memoryview(data)[offset - span.start: offset - span.start + size]
                 with store.writer(oid, expect, label, source=f"remote {remote.url} (pack {span.pack[:12]})") as out:
                     out.write(chunk)
+                if copy_out is not None:
+                    copy_out(oid, chunk)
         except ZooError:
             # Packs are an accelerator: every object is also stored loose.
             return 0, [oid for oid, _, _ in span.members if not store.has(oid)]

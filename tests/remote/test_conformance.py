@@ -239,3 +239,51 @@ def test_two_checkouts_racing_for_one_version(remote_zoo: Zoo, model_dir: Path, 
                       remote_options=remote_zoo.remote_config().options, cache_dir=tmp_path / "cache")
     label = next(f for f in theirs.manifest(STUB, 2).files if f.path == "sample-labels/lab-0000.npy")
     assert label.sha256 == hashlib.sha256(b"ours").hexdigest()  # the first publisher's v2 stands
+
+
+@pytest.mark.parametrize("link", ["copy", "reflink", "hardlink"])
+def test_every_link_mode_places_verified_bytes(remote_zoo: Zoo, model_dir: Path, tmp_path: Path, link: str) -> None:
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    theirs = clone(remote_zoo, tmp_path / "clone")
+    pulled = theirs.pull(STUB, dest=tmp_path / "out", link=link)
+    got = tree_bytes(pulled.dest)
+    assert {p: hashlib.sha256(b).hexdigest() for p, b in got.items()} == {f.path: f.sha256 for f in manifest.files}
+    assert theirs.verify().ok  # the store holds every object too, not only the destination
+    if link != "hardlink":  # copies are the user's to change: the store keeps its own bytes
+        label = pulled.dest / "sample-labels" / "lab-0000.npy"
+        label.write_bytes(b"edited")
+        assert theirs.verify().ok
+        assert not list(pulled.dest.rglob(".*.tmp-*"))
+
+
+def test_a_refused_pull_leaves_no_file_behind(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch, cli) -> None:  # type: ignore[no-untyped-def]
+    if remote.kind != "s3":
+        pytest.skip("a directory has no credentials")
+    remote_zoo.publish(model_dir, STUB)
+    theirs = clone(remote_zoo, tmp_path / "clone")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+    result = cli("--zoo", theirs.root, "pull", STUB, "--dest", tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: remote s3://") and "access denied" in result.stderr
+    assert "Traceback" not in result.stderr and "wrong-secret" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert list(theirs.store.oids()) == []
+
+
+def test_pulls_from_s3_sign_reads_without_loading_s3fs(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path,
+                                                        tmp_path: Path) -> None:
+    """Reads need a signature, not s3fs's asynchronous stack (a quarter of a second to import)."""
+    if remote.kind != "s3":
+        pytest.skip("S3 only")
+    manifest = remote_zoo.publish(model_dir, STUB).manifest
+    theirs = clone(remote_zoo, tmp_path / "clone")
+    code = ("import sys; from zoo_repo import Zoo; "
+            "Zoo.open(sys.argv[1]).pull(sys.argv[2], dest=sys.argv[3]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('s3fs', 'aiobotocore', 'aiohttp')))")
+    proc = subprocess.run([sys.executable, "-c", code, str(theirs.root), STUB, str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+    got = tree_bytes(tmp_path / "out")
+    assert {p: hashlib.sha256(b).hexdigest() for p, b in got.items()} == {f.path: f.sha256 for f in manifest.files}
