@@ -12,7 +12,13 @@ from typing import BinaryIO
 
 def temp_name(final: Path) -> Path:
     """A process-unique name beside ``final``: same directory, so rename is atomic."""
-    return final.with_name(f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    return Path(temp_path(str(final)))
+
+
+def temp_path(final: str) -> str:
+    """``temp_name`` for a plain string path (hot loops over thousands of files)."""
+    folder, name = os.path.split(final)
+    return os.path.join(folder, f".{name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
 @contextlib.contextmanager

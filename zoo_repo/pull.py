@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from . import dvc
 from .card import Card, parse_card
 from .digest import Digest, hash_file
 from .errors import DestinationConflict, Offline, UsageError
-from .fsutil import clear_stale_temps, temp_name
+from .fsutil import clear_stale_temps, temp_path
 from .manifest import ROLES, FileEntry, Manifest
 from .progress import Progress
 from .store import LINK_MODES
@@ -154,9 +155,9 @@ def pull(
             clear_stale_temps(folder)
     cache = zoo.statcache()
     for f in todo:
-        path = target / f.path
+        path = f"{target}/{f.path}"
         if f.path not in placed:
-            zoo.store.materialise(f.md5, path, link)
+            zoo.store.materialise(f.md5, Path(path), link)
         cache.put(path, os.stat(path), Digest(f.sha256, f.md5, f.size))
     cache.flush()
     return PullResult(manifest, target, chosen, len(wanted), fetched, zoo.digest(manifest.stub, manifest.version))
@@ -171,16 +172,17 @@ class _Staged:
         self.paths: dict[str, list[str]] = {}
         for f in files:
             self.paths.setdefault(f.md5, []).append(f.path)
-        self.temps: dict[str, Path] = {}  # path -> its temp
-        self._made: set[Path] = set()
+        self.temps: dict[str, str] = {}  # path -> its temp
+        self._made: set[str] = set()
         self._new_dirs: list[Path] = []
 
     def write(self, oid: str, data: memoryview) -> None:
         for rel in self.paths.get(oid, ()):
-            final = self.target / rel
-            if final.parent not in self._made:
-                self._mkdirs(final.parent)
-            tmp = temp_name(final)
+            final = f"{self.target}/{rel}"
+            folder = os.path.dirname(final)
+            if folder not in self._made:
+                self._mkdirs(Path(folder))
+            tmp = temp_path(final)
             with open(tmp, "xb") as fh:
                 self.temps[rel] = tmp
                 fh.write(data)
@@ -193,7 +195,7 @@ class _Staged:
         for made in reversed(new):
             made.mkdir(exist_ok=True)
             self._new_dirs.append(made)
-        self._made.update(new or [folder])
+        self._made.update(str(f) for f in new or [folder])
 
     def commit(self) -> None:
         for rel, tmp in list(self.temps.items()):
@@ -223,16 +225,19 @@ def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool, inside: dict
     symlink; only a linked folder could lead outside, so each folder's real
     path is checked once (``inside`` remembers the answers).
     """
-    path = target / f.path
+    path = f"{target}/{f.path}"  # a plain string: this runs for every file of a pull
     folder = os.path.dirname(f.path)
     if folder not in inside:
         inside[folder] = Path(os.path.realpath(target / folder)).is_relative_to(target)
     if not inside[folder]:
         raise UsageError(f"{path}: resolves outside the destination {target}")
-    if not os.path.lexists(path):
-        return True
-    if path.is_file():
-        st = os.stat(path)
+    try:
+        st: os.stat_result | None = os.stat(path)  # through a symlink: --link symlink makes them
+    except FileNotFoundError:
+        if not os.path.islink(path):
+            return True
+        st = None  # a dangling link
+    if st is not None and stat.S_ISREG(st.st_mode):
         if st.st_size == f.size:
             known = zoo.statcache().get(path, st)
             if known is None:
@@ -243,4 +248,4 @@ def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool, inside: dict
                 return False
     if force:
         return True
-    raise DestinationConflict(str(path))
+    raise DestinationConflict(path)

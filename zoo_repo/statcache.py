@@ -57,7 +57,7 @@ class StatCache:
     def close(self) -> None:
         self._db.close()
 
-    def get(self, path: Path, st: os.stat_result) -> Digest | None:
+    def get(self, path: str | Path, st: os.stat_result) -> Digest | None:
         row = self._db.execute(
             "select size, mtime_ns, inode, ctime_ns, sha256, md5 from stat where path = ?",
             (str(path),),
@@ -66,7 +66,7 @@ class StatCache:
             return Digest(row[4], row[5], st.st_size)
         return None
 
-    def put(self, path: Path, st: os.stat_result, digest: Digest) -> None:
+    def put(self, path: str | Path, st: os.stat_result, digest: Digest) -> None:
         self._db.execute(
             "insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)",
             (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5),

@@ -110,8 +110,7 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
             for oid, offset, size in span.members:
                 expect, label = wanted[oid]
                 chunk = memoryview(data)[offset - span.start: offset - span.start + size]
-                with store.writer(oid, expect, label, source=f"remote {remote.url} (pack {span.pack[:12]})") as out:
-                    out.write(chunk)
+                store.put_bytes(oid, chunk, expect, label, source=f"remote {remote.url} (pack {span.pack[:12]})")
                 if copy_out is not None:
                     copy_out(oid, chunk)
         except ZooError:
