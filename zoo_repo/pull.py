@@ -22,6 +22,7 @@ from .errors import DestinationConflict, Offline, UsageError
 from .fsutil import clear_stale_temps, temp_path
 from .manifest import ROLES, FileEntry, Manifest
 from .progress import Progress
+from .statcache import Entry, fresh
 from .store import LINK_MODES
 from .zoo import Zoo
 
@@ -118,7 +119,8 @@ def pull(
     target = target.resolve()
 
     inside: dict[str, bool] = {}
-    todo = [f for f in chosen if _needs_write(zoo, target, f, force, inside)]
+    seen = zoo.statcache().under(target)
+    todo = [f for f in chosen if _needs_write(zoo, target, f, force, inside, seen)]
     wanted = {
         f.md5: (Digest(f.sha256, f.md5, f.size), f.path)
         for f in todo
@@ -218,7 +220,8 @@ def _matches(path: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
 
 
-def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool, inside: dict[str, bool]) -> bool:
+def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool, inside: dict[str, bool],
+                 seen: dict[str, Entry]) -> bool:
     """False when the destination already holds exactly this file.
 
     A file is replaced by renaming over it, which never writes through a
@@ -239,7 +242,7 @@ def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool, inside: dict
         st = None  # a dangling link
     if st is not None and stat.S_ISREG(st.st_mode):
         if st.st_size == f.size:
-            known = zoo.statcache().get(path, st)
+            known = fresh(seen.get(path), st)
             if known is None:
                 known = hash_file(path)
                 if known.sha256 == f.sha256:  # remember it: the next pull need not hash it again

@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .aliases import ALIASES_NAME
 from .errors import ManifestError, NotFound, Offline, UsageError
 from .fsutil import write_text_atomic
 from .manifest import MANIFEST_NAME, digest_of
-from .remote import Remote
 from .stub import Stub, parse_stub, version_number
+
+if TYPE_CHECKING:
+    from .remote import Remote
 
 
 class Source(Protocol):

@@ -11,8 +11,8 @@ the same text always parses to the same data.
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import random
 import sqlite3
 import time
@@ -25,10 +25,20 @@ _SCHEMA = """
 create table if not exists stat (
   path text primary key, size integer, mtime_ns integer, inode integer, ctime_ns integer,
   sha256 text, md5 text);
-create table if not exists docs (digest text primary key, json text);
+create table if not exists manifests (digest text primary key, data blob);
 create table if not exists derived (
   kind text, source text, sha256 text, md5 text, size integer, primary key (kind, source));
 """
+
+
+Entry = tuple[int, int, int, int, str, str]  # size, mtime_ns, inode, ctime_ns, sha256, md5
+
+
+def fresh(entry: Entry | None, st: os.stat_result) -> Digest | None:
+    """The entry's digest if the file is unchanged since (same size, times and inode)."""
+    if entry and tuple(entry[:4]) == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns):
+        return Digest(entry[4], entry[5], st.st_size)
+    return None
 
 
 class StatCache:
@@ -62,9 +72,16 @@ class StatCache:
             "select size, mtime_ns, inode, ctime_ns, sha256, md5 from stat where path = ?",
             (str(path),),
         ).fetchone()
-        if row and tuple(row[:4]) == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns):
-            return Digest(row[4], row[5], st.st_size)
-        return None
+        return fresh(row, st)
+
+    def under(self, folder: str | Path) -> dict[str, Entry]:
+        """Every entry below ``folder``, in one query: for a pull that checks each of its files."""
+        prefix = str(folder).rstrip("/") + "/"
+        rows = self._db.execute(
+            "select path, size, mtime_ns, inode, ctime_ns, sha256, md5 from stat where path >= ? and path < ?",
+            (prefix, prefix[:-1] + "0"),  # "0" is the character after "/"
+        )
+        return {row[0]: tuple(row[1:]) for row in rows}
 
     def put(self, path: str | Path, st: os.stat_result, digest: Digest) -> None:
         self._db.execute(
@@ -72,12 +89,24 @@ class StatCache:
             (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5),
         )
 
-    def get_doc(self, digest: str) -> Any:
-        row = self._db.execute("select json from docs where digest = ?", (digest,)).fetchone()
-        return json.loads(row[0]) if row else None
+    def get_manifest(self, digest: str) -> Any:
+        """The checked manifest whose text has this sha256, if one was cached.
 
-    def put_doc(self, digest: str, doc: Any) -> None:
-        self._db.execute("insert or replace into docs values (?, ?)", (digest, json.dumps(doc)))
+        Pickled: the file is the user's own, like the store, and unpickling
+        a validated manifest is ten times faster than parsing and checking
+        its YAML again.
+        """
+        row = self._db.execute("select data from manifests where digest = ?", (digest,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return pickle.loads(row[0])
+        except Exception:  # noqa: BLE001 - written by another zoo version: parse again
+            return None
+
+    def put_manifest(self, digest: str, manifest: Any) -> None:
+        self._db.execute("insert or replace into manifests values (?, ?)",
+                         (digest, pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def get_derived(self, kind: str, source: str) -> Digest | None:
         row = self._db.execute(

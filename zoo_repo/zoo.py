@@ -241,21 +241,21 @@ class Zoo:
     def manifest(self, stub: Stub | str, version: int) -> Manifest:
         stub = _as_stub(stub)
         where = self._source.where(stub, version, MANIFEST_NAME)
-        manifest = manifest_from_doc(self._manifest_doc(self.manifest_text(stub, version), where), where)
+        manifest = self._parse_manifest(self.manifest_text(stub, version), where)
         if manifest.stub != stub or manifest.version != version:
             raise ManifestError(where, f"says {manifest.stub}@v{manifest.version}; its path says {stub}@v{version}")
         return manifest
 
-    def _manifest_doc(self, text: str, where: str) -> Any:
-        """The manifest's data, from the parse cache when this exact text was seen before."""
+    def _parse_manifest(self, text: str, where: str) -> Manifest:
+        """The checked manifest, from the parse cache when this exact text was seen before."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         cache = self.statcache()
-        doc = cache.get_doc(digest)
-        if doc is None:
-            doc = load_doc(text, where)
-            cache.put_doc(digest, doc)
+        manifest = cache.get_manifest(digest)
+        if not isinstance(manifest, Manifest):
+            manifest = manifest_from_doc(load_doc(text, where), where)
+            cache.put_manifest(digest, manifest)
             self._unflushed += 1
-        return doc
+        return manifest
 
     def flush(self) -> None:
         """Persist what the caches learned (called after reading many manifests)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -115,6 +116,22 @@ def test_pull_fetches_only_what_is_missing_and_is_idempotent(zoo: Zoo, model_dir
     assert second.fetched_objects == len({f.md5 for f in second.files}) - 1
     again = theirs.pull(STUB, dest=tmp_path / "b")
     assert again.fetched_objects == 0
+
+
+@pytest.mark.parametrize("mode", ["copy", "symlink"])
+def test_pulling_again_neither_rewrites_nor_rehashes(zoo: Zoo, model_dir: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    import zoo_repo.pull as pull_module
+
+    zoo.publish(model_dir, STUB)
+    zoo.pull(STUB, dest=tmp_path / "out-more", link=mode)  # a sibling whose name starts the same
+    first = zoo.pull(STUB, dest=tmp_path / "out", link=mode)
+    inodes = {f.path: os.lstat(first.dest / f.path).st_ino for f in first.files}
+    hashed: list[str] = []
+    monkeypatch.setattr(pull_module, "hash_file", lambda path: hashed.append(str(path)))
+    again = zoo.pull(STUB, dest=tmp_path / "out", link=mode)
+    assert hashed == [] and again.fetched_objects == 0
+    assert {f.path: os.lstat(again.dest / f.path).st_ino for f in again.files} == inodes
 
 
 def test_pull_default_destination_is_where_dvc_puts_it(zoo: Zoo, model_dir: Path) -> None:
