@@ -17,7 +17,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -136,10 +136,10 @@ class _Conn(threading.local):
     conn: http.client.HTTPConnection | None = None
 
 
-def download(url: str, size: int, fd: int, update: Callable[[memoryview], None], *,
+def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryview], None], *,
              jobs: int = 8, part_size: int = PART_SIZE, timeout: float = 60.0,
              progress: Callable[[int], None] | None = None) -> None:
-    """Fetch ``size`` bytes of ``url`` into ``fd``; feed them to ``update`` in order."""
+    """Fetch ``size`` bytes of ``url`` into each of ``fds``; feed them to ``update`` in order."""
     parts = [(start, min(part_size, size - start)) for start in range(0, size, part_size)]
     window = max(2, jobs + 2)
     split = urlsplit(url)
@@ -182,7 +182,8 @@ def download(url: str, size: int, fd: int, update: Callable[[memoryview], None],
                         cond.notify_all()
                     return
                 time.sleep(0.2 * 2**attempt)
-        os.pwrite(fd, view, start)
+        for fd in fds:  # copies are written by the workers, beside the download
+            os.pwrite(fd, view, start)
         with cond:
             ready[index] = view
             cond.notify_all()

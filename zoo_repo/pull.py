@@ -145,7 +145,7 @@ def pull(
             staged = _Staged(target, [f for f in todo if f.md5 in wanted])
         try:
             fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress,
-                                       copy_out=staged.write if staged else None)[1]
+                                       copy_out=staged)[1]
             if staged:
                 placed = set(staged.temps)
                 staged.commit()
@@ -166,8 +166,8 @@ def pull(
 
 
 class _Staged:
-    """Copies of objects written from a download's memory under temp names in the
-    destination; they get their names only once every object has arrived."""
+    """Copies written to the destination while objects arrive, under temp names:
+    they get their names only once every object has arrived and been verified."""
 
     def __init__(self, target: Path, files: list[FileEntry]) -> None:
         self.target = target
@@ -177,6 +177,7 @@ class _Staged:
         self.temps: dict[str, str] = {}  # path -> its temp
         self._made: set[str] = set()
         self._new_dirs: list[Path] = []
+        self._fds: list[int] = []  # open files that large downloads write to as well
 
     def write(self, oid: str, data: memoryview) -> None:
         for rel in self.paths.get(oid, ()):
@@ -189,6 +190,24 @@ class _Staged:
                 self.temps[rel] = tmp
                 fh.write(data)
 
+    def files(self, oid: str) -> list[int]:
+        fds = []
+        for rel in self.paths.get(oid, ()):
+            final = f"{self.target}/{rel}"
+            folder = os.path.dirname(final)
+            if folder not in self._made:
+                self._mkdirs(Path(folder))
+            tmp = temp_path(final)
+            fds.append(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            self.temps[rel] = tmp
+            self._fds.append(fds[-1])
+        return fds
+
+    def _close(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+        self._fds.clear()
+
     def _mkdirs(self, folder: Path) -> None:
         new = []
         while not folder.is_dir():
@@ -200,11 +219,13 @@ class _Staged:
         self._made.update(str(f) for f in new or [folder])
 
     def commit(self) -> None:
+        self._close()
         for rel, tmp in list(self.temps.items()):
             os.replace(tmp, self.target / rel)
             del self.temps[rel]
 
     def discard(self) -> None:
+        self._close()
         for tmp in self.temps.values():
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

@@ -12,13 +12,16 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import READ_TIMEOUT, backend_for, env_files, protocol_of, storage_options
 from .digest import CHUNK, Digest, Hasher
 from .errors import ObjectMissing, RemoteError, ZooError
 from .progress import Progress, advance
 from .store import Store, is_oid, oid_relpath
+
+if TYPE_CHECKING:
+    from .transfer import CopyOut
 
 DEFAULT_JOBS = 8
 # Objects at least this large are fetched by parallel ranged GETs (smaller
@@ -211,8 +214,8 @@ class Remote:
             return bytes(self.fs.cat_file(f"{self.root}/{rel}", start=start, end=end))
 
     def download(self, store: Store, oid: str, expect: Digest | None, label: str,
-                 jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> int:
-        """Stream an object into the store, verified before it gets its name."""
+                 jobs: int = DEFAULT_JOBS, progress: Progress | None = None, copy_out: CopyOut | None = None) -> int:
+        """Stream an object into the store, verified before it gets its name (and to ``copy_out``, on S3)."""
         source = f"remote {self.url}"
         if expect is not None and expect.size >= FAST_GET_MIN and self.protocol in ("s3", "s3a"):
             from . import fastget
@@ -222,8 +225,9 @@ class Remote:
                 # sha256 only: it is what the manifest vouches for, and md5
                 # would halve the speed (the object's md5 name comes from the
                 # same manifest; `zoo verify` rechecks it).
+                also = copy_out.files(oid) if copy_out is not None else []
                 with store.writer(oid, expect, label, source, md5=False) as out:
-                    fastget.download(url, expect.size, out.raw.fileno(), out.hasher.update, jobs=jobs,
+                    fastget.download(url, expect.size, [out.raw.fileno(), *also], out.hasher.update, jobs=jobs,
                                      part_size=fastget.PART_SIZE,
                                      progress=lambda n: advance(progress, 0, n))
                     out.raw.seek(expect.size)
@@ -231,8 +235,9 @@ class Remote:
         if self._signer is not None:  # smaller than FAST_GET_MIN (or a .dir listing): one GET
             with self._errors(oid, label):
                 data = self._get(oid_relpath(oid))
-            with store.writer(oid, expect, label, source) as out:
-                out.write(data)
+            store.put_bytes(oid, data, expect, label, source)
+            if copy_out is not None:
+                copy_out.write(oid, memoryview(data))
             advance(progress, 0, len(data))
             return len(data)
         open_kw = {} if self.listable else {"block_size": 0}
@@ -362,9 +367,10 @@ class Remote:
         return sum(sizes.values())
 
     def download_many(self, store: Store, wanted: Mapping[str, tuple[Digest | None, str]],
-                      jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> int:
+                      jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
+                      copy_out: CopyOut | None = None) -> int:
         def one(oid: str) -> int:
-            nbytes = self.download(store, oid, *wanted[oid], jobs=jobs, progress=progress)
+            nbytes = self.download(store, oid, *wanted[oid], jobs=jobs, progress=progress, copy_out=copy_out)
             advance(progress, 1, 0)
             return nbytes
 

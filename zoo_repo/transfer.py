@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 from . import packs
 from .digest import Digest
@@ -24,6 +25,17 @@ from .fsutil import temp_name
 from .store import Store
 
 Wanted = Mapping[str, tuple[Digest | None, str]]  # oid → (expected digest, label)
+
+
+class CopyOut(Protocol):
+    """Where a pull's objects go besides the store, written while they arrive."""
+
+    def write(self, oid: str, data: memoryview) -> None:
+        """An object that arrived whole, verified and stored."""
+
+    def files(self, oid: str) -> list[int]:
+        """Open files to write a streamed object's bytes to as well (unverified until it is stored)."""
+        return []
 
 
 @dataclass(frozen=True)
@@ -89,13 +101,11 @@ def all_slots(remote: Remote) -> packs.Locator:
 
 
 def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator, jobs: int,
-            progress: Progress | None = None,
-            copy_out: Callable[[str, memoryview], None] | None = None) -> tuple[int, int]:
+            progress: Progress | None = None, copy_out: CopyOut | None = None) -> tuple[int, int]:
     """Fetch ``wanted`` into the store: packed objects by ranges, the rest loose.
 
-    ``copy_out(oid, data)`` is called with each packed object's verified bytes
-    once it is stored, while they are still in memory: a pull that copies
-    them out anyway need not read them back from the store.
+    With ``copy_out``, objects are also written out as they arrive (see
+    ``CopyOut``): a pull that copies them anyway need not read them back.
     """
     if progress is not None:
         progress.start("downloading", len(wanted), sum(e.size for e, _ in wanted.values() if e is not None))
@@ -112,7 +122,7 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
                 chunk = memoryview(data)[offset - span.start: offset - span.start + size]
                 store.put_bytes(oid, chunk, expect, label, source=f"remote {remote.url} (pack {span.pack[:12]})")
                 if copy_out is not None:
-                    copy_out(oid, chunk)
+                    copy_out.write(oid, chunk)
         except ZooError:
             # Packs are an accelerator: every object is also stored loose.
             return 0, [oid for oid, _, _ in span.members if not store.has(oid)]
@@ -124,5 +134,6 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
         for nbytes, failed in pool.map(fetch_span, spans):
             total += nbytes
             loose.update(failed)
-    total += remote.download_many(store, {oid: wanted[oid] for oid in loose}, jobs=jobs, progress=progress)
+    total += remote.download_many(store, {oid: wanted[oid] for oid in loose}, jobs=jobs, progress=progress,
+                                  copy_out=copy_out)
     return len(wanted), total

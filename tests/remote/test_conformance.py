@@ -83,6 +83,7 @@ def test_corrupt_and_missing_objects(remote_zoo: Zoo, remote: RemoteSpec, model_
     with pytest.raises(IntegrityError, match="model.onnx: sha256 mismatch"):
         theirs.pull(STUB, dest=tmp_path / "out", include=("onnx",))
     assert not theirs.store.has(onnx.md5) and not theirs.store.temp_files()
+    assert not (tmp_path / "out").exists()
 
     remote.delete(oid_relpath(card.md5))
     with pytest.raises(ObjectMissing, match="model.md: object md5:"):
@@ -134,6 +135,7 @@ def test_large_objects_come_in_verified_parts(remote_zoo: Zoo, remote: RemoteSpe
     with pytest.raises(IntegrityError, match="numpy/weights.bin: sha256 mismatch"):
         other.pull(STUB, dest=tmp_path / "out2", include=("framework",))
     assert not other.store.has(entry.md5) and not other.store.temp_files()
+    assert not (tmp_path / "out2").exists()  # nor any copy streamed beside the download
 
 
 def test_packs_hold_only_new_small_objects_and_fall_back_to_loose(
