@@ -12,9 +12,11 @@ per 4 KiB, as much CPU time as the copy itself.
 from __future__ import annotations
 
 import atexit
+import functools
 import http.client
 import os
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -57,26 +59,51 @@ def _retryable(exc: BaseException) -> bool:
 Host = tuple[str, str, "int | None"]  # scheme, host name, port
 
 
+def tls_context(verify: bool | str | None = None) -> ssl.SSLContext:
+    """How HTTPS connections check the server, as botocore decides it: ``verify``
+    False (no check) or a CA bundle's path, else ``AWS_CA_BUNDLE``, else the system's CAs."""
+    return _tls_context(verify, os.environ.get("AWS_CA_BUNDLE") or None)
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(verify: bool | str | None, env_bundle: str | None) -> ssl.SSLContext:
+    # Made once: loading the CAs costs more than a request.
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=verify if isinstance(verify, str) else env_bundle)
+
+
+def connection(scheme: str, host: str, port: int | None, timeout: float,
+               tls: ssl.SSLContext | None = None) -> http.client.HTTPConnection:
+    if scheme == "https":
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=tls or tls_context())
+    return http.client.HTTPConnection(host, port, timeout=timeout)
+
+
 class _KeepAlive:
     """Idle connections by host, shared by all threads, closed at exit."""
 
     MAX_IDLE = 16
 
     def __init__(self) -> None:
-        self._idle: dict[Host, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[tuple[str, str, int | None, ssl.SSLContext | None], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def take(self, host: Host, timeout: float) -> http.client.HTTPConnection:
+    def take(self, host: Host, timeout: float, tls: ssl.SSLContext | None) -> http.client.HTTPConnection:
         with self._lock:
-            idle = self._idle.get(host)
+            idle = self._idle.get((*host, tls))
             if idle:
                 return idle.pop()
-        cls = http.client.HTTPSConnection if host[0] == "https" else http.client.HTTPConnection
-        return cls(host[1], host[2], timeout=timeout)
+        return connection(*host, timeout, tls)
 
-    def give_back(self, host: Host, conn: http.client.HTTPConnection) -> None:
+    def give_back(self, host: Host, tls: ssl.SSLContext | None, conn: http.client.HTTPConnection) -> None:
+        # Keyed by the TLS settings too: a connection made without checks
+        # must not serve a caller that wants them.
         with self._lock:
-            idle = self._idle.setdefault(host, [])
+            idle = self._idle.setdefault((*host, tls), [])
             if len(idle) < self.MAX_IDLE:
                 idle.append(conn)
                 return
@@ -94,7 +121,8 @@ _keepalive = _KeepAlive()
 atexit.register(_keepalive.close_all)
 
 
-def fetch(url: str, start: int | None = None, end: int | None = None, *, timeout: float = 60.0) -> bytes:
+def fetch(url: str, start: int | None = None, end: int | None = None, *, timeout: float = 60.0,
+          tls: ssl.SSLContext | None = None) -> bytes:
     """One GET of ``url`` (bytes ``[start, end)`` when given), on a kept-alive connection.
 
     Transient failures are retried with backoff; 404 raises FileNotFoundError
@@ -105,7 +133,7 @@ def fetch(url: str, start: int | None = None, end: int | None = None, *, timeout
     host: Host = (split.scheme, split.hostname or "", split.port)
     headers = {} if start is None else {"Range": f"bytes={start}-{(end or 0) - 1}"}
     for attempt in range(ATTEMPTS):
-        conn = _keepalive.take(host, timeout)
+        conn = _keepalive.take(host, timeout, tls)
         try:
             conn.request("GET", target, headers=headers)
             response = conn.getresponse()
@@ -118,7 +146,7 @@ def fetch(url: str, start: int | None = None, end: int | None = None, *, timeout
                 raise
             time.sleep(0.2 * 2**attempt)
             continue
-        _keepalive.give_back(host, conn)
+        _keepalive.give_back(host, tls, conn)
         if start is not None and end is not None:
             body = body[:end - start]  # a server that ignored Range sent it all
             if len(body) != end - start:
@@ -138,7 +166,7 @@ class _Conn(threading.local):
 
 def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryview], None], *,
              jobs: int = 8, part_size: int = PART_SIZE, timeout: float = 60.0,
-             progress: Callable[[int], None] | None = None) -> None:
+             progress: Callable[[int], None] | None = None, tls: ssl.SSLContext | None = None) -> None:
     """Fetch ``size`` bytes of ``url`` into each of ``fds``; feed them to ``update`` in order."""
     parts = [(start, min(part_size, size - start)) for start in range(0, size, part_size)]
     window = max(2, jobs + 2)
@@ -154,8 +182,7 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
 
     def connect() -> http.client.HTTPConnection:
         if local.conn is None:
-            cls = http.client.HTTPSConnection if split.scheme == "https" else http.client.HTTPConnection
-            local.conn = cls(split.hostname or "", split.port, timeout=timeout)
+            local.conn = connection(split.scheme, split.hostname or "", split.port, timeout, tls)
             with cond:
                 opened.append(local.conn)
         return local.conn

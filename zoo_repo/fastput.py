@@ -18,10 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .fastget import error_reason
+from .fastget import connection, error_reason
+
+if TYPE_CHECKING:
+    import ssl
 
 PART_SIZE = 8 << 20
 ATTEMPTS = 4
@@ -38,7 +41,8 @@ class _Pool(threading.local):
 class Sender:
     """One keep-alive connection per thread, to the endpoint of the URLs it is given."""
 
-    def __init__(self, timeout: float = 60.0) -> None:
+    def __init__(self, timeout: float = 60.0, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self._local = _Pool()
         self._opened: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -46,8 +50,7 @@ class Sender:
 
     def _conn(self, scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
         if self._local.conn is None:
-            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-            self._local.conn = cls(host, port, timeout=self.timeout)
+            self._local.conn = connection(scheme, host, port, self.timeout, self.tls)
             with self._lock:
                 self._opened.append(self._local.conn)
         return self._local.conn
@@ -110,10 +113,10 @@ class _Buffers(threading.local):
 
 
 def put_small(fs: Any, items: Sequence[tuple[str, str]], jobs: int,
-              done: Callable[[str, int], None] | None = None) -> None:
+              done: Callable[[str, int], None] | None = None, tls: ssl.SSLContext | None = None) -> None:
     """Upload (local file, remote path) pairs, each in one PUT."""
     urls = presign(fs, [(remote, {}) for _, remote in items])
-    sender = Sender()
+    sender = Sender(tls=tls)
 
     def one(pair: tuple[tuple[str, str], str]) -> None:
         (local, remote), url = pair
@@ -131,7 +134,7 @@ def put_small(fs: Any, items: Sequence[tuple[str, str]], jobs: int,
 
 
 def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART_SIZE,
-              progress: Callable[[int], None] | None = None) -> None:
+              progress: Callable[[int], None] | None = None, tls: ssl.SSLContext | None = None) -> None:
     """Multipart upload with parallel parts; aborted (nothing visible) on any failure."""
     from fsspec.asyn import sync
 
@@ -140,7 +143,7 @@ def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART
     parts = [(n + 1, start, min(part_size, size - start)) for n, start in enumerate(range(0, size, part_size))]
     created = sync(fs.loop, fs._call_s3, "create_multipart_upload", Bucket=bucket, Key=key)
     upload_id = created["UploadId"]
-    sender = Sender()
+    sender = Sender(tls=tls)
     try:
         urls = presign(fs, [(remote, {"UploadId": upload_id, "PartNumber": n}) for n, _, _ in parts],
                        "upload_part")

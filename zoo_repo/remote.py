@@ -21,6 +21,8 @@ from .progress import Progress, advance
 from .store import Store, is_oid, oid_relpath
 
 if TYPE_CHECKING:
+    import ssl
+
     from .transfer import CopyOut
 
 DEFAULT_JOBS = 8
@@ -99,12 +101,24 @@ class Remote:
         """The fsspec filesystem (for S3, made on first use)."""
         return self._fs if self._fs is not None else self._connect()[0]
 
+    @property
+    def tls(self) -> ssl.SSLContext | None:
+        """How the requests zoo sends itself check an HTTPS endpoint, when the remote
+        says (``ssl_verify``); None: the environment's and the system's CAs."""
+        verify = storage_options(self.url, self.options).get("client_kwargs", {}).get("verify")
+        if verify is None:
+            return None
+        from .fastget import tls_context
+
+        return tls_context(verify)
+
     def _get(self, rel: str, start: int | None = None, end: int | None = None) -> bytes:
         """One object's bytes (or a range of them) by a presigned GET: S3 only."""
         from . import fastget
 
         url = self._signer.url(f"{self.root}/{rel}")
-        return fastget.fetch(url, start, end, timeout=float(self.options.get("read_timeout", READ_TIMEOUT)))
+        return fastget.fetch(url, start, end, timeout=float(self.options.get("read_timeout", READ_TIMEOUT)),
+                             tls=self.tls)
 
     def path(self, oid: str) -> str:
         return f"{self.root}/{oid_relpath(oid)}"
@@ -183,9 +197,9 @@ class Remote:
                 from . import fastput
 
                 if size >= FAST_PUT_MIN:
-                    fastput.put_large(self.fs, src, final, DEFAULT_JOBS)
+                    fastput.put_large(self.fs, src, final, DEFAULT_JOBS, tls=self.tls)
                 else:
-                    fastput.put_small(self.fs, [(src, final)], 1)
+                    fastput.put_small(self.fs, [(src, final)], 1, tls=self.tls)
                 return size
             if not self.is_local:
                 self.fs.put_file(src, final)
@@ -229,7 +243,7 @@ class Remote:
                 with store.writer(oid, expect, label, source, md5=False) as out:
                     fastget.download(url, expect.size, [out.raw.fileno(), *also], out.hasher.update, jobs=jobs,
                                      part_size=fastget.PART_SIZE,
-                                     progress=lambda n: advance(progress, 0, n))
+                                     progress=lambda n: advance(progress, 0, n), tls=self.tls)
                     out.raw.seek(expect.size)
             return expect.size
         if self._signer is not None:  # smaller than FAST_GET_MIN (or a .dir listing): one GET
@@ -358,11 +372,11 @@ class Remote:
             for start in range(0, len(small), 1000):  # bounded batches of presigned URLs
                 batch = small[start:start + 1000]
                 fastput.put_small(self.fs, [(str(store.path(o)), self.path(o)) for o in batch], jobs,
-                                  done=lambda _, n: advance(progress, 1, n))
+                                  done=lambda _, n: advance(progress, 1, n), tls=self.tls)
             for oid in oids:
                 if sizes[oid] >= FAST_PUT_MIN:
                     fastput.put_large(self.fs, str(store.path(oid)), self.path(oid), jobs,
-                                      progress=lambda n: advance(progress, 0, n))
+                                      progress=lambda n: advance(progress, 0, n), tls=self.tls)
                     advance(progress, 1, 0)
         return sum(sizes.values())
 

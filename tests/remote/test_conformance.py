@@ -275,14 +275,15 @@ def test_a_refused_pull_leaves_no_file_behind(remote_zoo: Zoo, remote: RemoteSpe
 
 def test_pulls_from_s3_sign_reads_without_loading_s3fs(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path,
                                                         tmp_path: Path) -> None:
-    """Reads need a signature, not s3fs's asynchronous stack (a quarter of a second to import)."""
+    """Reads need a signature, not s3fs's asynchronous stack (a quarter of a second to import): with
+    the endpoint, region and keys given outright, not even botocore."""
     if remote.kind != "s3":
         pytest.skip("S3 only")
     manifest = remote_zoo.publish(model_dir, STUB).manifest
     theirs = clone(remote_zoo, tmp_path / "clone")
     code = ("import sys; from zoo_repo import Zoo; "
             "Zoo.open(sys.argv[1]).pull(sys.argv[2], dest=sys.argv[3]); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('s3fs', 'aiobotocore', 'aiohttp')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('s3fs', 'aiobotocore', 'aiohttp', 'botocore')))")
     proc = subprocess.run([sys.executable, "-c", code, str(theirs.root), STUB, str(tmp_path / "out")],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
