@@ -25,6 +25,16 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
+def _config_sets_addressing() -> bool:
+    """Whether the AWS config file chooses an addressing style (then botocore must build the URLs)."""
+    path = os.environ.get("AWS_CONFIG_FILE") or os.path.expanduser("~/.aws/config")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return "addressing_style" in fh.read()
+    except OSError:
+        return False
+
+
 class Signer:
     def __init__(self, storage_options: dict[str, Any]) -> None:
         self._options = storage_options
@@ -46,7 +56,7 @@ class Signer:
             key, secret, token = opts["key"], opts["secret"], opts.get("token")
         else:
             key, secret, token = _env("AWS_ACCESS_KEY_ID"), _env("AWS_SECRET_ACCESS_KEY"), _env("AWS_SESSION_TOKEN")
-        if not (endpoint and region and key and secret):
+        if not (endpoint and region and key and secret) or _config_sets_addressing():
             return None
         return str(endpoint).rstrip("/"), str(region), str(key), str(secret), token
 

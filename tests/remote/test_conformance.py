@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -273,20 +274,32 @@ def test_a_refused_pull_leaves_no_file_behind(remote_zoo: Zoo, remote: RemoteSpe
     assert list(theirs.store.oids()) == []
 
 
+def _pull_reporting_s3_modules(root: Path, dest: Path, env: dict[str, str] | None = None) -> list[str]:
+    code = ("import sys; from zoo_repo import Zoo; "
+            "Zoo.open(sys.argv[1]).pull(sys.argv[2], dest=sys.argv[3]); "
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & {'s3fs', 'aiobotocore', 'botocore'})))")
+    proc = subprocess.run([sys.executable, "-c", code, str(root), STUB, str(dest)], capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
 def test_pulls_from_s3_sign_reads_without_loading_s3fs(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path,
                                                         tmp_path: Path) -> None:
     """Reads need a signature, not s3fs's asynchronous stack (a quarter of a second to import): with
-    the endpoint, region and keys given outright, not even botocore."""
+    the endpoint, region and keys given outright, not even botocore. An addressing style chosen in
+    the AWS config file is botocore's to apply."""
     if remote.kind != "s3":
         pytest.skip("S3 only")
     manifest = remote_zoo.publish(model_dir, STUB).manifest
+    want = {f.path: f.sha256 for f in manifest.files}
     theirs = clone(remote_zoo, tmp_path / "clone")
-    code = ("import sys; from zoo_repo import Zoo; "
-            "Zoo.open(sys.argv[1]).pull(sys.argv[2], dest=sys.argv[3]); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('s3fs', 'aiobotocore', 'aiohttp', 'botocore')))")
-    proc = subprocess.run([sys.executable, "-c", code, str(theirs.root), STUB, str(tmp_path / "out")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
-    got = tree_bytes(tmp_path / "out")
-    assert {p: hashlib.sha256(b).hexdigest() for p, b in got.items()} == {f.path: f.sha256 for f in manifest.files}
+    assert _pull_reporting_s3_modules(theirs.root, tmp_path / "out") == []
+    assert {p: hashlib.sha256(b).hexdigest() for p, b in tree_bytes(tmp_path / "out").items()} == want
+
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\ns3 =\n    addressing_style = path\n")
+    other = clone(remote_zoo, tmp_path / "clone2")
+    env = {**os.environ, "AWS_CONFIG_FILE": str(config)}
+    assert _pull_reporting_s3_modules(other.root, tmp_path / "out2", env) == ["botocore"]
+    assert {p: hashlib.sha256(b).hexdigest() for p, b in tree_bytes(tmp_path / "out2").items()} == want
