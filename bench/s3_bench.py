@@ -206,14 +206,16 @@ def write_random(path: Path, size: int) -> None:
             left -= n
 
 
-def drop_large_files(root: Path) -> None:
-    """Free a finished repetition's disk space, but keep its thousands of small files.
+# Finished repetitions are kept until the run ends while this much disk stays
+# free. Deleting them would charge the next tool for the clean-up: many freed
+# inodes slow file creation (ext4 without a journal scans them on each create),
+# and on a VM the page cache they free can go back to the host, so the next
+# writer pays to fault it in again (twice the time for a 1 GiB write here).
+KEEP_FREE = 16 * GiB
 
-    Deleting many files just before a measurement can slow the next process's
-    file creations (ext4 without a journal scans recently freed inodes on each
-    create), which would charge one tool for another's clean-up. The small
-    files go at the end of the run, with the rest of the tree.
-    """
+
+def drop_large_files(root: Path) -> None:
+    """Free a finished repetition's disk space when it is short, but keep its thousands of small files."""
     for path in root.rglob("*"):
         with contextlib.suppress(OSError):
             if path.is_file() and not path.is_symlink() and path.stat().st_size >= MiB:
@@ -407,7 +409,8 @@ class Bench:
                 blocks[tool]()
         finally:
             ds.restore_v1(ds.path)
-            drop_large_files(rep_dir)
+            if shutil.disk_usage(rep_dir).free < KEEP_FREE:
+                drop_large_files(rep_dir)
 
     def zoo_block(self, ds: Dataset, here: Path, prefix: str) -> None:
         zoo_dir, clone, out = here / "zoo", here / "clone", here / "out"
