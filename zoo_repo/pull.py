@@ -181,27 +181,24 @@ class _Staged:
 
     def write(self, oid: str, data: memoryview) -> None:
         for rel in self.paths.get(oid, ()):
-            final = f"{self.target}/{rel}"
-            folder = os.path.dirname(final)
-            if folder not in self._made:
-                self._mkdirs(Path(folder))
-            tmp = temp_path(final)
-            with open(tmp, "xb") as fh:
-                self.temps[rel] = tmp
+            with open(self._temp_for(rel), "xb") as fh:
                 fh.write(data)
 
     def files(self, oid: str) -> list[int]:
         fds = []
         for rel in self.paths.get(oid, ()):
-            final = f"{self.target}/{rel}"
-            folder = os.path.dirname(final)
-            if folder not in self._made:
-                self._mkdirs(Path(folder))
-            tmp = temp_path(final)
-            fds.append(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
-            self.temps[rel] = tmp
+            fds.append(os.open(self._temp_for(rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
             self._fds.append(fds[-1])
         return fds
+
+    def _temp_for(self, rel: str) -> str:
+        """A new temp name beside ``rel``'s place, its folder made; remembered for commit or discard."""
+        final = f"{self.target}/{rel}"
+        folder = os.path.dirname(final)
+        if folder not in self._made:
+            self._mkdirs(Path(folder))
+        self.temps[rel] = tmp = temp_path(final)
+        return tmp
 
     def _close(self) -> None:
         for fd in self._fds:

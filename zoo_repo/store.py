@@ -101,6 +101,9 @@ class Store:
         hasher = Hasher()
         hasher.update(data)
         _check(hasher.digest(), oid, expect, label, source)
+        self._write_new(oid, data)
+
+    def _write_new(self, oid: str, data: bytes | memoryview) -> None:
         if not self._tmp_made:
             self._tmp.mkdir(parents=True, exist_ok=True)
             self._tmp_made = True
@@ -139,15 +142,7 @@ class Store:
         hasher.update(data)
         oid = hasher.digest().md5 + suffix
         if not self.has(oid):
-            self._tmp.mkdir(parents=True, exist_ok=True)
-            tmp = temp_name(self._tmp / "object")
-            try:
-                with open(tmp, "xb") as fh:
-                    fh.write(data)
-                self._commit(tmp, oid)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
+            self._write_new(oid, data)
         return oid
 
     def generate(self, produce: Callable[[BinaryIO], None]) -> Digest:
