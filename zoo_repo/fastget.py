@@ -31,6 +31,12 @@ class RangeError(OSError):
     """The server did not send the bytes a ranged GET asked for."""
 
 
+def url_lifetime(nbytes: int) -> int:
+    """Seconds a presigned URL must stay valid to move ``nbytes`` at a slow 1 MiB/s
+    (at least an hour; at most SigV4's seven days)."""
+    return min(7 * 24 * 3600, max(3600, nbytes >> 20))
+
+
 def error_reason(body: bytes) -> str:
     """``Code: Message`` from an S3 error document (the code is what error tables match on)."""
     code = re.search(rb"<Code>(.*?)</Code>", body)

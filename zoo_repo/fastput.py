@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .fastget import connection, error_reason
+from .fastget import connection, error_reason, url_lifetime
 
 if TYPE_CHECKING:
     import ssl
@@ -88,13 +88,14 @@ class Sender:
             self._opened.clear()
 
 
-def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str = "put_object") -> list[str]:
+def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str = "put_object",
+            expires: int = 3600) -> list[str]:
     """Presigned URLs for many (path, extra params) in one trip to s3fs's event loop."""
     from fsspec.asyn import sync
 
     async def sign_all() -> list[str]:
         return list(await asyncio.gather(
-            *(fs._url(path, expires=3600, client_method=method, **params) for path, params in requests)))
+            *(fs._url(path, expires=expires, client_method=method, **params) for path, params in requests)))
 
     return sync(fs.loop, sign_all)
 
@@ -146,7 +147,7 @@ def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART
     sender = Sender(tls=tls)
     try:
         urls = presign(fs, [(remote, {"UploadId": upload_id, "PartNumber": n}) for n, _, _ in parts],
-                       "upload_part")
+                       "upload_part", expires=url_lifetime(size))
         fd = os.open(local, os.O_RDONLY)
         # One reused buffer per worker: a fresh 8 MiB read per part costs a
         # page fault per 4 KiB, as much CPU as sending it.

@@ -235,7 +235,7 @@ class Remote:
             from . import fastget
 
             with self._errors(oid, label):
-                url = self._signer.url(self.path(oid))
+                url = self._signer.url(self.path(oid), expires=fastget.url_lifetime(expect.size))
                 # sha256 only: it is what the manifest vouches for, and md5
                 # would halve the speed (the object's md5 name comes from the
                 # same manifest; `zoo verify` rechecks it).
