@@ -155,13 +155,13 @@ def pull(
     else:
         for folder in {(target / f.path).parent for f in todo}:
             clear_stale_temps(folder)
-    cache = zoo.statcache()
+    placed_now = []
     for f in todo:
         path = f"{target}/{f.path}"
         if f.path not in placed:
             zoo.store.materialise(f.md5, Path(path), link)
-        cache.put(path, os.stat(path), Digest(f.sha256, f.md5, f.size))
-    cache.flush()
+        placed_now.append((path, os.stat(path), Digest(f.sha256, f.md5, f.size)))
+    zoo.statcache().put_many(placed_now)
     return PullResult(manifest, target, chosen, len(wanted), fetched, zoo.digest(manifest.stub, manifest.version))
 
 

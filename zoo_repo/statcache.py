@@ -16,8 +16,9 @@ import pickle
 import random
 import sqlite3
 import time
-from typing import Any
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .digest import Digest
 
@@ -88,6 +89,18 @@ class StatCache:
             "insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)",
             (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5),
         )
+
+    def put_many(self, entries: Sequence[tuple[str | Path, os.stat_result, Digest]]) -> None:
+        """Remember many files at once: one short transaction, not one per file."""
+        rows = [(str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5)
+                for path, st, digest in entries]
+        self._db.execute("begin")
+        try:
+            self._db.executemany("insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)", rows)
+        except BaseException:
+            self._db.execute("rollback")
+            raise
+        self._db.execute("commit")
 
     def get_manifest(self, digest: str) -> Any:
         """The checked manifest whose text has this sha256, if one was cached.
