@@ -128,9 +128,8 @@ def pull(
     }
     fetched = 0
     placed: set[str] = set()  # paths written from a download's memory, not from the store
-    if wanted:
-        for folder in {(target / f.path).parent for f in todo}:
-            clear_stale_temps(folder)  # left by a pull that was killed mid-way
+    for folder in {(target / f.path).parent for f in todo}:
+        clear_stale_temps(folder)  # left by a pull that was killed mid-way
     if wanted and zoo.offline:
         names = sorted(label for _, label in wanted.values())
         more = f" and {len(names) - 1} more files" if len(names) > 1 else ""
@@ -152,9 +151,6 @@ def pull(
         finally:
             if staged:
                 staged.discard()
-    else:
-        for folder in {(target / f.path).parent for f in todo}:
-            clear_stale_temps(folder)
     placed_now = []
     for f in todo:
         path = f"{target}/{f.path}"

@@ -52,12 +52,15 @@ class Remote:
         self.protocol = protocol_of(url)
         self._fs: Any = None
         self._signer: Any = None
+        self._verify: bool | str | None = None  # the remote's ssl_verify, for zoo's own requests
         if self.protocol in ("s3", "s3a"):
             # Reads go by presigned URLs (see s3sign): s3fs is loaded only
             # when something needs it, a listing or a write.
             from .s3sign import Signer
 
-            self._signer = Signer(storage_options(url, self.options))
+            storage = storage_options(url, self.options)
+            self._signer = Signer(storage)
+            self._verify = storage["client_kwargs"].get("verify")
             self.root = url.split("://", 1)[1].strip("/")
         else:
             self.root = self._connect()[1]
@@ -105,12 +108,11 @@ class Remote:
     def tls(self) -> ssl.SSLContext | None:
         """How the requests zoo sends itself check an HTTPS endpoint, when the remote
         says (``ssl_verify``); None: the environment's and the system's CAs."""
-        verify = storage_options(self.url, self.options).get("client_kwargs", {}).get("verify")
-        if verify is None:
+        if self._verify is None:
             return None
         from .fastget import tls_context
 
-        return tls_context(verify)
+        return tls_context(self._verify)
 
     def _get(self, rel: str, start: int | None = None, end: int | None = None) -> bytes:
         """One object's bytes (or a range of them) by a presigned GET: S3 only."""
@@ -231,7 +233,7 @@ class Remote:
                  jobs: int = DEFAULT_JOBS, progress: Progress | None = None, copy_out: CopyOut | None = None) -> int:
         """Stream an object into the store, verified before it gets its name (and to ``copy_out``, on S3)."""
         source = f"remote {self.url}"
-        if expect is not None and expect.size >= FAST_GET_MIN and self.protocol in ("s3", "s3a"):
+        if expect is not None and expect.size >= FAST_GET_MIN and self._signer is not None:
             from . import fastget
 
             with self._errors(oid, label):

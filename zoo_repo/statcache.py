@@ -42,6 +42,13 @@ def fresh(entry: Entry | None, st: os.stat_result) -> Digest | None:
     return None
 
 
+_PUT = "insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _row(path: str | Path, st: os.stat_result, digest: Digest) -> tuple[Any, ...]:
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5)
+
+
 class StatCache:
     def __init__(self, db_path: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,18 +92,13 @@ class StatCache:
         return {row[0]: tuple(row[1:]) for row in rows}
 
     def put(self, path: str | Path, st: os.stat_result, digest: Digest) -> None:
-        self._db.execute(
-            "insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)",
-            (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5),
-        )
+        self._db.execute(_PUT, _row(path, st, digest))
 
     def put_many(self, entries: Sequence[tuple[str | Path, os.stat_result, Digest]]) -> None:
         """Remember many files at once: one short transaction, not one per file."""
-        rows = [(str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5)
-                for path, st, digest in entries]
         self._db.execute("begin")
         try:
-            self._db.executemany("insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(_PUT, [_row(*entry) for entry in entries])
         except BaseException:
             self._db.execute("rollback")
             raise
