@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .errors import ToolError
+from .errors import ToolError, UsageError
 
 POINTER_NAME = "model.dvc"
 OUT_NAME = "model"
@@ -39,6 +39,24 @@ def pointer_text(tree_md5: str, size: int, nfiles: int) -> str:
 # Remote options that are secrets: they go to .dvc/config.local, never tracked.
 SECRET_OPTIONS = frozenset({"access_key_id", "secret_access_key", "session_token", "sse_customer_key",
                             "password", "token", "account_key", "sas_token", "connection_string"})
+
+
+def local_remote_path(url: str) -> str:
+    """A remote URL in the form DVC reads: local directories as absolute paths.
+
+    DVC's local remote takes a path, not a ``file://`` URL; stored as a URL,
+    ``dvc pull`` in a clone would find no object at all.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    if url.startswith("file://"):
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise UsageError(f"remote {url!r}: a file:// URL must name a local path (file:///abs/path)")
+        return str(Path(unquote(parts.path)).resolve())
+    if "://" in url:
+        return url
+    return str(Path(url).resolve())
 
 
 def init_repo(root: Path, remote_url: str, remote_name: str = "origin",

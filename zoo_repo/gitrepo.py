@@ -28,15 +28,19 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
-def is_repo(root: Path) -> bool:
+def is_toplevel(root: Path) -> bool:
+    """Whether ``root`` is the top of a git work tree (not merely inside one)."""
     try:
-        return git(root, "rev-parse", "--is-inside-work-tree").strip() == "true"
+        top = git(root, "rev-parse", "--show-toplevel").strip()
     except ToolError:
         return False
+    return Path(top).resolve() == root.resolve()
 
 
-def init(root: Path) -> None:
-    git(root, "init", "-q")
+def init(root: Path, branch: str = "main") -> None:
+    # The branch is named outright: README, the review commands and the CI
+    # examples speak of main, whatever git's own default is on this machine.
+    git(root, "init", "-q", f"--initial-branch={branch}")
 
 
 def identity(root: Path) -> tuple[str, str]:

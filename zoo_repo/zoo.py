@@ -173,11 +173,14 @@ class Zoo:
 
     @classmethod
     def init(cls, path: str | os.PathLike[str], remote: str,
-             remote_options: dict[str, str] | None = None) -> Zoo:
+             remote_options: dict[str, str] | None = None, branch: str = "main") -> Zoo:
         """Create a zoo: git repo, DVC repo whose cache is ``store/``, a default remote.
 
-        ``remote_options`` use DVC's option names (``endpointurl``, ``region``,
-        ``profile``…); secrets among them go to the untracked ``.dvc/config.local``.
+        ``path`` becomes a git repository of its own unless it already is the top
+        of one, also when it lies inside another repository. ``branch`` names a new
+        repository's first branch. ``remote_options`` use DVC's option names
+        (``endpointurl``, ``region``, ``profile``…); secrets among them go to the
+        untracked ``.dvc/config.local``.
         """
         from . import dvc
 
@@ -186,10 +189,10 @@ class Zoo:
             raise UsageError(f"{root}: already a zoo (zoo.yaml exists)")
         if not remote:
             raise UsageError("--remote is required: a directory path or fsspec URL")
-        remote_url = remote if "://" in remote else str(Path(remote).resolve())
+        remote_url = dvc.local_remote_path(remote)
         root.mkdir(parents=True, exist_ok=True)
-        if not gitrepo.is_repo(root):
-            gitrepo.init(root)
+        if not gitrepo.is_toplevel(root):
+            gitrepo.init(root, branch)
         (root / MANIFESTS).mkdir(exist_ok=True)
         (root / STORE).mkdir(exist_ok=True)
         write_text_atomic(root / STORE / ".gitignore", "# the content-addressed store\n*\n!.gitignore\n")

@@ -89,7 +89,9 @@ def main(ctx: click.Context, zoo_dir: str | None, debug: bool, quiet: bool, offl
 @click.option("-o", "--remote-option", "options", multiple=True, metavar="KEY=VALUE",
               help="A DVC remote option, e.g. endpointurl=http://host:8333 or region=eu-west-1. "
               "Secrets (access_key_id, …) are kept in the untracked .dvc/config.local.")
-def init(directory: str, remote: str, options: tuple[str, ...]) -> None:
+@click.option("-b", "--initial-branch", "branch", default="main", show_default=True, metavar="NAME",
+              help="The first branch of a new git repository.")
+def init(directory: str, remote: str, options: tuple[str, ...], branch: str) -> None:
     """Create a zoo in DIRECTORY: git repo, DVC repo, store, manifests, remote."""
     from ..zoo import Zoo
 
@@ -99,7 +101,7 @@ def init(directory: str, remote: str, options: tuple[str, ...]) -> None:
         if not sep or not key:
             raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--remote-option")
         parsed[key.strip()] = value.strip()
-    zoo = Zoo.init(directory, remote=remote, remote_options=parsed)
+    zoo = Zoo.init(directory, remote=remote, remote_options=parsed, branch=branch)
     click.echo(f"Created zoo at {zoo.root} (remote: {zoo.remote_config().url})")
 
 
