@@ -16,10 +16,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from zoo_repo import dvc
-from zoo_repo.card import Metric
-from zoo_repo.manifest import FileEntry, Manifest
-from zoo_repo.stub import parse_stub
+from zoo_repo.core.card import Metric
+from zoo_repo.core.manifest import FileEntry, Manifest
+from zoo_repo.core.stub import parse_stub
+from zoo_repo.repo import dvc
 
 # Roughly a real model directory: card, graph, archive, framework file, recipe, samples.
 _FILES = (
@@ -108,8 +108,8 @@ def main() -> None:
     print(f"generated {args.versions} versions in {time.perf_counter() - started:.1f}s at {args.root}")
     if not args.time:
         return
-    from zoo_repo.check import check
-    from zoo_repo.zoo import Zoo
+    from zoo_repo.api import Zoo
+    from zoo_repo.review.check import check
 
     zoo = Zoo.open(args.root)
     # jobs=1: one process; None: the default (worker processes, one per CPU, for large zoos).

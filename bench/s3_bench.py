@@ -226,7 +226,7 @@ def make_data(root: Path, big_bytes: int, small_files: int) -> tuple[Dataset, Da
     """Generate both data sets once; reused while the parameters stay the same."""
     import numpy as np
 
-    from zoo_repo.demo import build_model_dir
+    from zoo_repo.ops.demo import build_model_dir
 
     root.mkdir(parents=True, exist_ok=True)
     params = {"big_bytes": big_bytes, "small_files": small_files, "format": 2, "v2_files": list(V2_FILES)}

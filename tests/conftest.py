@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from zoo_repo import Zoo
 from zoo_repo.cli import main
-from zoo_repo.demo import STUB_BASE, STUB_PRUNED, build_model_dir
+from zoo_repo.ops.demo import STUB_BASE, STUB_PRUNED, build_model_dir
 
 STUB = STUB_BASE
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 # Attributes are imported on first use (PEP 562), so that `import zoo_repo`
 # (and with it `zoo --help`) does not pay for YAML, fsspec or dvc.
 _EXPORTS = {
-    "Card": "card", "Metric": "card", "parse_card": "card",
-    "FileEntry": "manifest", "Manifest": "manifest", "parse_manifest": "manifest",
-    "Ref": "stub", "Stub": "stub", "parse_ref": "stub", "parse_stub": "stub",
-    "ListFilter": "zoo", "Zoo": "zoo",
+    "Card": "core.card", "Metric": "core.card", "parse_card": "core.card",
+    "FileEntry": "core.manifest", "Manifest": "core.manifest", "parse_manifest": "core.manifest",
+    "Ref": "core.stub", "Stub": "core.stub", "parse_ref": "core.stub", "parse_stub": "core.stub",
+    "ListFilter": "api", "Zoo": "api",
     **{name: "errors" for name in (
         "CardError", "DestinationConflict", "IntegrityError", "ManifestError", "ModelDirError", "NotAZooError",
         "NotFound", "ObjectMissing", "Offline", "RemoteError", "StubError", "ToolError", "UsageError", "ZooError",
@@ -25,8 +25,11 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .card import Card, Metric, parse_card
-    from .errors import (
+    from zoo_repo.api import ListFilter, Zoo
+    from zoo_repo.core.card import Card, Metric, parse_card
+    from zoo_repo.core.manifest import FileEntry, Manifest, parse_manifest
+    from zoo_repo.core.stub import Ref, Stub, parse_ref, parse_stub
+    from zoo_repo.errors import (
         CardError,
         DestinationConflict,
         IntegrityError,
@@ -42,9 +45,6 @@ if TYPE_CHECKING:
         UsageError,
         ZooError,
     )
-    from .manifest import FileEntry, Manifest, parse_manifest
-    from .stub import Ref, Stub, parse_ref, parse_stub
-    from .zoo import ListFilter, Zoo
 
 
 def __getattr__(name: str) -> Any:

@@ -1,3 +1,3 @@
-from .cli import run
+from zoo_repo.cli import run
 
 run()

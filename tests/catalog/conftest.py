@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from zoo_repo import Zoo
-from zoo_repo.catalog_files import build_catalog
-from zoo_repo.demo import STUB_BASE, STUB_PRUNED
+from zoo_repo.catalog.files import build_catalog
+from zoo_repo.ops.demo import STUB_BASE, STUB_PRUNED
 
 STUB_YOLO = "cv/detection/yolo_v3-spp/pytorch/ultralytics/coco/pruned-aggressive"
 STUB_BERT = "nlp/question_answering/bert-base_uncased/pytorch/huggingface/squad/pruned_quant-moderate"

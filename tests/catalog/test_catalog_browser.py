@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.catalog.conftest import HOSTILE, STUB_BERT, STUB_YOLO, Site
-from zoo_repo.demo import STUB_BASE, STUB_PRUNED
+from zoo_repo.ops.demo import STUB_BASE, STUB_PRUNED
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, ConsoleMessage, Dialog, Error, Page, Request

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tests.catalog.conftest import SPECS, STUB_YOLO, Site, card_text
 from zoo_repo import Zoo
-from zoo_repo.catalog import render_markdown
-from zoo_repo.catalog_files import build_catalog
+from zoo_repo.catalog.files import build_catalog
+from zoo_repo.catalog.index import render_markdown
 
 
 def _mtimes(paths: list[Path]) -> list[int]:

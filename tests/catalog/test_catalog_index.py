@@ -8,10 +8,10 @@ import json
 import re
 
 from zoo_repo import parse_stub
-from zoo_repo.card import Metric
-from zoo_repo.catalog import catalog_index, render_json
-from zoo_repo.catalog_page import render_html
-from zoo_repo.manifest import FileEntry, Manifest
+from zoo_repo.catalog.index import catalog_index, render_json
+from zoo_repo.catalog.page import render_html
+from zoo_repo.core.card import Metric
+from zoo_repo.core.manifest import FileEntry, Manifest
 
 A = "cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/pruned-moderate"
 B = "nlp/question_answering/bert-base/pytorch/huggingface/squad/base-none"

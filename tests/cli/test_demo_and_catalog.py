@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import STUB, run_zoo
 from zoo_repo import Zoo
-from zoo_repo.demo import STUB_PRUNED
+from zoo_repo.ops.demo import STUB_PRUNED
 
 
 def test_demo_publishes_and_pulls_real_models_byte_identical(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import STUB
 from zoo_repo import NotFound, UsageError, Zoo
-from zoo_repo.check import check
-from zoo_repo.review import render_review_markdown, review
+from zoo_repo.review.check import check
+from zoo_repo.review.report import render_review_markdown, review
 
 
 @pytest.fixture

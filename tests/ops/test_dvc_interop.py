@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import STUB, clone, tree_bytes
 from zoo_repo import Zoo
-from zoo_repo.demo import STUB_PRUNED
+from zoo_repo.ops.demo import STUB_PRUNED
 
 DVC = [sys.executable, "-m", "dvc"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import STUB, clone, remote_objects
 from zoo_repo import Zoo
-from zoo_repo.store import oid_relpath
+from zoo_repo.store.objects import oid_relpath
 
 
 def test_gc_removes_only_unreferenced_objects(zoo: Zoo, model_dir: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.conftest import STUB, clone
 from zoo_repo import Zoo
 from zoo_repo.cli.bar import TerminalProgress
-from zoo_repo.progress import Progress
+from zoo_repo.core.progress import Progress
 
 
 class Recorder(Progress):

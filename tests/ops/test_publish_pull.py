@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import STUB, clone, remote_objects, tree_bytes
 from zoo_repo import DestinationConflict, IntegrityError, NotFound, Zoo
-from zoo_repo.demo import STUB_PRUNED
-from zoo_repo.store import oid_relpath
+from zoo_repo.ops.demo import STUB_PRUNED
+from zoo_repo.store.objects import oid_relpath
 
 
 def test_publish_then_pull_from_a_fresh_clone_is_byte_identical(zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_pull_fetches_only_what_is_missing_and_is_idempotent(zoo: Zoo, model_dir
 @pytest.mark.parametrize("mode", ["copy", "symlink"])
 def test_pulling_again_neither_rewrites_nor_rehashes(zoo: Zoo, model_dir: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
-    import zoo_repo.pull as pull_module
+    import zoo_repo.ops.pull as pull_module
 
     zoo.publish(model_dir, STUB)
     zoo.pull(STUB, dest=tmp_path / "out-more", link=mode)  # a sibling whose name starts the same

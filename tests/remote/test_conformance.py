@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import STUB, clone, tree_bytes
 from tests.remote.conftest import RemoteSpec
 from zoo_repo import IntegrityError, ObjectMissing, Zoo
-from zoo_repo.remote import Remote
-from zoo_repo.store import oid_relpath
+from zoo_repo.remote.base import Remote
+from zoo_repo.store.objects import oid_relpath
 
 
 def test_publish_then_pull_in_a_fresh_clone(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path) -> None:
@@ -116,7 +116,8 @@ def test_large_objects_come_in_verified_parts(remote_zoo: Zoo, remote: RemoteSpe
     """The parallel ranged-GET path, with small parts so that ordering across parts matters."""
     import os
 
-    from zoo_repo import fastget, remote as remote_module
+    from zoo_repo.remote import base as remote_module
+    from zoo_repo.remote.s3 import get as fastget
 
     monkeypatch.setattr(remote_module, "FAST_GET_MIN", 1 << 20)
     monkeypatch.setattr(fastget, "PART_SIZE", 256 << 10)
@@ -144,7 +145,8 @@ def test_packs_hold_only_new_small_objects_and_fall_back_to_loose(
 ) -> None:
     if remote.kind != "s3":
         pytest.skip("directory remotes need no packs")
-    from zoo_repo import packs, remote_meta
+    from zoo_repo.core import packs
+    from zoo_repo.remote import meta as remote_meta
 
     v1 = remote_zoo.publish(model_dir, STUB).manifest
     (model_dir / "sample-labels" / "lab-0003.npy").write_bytes(b"new label")
@@ -194,7 +196,8 @@ def test_large_uploads_go_up_in_parts(remote_zoo: Zoo, remote: RemoteSpec, model
     """The multipart path (S3), with parts small enough that there are several."""
     import os
 
-    from zoo_repo import fastput, remote as remote_module
+    from zoo_repo.remote import base as remote_module
+    from zoo_repo.remote.s3 import put as fastput
 
     monkeypatch.setattr(remote_module, "FAST_PUT_MIN", 6 << 20)
     monkeypatch.setattr(fastput, "PART_SIZE", 5 << 20)

@@ -10,7 +10,7 @@ import pytest
 from tests import seaweed as weed
 from tests.remote.conftest import RemoteSpec
 from zoo_repo import Zoo
-from zoo_repo.doctor import diagnose
+from zoo_repo.ops.doctor import diagnose
 
 
 def test_healthy_remote_passes_every_check(cli, remote_zoo: Zoo, remote: RemoteSpec) -> None:  # type: ignore[no-untyped-def]

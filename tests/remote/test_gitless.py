@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import STUB, tree_bytes
 from tests.remote.conftest import RemoteSpec
 from zoo_repo import ManifestError, UsageError, Zoo
-from zoo_repo.demo import STUB_PRUNED
+from zoo_repo.ops.demo import STUB_PRUNED
 
 
 def _open(remote: RemoteSpec, cache: Path) -> Zoo:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo_repo import fastget
+from zoo_repo.remote.s3 import get as fastget
 
 x509 = pytest.importorskip("cryptography.x509")
 

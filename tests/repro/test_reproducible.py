@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import STUB, tree_bytes
 from zoo_repo import NotFound, Offline, Zoo, ZooError
-from zoo_repo.demo import STUB_PRUNED
+from zoo_repo.ops.demo import STUB_PRUNED
 
 
 @pytest.fixture

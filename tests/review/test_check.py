@@ -11,10 +11,10 @@ import pytest
 from tests.conftest import STUB
 from tests.review.helpers import edit, git, set_metric, vdir
 from zoo_repo import Zoo
-from zoo_repo.check import RULES, STATIC_RULES, Problem, check
-from zoo_repo.demo import STUB_PRUNED
 from zoo_repo.errors import ToolError
-from zoo_repo.store import oid_relpath
+from zoo_repo.ops.demo import STUB_PRUNED
+from zoo_repo.review.check import STATIC_RULES, Problem, check
+from zoo_repo.store.objects import oid_relpath
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from pathlib import Path
 from tests.conftest import STUB
 from tests.review.helpers import set_metric
 from zoo_repo import Zoo
-from zoo_repo.card import Metric
-from zoo_repo.demo import STUB_PRUNED
-from zoo_repo.diff import MetricChange, diff, diff_dict, format_metric_change, render_diff_text
-from zoo_repo.manifest import FileEntry, Manifest
-from zoo_repo.stub import parse_stub
+from zoo_repo.core.card import Metric
+from zoo_repo.core.manifest import FileEntry, Manifest
+from zoo_repo.core.stub import parse_stub
+from zoo_repo.ops.demo import STUB_PRUNED
+from zoo_repo.review.diff import MetricChange, diff, diff_dict, format_metric_change, render_diff_text
 
 
 def _entry(path: str, role: str, size: int, tag: str) -> FileEntry:

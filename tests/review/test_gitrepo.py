@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from zoo_repo import gitrepo
 from zoo_repo.errors import ToolError
+from zoo_repo.repo import git as gitrepo
 
 
 def _git(root: Path, *args: str) -> str:

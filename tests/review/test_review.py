@@ -8,10 +8,11 @@ from pathlib import Path
 
 from tests.conftest import STUB
 from tests.review.helpers import edit, git, set_metric, vdir
-from zoo_repo import Zoo, gitrepo
-from zoo_repo.check import objects_at
-from zoo_repo.demo import STUB_PRUNED
-from zoo_repo.review import render_review_markdown, review, review_dict
+from zoo_repo import Zoo
+from zoo_repo.ops.demo import STUB_PRUNED
+from zoo_repo.repo import git as gitrepo
+from zoo_repo.review.check import objects_at
+from zoo_repo.review.report import render_review_markdown, review, review_dict
 
 
 def _publish_v1_then_v2(zoo: Zoo, model_dir: Path) -> str:
@@ -134,8 +135,8 @@ def test_objects_at_base_read_by_workers_match(zoo: Zoo, model_dir: Path) -> Non
 
 
 def test_a_long_list_of_warnings_is_cut_for_the_comment() -> None:
-    from zoo_repo.check import Problem
-    from zoo_repo.review import Review
+    from zoo_repo.review.check import Problem
+    from zoo_repo.review.report import Review
 
     problems = tuple(Problem(f"manifests/x/{i:03d}", "layout", "stray file") for i in range(60))
     text = render_review_markdown(Review("origin/main", (), problems, (), 0))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import STUB
 from zoo_repo import Zoo
-from zoo_repo.check import check
+from zoo_repo.review.check import check
 
 
 def test_two_processes_publishing_one_stub_get_two_versions(zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:

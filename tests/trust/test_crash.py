@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tests.conftest import STUB, clone
 from zoo_repo import Zoo
-from zoo_repo.check import check
+from zoo_repo.review.check import check
 
 TRIALS = 24
 

@@ -5,10 +5,10 @@ import io
 import pytest
 
 from zoo_repo import CardError, ManifestError, parse_card, parse_manifest, parse_stub
-from zoo_repo.archive import write_onnx_archive
-from zoo_repo.card import check_stub_agrees
-from zoo_repo.catalog import render_markdown
-from zoo_repo.manifest import FileEntry, Manifest
+from zoo_repo.catalog.index import render_markdown
+from zoo_repo.core.card import check_stub_agrees
+from zoo_repo.core.manifest import FileEntry, Manifest
+from zoo_repo.model.archive import write_onnx_archive
 
 STUB = parse_stub("cv/detection/yolo_v3-spp/pytorch/ultralytics/coco/pruned-aggressive")
 CARD = """---

@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from zoo_repo.s3sign import presign_get
+from zoo_repo.remote.s3.sign import presign_get
 
 
 @pytest.mark.parametrize("endpoint", ["http://127.0.0.1:9000", "https://minio.example.com/base",
@@ -35,7 +35,7 @@ def test_presigned_get_matches_botocore(endpoint: str, token: str | None, key: s
 
 
 def test_url_lifetime_covers_a_slow_transfer_within_sigv4_limits() -> None:
-    from zoo_repo.fastget import url_lifetime
+    from zoo_repo.remote.s3.get import url_lifetime
 
     assert url_lifetime(1 << 10) == 3600  # never less than an hour
     assert url_lifetime(100 << 30) == 100 * 1024  # 100 GiB at 1 MiB/s

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from zoo_repo import StubError, parse_ref, parse_stub
-from zoo_repo.stub import FIELDS
+from zoo_repo.core.stub import FIELDS
 
 DATA = Path(__file__).parent.parent / "data" / "spec_stubs.tsv"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..errors import ZooError
+from zoo_repo.errors import ZooError
 
 ROLE_HELP = "card, onnx, archive, framework, recipes, sample-originals, sample-inputs, sample-outputs, sample-labels, other"
 
@@ -41,13 +41,13 @@ class State:
         self.offline = offline or None  # None: ZOO_OFFLINE decides
 
     def progress(self) -> Any:
-        from .bar import for_terminal
+        from zoo_repo.cli.bar import for_terminal
 
         return for_terminal(self.quiet)
 
     def zoo(self, remote: str | None = None) -> Any:
         """The zoo checkout, or with ``remote`` the zoo at that URL (no git needed)."""
-        from ..zoo import Zoo
+        from zoo_repo.api import Zoo
 
         if remote:
             url = remote if "://" in remote else Path(remote).resolve().as_uri()
@@ -93,7 +93,7 @@ def main(ctx: click.Context, zoo_dir: str | None, debug: bool, quiet: bool, offl
               help="The first branch of a new git repository.")
 def init(directory: str, remote: str, options: tuple[str, ...], branch: str) -> None:
     """Create a zoo in DIRECTORY: git repo, DVC repo, store, manifests, remote."""
-    from ..zoo import Zoo
+    from zoo_repo.api import Zoo
 
     parsed = {}
     for item in options:
@@ -126,14 +126,14 @@ def publish(state: State, model_dir: str, stub: str, message: str | None, no_com
             branch: str | None, version: str | None, no_run: bool, rtol: float, atol: float, jobs: int,
             as_json: bool) -> None:
     """Publish MODEL_DIR as the next version of STUB."""
-    from ..stub import version_number
+    from zoo_repo.core.stub import version_number
 
     number = None
     if version is not None:
         number = version_number(version)
         if number is None:
             raise click.BadParameter(f"{version!r}: expected vN (N >= 1)", param_hint="--version")
-    from . import render
+    from zoo_repo.cli import render
 
     if branch is not None and no_commit:
         raise click.UsageError("--branch commits; it cannot be combined with --no-commit")
@@ -170,7 +170,7 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
          link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
          remote_url: str | None) -> None:
     """Pull models' files, verified, to a directory."""
-    from . import render
+    from zoo_repo.cli import render
 
     kw: dict[str, Any] = {"include": include, "files": globs, "link": link, "force": force, "jobs": jobs}
     bar = state.progress()
@@ -193,8 +193,8 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
 
 
 def _in_checkout(state: State) -> bool:
-    from ..config import find_root
-    from ..errors import NotAZooError
+    from zoo_repo.errors import NotAZooError
+    from zoo_repo.repo.config import find_root
 
     try:
         find_root(Path(state.zoo_dir or "."))
@@ -204,7 +204,7 @@ def _in_checkout(state: State) -> bool:
 
 
 def _zoo_of_lock(state: State, lockfile: str) -> Any:
-    from ..zoo import Zoo
+    from zoo_repo.api import Zoo
 
     return Zoo.open(lockfile, offline=state.offline)
 
@@ -219,7 +219,7 @@ def _zoo_of_lock(state: State, lockfile: str) -> Any:
 def lock(state: State, refs: tuple[str, ...], lockfile: str, check: bool, upgrade: bool,
          remote_url: str | None) -> None:
     """Pin models to exact versions and manifest digests in a lockfile."""
-    from ..lockfile import read_lock, stale_pins
+    from zoo_repo.core.lockfile import read_lock, stale_pins
 
     zoo = state.zoo(remote_url) if remote_url or _in_checkout(state) else _zoo_of_lock(state, lockfile)
     if check or upgrade:
@@ -262,9 +262,8 @@ def _filter_options(func: Any) -> Any:
 @pass_state
 def list_(state: State, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
     """List published models (latest version of each), as the spec's tables."""
-    from . import render
-
-    from ..catalog import render_markdown
+    from zoo_repo.catalog.index import render_markdown
+    from zoo_repo.cli import render
 
     manifests = state.zoo(remote_url).summaries(**filters)
     if as_json:
@@ -280,7 +279,7 @@ def list_(state: State, as_json: bool, remote_url: str | None, **filters: str | 
 @pass_state
 def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
     """Show one version: fields, card, metrics, files by role."""
-    from . import render
+    from zoo_repo.cli import render
 
     manifest = state.zoo(remote_url).show(ref)
     if as_json:
@@ -296,15 +295,15 @@ def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
 @pass_state
 def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> None:
     """List the versions of STUB."""
-    from . import render
+    from zoo_repo.cli import render
 
     zoo = state.zoo(remote_url)
     manifests = [zoo.manifest(stub, v) for v in zoo.versions(stub)]
     if not manifests:
-        from ..errors import NotFound
+        from zoo_repo.errors import NotFound
 
         raise NotFound(f"{stub} is not published in this zoo", hint="see `zoo list`")
-    from ..aliases import by_version
+    from zoo_repo.core.aliases import by_version
 
     tags = by_version(zoo.aliases(stub))
     rows = [(m, ["latest"] * (m is manifests[-1]) + tags.get(m.version, []), zoo.digest(m.stub, m.version))
@@ -320,7 +319,7 @@ def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> 
 @click.option("--json", "as_json", is_flag=True, help="Print the fields as JSON.")
 def stub(ref: str, as_json: bool) -> None:
     """Parse a stub and print its fields."""
-    from ..stub import parse_ref
+    from zoo_repo.core.stub import parse_ref
 
     parsed = parse_ref(ref)
     data = {**parsed.stub.fields(), "stub": str(parsed.stub), "version": parsed.selector}
@@ -381,7 +380,7 @@ def fetch(state: State, refs: tuple[str, ...], jobs: int, as_json: bool) -> None
 
 
 def _transfer_out(result: Any, verb: str, as_json: bool) -> None:
-    from ..catalog import human_size
+    from zoo_repo.catalog.index import human_size
 
     if as_json:
         _print_json({"objects": result.objects, "bytes": result.bytes, "missing": list(result.missing)})
@@ -416,7 +415,7 @@ def verify(state: State, as_json: bool) -> None:
 @pass_state
 def gc(state: State, dry_run: bool, lockfiles: tuple[str, ...], as_json: bool) -> None:
     """Remove store objects that no manifest (on any branch) or given lockfile references."""
-    from ..catalog import human_size
+    from zoo_repo.catalog.index import human_size
 
     plan = state.zoo().plan_gc(lockfiles)
     if not dry_run:
@@ -441,9 +440,9 @@ def cache() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def cache_ls(as_json: bool) -> None:
     """Size per stub and version, and the total."""
-    from ..cache import scan
-    from ..catalog import human_size
-    from ..sources import default_cache_dir
+    from zoo_repo.catalog.index import human_size
+    from zoo_repo.repo.sources import default_cache_dir
+    from zoo_repo.store.usercache import scan
 
     report = scan(default_cache_dir())
     rows = sorted(report.versions, key=lambda v: (str(v.manifest.stub), v.manifest.version))
@@ -464,9 +463,9 @@ def cache_ls(as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
 def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool) -> None:
     """Forget cached versions, and remove objects no remaining version needs."""
-    from ..cache import plan_prune, scan
-    from ..catalog import human_size
-    from ..sources import default_cache_dir
+    from zoo_repo.catalog.index import human_size
+    from zoo_repo.repo.sources import default_cache_dir
+    from zoo_repo.store.usercache import plan_prune, scan
 
     plan = plan_prune(scan(default_cache_dir()), keep_latest, older_than)
     if not dry_run:
@@ -484,7 +483,7 @@ def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool
 @pass_state
 def doctor(state: State, name: str | None, url: str | None, as_json: bool) -> None:
     """Check a remote end to end and say how to fix what fails."""
-    from ..doctor import diagnose
+    from zoo_repo.ops.doctor import diagnose
 
     if url:
         options: dict[str, Any] = {}
@@ -512,11 +511,11 @@ def catalog(state: State, out_dir: str | None, markdown: bool) -> None:
     """Build the catalog: CATALOG.md, catalog.json and a static catalog/index.html."""
     zoo = state.zoo()
     if markdown:
-        from ..catalog import render_markdown
+        from zoo_repo.catalog.index import render_markdown
 
         click.echo(render_markdown(zoo.list()), nl=False)
         return
-    from ..catalog_files import build_catalog
+    from zoo_repo.catalog.files import build_catalog
 
     written = build_catalog(zoo, Path(out_dir) if out_dir else zoo.root)
     for path in written:
@@ -530,16 +529,15 @@ def catalog(state: State, out_dir: str | None, markdown: bool) -> None:
               help="Where the demo zoo, remote, clone and pulled models go.")
 def demo(workdir: str) -> None:
     """Build two small ONNX models, publish them, pull them from a fresh clone."""
-    from . import render
-
-    from ..demo import run_demo
+    from zoo_repo.cli import render
+    from zoo_repo.ops.demo import run_demo
 
     click.echo(render.demo_text(run_demo(Path(workdir))))
 
 
 
 # The review gate lives in its own module; attached here so `zoo --help` lists it.
-from .review import check_cmd, diff_cmd, review_cmd  # noqa: E402
+from zoo_repo.cli.review import check_cmd, diff_cmd, review_cmd  # noqa: E402
 
 main.add_command(check_cmd)
 main.add_command(review_cmd)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..card import validation_metric
-from ..catalog import Summary, human_size
-from ..manifest import ROLES, Manifest
+from zoo_repo.catalog.index import Summary, human_size
+from zoo_repo.core.card import validation_metric
+from zoo_repo.core.manifest import ROLES, Manifest
 
 
 def summary_dict(m: Manifest | Summary) -> dict[str, Any]:

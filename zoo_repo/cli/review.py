@@ -13,7 +13,7 @@ import click
 
 
 def _zoo() -> Any:
-    from . import State  # here, not at import time: zoo_repo.cli imports this module
+    from zoo_repo.cli import State  # here, not at import time: zoo_repo.cli imports this module
 
     state = click.get_current_context().find_object(State)
     return (state or State(None)).zoo()
@@ -31,7 +31,7 @@ def _print_json(data: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def check_cmd(base: str | None, remote: bool, deep: bool, as_json: bool) -> None:
     """Check every version's manifest, card and DVC pointer; exit 1 on any problem."""
-    from ..check import check
+    from zoo_repo.review.check import check
 
     report = check(_zoo(), base=base, remote=remote or deep, deep=deep)
     if as_json:
@@ -73,7 +73,7 @@ def _summary(report: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the review as JSON.")
 def review_cmd(base: str, remote: bool, deep: bool, as_json: bool) -> None:
     """Summarise the versions added since REF as Markdown for a pull-request comment."""
-    from ..review import render_review_markdown, review, review_dict
+    from zoo_repo.review.report import render_review_markdown, review, review_dict
 
     result = review(_zoo(), base, remote=remote or deep, deep=deep)
     if as_json:
@@ -88,7 +88,7 @@ def review_cmd(base: str, remote: bool, deep: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
 def diff_cmd(a: str, b: str, as_json: bool) -> None:
     """Show what changes from one version to another (of one stub or two)."""
-    from ..diff import diff, diff_dict, render_diff_text
+    from zoo_repo.review.diff import diff, diff_dict, render_diff_text
 
     zoo = _zoo()
     result = diff(zoo.resolve(a), zoo.resolve(b))

@@ -1,0 +1,75 @@
+"""Write the catalog's three files from a zoo's manifests.
+
+``CATALOG.md`` (the spec's tables), ``catalog.json`` (every version, as data)
+and ``catalog/index.html`` (a static page to browse it). ``dvc repro`` runs this
+whenever ``manifests/`` changes, so a file is rewritten only when its content
+differs: unchanged outputs keep their mtime and no tool sees a spurious change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zoo_repo.catalog.index import catalog_index, render_json, render_markdown
+from zoo_repo.catalog.page import render_html
+from zoo_repo.core.card import CARD_NAME, parse_card
+from zoo_repo.core.manifest import Manifest
+from zoo_repo.errors import NotFound
+from zoo_repo.store.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from zoo_repo.api import Zoo
+
+MARKDOWN_NAME = "CATALOG.md"
+JSON_NAME = "catalog.json"
+HTML_PATH = Path("catalog") / "index.html"
+
+
+def build_catalog(zoo: Zoo, out_dir: Path) -> list[Path]:
+    """Write ``CATALOG.md``, ``catalog.json`` and ``catalog/index.html`` into ``out_dir``.
+
+    Returns the paths actually written, in that order; a file whose content
+    is already what it would be is left alone and not returned.
+    """
+    manifests = list(zoo.all_manifests())
+    digests = {(str(m.stub), m.version): zoo.digest(m.stub, m.version) for m in manifests}
+    index = catalog_index(manifests, _card_bodies(zoo, manifests), digests)
+    outputs = {
+        out_dir / MARKDOWN_NAME: render_markdown(_latest(manifests)),
+        out_dir / JSON_NAME: render_json(index),
+        out_dir / HTML_PATH: render_html(index),
+    }
+    return [path for path, text in outputs.items() if _write_if_changed(path, text)]
+
+
+def _card_bodies(zoo: Zoo, manifests: list[Manifest]) -> dict[tuple[str, int], str]:
+    """The Markdown body of each version's ``model.md``; versions without one are left out."""
+    bodies: dict[tuple[str, int], str] = {}
+    for m in manifests:
+        try:
+            text = zoo.card_text(m.stub, m.version)
+        except NotFound:
+            continue
+        bodies[(str(m.stub), m.version)] = parse_card(text, f"{m.stub}@{m.version_name}/{CARD_NAME}").body
+    return bodies
+
+
+def _latest(manifests: list[Manifest]) -> list[Manifest]:
+    """The highest version of each stub: what ``zoo.list()`` returns, without reading again."""
+    latest: dict[str, Manifest] = {}
+    for m in manifests:
+        if str(m.stub) not in latest or m.version > latest[str(m.stub)].version:
+            latest[str(m.stub)] = m
+    return list(latest.values())
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    # Bytes, not text: reading text would translate newlines and hide a difference.
+    try:
+        if path.read_bytes() == text.encode("utf-8"):
+            return False
+    except FileNotFoundError:
+        pass
+    write_text_atomic(path, text)
+    return True

@@ -1,0 +1,130 @@
+"""Lockfiles: the exact versions an experiment uses, pinned by manifest digest.
+
+``zoo.lock`` is reviewable YAML::
+
+    # zoo.lock: pinned by `zoo lock`; pull exactly these with `zoo pull --locked`.
+    schema: 1
+    remote: s3://models/zoo
+    models:
+    - {stub: cv/…/pruned-moderate, selector: stable, version: v2, digest: 'sha256:…'}
+
+Pulling from a lock checks every pin before moving any byte: a version that
+is gone, or whose manifest no longer has the pinned digest, stops the pull.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zoo_repo.core import yamltext
+from zoo_repo.core.stub import Ref, parse_stub, version_number
+from zoo_repo.errors import ManifestError, NotFound, UsageError, ZooError
+from zoo_repo.store.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from zoo_repo.api import Zoo
+
+SCHEMA = 1
+DEFAULT_NAME = "zoo.lock"
+
+
+@dataclass(frozen=True)
+class Pin:
+    stub: str
+    selector: str  # what was asked for (latest, stable, v3…): what --check and --upgrade re-resolve
+    version: int
+    digest: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.stub}@v{self.version}"
+
+
+@dataclass(frozen=True)
+class Lock:
+    remote: str | None
+    pins: tuple[Pin, ...]
+
+    def to_text(self) -> str:
+        doc = {
+            "schema": SCHEMA,
+            "remote": self.remote,
+            "models": [yamltext.Flow(stub=p.stub, selector=p.selector, version=f"v{p.version}", digest=p.digest)
+                       for p in sorted(self.pins, key=lambda p: p.stub)],
+        }
+        return "# zoo.lock: pinned by `zoo lock`; pull exactly these with `zoo pull --locked`.\n" + yamltext.dump(doc)
+
+
+def parse_lock(text: str, where: str = DEFAULT_NAME) -> Lock:
+    try:
+        doc = yamltext.load(text)
+    except yamltext.YamlProblem as exc:
+        raise ManifestError(where, str(exc)) from exc
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("models"), list):
+        raise ManifestError(where, f"expected a zoo lockfile (schema: {SCHEMA}, models: [...])")
+    pins = []
+    for i, raw in enumerate(doc["models"]):
+        if not isinstance(raw, dict):
+            raise ManifestError(where, f"models[{i}] must be a mapping")
+        version = version_number(raw.get("version", "")) if isinstance(raw.get("version"), str) else None
+        digest = raw.get("digest")
+        if version is None or not isinstance(digest, str) or not digest.startswith("sha256:"):
+            raise ManifestError(where, f"models[{i}] needs version: vN and digest: sha256:…")
+        try:
+            stub = str(parse_stub(str(raw.get("stub"))))
+        except UsageError as exc:
+            raise ManifestError(where, f"models[{i}]: {exc.message}") from exc
+        pins.append(Pin(stub, str(raw.get("selector") or f"v{version}"), version, digest))
+    remote = doc.get("remote")
+    return Lock(remote if isinstance(remote, str) else None, tuple(pins))
+
+
+def read_lock(path: Path) -> Lock:
+    try:
+        return parse_lock(path.read_text(encoding="utf-8"), str(path))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such lockfile", hint="create one with `zoo lock STUB[@SELECTOR]`") from None
+
+
+def write_lock(path: Path, lock: Lock) -> None:
+    write_text_atomic(path, lock.to_text())
+
+
+@dataclass(frozen=True)
+class Stale:
+    pin: Pin
+    now: int  # the version the pin's selector resolves to today
+
+    def line(self) -> str:
+        return f"{self.pin.stub}@{self.pin.selector}: locked v{self.pin.version}, now v{self.now}"
+
+
+def pin(zoo: Zoo, ref: Ref) -> Pin:
+    """Resolve a selector into a pin."""
+    manifest = zoo.resolve(ref)
+    return Pin(str(ref.stub), ref.selector, manifest.version, zoo.digest(ref.stub, manifest.version))
+
+
+def verify_pins(zoo: Zoo, lock: Lock) -> None:
+    """Every pinned version still exists with its pinned digest, or ZooError naming the first that does not."""
+    for p in lock.pins:
+        if p.version not in zoo.versions(p.stub):
+            raise NotFound(f"{p.ref} is pinned in the lockfile but no longer exists; nothing was pulled")
+        digest = zoo.digest(p.stub, p.version)
+        if digest != p.digest:
+            raise ZooError(
+                f"{p.ref}: manifest digest is {digest}, the lockfile pins {p.digest}; nothing was pulled",
+                hint="the version was rewritten; if that is intended, re-lock with `zoo lock --upgrade`",
+            )
+
+
+def stale_pins(zoo: Zoo, lock: Lock) -> list[Stale]:
+    """Pins whose selector now resolves to another version (e.g. a newer latest)."""
+    out = []
+    for p in lock.pins:
+        now = zoo.resolve(Ref(parse_stub(p.stub), p.selector)).version
+        if now != p.version:
+            out.append(Stale(p, now))
+    return out

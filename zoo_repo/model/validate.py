@@ -1,0 +1,205 @@
+"""Publish-time validation: the files are what their roles say, and the model
+reproduces its own sample outputs. Imports onnx, onnxruntime and numpy lazily.
+
+Every refusal is a ModelDirError naming the file and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from zoo_repo.core import yamltext
+from zoo_repo.errors import ModelDirError
+
+DEFAULT_RTOL = 1e-3
+DEFAULT_ATOL = 1e-5
+# The checker's full mode (with shape inference) loads the model into memory.
+FULL_CHECK_MAX = 1 << 30
+SAMPLE_SUFFIXES = (".npy", ".npz")
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What publish checked, recorded in the manifest."""
+
+    onnx: dict[str, Any] = field(default_factory=dict)  # opset, inputs, outputs
+    run: dict[str, Any] = field(default_factory=dict)  # samples compared, tolerances, or why skipped
+
+
+def inspect_onnx(path: Path, relpath: str = "model.onnx") -> dict[str, Any]:
+    """Check the ONNX model and describe its interface (opset, inputs, outputs)."""
+    import onnx
+
+    try:
+        size = path.stat().st_size
+        # By path, so models over 2 GB (external data) are checked too.
+        onnx.checker.check_model(str(path), full_check=size <= FULL_CHECK_MAX)
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx raises ValidationError, DecodeError, OSError…
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelDirError(relpath, f"is not a valid ONNX model: {first}") from exc
+    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
+    initializers = {i.name for i in model.graph.initializer}
+    return {
+        "ir_version": int(model.ir_version),
+        "opset": int(opset),
+        "inputs": [_value_info(v) for v in model.graph.input if v.name not in initializers],
+        "outputs": [_value_info(v) for v in model.graph.output],
+    }
+
+
+def _value_info(value: Any) -> dict[str, Any]:
+    import onnx
+
+    tensor = value.type.tensor_type
+    shape = [d.dim_param or (d.dim_value if d.HasField("dim_value") else None) for d in tensor.shape.dim]
+    dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name if tensor.elem_type else None
+    return {"name": value.name, "dtype": dtype, "shape": shape}
+
+
+def check_archive(archive: Path, onnx_path: Path, relpath: str = "model.onnx.tar.gz") -> None:
+    """The archive holds exactly ``model.onnx``, a regular file with the same bytes."""
+    onnx_sha256 = hashlib.sha256()
+    with open(onnx_path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            onnx_sha256.update(chunk)
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = tar.getmembers()
+            names = [m.name for m in members]
+            if names != ["model.onnx"]:
+                raise ModelDirError(relpath, f"must contain exactly model.onnx; it contains {names[:5]}")
+            member = members[0]
+            if not member.isfile():
+                raise ModelDirError(relpath, "model.onnx in it is a link or special entry, not a regular file")
+            digest = hashlib.sha256()
+            src = tar.extractfile(member)
+            assert src is not None  # a regular file always has a body
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ModelDirError(relpath, f"is not a readable .tar.gz: {exc}") from exc
+    if digest.hexdigest() != onnx_sha256.hexdigest():
+        raise ModelDirError(relpath, "its model.onnx differs from the model.onnx beside it")
+
+
+def check_recipe(path: Path, relpath: str) -> None:
+    """A recipe is YAML, or Markdown with YAML front matter."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelDirError(relpath, "is not UTF-8 text") from exc
+    if relpath.endswith(".md"):
+        lines = text.splitlines()
+        if not lines or lines[0].strip() != "---":
+            raise ModelDirError(relpath, "a Markdown recipe needs YAML front matter ('---' first line)")
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), None)
+        if end is None:
+            raise ModelDirError(relpath, "front matter is not closed by a '---' line")
+        text = "\n".join(lines[1:end])
+    try:
+        yamltext.load(text, tags=True)
+    except yamltext.YamlProblem as exc:
+        raise ModelDirError(relpath, f"is not valid YAML: {exc}") from exc
+
+
+def _safe_member(member: tarfile.TarInfo, relpath: str) -> None:
+    name = PurePosixPath(member.name)
+    if name.is_absolute() or ".." in name.parts:
+        raise ModelDirError(relpath, f"member {member.name!r} would land outside its folder")
+    if member.issym() or member.islnk():
+        raise ModelDirError(relpath, f"member {member.name!r} is a link; samples must be regular files")
+    if not (member.isfile() or member.isdir()):
+        raise ModelDirError(relpath, f"member {member.name!r} is a special file")
+
+
+def check_tar_members(path: Path, relpath: str) -> None:
+    """Every member of a sample archive stays inside it and is a regular file or folder."""
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for member in tar:
+                _safe_member(member, relpath)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ModelDirError(relpath, f"is not a readable .tar.gz: {exc}") from exc
+
+
+def sample_blobs(files: list[tuple[str, Path]]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each sample of a role, from its folder or its .tar.gz, sorted by name."""
+    out: list[tuple[str, bytes]] = []
+    for rel, path in files:
+        if rel.endswith(".tar.gz"):
+            try:
+                with tarfile.open(path, "r:gz") as tar:
+                    for member in tar.getmembers():
+                        _safe_member(member, rel)
+                        if member.isfile() and member.name.endswith(SAMPLE_SUFFIXES):
+                            body = tar.extractfile(member)
+                            out.append((f"{rel}:{member.name}", body.read() if body else b""))
+            except (tarfile.TarError, OSError, EOFError) as exc:
+                raise ModelDirError(rel, f"is not a readable .tar.gz: {exc}") from exc
+        elif rel.endswith(SAMPLE_SUFFIXES):
+            out.append((rel, path.read_bytes()))
+    return sorted(out)
+
+
+def _arrays(name: str, data: bytes, names: list[str]) -> dict[str, Any]:
+    """A sample file's arrays by tensor name (.npz keys, else the interface's order)."""
+    import numpy as np
+
+    if not data.startswith((b"\x93NUMPY", b"PK\x03\x04")):
+        raise ModelDirError(name, "is not a NumPy .npy or .npz file")
+    try:
+        loaded = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as exc:  # numpy raises ValueError, OSError, EOFError…
+        raise ModelDirError(name, f"is not a NumPy .npy/.npz file: {exc}") from exc
+    if isinstance(loaded, np.ndarray):
+        if len(names) != 1:
+            raise ModelDirError(name, f"holds one array; the model has {len(names)} tensors here: use .npz")
+        return {names[0]: loaded}
+    with loaded:
+        keys = list(loaded.keys())
+        if set(keys) == set(names):
+            return {k: loaded[k] for k in names}
+        if len(keys) != len(names):
+            raise ModelDirError(name, f"holds {len(keys)} arrays; expected {len(names)} ({', '.join(names)})")
+        return {n: loaded[k] for n, k in zip(names, keys)}
+
+
+def run_samples(onnx_path: Path, inputs: list[tuple[str, bytes]], outputs: list[tuple[str, bytes]],
+                interface: dict[str, Any], rtol: float, atol: float) -> dict[str, Any]:
+    """Run every sample input through the model on the CPU; outputs must match the stored ones."""
+    import numpy as np
+    import onnxruntime as ort
+
+    if len(inputs) != len(outputs):
+        raise ModelDirError("sample-outputs", f"has {len(outputs)} samples for {len(inputs)} sample-inputs")
+    in_names = [i["name"] for i in interface["inputs"]]
+    out_names = [o["name"] for o in interface["outputs"]]
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's own exception types
+        raise ModelDirError("model.onnx", f"onnxruntime cannot load it: {str(exc).splitlines()[0]}") from exc
+    for (in_name, in_data), (out_name, out_data) in zip(inputs, outputs):
+        feeds = _arrays(in_name, in_data, in_names)
+        expected = _arrays(out_name, out_data, out_names)
+        try:
+            got = session.run(out_names, feeds)
+        except Exception as exc:  # onnxruntime's own exception types
+            raise ModelDirError(in_name, f"does not run through model.onnx: {str(exc).splitlines()[0]}") from exc
+        for tensor, actual in zip(out_names, got):
+            want = expected[tensor]
+            if actual.shape != want.shape:
+                raise ModelDirError(out_name, f"output {tensor!r} has shape {list(want.shape)}; "
+                                              f"model.onnx gives {list(actual.shape)}")
+            if not np.allclose(actual, want, rtol=rtol, atol=atol, equal_nan=True):
+                worst = float(np.max(np.abs(actual.astype(np.float64) - want.astype(np.float64))))
+                raise ModelDirError(out_name, f"output {tensor!r} differs from what model.onnx gives for "
+                                              f"{in_name} by up to {worst:.3g} (rtol {rtol:g}, atol {atol:g})")
+    return {"samples": len(inputs), "rtol": rtol, "atol": atol, "outputs_match": True}

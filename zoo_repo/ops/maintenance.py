@@ -1,0 +1,175 @@
+"""Whole-zoo operations: push, fetch, verify, gc.
+
+Each works from the set of objects the manifests reference, so what they do
+follows from what is published and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zoo_repo.api import Zoo
+from zoo_repo.core.manifest import Manifest
+from zoo_repo.core.progress import Progress
+from zoo_repo.errors import IntegrityError, ZooError
+from zoo_repo.store.atomic import remove_readonly
+from zoo_repo.store.digest import Digest
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    objects: int
+    bytes: int
+    missing: tuple[str, ...] = ()  # referenced objects found on neither side
+
+
+def referenced(manifests: Iterable[Manifest]) -> dict[str, tuple[Digest | None, str]]:
+    """oid → (expected digest, a label for messages) for every object referenced."""
+    out: dict[str, tuple[Digest | None, str]] = {}
+    for m in manifests:
+        out[m.tree_md5 + ".dir"] = (None, f"{m.stub}@{m.version_name} (file list)")
+        for f in m.files:
+            out.setdefault(f.md5, (Digest(f.sha256, f.md5, f.size), f"{m.stub}@{m.version_name}:{f.path}"))
+    return out
+
+
+def push(zoo: Zoo, jobs: int = 8, progress: Progress | None = None) -> TransferResult:
+    """Upload every referenced object the remote lacks, then the manifests and index."""
+    from zoo_repo.core import packs
+    from zoo_repo.remote import meta, transfer
+
+    manifests = list(zoo.all_manifests())
+    wanted = referenced(manifests)
+    remote = zoo.remote()
+    sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
+    missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
+    local = sorted(oid for oid in missing if zoo.store.has(oid))
+    sent = transfer.send(zoo.store, remote, local, jobs=jobs, progress=progress)
+    lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))
+    if not lost:  # a manifest goes up only when all its objects are there
+        listed = meta.listed_versions(remote)
+        slots: packs.Locator | None = None
+        known = []
+        for m in manifests:
+            text = zoo.manifest_text(m.stub, m.version)
+            if m.version not in listed.get(str(m.stub), []):
+                if slots is None and not remote.is_local:
+                    slots = transfer.all_slots(remote)
+                mine = {f.md5 for f in m.files}
+                locator = {o: s for o, s in (slots or {}).items() if o in mine}
+                meta.upload_version(remote, str(m.stub), m.version, text, zoo.card_text(m.stub, m.version),
+                                           packs.render_locator(locator) if locator else None)
+            known.append((str(m.stub), m.version, text))
+        meta.update_index(remote, known)
+        from zoo_repo.ops.tag import publish_aliases
+
+        for stub in zoo.stubs():
+            publish_aliases(zoo, stub)
+    return TransferResult(sent.objects, sent.bytes, lost)
+
+
+def fetch(zoo: Zoo, manifests: Iterable[Manifest], jobs: int = 8,
+          progress: Progress | None = None) -> TransferResult:
+    """Download every object of ``manifests`` the store lacks, verified."""
+    from zoo_repo.remote import meta, transfer
+
+    manifests = list(manifests)
+    remote = zoo.remote()
+    count = nbytes = 0
+    for m in manifests:  # per version, so each uses its own pack locator
+        wanted = {oid: v for oid, v in referenced([m]).items() if not zoo.store.has(oid)}
+        if wanted:
+            locator = meta.read_locator(remote, str(m.stub), m.version)
+            count += len(wanted)
+            nbytes += transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress)[1]
+    return TransferResult(count, nbytes)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    manifests: int
+    objects: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(zoo: Zoo) -> VerifyReport:
+    """Every manifest parses, and every stored object matches its digests."""
+    problems: list[str] = []
+    manifests: list[Manifest] = []
+    for stub in zoo.stubs():
+        for version in zoo.versions(stub):
+            try:
+                manifests.append(zoo.manifest(stub, version))
+            except ZooError as exc:
+                problems.append(exc.message)
+    expected = referenced(manifests)
+    count = 0
+    for oid in zoo.store.oids():
+        count += 1
+        try:
+            got = zoo.store.check(oid)
+        except IntegrityError as exc:
+            problems.append(exc.message)
+            continue
+        want = expected.get(oid, (None, ""))[0]
+        if want is not None and got.sha256 != want.sha256:
+            problems.append(
+                f"{zoo.store.path(oid)}: sha256 mismatch: expected sha256:{want.sha256}, "
+                f"got sha256:{got.sha256} ({expected[oid][1]})"
+            )
+    return VerifyReport(len(manifests), count, tuple(problems))
+
+
+@dataclass(frozen=True)
+class GcPlan:
+    """What ``gc`` would remove; ``execute()`` removes it."""
+
+    store: Path
+    objects: tuple[str, ...]
+    temp_files: tuple[Path, ...]
+    bytes: int
+    _zoo: Zoo = field(repr=False, compare=False)
+
+    def execute(self) -> None:
+        for oid in self.objects:
+            self._zoo.store.remove(oid)
+        for path in self.temp_files:
+            remove_readonly(path)
+
+
+def plan_gc(zoo: Zoo, lockfiles: Iterable[Path] = ()) -> GcPlan:
+    """Objects in the store that nothing references, and stray temp files.
+
+    Kept: every object named by a manifest in the working tree, on any local
+    or remote-tracking branch (unmerged publishes included), or pinned by a
+    lockfile given. Aliases only point at versions, so they are covered. A
+    manifest that does not parse stops the plan: gc must never remove an
+    object because the manifest naming it could not be read.
+    """
+    from zoo_repo.core.lockfile import read_lock
+    from zoo_repo.core.manifest import parse_manifest
+    from zoo_repo.repo import git
+
+    manifests = list(zoo.all_manifests())
+    blobs: dict[str, str] = {}
+    for tip in git.branch_tips(zoo.root):
+        for path, sha in git.ls_tree(zoo.root, tip, "manifests").items():
+            if path.endswith("/manifest.yaml"):
+                blobs[sha] = f"{path} (at {tip[:10]})"
+    for sha, data in git.read_blobs(zoo.root, sorted(blobs)).items():
+        manifests.append(parse_manifest(data.decode("utf-8"), blobs[sha]))
+    for lockfile in lockfiles:
+        for pin in read_lock(Path(lockfile)).pins:
+            manifests.append(zoo.manifest(pin.stub, pin.version))
+    keep = referenced(manifests)
+    drop = tuple(oid for oid in zoo.store.oids() if oid not in keep)
+    temps = tuple(zoo.store.temp_files())
+    size = sum(zoo.store.path(oid).stat().st_size for oid in drop)
+    size += sum(p.stat().st_size for p in temps if p.exists())
+    return GcPlan(zoo.store.root, drop, temps, size, zoo)

@@ -1,0 +1,139 @@
+"""Moving a set of objects between the store and a remote, packs included.
+
+``send`` uploads objects loose (DVC's layout, for every reader) and packs the
+small ones; ``receive`` fetches what a version's locator places in packs by
+coalesced ranged GETs and the rest loose. Every object is verified against
+its digests before it gets its name in the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from zoo_repo.core import packs
+from zoo_repo.core.manifest import Manifest
+from zoo_repo.core.progress import Progress, advance
+from zoo_repo.errors import ZooError
+from zoo_repo.remote.base import Remote
+from zoo_repo.store.atomic import temp_name
+from zoo_repo.store.digest import Digest
+from zoo_repo.store.objects import Store
+
+Wanted = Mapping[str, tuple[Digest | None, str]]  # oid → (expected digest, label)
+
+
+class CopyOut(Protocol):
+    """Where a pull's objects go besides the store, written while they arrive."""
+
+    def write(self, oid: str, data: memoryview) -> None:
+        """An object that arrived whole, verified and stored."""
+
+    def files(self, oid: str) -> list[int]:
+        """Open files to write a streamed object's bytes to as well (unverified until it is stored)."""
+        return []
+
+
+@dataclass(frozen=True)
+class Sent:
+    objects: int
+    bytes: int
+    slots: packs.Locator  # where this push packed the small objects
+
+
+def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int,
+         progress: Progress | None = None) -> Sent:
+    """Upload ``oids`` loose, and pack the small ones; returns where they were packed."""
+    oids = sorted(oids)
+    sizes = {oid: store.path(oid).stat().st_size for oid in oids}
+    if progress is not None:
+        progress.start("uploading", len(oids), sum(sizes.values()))
+    nbytes = remote.upload_many(store, oids, jobs=jobs, progress=progress)
+    slots: packs.Locator = {}
+    if remote.is_local:  # a directory serves small files fast enough by itself
+        return Sent(len(oids), nbytes, slots)
+    for group in packs.plan_packs(sizes):
+        if len(group) < 2:
+            continue  # a pack of one saves nothing
+        slots.update(_send_pack(store, remote, group))
+    return Sent(len(oids), nbytes, slots)
+
+
+def _send_pack(store: Store, remote: Remote, group: list[str]) -> packs.Locator:
+    store.root.joinpath("tmp").mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(store.root / "tmp" / "pack")
+    try:
+        with open(tmp, "xb") as out:
+            pack_id, offsets = packs.write_pack(out, group, lambda oid: store.path(oid).read_bytes())
+        remote.put_file(str(tmp), f"packs/{pack_id}.pack")
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    slots = {oid: packs.Slot(pack_id, off, size) for oid, (off, size) in offsets.items()}
+    remote.put_text(f"packs/{pack_id}.idx", packs.render_locator(slots))
+    return slots
+
+
+def version_locator(remote: Remote, manifest: Manifest, new_slots: packs.Locator) -> packs.Locator:
+    """This version's objects in packs: those just packed, and those its parent located."""
+    from zoo_repo.remote.meta import version_key
+
+    located: packs.Locator = {}
+    if manifest.parent:
+        text = remote.get_text(version_key(str(manifest.stub), manifest.parent, packs.LOCATOR_NAME))
+        located.update(packs.parse_locator(text or ""))
+    located.update(new_slots)
+    mine = {f.md5 for f in manifest.files}
+    return {oid: slot for oid, slot in located.items() if oid in mine}
+
+
+def all_slots(remote: Remote) -> packs.Locator:
+    """Every packed object on the remote, from the packs' own indexes (for re-syncs)."""
+    located: packs.Locator = {}
+    for rel in remote.find("packs"):
+        if rel.endswith(".idx"):
+            located.update(packs.parse_locator(remote.get_text(rel) or ""))
+    return located
+
+
+def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator, jobs: int,
+            progress: Progress | None = None, copy_out: CopyOut | None = None) -> tuple[int, int]:
+    """Fetch ``wanted`` into the store: packed objects by ranges, the rest loose.
+
+    With ``copy_out``, objects are also written out as they arrive (see
+    ``CopyOut``): a pull that copies them anyway need not read them back.
+    """
+    if progress is not None:
+        progress.start("downloading", len(wanted), sum(e.size for e, _ in wanted.values() if e is not None))
+    spans, loose = packs.plan_spans(wanted, locator)
+    if remote.is_local:  # a directory remote: ranges save nothing over plain copies
+        spans, loose = [], set(wanted)
+
+    def fetch_span(span: packs.Span) -> tuple[int, list[str]]:
+        """Returns bytes fetched and the members to fetch loose instead (a bad pack)."""
+        try:
+            data = remote.read_range(f"packs/{span.pack}.pack", span.start, span.end)
+            for oid, offset, size in span.members:
+                expect, label = wanted[oid]
+                chunk = memoryview(data)[offset - span.start: offset - span.start + size]
+                store.put_bytes(oid, chunk, expect, label, source=f"remote {remote.url} (pack {span.pack[:12]})")
+                if copy_out is not None:
+                    copy_out.write(oid, chunk)
+        except ZooError:
+            # Packs are an accelerator: every object is also stored loose.
+            return 0, [oid for oid, _, _ in span.members if not store.has(oid)]
+        advance(progress, len(span.members), len(data))
+        return len(data), []
+
+    total = 0
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for nbytes, failed in pool.map(fetch_span, spans):
+            total += nbytes
+            loose.update(failed)
+    total += remote.download_many(store, {oid: wanted[oid] for oid in loose}, jobs=jobs, progress=progress,
+                                  copy_out=copy_out)
+    return len(wanted), total

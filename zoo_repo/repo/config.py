@@ -1,0 +1,74 @@
+"""Where a zoo is, and which remote it uses.
+
+A zoo is a directory with ``zoo.yaml`` (the marker, with zoo's own settings).
+Remotes live in DVC's config so that zoo and dvc can never disagree:
+``.dvc/config`` is tracked (URL, endpoint, region…), ``.dvc/config.local`` is
+not (credentials). Reading it needs no dvc import.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zoo_repo.errors import NotAZooError, RemoteError
+
+MARKER = "zoo.yaml"
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding ``zoo.yaml``."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / MARKER).is_file():
+            return candidate
+    raise NotAZooError(str(start))
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    name: str
+    url: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_dvc_config(root: Path) -> dict[str, Any]:
+    from configobj import ConfigObj, ConfigObjError
+
+    merged: dict[str, Any] = {}
+    for name in ("config", "config.local"):
+        path = root / ".dvc" / name
+        if not path.is_file():
+            continue
+        try:
+            conf = ConfigObj(str(path), encoding="utf-8", list_values=False, interpolation=False)
+        except ConfigObjError as exc:
+            raise RemoteError(f"{path}: cannot parse DVC config: {exc}") from exc
+        for section, values in conf.items():
+            merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def remote_config(root: Path, name: str | None = None) -> RemoteConfig:
+    """The named remote, or the default one (``core.remote``)."""
+    conf = _read_dvc_config(root)
+    name = name or conf.get("core", {}).get("remote")
+    if not name:
+        raise RemoteError(
+            "this zoo has no default remote",
+            hint="set one with `dvc remote add -d NAME URL` or re-run `zoo init --remote URL`",
+        )
+    section = conf.get(f'remote "{name}"')
+    if not section or "url" not in section:
+        raise RemoteError(f"remote {name!r} is not configured in .dvc/config")
+    options = {k: v for k, v in section.items() if k != "url"}
+    return RemoteConfig(name, _resolve_url(root, section["url"]), options)
+
+
+def _resolve_url(root: Path, url: str) -> str:
+    """DVC reads a relative local remote path relative to the config's folder."""
+    if "://" in url or os.path.isabs(url):
+        return url
+    return str((root / ".dvc" / url).resolve())

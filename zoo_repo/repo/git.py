@@ -1,0 +1,209 @@
+"""The one module that runs git."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from zoo_repo.errors import ToolError, UsageError
+
+
+def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+    except FileNotFoundError as exc:
+        raise ToolError("git is not installed or not on PATH") from exc
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise ToolError(f"git {args[0]} failed: {detail[-1] if detail else proc.returncode}")
+    return proc.stdout
+
+
+def is_toplevel(root: Path) -> bool:
+    """Whether ``root`` is the top of a git work tree (not merely inside one)."""
+    try:
+        top = git(root, "rev-parse", "--show-toplevel").strip()
+    except ToolError:
+        return False
+    return Path(top).resolve() == root.resolve()
+
+
+def init(root: Path, branch: str = "main") -> None:
+    # The branch is named outright: README, the review commands and the CI
+    # examples speak of main, whatever git's own default is on this machine.
+    git(root, "init", "-q", f"--initial-branch={branch}")
+
+
+def identity(root: Path) -> tuple[str, str]:
+    """The publisher: git's user.name/email, else the login name on this host."""
+
+    def get(key: str) -> str:
+        try:
+            return git(root, "config", key).strip()
+        except ToolError:
+            return ""
+
+    name, email = get("user.name"), get("user.email")
+    if not name:
+        name = getpass.getuser()
+    if not email:
+        email = f"{getpass.getuser()}@{socket.gethostname()}"
+    return name, email
+
+
+def _identity_env(root: Path) -> dict[str, str]:
+    name, email = identity(root)
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+
+def commit(root: Path, paths: Sequence[str], message: str) -> str:
+    """Commit exactly ``paths`` (other staged changes stay staged); returns the sha."""
+    env = _identity_env(root)
+    git(root, "add", "--", *paths)
+    git(root, "commit", "-q", "-m", message, "--only", "--", *paths, env=env)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def unstage(root: Path, paths: Sequence[str]) -> None:
+    """Take paths out of the index again; quiet if they were never added."""
+    try:
+        git(root, "reset", "-q", "--", *paths)
+    except ToolError:
+        pass
+
+
+# -- reading history (used by ``zoo check`` and ``zoo review``) -------------
+def _git_bytes(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    """Like ``git`` but bytes in and out: blob contents need not be text."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise ToolError("git is not installed or not on PATH") from exc
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ToolError(f"git {args[0]} failed: {detail[-1] if detail else proc.returncode}")
+    return proc.stdout
+
+
+def resolve_commit(root: Path, ref: str) -> str:
+    """The commit sha ``ref`` names, or ToolError naming the ref."""
+    # A ref that starts with '-' would be read as an option by git.
+    if not ref or ref.startswith("-"):
+        raise ToolError(f"unknown git ref {ref!r}: not a commit in {root}")
+    try:
+        return git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except ToolError:
+        raise ToolError(
+            f"unknown git ref {ref!r}: not a commit in {root}",
+            hint="name a branch, tag or commit; for a remote branch run `git fetch` first",
+        ) from None
+
+
+def changed_paths(root: Path, base: str, pathspec: str, against: str | None = None) -> list[tuple[str, str]]:
+    """``(status, path)`` for files under ``pathspec`` that differ between ``base`` and ``against``.
+
+    ``against`` is a commit, or None for the working tree (tracked files,
+    staged or not). Status is git's letter: A, D, M or T; renames are split
+    into D and A so a moved file counts as deleted at its old path. Paths are
+    relative to ``root``, which may be a subdirectory of the repository.
+    """
+    args = ["diff", "--name-status", "--no-renames", "--no-ext-diff", "--relative", "-z", base]
+    if against is not None:
+        args.append(against)
+    out = _git_bytes(root, *args, "--", pathspec).decode("utf-8", "surrogateescape")
+    fields = out.split("\0")
+    return [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
+
+
+def ls_tree(root: Path, ref: str, pathspec: str) -> dict[str, str]:
+    """path → blob sha of every file under ``pathspec`` at ``ref``; paths relative to ``root``."""
+    out = _git_bytes(root, "ls-tree", "-r", "-z", ref, "--", pathspec)
+    found: dict[str, str] = {}
+    for record in out.decode("utf-8", "surrogateescape").split("\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition("\t")
+        _mode, kind, sha = meta.split(" ")
+        if kind == "blob":
+            found[path] = sha
+    return found
+
+
+def read_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
+    """The contents of many blobs, read by one ``git cat-file --batch``."""
+    wanted = list(dict.fromkeys(shas))
+    if not wanted:
+        return {}
+    out = _git_bytes(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for sha in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) != 3:  # "<sha> missing"
+            raise ToolError(f"git cat-file failed: object {sha} is missing")
+        size = int(header[2])
+        blobs[sha] = out[pos : pos + size]
+        pos += size + 1  # each body is followed by a newline
+    return blobs
+
+
+def show(root: Path, ref: str, path: str) -> str | None:
+    """The text of ``path`` (relative to ``root``) at ``ref``, or None if it does not exist there."""
+    sha = ls_tree(root, ref, path).get(path)
+    if sha is None:
+        return None
+    return read_blobs(root, [sha])[sha].decode("utf-8")
+
+
+def commit_to_new_branch(root: Path, branch: str, files: dict[str, bytes], message: str) -> str:
+    """Commit ``files`` (path → bytes) on top of HEAD as a new branch, touching
+    neither the working tree, the index nor the current branch; returns the sha.
+    Refuses a branch that already exists."""
+    import tempfile
+
+    try:
+        git(root, "check-ref-format", "--branch", branch)
+    except ToolError:
+        raise UsageError(f"--branch {branch!r} is not a valid git branch name") from None
+    if subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+                      capture_output=True).returncode == 0:
+        raise UsageError(f"branch {branch!r} already exists", hint="pass another name with --branch NAME")
+    parent = git(root, "rev-parse", "HEAD").strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**_identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git(root, "read-tree", parent, env=env)
+        for path, data in sorted(files.items()):
+            blob = _git_bytes(root, "hash-object", "-w", "--stdin", stdin=data).decode().strip()
+            git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        tree = git(root, "write-tree", env=env).strip()
+        sha = git(root, "commit-tree", tree, "-p", parent, "-m", message, env=env).strip()
+    # The empty old value makes this a create: it fails if the branch appeared meanwhile.
+    git(root, "update-ref", f"refs/heads/{branch}", sha, "0" * 40)
+    return sha
+
+
+def branch_tips(root: Path) -> list[str]:
+    """The commits every local and remote-tracking branch points at (unique)."""
+    try:
+        out = git(root, "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes")
+    except ToolError:
+        return []
+    return sorted(set(out.split()))
+
+
+def is_tracked(root: Path, path: str) -> bool:
+    """Whether ``path`` is in HEAD's tree (committed)."""
+    proc = subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"HEAD:{path}"], capture_output=True)
+    return proc.returncode == 0

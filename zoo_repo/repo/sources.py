@@ -1,0 +1,192 @@
+"""Where a zoo's manifests come from: a git checkout, or a remote by URL.
+
+Both answer the same three questions (which stubs, which versions, the text of
+a version's file); the ``Zoo`` façade builds everything else on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from zoo_repo.core.aliases import ALIASES_NAME
+from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
+from zoo_repo.core.stub import Stub, parse_stub, version_number
+from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError
+from zoo_repo.store.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from zoo_repo.remote.base import Remote
+
+
+class Source(Protocol):
+    def stubs(self) -> list[Stub]: ...
+    def versions(self, stub: Stub) -> list[int]: ...
+    def read(self, stub: Stub, version: int, name: str) -> str: ...
+    def where(self, stub: Stub, version: int, name: str) -> str: ...
+    def aliases_text(self, stub: Stub) -> str | None: ...
+
+
+class CheckoutSource:
+    """``manifests/<stub>/vN/`` in a zoo checkout.
+
+    Plain ``os`` calls on strings rather than pathlib: listing a zoo of ten
+    thousand stubs is mostly path handling.
+    """
+
+    def __init__(self, root: Path, manifests_dir: Path) -> None:
+        self.root, self.base = root, manifests_dir
+        self._base = str(manifests_dir)
+
+    def where(self, stub: Stub, version: int, name: str) -> str:
+        return f"{self.base.relative_to(self.root).as_posix()}/{stub}/v{version}/{name}"
+
+    def versions(self, stub: Stub) -> list[int]:
+        base = os.path.join(self._base, stub.path)
+        try:
+            names = os.listdir(base)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        found = []
+        for name in names:
+            number = version_number(name)
+            if number is not None and os.path.isfile(os.path.join(base, name, MANIFEST_NAME)):
+                found.append(number)
+        return sorted(found)
+
+    def read(self, stub: Stub, version: int, name: str) -> str:
+        path = os.path.join(self._base, stub.path, f"v{version}", name)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
+        except UnicodeDecodeError as exc:
+            raise ManifestError(self.where(stub, version, name), "is not UTF-8 text") from exc
+
+    def aliases_text(self, stub: Stub) -> str | None:
+        try:
+            with open(os.path.join(self._base, stub.path, ALIASES_NAME), encoding="utf-8") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
+
+    def stubs(self) -> list[Stub]:
+        found: list[Stub] = []
+
+        def walk(directory: str, parts: list[str]) -> None:
+            try:
+                entries = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            for name in entries:
+                if len(parts) == 6:
+                    try:
+                        stub = parse_stub("/".join((*parts, name)))
+                    except UsageError:
+                        continue
+                    if self.versions(stub):
+                        found.append(stub)
+                else:
+                    walk(os.path.join(directory, name), [*parts, name])
+
+        walk(self._base, [])
+        return sorted(found, key=str)
+
+
+class RemoteSource:
+    """Manifests on a remote, cached per user: a version's files never change,
+    so a cached copy is good forever once its digest matched the index.
+    Offline, only the cache is read, and what it lacks is an Offline error."""
+
+    def __init__(self, remote: Remote, cache_dir: Path, offline: bool = False) -> None:
+        from zoo_repo.remote import meta
+
+        self._meta = meta
+        self.remote = remote
+        self.offline = offline
+        key = hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:16]
+        self.cache = cache_dir / "remotes" / key
+        self._index: dict[str, dict[str, str]] | None = None
+
+    def where(self, stub: Stub, version: int, name: str) -> str:
+        return f"{self.remote.url}/{self._meta.version_key(str(stub), version, name)}"
+
+    def index(self) -> dict[str, dict[str, str]]:
+        if self._index is None:
+            cached = self.cache / "index.json"
+            if self.offline:
+                text = cached.read_text(encoding="utf-8") if cached.exists() else None
+            else:
+                text = self.remote.get_text(self._meta.INDEX)
+                if text is not None:
+                    write_text_atomic(cached, text)
+            self._index = self._meta.parse_index(text) if text else {}
+        return self._index
+
+    def stubs(self) -> list[Stub]:
+        if self.offline:  # what the cache can serve, not everything the index knew
+            return self._cached_stubs()
+        index = self.index()
+        if index or not self.remote.listable:
+            names = list(index)
+        else:
+            names = list(self._meta.listed_versions(self.remote))
+        return sorted((parse_stub(s) for s in names), key=str)
+
+    def _cached_stubs(self) -> list[Stub]:
+        return CheckoutSource(self.cache, self.cache / "manifests").stubs()
+
+    def versions(self, stub: Stub) -> list[int]:
+        if self.offline:
+            return CheckoutSource(self.cache, self.cache / "manifests").versions(stub)
+        if not self.remote.listable:
+            found = (version_number(v) for v in self.index().get(str(stub), {}))
+            return sorted(n for n in found if n is not None)
+        # A listing for one stub is cheap and always current; the index may lag.
+        return self._meta.listed_versions(self.remote, str(stub)).get(str(stub), [])
+
+    def aliases_text(self, stub: Stub) -> str | None:
+        cached = self.cache / "manifests" / stub.path / ALIASES_NAME
+        if self.offline:
+            return cached.read_text(encoding="utf-8") if cached.exists() else None
+        # Aliases move, so always ask the remote (a copy is kept for offline use).
+        text = self.remote.get_text(f"{self._meta.PREFIX}/manifests/{stub}/{ALIASES_NAME}")
+        if text is not None:
+            write_text_atomic(cached, text)
+        elif cached.exists():
+            cached.unlink()
+        return text
+
+    def read(self, stub: Stub, version: int, name: str) -> str:
+        cached = self.cache / "manifests" / stub.path / f"v{version}" / name
+        if cached.is_file():
+            if name == MANIFEST_NAME:
+                os.utime(cached)  # last use, for `zoo cache prune --older-than`
+            return cached.read_text(encoding="utf-8")
+        if self.offline:
+            raise Offline(f"{stub}@v{version} ({name}) is")
+        text = self.remote.get_text(self._meta.version_key(str(stub), version, name))
+        if text is None:
+            raise NotFound(f"{stub}@v{version} is not on remote {self.remote.url}")
+        if name == MANIFEST_NAME:
+            expected = self.index().get(str(stub), {}).get(f"v{version}")
+            if expected and digest_of(text) != expected:
+                raise ManifestError(self.where(stub, version, name),
+                                    f"digest {digest_of(text)} does not match the remote index ({expected})")
+        write_text_atomic(cached, text)
+        return text
+
+
+def offline_from_env() -> bool:
+    return os.environ.get("ZOO_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def default_cache_dir() -> Path:
+    """``ZOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/zoo-repo``, else ``~/.cache/zoo-repo``."""
+    if os.environ.get("ZOO_CACHE_DIR"):
+        return Path(os.environ["ZOO_CACHE_DIR"])
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "zoo-repo"

@@ -1,0 +1,361 @@
+"""``zoo review``: what a pull request adds to the zoo, as a comment a reviewer reads.
+
+``review()`` gathers the facts (it runs ``check``, reads the base ref's
+manifests through git); ``render_review_markdown()`` and ``review_dict()``
+are pure and only turn them into text or data.
+
+"New bytes" is what the added versions cost the remote: the sizes of their
+file objects that no version present at the base ref references, each object
+counted once however many versions or paths name it (a version's small
+``.dir`` listing is not counted). It is computed from the
+manifests at the base ref, not by listing the remote, so it is the same for
+every reviewer and needs no credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zoo_repo.catalog.index import human_size
+from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
+from zoo_repo.core.manifest import ROLES, Manifest
+from zoo_repo.errors import ManifestError, ZooError
+from zoo_repo.repo import git
+from zoo_repo.review.check import MANIFESTS, RULE_HELP, RULES, Problem, objects_at, run_check
+from zoo_repo.review.diff import ManifestDiff, diff, diff_dict, format_bytes_delta, format_metric_change
+
+if TYPE_CHECKING:
+    from zoo_repo.api import Zoo
+
+# A pull-request comment has a size limit (65,536 characters on GitHub): a
+# role with many files is summarised, and long lists are cut.
+_MAX_LISTED = 10
+_MAX_WARNINGS = 50
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One check rule's verdict on one added version."""
+
+    rule: str
+    status: str  # "pass", "fail" or "not run"
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddedVersion:
+    """One version present now and absent at the base ref."""
+
+    path: str  # manifests/<stub>/vN
+    manifest: Manifest | None  # None when it does not parse (the checks say why)
+    changes: ManifestDiff | None  # against its parent, when both parse
+    new_objects: int
+    new_bytes: int
+    rules: tuple[RuleResult, ...]
+
+    @property
+    def ref(self) -> str:
+        if self.manifest is not None:
+            return f"{self.manifest.stub}@{self.manifest.version_name}"
+        stub, _, version = self.path.removeprefix(MANIFESTS + "/").rpartition("/")
+        return f"{stub}@{version}"
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status != "fail" for r in self.rules)
+
+
+@dataclass(frozen=True)
+class AliasChange:
+    stub: str
+    alias: str
+    before: int | None  # None: the alias is new
+    after: int | None  # None: the alias was removed
+
+    def line(self) -> str:
+        if self.before is None:
+            return f"{self.stub}@{self.alias}: added → v{self.after}"
+        if self.after is None:
+            return f"{self.stub}@{self.alias}: removed (was v{self.before})"
+        return f"{self.stub}@{self.alias}: v{self.before} → v{self.after}"
+
+
+@dataclass(frozen=True)
+class Review:
+    """Everything ``zoo review`` shows, as data."""
+
+    base: str
+    added: tuple[AddedVersion, ...]
+    warnings: tuple[Problem, ...]  # everything `zoo check --base` refuses, added versions or not
+    rules: tuple[str, ...]  # the check rules that ran
+    versions: int  # versions in the zoo now
+    aliases: tuple[AliasChange, ...] = ()  # aliases added, moved or removed since base
+
+    @property
+    def new_objects(self) -> int:
+        return sum(a.new_objects for a in self.added)
+
+    @property
+    def new_bytes(self) -> int:
+        return sum(a.new_bytes for a in self.added)
+
+    @property
+    def ok(self) -> bool:
+        return not self.warnings
+
+
+def review(zoo: Zoo, base: str, *, remote: bool = False, deep: bool = False) -> Review:
+    """The versions added since ``base`` (a git ref), their cost, changes and checks."""
+    run = run_check(zoo, base=base, remote=remote, deep=deep)
+    report = run.report
+    known = objects_at(Path(zoo.root), run.base_tree)
+    added = []
+    for path in report.added:
+        manifest = run.manifests.get(path)
+        parent = _parent(zoo, manifest) if manifest is not None else None
+        new_objects, new_bytes = _count_new(manifest, known)
+        added.append(AddedVersion(
+            path=path,
+            manifest=manifest,
+            changes=diff(parent, manifest) if manifest is not None and parent is not None else None,
+            new_objects=new_objects,
+            new_bytes=new_bytes,
+            rules=_rule_results(report.rules, report.problems_under(path)),
+        ))
+    aliases = _alias_changes(zoo, run.base_tree)
+    return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases)
+
+
+def _alias_changes(zoo: Zoo, base_tree: dict[str, str]) -> tuple[AliasChange, ...]:
+    """Every alias whose target differs between the base ref and now."""
+    suffix = "/" + ALIASES_NAME
+    at_base = {path: sha for path, sha in base_tree.items() if path.endswith(suffix)}
+    blobs = git.read_blobs(Path(zoo.root), list(at_base.values())) if at_base else {}
+    before: dict[str, dict[str, int]] = {}
+    for path, sha in at_base.items():
+        stub = path.removeprefix("manifests/").removesuffix(suffix)
+        try:
+            before[stub] = parse_aliases(blobs[sha].decode("utf-8"), path)
+        except (ManifestError, UnicodeDecodeError, KeyError):
+            before[stub] = {}  # unreadable at base: every alias now counts as added
+    now: dict[str, dict[str, int]] = {}
+    for current in zoo.stubs():
+        try:
+            now[str(current)] = zoo.aliases(current)
+        except ZooError:
+            now[str(current)] = {}  # the checks report the broken file
+    changes = []
+    for stub in sorted(set(before) | set(now)):
+        old, new = before.get(stub, {}), now.get(stub, {})
+        for alias in sorted(set(old) | set(new)):
+            if old.get(alias) != new.get(alias):
+                changes.append(AliasChange(stub, alias, old.get(alias), new.get(alias)))
+    return tuple(changes)
+
+
+def _parent(zoo: Zoo, manifest: Manifest) -> Manifest | None:
+    if manifest.version <= 1:
+        return None
+    try:
+        return zoo.manifest(manifest.stub, manifest.version - 1)
+    except ZooError:  # missing or broken: the checks report it
+        return None
+
+
+def _count_new(manifest: Manifest | None, known: set[str]) -> tuple[int, int]:
+    """Objects and bytes this version adds; ``known`` grows so later versions do not count them again."""
+    if manifest is None:
+        return 0, 0
+    objects = size = 0
+    for f in manifest.files:
+        if f.md5 not in known:
+            known.add(f.md5)
+            objects += 1
+            size += f.size
+    return objects, size
+
+
+def _rule_results(ran: tuple[str, ...], problems: tuple[Problem, ...]) -> tuple[RuleResult, ...]:
+    results = []
+    for rule in RULES:
+        mine = tuple(p for p in problems if p.rule == rule)
+        status = "not run" if rule not in ran else ("fail" if mine else "pass")
+        results.append(RuleResult(rule, status, mine))
+    return tuple(results)
+
+
+# -- rendering (pure) -----------------------------------------------------------
+def _text(text: str) -> str:
+    """Plain text for Markdown: ``<email>`` or ``<stub>`` would otherwise be read as HTML and vanish."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cell(text: str) -> str:
+    """Table cells may not hold a pipe or a line break either."""
+    return _text(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if "`" not in text else f"`` {text} ``"
+
+
+def _fields_table(m: Manifest, added: AddedVersion) -> list[str]:
+    rows: list[tuple[str, str]] = [(k, v) for k, v in m.stub.fields().items() if v is not None]
+    rows.append(("parent", f"v{m.parent}" if m.parent else "none"))
+    rows += [("created", m.created), ("publisher", m.publisher)]
+    if m.message:
+        rows.append(("message", m.message))
+    for key in ("license", "description"):
+        if m.card.get(key):
+            rows.append((key, str(m.card[key])))
+    if m.card.get("tags"):
+        rows.append(("tags", ", ".join(str(t) for t in m.card["tags"])))
+    rows.append(("size", f"{human_size(m.size)} in {len(m.files)} files"))
+    rows.append(("new bytes", f"{human_size(added.new_bytes)} in {added.new_objects} objects (after dedup)"))
+    return ["| field | value |", "| --- | --- |", *(f"| {k} | {_cell(v)} |" for k, v in rows)]
+
+
+def _files_table(m: Manifest) -> list[str]:
+    lines = ["| role | files | size |", "| --- | --- | ---: |"]
+    for role in ROLES:
+        files = m.by_role(role)
+        if not files:
+            continue
+        if len(files) == 1:
+            names = _code(files[0].path)
+        elif len(files) <= 3:
+            names = ", ".join(_code(f.path) for f in files)
+        else:
+            names = f"{len(files)} files"
+        lines.append(f"| {role} | {_cell(names)} | {human_size(sum(f.size for f in files))} |")
+    return lines
+
+
+def _changes(d: ManifestDiff, parent: str) -> list[str]:
+    lines = [
+        (f"**Changes against {parent}:** {len(d.changed)} changed, {len(d.added)} added, "
+        f"{len(d.removed)} removed, {d.unchanged} unchanged ({format_bytes_delta(d.size_delta)})"),
+        "",
+    ]
+    items = ([f"- changed {_code(c.path)} ({c.after.role}): {human_size(c.before.size)} → "
+              f"{human_size(c.after.size)}" for c in d.changed]
+             + [f"- added {_code(f.path)} ({f.role}, {human_size(f.size)})" for f in d.added]
+             + [f"- removed {_code(f.path)} ({f.role}, {human_size(f.size)})" for f in d.removed])
+    lines += items[:_MAX_LISTED]
+    if len(items) > _MAX_LISTED:
+        lines.append(f"- … and {len(items) - _MAX_LISTED} more (`zoo diff` lists them all)")
+    return lines
+
+
+def _metrics(a: AddedVersion) -> list[str]:
+    m = a.manifest
+    assert m is not None
+    if not m.metrics:
+        return ["**Metrics:** none in the card"]
+    if a.changes is None:  # no parent to compare with: the values as the card states them
+        shown = [metric.display() + _where(metric.dataset, metric.split) for metric in m.metrics]
+        return ["**Metrics**", "", *(f"- {_text(line)}" for line in shown)]
+    return [f"**Metrics** (against v{m.version - 1})", "",
+            *(f"- {_text(format_metric_change(change))}" for change in a.changes.metrics)]
+
+
+def _where(dataset: str | None, split: str | None) -> str:
+    where = ", ".join(x for x in (dataset, split) if x)
+    return f" [{where}]" if where else ""
+
+
+_MARK = {"pass": "✅ pass", "fail": "❌ fail", "not run": "➖ not run"}
+_HOW_TO_RUN = {"remote-missing": "--remote", "remote-size": "--remote", "remote-digest": "--deep"}
+
+
+def _checks_table(results: Iterable[RuleResult]) -> list[str]:
+    lines = ["| rule | checks | result |", "| --- | --- | --- |"]
+    for r in results:
+        result = _MARK[r.status]
+        if r.status == "fail":
+            result += ": " + "; ".join(p.message for p in r.problems)
+        elif r.status == "not run" and r.rule in _HOW_TO_RUN:
+            result += f" (needs {_HOW_TO_RUN[r.rule]})"
+        lines.append(f"| {r.rule} | {_cell(RULE_HELP[r.rule])} | {_cell(result)} |")
+    return lines
+
+
+def _render_version(a: AddedVersion) -> list[str]:
+    lines = [f"### {_code(a.ref)}", ""]
+    if a.manifest is None:
+        lines += ["The manifest does not parse, so there is nothing to show; see the checks.", ""]
+    else:
+        lines += [*_fields_table(a.manifest, a), "", "**Files by role**", "", *_files_table(a.manifest), ""]
+        if a.changes is not None:
+            lines += [*_changes(a.changes, f"v{a.manifest.version - 1}"), ""]
+        lines += [*_metrics(a), ""]
+    lines += ["**Checks**", "", *_checks_table(a.rules), ""]
+    return lines
+
+
+def _render_aliases(r: Review) -> list[str]:
+    """The aliases section: which pointers this change moves (absent when none)."""
+    if not r.aliases:
+        return []
+    return ["### Aliases", "", *[f"- {_text(c.line())}" for c in r.aliases], ""]
+
+
+def render_review_markdown(r: Review) -> str:
+    """The review as Markdown for a pull-request comment."""
+    count = len(r.added)
+    plural = "version" if count == 1 else "versions"
+    lines = [f"## Model zoo review: {count} {plural} added since {_code(r.base)}", ""]
+    if count:
+        lines += [(f"New bytes for the remote after deduplication: **{human_size(r.new_bytes)}** "
+                  f"in {r.new_objects} objects."), ""]
+    else:
+        lines += ["No versions added.", ""]
+    for added in r.added:
+        lines += _render_version(added)
+    lines += _render_aliases(r)
+    lines += ["### Warnings", ""]
+    if r.warnings:
+        lines.append(f"`zoo check --base {r.base}` refuses {len(r.warnings)} "
+                     f"{'problem' if len(r.warnings) == 1 else 'problems'}:")
+        lines.append("")
+        lines += [f"- {_code(p.path)}: [{p.rule}] {_text(p.message)}" for p in r.warnings[:_MAX_WARNINGS]]
+        if len(r.warnings) > _MAX_WARNINGS:
+            lines.append(f"- … and {len(r.warnings) - _MAX_WARNINGS} more (`zoo check --base {r.base}` lists them all)")
+    else:
+        lines.append(f"None: `zoo check --base {r.base}` passes ({r.versions} versions checked).")
+    return "\n".join(lines) + "\n"
+
+
+def _problem_dict(p: Problem) -> dict[str, str]:
+    return {"path": p.path, "rule": p.rule, "message": p.message}
+
+
+def review_dict(r: Review) -> dict[str, Any]:
+    """The review as plain data for ``--json``."""
+    return {
+        "base": r.base,
+        "ok": r.ok,
+        "versions": r.versions,
+        "new_objects": r.new_objects,
+        "new_bytes": r.new_bytes,
+        "added": [
+            {
+                "path": a.path,
+                "ref": a.ref,
+                "manifest": a.manifest.to_dict() if a.manifest is not None else None,
+                "new_objects": a.new_objects,
+                "new_bytes": a.new_bytes,
+                "changes": diff_dict(a.changes) if a.changes is not None else None,
+                "checks": {res.rule: {"status": res.status, "problems": [_problem_dict(p) for p in res.problems]}
+                           for res in a.rules},
+            }
+            for a in r.added
+        ],
+        "aliases": [{"stub": c.stub, "alias": c.alias,
+                     "before": f"v{c.before}" if c.before else None,
+                     "after": f"v{c.after}" if c.after else None} for c in r.aliases],
+        "warnings": [_problem_dict(p) for p in r.warnings],
+    }

@@ -1,0 +1,86 @@
+"""``zoo cache``: what the per-user cache holds, and pruning it. Plan first, then act.
+
+The cache is a content-addressed store (DVC's layout) shared by every remote
+and project, plus each remote's cached manifests under ``remotes/<key>/``.
+An object is kept while any kept version's manifest names it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, parse_manifest
+from zoo_repo.store.objects import Store
+
+
+@dataclass(frozen=True)
+class CachedVersion:
+    remote_key: str
+    manifest: Manifest
+    path: Path  # the cached manifest file
+    last_used: float  # its mtime: refreshed whenever a pull reads it
+    present: int  # bytes of its objects that the cache holds
+    objects: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CacheReport:
+    root: Path
+    versions: tuple[CachedVersion, ...]
+    total_bytes: int  # everything in the object store
+    total_objects: int
+
+
+def scan(root: Path) -> CacheReport:
+    store = Store(root)
+    sizes = {oid: store.path(oid).stat().st_size for oid in store.oids()}
+    versions = []
+    for manifest_path in sorted((root / "remotes").glob(f"*/manifests/**/{MANIFEST_NAME}")):
+        try:
+            manifest = parse_manifest(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
+        except Exception:  # noqa: BLE001 - a broken cache entry is skipped, never fatal
+            continue
+        objects = frozenset({f.md5 for f in manifest.files} | {manifest.tree_md5 + ".dir"})
+        present = sum(sizes.get(f.md5, 0) for f in {f.md5: f for f in manifest.files}.values())
+        key = manifest_path.relative_to(root / "remotes").parts[0]
+        versions.append(CachedVersion(key, manifest, manifest_path, manifest_path.stat().st_mtime,
+                                      present, objects))
+    return CacheReport(root, tuple(versions), sum(sizes.values()), len(sizes))
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    drop_versions: tuple[CachedVersion, ...]
+    drop_objects: tuple[str, ...]
+    bytes: int
+    root: Path
+
+    def execute(self) -> None:
+        store = Store(self.root)
+        for oid in self.drop_objects:
+            store.remove(oid)
+        for version in self.drop_versions:
+            shutil.rmtree(version.path.parent, ignore_errors=True)
+
+
+def plan_prune(report: CacheReport, keep_latest: int | None = None, older_than_days: float | None = None) -> PrunePlan:
+    """Versions to forget (beyond the N latest of each stub, or unused for DAYS) and
+    the objects no remaining version names."""
+    drop: list[CachedVersion] = []
+    by_stub: dict[tuple[str, str], list[CachedVersion]] = {}
+    for v in report.versions:
+        by_stub.setdefault((v.remote_key, str(v.manifest.stub)), []).append(v)
+    cutoff = time.time() - older_than_days * 86400 if older_than_days is not None else None
+    for group in by_stub.values():
+        group.sort(key=lambda v: v.manifest.version, reverse=True)
+        for index, v in enumerate(group):
+            if (keep_latest is not None and index >= keep_latest) or (cutoff is not None and v.last_used < cutoff):
+                drop.append(v)
+    kept = set().union(*(v.objects for v in report.versions if v not in drop)) if report.versions else set()
+    store = Store(report.root)
+    objects = tuple(oid for oid in store.oids() if oid not in kept)
+    nbytes = sum(store.path(oid).stat().st_size for oid in objects)
+    return PrunePlan(tuple(drop), objects, nbytes, report.root)
