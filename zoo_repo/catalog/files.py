@@ -19,14 +19,14 @@ from zoo_repo.errors import NotFound
 from zoo_repo.store.atomic import write_text_atomic
 
 if TYPE_CHECKING:
-    from zoo_repo.api import Zoo
+    from zoo_repo.repo.workspace import Workspace
 
 MARKDOWN_NAME = "CATALOG.md"
 JSON_NAME = "catalog.json"
 HTML_PATH = Path("catalog") / "index.html"
 
 
-def build_catalog(zoo: Zoo, out_dir: Path) -> list[Path]:
+def build_catalog(zoo: Workspace, out_dir: Path) -> list[Path]:
     """Write ``CATALOG.md``, ``catalog.json`` and ``catalog/index.html`` into ``out_dir``.
 
     Returns the paths actually written, in that order; a file whose content
@@ -43,7 +43,7 @@ def build_catalog(zoo: Zoo, out_dir: Path) -> list[Path]:
     return [path for path, text in outputs.items() if _write_if_changed(path, text)]
 
 
-def _card_bodies(zoo: Zoo, manifests: list[Manifest]) -> dict[tuple[str, int], str]:
+def _card_bodies(zoo: Workspace, manifests: list[Manifest]) -> dict[tuple[str, int], str]:
     """The Markdown body of each version's ``model.md``; versions without one are left out."""
     bodies: dict[tuple[str, int], str] = {}
     for m in manifests:

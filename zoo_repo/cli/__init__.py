@@ -219,7 +219,7 @@ def _zoo_of_lock(state: State, lockfile: str) -> Any:
 def lock(state: State, refs: tuple[str, ...], lockfile: str, check: bool, upgrade: bool,
          remote_url: str | None) -> None:
     """Pin models to exact versions and manifest digests in a lockfile."""
-    from zoo_repo.core.lockfile import read_lock, stale_pins
+    from zoo_repo.ops.lock import read_lock, stale_pins
 
     zoo = state.zoo(remote_url) if remote_url or _in_checkout(state) else _zoo_of_lock(state, lockfile)
     if check or upgrade:

@@ -15,16 +15,10 @@ is gone, or whose manifest no longer has the pinned digest, stops the pull.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from zoo_repo.core import yamltext
-from zoo_repo.core.stub import Ref, parse_stub, version_number
-from zoo_repo.errors import ManifestError, NotFound, UsageError, ZooError
-from zoo_repo.store.atomic import write_text_atomic
-
-if TYPE_CHECKING:
-    from zoo_repo.api import Zoo
+from zoo_repo.core.stub import parse_stub, version_number
+from zoo_repo.errors import ManifestError, UsageError
 
 SCHEMA = 1
 DEFAULT_NAME = "zoo.lock"
@@ -81,17 +75,6 @@ def parse_lock(text: str, where: str = DEFAULT_NAME) -> Lock:
     return Lock(remote if isinstance(remote, str) else None, tuple(pins))
 
 
-def read_lock(path: Path) -> Lock:
-    try:
-        return parse_lock(path.read_text(encoding="utf-8"), str(path))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such lockfile", hint="create one with `zoo lock STUB[@SELECTOR]`") from None
-
-
-def write_lock(path: Path, lock: Lock) -> None:
-    write_text_atomic(path, lock.to_text())
-
-
 @dataclass(frozen=True)
 class Stale:
     pin: Pin
@@ -99,32 +82,3 @@ class Stale:
 
     def line(self) -> str:
         return f"{self.pin.stub}@{self.pin.selector}: locked v{self.pin.version}, now v{self.now}"
-
-
-def pin(zoo: Zoo, ref: Ref) -> Pin:
-    """Resolve a selector into a pin."""
-    manifest = zoo.resolve(ref)
-    return Pin(str(ref.stub), ref.selector, manifest.version, zoo.digest(ref.stub, manifest.version))
-
-
-def verify_pins(zoo: Zoo, lock: Lock) -> None:
-    """Every pinned version still exists with its pinned digest, or ZooError naming the first that does not."""
-    for p in lock.pins:
-        if p.version not in zoo.versions(p.stub):
-            raise NotFound(f"{p.ref} is pinned in the lockfile but no longer exists; nothing was pulled")
-        digest = zoo.digest(p.stub, p.version)
-        if digest != p.digest:
-            raise ZooError(
-                f"{p.ref}: manifest digest is {digest}, the lockfile pins {p.digest}; nothing was pulled",
-                hint="the version was rewritten; if that is intended, re-lock with `zoo lock --upgrade`",
-            )
-
-
-def stale_pins(zoo: Zoo, lock: Lock) -> list[Stale]:
-    """Pins whose selector now resolves to another version (e.g. a newer latest)."""
-    out = []
-    for p in lock.pins:
-        now = zoo.resolve(Ref(parse_stub(p.stub), p.selector)).version
-        if now != p.version:
-            out.append(Stale(p, now))
-    return out

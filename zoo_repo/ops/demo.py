@@ -11,7 +11,6 @@ the smallest first-layer weights and refits. Same seed, same bytes.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,8 +147,13 @@ class DemoReport:
 
 def run_demo(workdir: Path) -> DemoReport:
     """Build two models, publish them to a zoo with a local remote, pull from a clone."""
-    from zoo_repo.api import Zoo
     from zoo_repo.catalog.index import render_markdown
+    from zoo_repo.core.stub import parse_stub
+    from zoo_repo.ops.init import init_zoo
+    from zoo_repo.ops.publish import publish
+    from zoo_repo.ops.pull import pull
+    from zoo_repo.repo import git
+    from zoo_repo.repo.workspace import Workspace
     from zoo_repo.store.digest import hash_file
 
     workdir = workdir.resolve()
@@ -166,21 +170,21 @@ def run_demo(workdir: Path) -> DemoReport:
         build_model_dir(workdir / "models" / "base", STUB_BASE, 0.0),
         build_model_dir(workdir / "models" / "pruned", STUB_PRUNED, 0.5),
     )
-    zoo = Zoo.init(workdir / "zoo", remote=str(workdir / "remote"))
+    zoo = Workspace(init_zoo(workdir / "zoo", remote=str(workdir / "remote")))
     t0 = time.perf_counter()
-    published = [zoo.publish(m.path, m.stub) for m in models]
+    published = [publish(zoo, m.path, parse_stub(m.stub)) for m in models]
     t1 = time.perf_counter()
 
     clone = workdir / "clone"
-    subprocess.run(["git", "clone", "-q", str(zoo.root), str(clone)], check=True)
-    theirs = Zoo.open(clone)
+    git.clone(zoo.root, clone)
+    theirs = Workspace(clone)
     t2 = time.perf_counter()
-    pulls = [theirs.pull(m.stub, dest=workdir / "pulled" / m.path.name) for m in models]
+    pulls = [pull(theirs, theirs.resolve(m.stub), dest=workdir / "pulled" / m.path.name) for m in models]
     t3 = time.perf_counter()
 
     identical = all(
         hash_file(m.path / f.path).sha256 == f.sha256
-        for m, p in zip(models, pulls)
+        for m, p in zip(models, pulls, strict=True)
         for f in p.files
         if (m.path / f.path).exists()
     ) and all(
@@ -194,5 +198,5 @@ def run_demo(workdir: Path) -> DemoReport:
         published_bytes=sum(r.manifest.size for r in published),
         pulled_files=sum(len(p.files) for p in pulls),
         identical=identical,
-        catalog=render_markdown(theirs.list()),
+        catalog=render_markdown([theirs.resolve(stub) for stub in theirs.stubs()]),
     )

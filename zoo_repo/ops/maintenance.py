@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zoo_repo.api import Zoo
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.errors import IntegrityError, ZooError
+from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import remove_readonly
 from zoo_repo.store.digest import Digest
 
@@ -35,7 +35,7 @@ def referenced(manifests: Iterable[Manifest]) -> dict[str, tuple[Digest | None, 
     return out
 
 
-def push(zoo: Zoo, jobs: int = 8, progress: Progress | None = None) -> TransferResult:
+def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> TransferResult:
     """Upload every referenced object the remote lacks, then the manifests and index."""
     from zoo_repo.core import packs
     from zoo_repo.remote import meta, transfer
@@ -70,7 +70,7 @@ def push(zoo: Zoo, jobs: int = 8, progress: Progress | None = None) -> TransferR
     return TransferResult(sent.objects, sent.bytes, lost)
 
 
-def fetch(zoo: Zoo, manifests: Iterable[Manifest], jobs: int = 8,
+def fetch(zoo: Workspace, manifests: Iterable[Manifest], jobs: int = 8,
           progress: Progress | None = None) -> TransferResult:
     """Download every object of ``manifests`` the store lacks, verified."""
     from zoo_repo.remote import meta, transfer
@@ -98,7 +98,7 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(zoo: Zoo) -> VerifyReport:
+def verify(zoo: Workspace) -> VerifyReport:
     """Every manifest parses, and every stored object matches its digests."""
     problems: list[str] = []
     manifests: list[Manifest] = []
@@ -134,7 +134,7 @@ class GcPlan:
     objects: tuple[str, ...]
     temp_files: tuple[Path, ...]
     bytes: int
-    _zoo: Zoo = field(repr=False, compare=False)
+    _zoo: Workspace = field(repr=False, compare=False)
 
     def execute(self) -> None:
         for oid in self.objects:
@@ -143,7 +143,7 @@ class GcPlan:
             remove_readonly(path)
 
 
-def plan_gc(zoo: Zoo, lockfiles: Iterable[Path] = ()) -> GcPlan:
+def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
     """Objects in the store that nothing references, and stray temp files.
 
     Kept: every object named by a manifest in the working tree, on any local
@@ -152,8 +152,8 @@ def plan_gc(zoo: Zoo, lockfiles: Iterable[Path] = ()) -> GcPlan:
     manifest that does not parse stops the plan: gc must never remove an
     object because the manifest naming it could not be read.
     """
-    from zoo_repo.core.lockfile import read_lock
     from zoo_repo.core.manifest import parse_manifest
+    from zoo_repo.ops.lock import read_lock
     from zoo_repo.repo import git
 
     manifests = list(zoo.all_manifests())

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zoo_repo.api import Zoo
 from zoo_repo.catalog.index import human_size
 from zoo_repo.core import packs
 from zoo_repo.core.card import CARD_NAME, Card, check_stub_agrees, parse_card
@@ -30,6 +29,7 @@ from zoo_repo.model import layout, validate
 from zoo_repo.model.archive import write_onnx_archive
 from zoo_repo.remote import transfer
 from zoo_repo.repo import dvc, git
+from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import clear_stale_temps, write_text_atomic
 from zoo_repo.store.digest import Digest
 
@@ -54,7 +54,7 @@ class PublishResult:
 
 
 def publish(
-    zoo: Zoo,
+    zoo: Workspace,
     model_dir: Path,
     stub: Stub,
     message: str | None = None,
@@ -100,7 +100,7 @@ def publish(
 
 
 @contextlib.contextmanager
-def _publish_lock(zoo: Zoo) -> Iterator[None]:
+def _publish_lock(zoo: Workspace) -> Iterator[None]:
     """One publish at a time per checkout: choosing the next version number and
     committing it must not interleave with another process doing the same."""
     import fcntl
@@ -115,7 +115,7 @@ def _publish_lock(zoo: Zoo) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _publish_locked(zoo: Zoo, stub: Stub, entries: list[FileEntry], card: Card, checked: validate.Validation,
+def _publish_locked(zoo: Workspace, stub: Stub, entries: list[FileEntry], card: Card, checked: validate.Validation,
                     by_path: dict[str, layout.ModelFile], message: str | None, commit: bool, jobs: int,
                     branch: str | None, progress: Progress | None, version: int | None) -> PublishResult:
     versions = zoo.versions(stub)
@@ -185,7 +185,7 @@ def _publish_locked(zoo: Zoo, stub: Stub, entries: list[FileEntry], card: Card, 
     return PublishResult(manifest, True, sent.objects, sent.bytes, sha)
 
 
-def _announce(zoo: Zoo, remote: Remote, manifest: Manifest, version_dir: Path, locator: packs.Locator) -> None:
+def _announce(zoo: Workspace, remote: Remote, manifest: Manifest, version_dir: Path, locator: packs.Locator) -> None:
     """Put the version where consumers without git find it: manifest, card, index."""
     from zoo_repo.remote import meta
 
@@ -239,7 +239,7 @@ def _read_card(model_dir: Path, by_path: dict[str, layout.ModelFile]) -> Card:
     return parse_card(text)
 
 
-def _ingest(zoo: Zoo, f: layout.ModelFile) -> FileEntry:
+def _ingest(zoo: Workspace, f: layout.ModelFile) -> FileEntry:
     """Hash a file and put it in the store, skipping both when nothing changed."""
     cache = zoo.statcache()
     real = f.abspath.resolve()
@@ -252,7 +252,7 @@ def _ingest(zoo: Zoo, f: layout.ModelFile) -> FileEntry:
     return FileEntry(f.relpath, f.role, digest.size, digest.sha256, digest.md5)
 
 
-def _archive(zoo: Zoo, onnx_path: Path, onnx_entry: FileEntry) -> FileEntry:
+def _archive(zoo: Workspace, onnx_path: Path, onnx_entry: FileEntry) -> FileEntry:
     cache = zoo.statcache()
     digest: Digest | None = cache.get_derived(_ARCHIVE_KIND, onnx_entry.sha256)
     if digest is None or not zoo.store.has(digest.md5):
@@ -261,7 +261,7 @@ def _archive(zoo: Zoo, onnx_path: Path, onnx_entry: FileEntry) -> FileEntry:
     return FileEntry(layout.ARCHIVE_NAME, "archive", digest.size, digest.sha256, digest.md5)
 
 
-def _finish_interrupted(zoo: Zoo, latest: Manifest, commit: bool) -> None:
+def _finish_interrupted(zoo: Workspace, latest: Manifest, commit: bool) -> None:
     """A publish killed after writing its version can leave it uncommitted or
     unannounced; publishing the same content again finishes the job."""
     final = zoo.version_dir(latest.stub, latest.version)
@@ -281,7 +281,7 @@ def _pointer(manifest: Manifest) -> str:
     return dvc.pointer_text(manifest.tree_md5, manifest.size, len(manifest.files))
 
 
-def _write_version_dir(zoo: Zoo, manifest: Manifest, card_path: Path) -> Path:
+def _write_version_dir(zoo: Workspace, manifest: Manifest, card_path: Path) -> Path:
     """Build the version directory under a temp name, then rename it into place."""
     parent = zoo.manifests_dir / manifest.stub.path
     parent.mkdir(parents=True, exist_ok=True)

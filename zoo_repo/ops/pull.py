@@ -15,12 +15,12 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo_repo.api import Zoo
 from zoo_repo.core.card import Card, parse_card
 from zoo_repo.core.manifest import ROLES, FileEntry, Manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.errors import DestinationConflict, Offline, UsageError
 from zoo_repo.repo import dvc
+from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import clear_stale_temps, temp_path
 from zoo_repo.store.digest import Digest, hash_file
 from zoo_repo.store.objects import LINK_MODES
@@ -84,7 +84,7 @@ class PullResult:
         return Card(metadata=dict(self.manifest.card), metrics=self.manifest.metrics)
 
 
-def default_dest(zoo: Zoo, manifest: Manifest) -> Path:
+def default_dest(zoo: Workspace, manifest: Manifest) -> Path:
     """Where ``dvc pull`` would put the files too: ``manifests/<stub>/vN/model``."""
     if not zoo.is_checkout:
         raise UsageError("--dest is required when pulling from a remote URL (there is no checkout)")
@@ -92,7 +92,7 @@ def default_dest(zoo: Zoo, manifest: Manifest) -> Path:
 
 
 def pull(
-    zoo: Zoo,
+    zoo: Workspace,
     manifest: Manifest,
     dest: str | os.PathLike[str] | None = None,
     include: tuple[str, ...] = (),
@@ -234,7 +234,7 @@ def _matches(path: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
 
 
-def _needs_write(zoo: Zoo, target: Path, f: FileEntry, force: bool, inside: dict[str, bool],
+def _needs_write(zoo: Workspace, target: Path, f: FileEntry, force: bool, inside: dict[str, bool],
                  seen: dict[str, Entry]) -> bool:
     """False when the destination already holds exactly this file.
 

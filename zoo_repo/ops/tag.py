@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from zoo_repo.api import Zoo
 from zoo_repo.core.aliases import ALIASES_NAME, check_alias_name, render_aliases
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.stub import Stub
 from zoo_repo.errors import NotFound, RemoteError, ToolError, UsageError, ZooError
 from zoo_repo.repo import git
+from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import write_text_atomic
 
 
-def tag(zoo: Zoo, manifest: Manifest, alias: str) -> None:
+def tag(zoo: Workspace, manifest: Manifest, alias: str) -> None:
     check_alias_name(alias)
     aliases = zoo.aliases(manifest.stub)
     if aliases.get(alias) == manifest.version:
@@ -22,7 +22,7 @@ def tag(zoo: Zoo, manifest: Manifest, alias: str) -> None:
     _write(zoo, manifest.stub, aliases, f"Tag {manifest.stub}@{manifest.version_name} as {alias}{moved}")
 
 
-def untag(zoo: Zoo, stub: Stub, alias: str) -> int:
+def untag(zoo: Workspace, stub: Stub, alias: str) -> int:
     aliases = zoo.aliases(stub)
     if alias not in aliases:
         raise NotFound(f"{stub} has no alias {alias!r}")
@@ -31,7 +31,7 @@ def untag(zoo: Zoo, stub: Stub, alias: str) -> int:
     return number
 
 
-def _write(zoo: Zoo, stub: Stub, aliases: dict[str, int], message: str) -> None:
+def _write(zoo: Workspace, stub: Stub, aliases: dict[str, int], message: str) -> None:
     if not zoo.versions(stub):
         raise UsageError(f"{stub} is not published in this zoo")
     path = zoo.manifests_dir / stub.path / ALIASES_NAME
@@ -53,7 +53,7 @@ def _write(zoo: Zoo, stub: Stub, aliases: dict[str, int], message: str) -> None:
     publish_aliases(zoo, stub)
 
 
-def publish_aliases(zoo: Zoo, stub: Stub) -> None:
+def publish_aliases(zoo: Workspace, stub: Stub) -> None:
     """Mirror a stub's aliases file on the remote, for consumers without git."""
     from zoo_repo.remote.meta import PREFIX
 

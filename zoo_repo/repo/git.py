@@ -43,6 +43,10 @@ def init(root: Path, branch: str = "main") -> None:
     git(root, "init", "-q", f"--initial-branch={branch}")
 
 
+def clone(source: Path, dest: Path) -> None:
+    git(source.parent, "clone", "-q", str(source), str(dest))
+
+
 def identity(root: Path) -> tuple[str, str]:
     """The publisher: git's user.name/email, else the login name on this host."""
 

@@ -48,8 +48,8 @@ from zoo_repo.errors import ManifestError, StubError
 from zoo_repo.repo import dvc, git
 
 if TYPE_CHECKING:
-    from zoo_repo.api import Zoo
     from zoo_repo.remote.base import Remote
+    from zoo_repo.repo.workspace import Workspace
 
 MANIFESTS = "manifests"
 VERSION_FILES = (MANIFEST_NAME, CARD_NAME, dvc.POINTER_NAME)
@@ -131,7 +131,7 @@ class CheckRun:
 
 
 def check(
-    zoo: Zoo, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None
+    zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None
 ) -> CheckReport:
     """Run every rule over ``zoo``'s manifests; see the module docstring for the rules.
 
@@ -147,7 +147,7 @@ def check(
 
 
 def run_check(
-    zoo: Zoo, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None
+    zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None
 ) -> CheckRun:
     """``check``, also returning the parsed manifests and the base ref's listing."""
     remote = remote or deep

@@ -28,7 +28,7 @@ from zoo_repo.review.check import MANIFESTS, RULE_HELP, RULES, Problem, objects_
 from zoo_repo.review.diff import ManifestDiff, diff, diff_dict, format_bytes_delta, format_metric_change
 
 if TYPE_CHECKING:
-    from zoo_repo.api import Zoo
+    from zoo_repo.repo.workspace import Workspace
 
 # A pull-request comment has a size limit (65,536 characters on GitHub): a
 # role with many files is summarised, and long lists are cut.
@@ -107,7 +107,7 @@ class Review:
         return not self.warnings
 
 
-def review(zoo: Zoo, base: str, *, remote: bool = False, deep: bool = False) -> Review:
+def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = False) -> Review:
     """The versions added since ``base`` (a git ref), their cost, changes and checks."""
     run = run_check(zoo, base=base, remote=remote, deep=deep)
     report = run.report
@@ -129,7 +129,7 @@ def review(zoo: Zoo, base: str, *, remote: bool = False, deep: bool = False) -> 
     return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases)
 
 
-def _alias_changes(zoo: Zoo, base_tree: dict[str, str]) -> tuple[AliasChange, ...]:
+def _alias_changes(zoo: Workspace, base_tree: dict[str, str]) -> tuple[AliasChange, ...]:
     """Every alias whose target differs between the base ref and now."""
     suffix = "/" + ALIASES_NAME
     at_base = {path: sha for path, sha in base_tree.items() if path.endswith(suffix)}
@@ -156,7 +156,7 @@ def _alias_changes(zoo: Zoo, base_tree: dict[str, str]) -> tuple[AliasChange, ..
     return tuple(changes)
 
 
-def _parent(zoo: Zoo, manifest: Manifest) -> Manifest | None:
+def _parent(zoo: Workspace, manifest: Manifest) -> Manifest | None:
     if manifest.version <= 1:
         return None
     try:

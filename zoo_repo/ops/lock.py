@@ -1,0 +1,65 @@
+"""``zoo lock`` and pulls from a lockfile: pins resolved, read, written and checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from zoo_repo.core.lockfile import Lock, Pin, Stale, parse_lock
+from zoo_repo.core.stub import Ref, parse_stub
+from zoo_repo.errors import NotFound, UsageError, ZooError
+from zoo_repo.repo.workspace import Workspace
+from zoo_repo.store.atomic import write_text_atomic
+
+
+def read_lock(path: Path) -> Lock:
+    try:
+        return parse_lock(path.read_text(encoding="utf-8"), str(path))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such lockfile", hint="create one with `zoo lock STUB[@SELECTOR]`") from None
+
+
+def write_lock(path: Path, lock: Lock) -> None:
+    write_text_atomic(path, lock.to_text())
+
+
+def pin(zoo: Workspace, ref: Ref) -> Pin:
+    """Resolve a selector into a pin."""
+    manifest = zoo.resolve(ref)
+    return Pin(str(ref.stub), ref.selector, manifest.version, zoo.digest(ref.stub, manifest.version))
+
+
+def verify_pins(zoo: Workspace, lock: Lock) -> None:
+    """Every pinned version still exists with its pinned digest, or ZooError naming the first that does not."""
+    for p in lock.pins:
+        if p.version not in zoo.versions(p.stub):
+            raise NotFound(f"{p.ref} is pinned in the lockfile but no longer exists; nothing was pulled")
+        digest = zoo.digest(p.stub, p.version)
+        if digest != p.digest:
+            raise ZooError(
+                f"{p.ref}: manifest digest is {digest}, the lockfile pins {p.digest}; nothing was pulled",
+                hint="the version was rewritten; if that is intended, re-lock with `zoo lock --upgrade`",
+            )
+
+
+def stale_pins(zoo: Workspace, lock: Lock) -> list[Stale]:
+    """Pins whose selector now resolves to another version (e.g. a newer latest)."""
+    out = []
+    for p in lock.pins:
+        now = zoo.resolve(Ref(parse_stub(p.stub), p.selector)).version
+        if now != p.version:
+            out.append(Stale(p, now))
+    return out
+
+
+def lock(zoo: Workspace, refs: Iterable[Ref], path: Path | None = None) -> Lock:
+    """Pin each selector; merged into the lockfile at ``path`` (written) when given."""
+    new = [pin(zoo, r) for r in refs]
+    kept: list[Pin] = []
+    if path is not None and path.exists():
+        replaced = {n.stub for n in new}
+        kept = [p for p in read_lock(path).pins if p.stub not in replaced]
+    result = Lock(zoo.remote_url, tuple(kept + new))
+    if path is not None:
+        write_lock(path, result)
+    return result

@@ -1,0 +1,215 @@
+"""The zoo a command works on: where its manifests come from, its store, its
+state and its remotes. Operations take a ``Workspace``; the ``Zoo`` façade is
+one, with the verbs added.
+
+Reading (``versions``, ``manifest``, ``resolve``…) works on a checkout and on a
+remote opened by URL alike; writing needs a checkout (``root``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
+from zoo_repo.core.card import CARD_NAME
+from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, digest_of, load_doc, manifest_from_doc
+from zoo_repo.core.stub import Ref, Stub, parse_ref, parse_stub
+from zoo_repo.errors import ManifestError, NotFound, UsageError, ZooError
+from zoo_repo.repo.config import RemoteConfig, remote_config
+from zoo_repo.repo.sources import CheckoutSource, Source
+from zoo_repo.store.objects import Store
+
+if TYPE_CHECKING:
+    from zoo_repo.remote.base import Remote
+    from zoo_repo.store.statcache import StatCache
+
+MANIFESTS = "manifests"
+STORE = "store"
+STATE = ".zoo"
+
+
+def as_stub(stub: Stub | str) -> Stub:
+    return stub if isinstance(stub, Stub) else parse_stub(stub)
+
+
+def as_ref(ref: Ref | Stub | str) -> Ref:
+    if isinstance(ref, Ref):
+        return ref
+    if isinstance(ref, Stub):
+        return Ref(ref)
+    return parse_ref(ref)
+
+
+class Workspace:
+    """A checkout (``manifests/`` + ``store/`` + DVC), or a remote opened by URL
+    with a per-user cache as its store."""
+
+    def __init__(self, root: Path | None = None, *, source: Source | None = None,
+                 store: Store | None = None, remote: Remote | None = None,
+                 state_dir: Path | None = None, offline: bool | None = None) -> None:
+        self._root = Path(root) if root is not None else None
+        if self._root is not None:
+            source = source or CheckoutSource(self._root, self._root / MANIFESTS)
+            store = store or Store(self._root / STORE)
+            state_dir = state_dir or self._root / STATE
+        if source is None or store is None or state_dir is None:
+            raise TypeError("a zoo needs a checkout root, or a source, a store and a state directory")
+        from zoo_repo.repo.sources import offline_from_env
+
+        self._source = source
+        self.store = store
+        self.offline = offline_from_env() if offline is None else offline
+        self._remote = remote
+        self._remotes: dict[str | None, Remote] = {}  # by name: one connection pool per remote
+        self._state_dir = state_dir
+        self._statcache: StatCache | None = None
+        self._unflushed = 0
+
+    def __repr__(self) -> str:
+        where = str(self._root) if self._root is not None else (self._remote.url if self._remote else "?")
+        return f"{type(self).__name__}({where!r})"
+
+    @property
+    def root(self) -> Path:
+        """The checkout's directory; publishing and maintenance need one."""
+        if self._root is None:
+            raise UsageError(
+                f"{self!r} was opened from a remote URL; this needs a zoo checkout",
+                hint="git clone the zoo and run the command inside it",
+            )
+        return self._root
+
+    @property
+    def is_checkout(self) -> bool:
+        return self._root is not None
+
+    @property
+    def manifests_dir(self) -> Path:
+        return self.root / MANIFESTS
+
+    # -- configuration -----------------------------------------------------
+    def remote_config(self, name: str | None = None) -> RemoteConfig:
+        return remote_config(self.root, name)
+
+    def remote(self, name: str | None = None) -> Remote:
+        if self._remote is not None and name is None:
+            return self._remote
+        if name not in self._remotes:
+            from zoo_repo.remote.base import Remote
+
+            conf = self.remote_config(name)
+            self._remotes[name] = Remote(conf.url, conf.options)
+        return self._remotes[name]
+
+    def statcache(self) -> StatCache:
+        from zoo_repo.store.statcache import StatCache
+
+        if self._statcache is None:
+            self._statcache = StatCache(self._state_dir / "stat.sqlite")
+        return self._statcache
+
+    # -- reading manifests -------------------------------------------------
+    def version_dir(self, stub: Stub, version: int) -> Path:
+        return self.manifests_dir / stub.path / f"v{version}"
+
+    def versions(self, stub: Stub | str) -> list[int]:
+        """Published version numbers of ``stub``, ascending."""
+        return self._source.versions(as_stub(stub))
+
+    def manifest(self, stub: Stub | str, version: int) -> Manifest:
+        stub = as_stub(stub)
+        where = self._source.where(stub, version, MANIFEST_NAME)
+        manifest = self._parse_manifest(self.manifest_text(stub, version), where)
+        if manifest.stub != stub or manifest.version != version:
+            raise ManifestError(where, f"says {manifest.stub}@v{manifest.version}; its path says {stub}@v{version}")
+        return manifest
+
+    def _parse_manifest(self, text: str, where: str) -> Manifest:
+        """The checked manifest, from the parse cache when this exact text was seen before."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        cache = self.statcache()
+        manifest = cache.get_manifest(digest)
+        if not isinstance(manifest, Manifest):
+            manifest = manifest_from_doc(load_doc(text, where), where)
+            cache.put_manifest(digest, manifest)
+            self._unflushed += 1
+        return manifest
+
+    def flush(self) -> None:
+        """Persist what the caches learned (called after reading many manifests)."""
+        if self._statcache is not None:
+            self._statcache.flush()
+            self._unflushed = 0
+
+    def manifest_text(self, stub: Stub | str, version: int) -> str:
+        """A version's ``manifest.yaml`` exactly as published (its digest is of these bytes)."""
+        return self._source.read(as_stub(stub), version, MANIFEST_NAME)
+
+    def card_text(self, stub: Stub | str, version: int) -> str:
+        """The ``model.md`` published with a version."""
+        return self._source.read(as_stub(stub), version, CARD_NAME)
+
+    def aliases(self, stub: Stub | str) -> dict[str, int]:
+        """alias → version number for ``stub`` (``latest`` is not stored: it is derived)."""
+        stub = as_stub(stub)
+        text = self._source.aliases_text(stub)
+        return parse_aliases(text, f"{stub}/{ALIASES_NAME}") if text else {}
+
+    def digest(self, stub: Stub | str, version: int) -> str:
+        """A version's manifest digest, ``sha256:<hex>`` of its text."""
+        return digest_of(self.manifest_text(stub, version))
+
+    def resolve(self, ref: Ref | Stub | str) -> Manifest:
+        """The manifest a stub and selector name (default: the latest version)."""
+        ref = as_ref(ref)
+        versions = self.versions(ref.stub)
+        if not versions:
+            raise NotFound(f"{ref.stub} is not published in this zoo", hint="see `zoo list`")
+        if ref.kind == "latest":
+            wanted = versions[-1]
+        elif ref.kind == "version":
+            wanted = ref.version or 0
+        elif ref.kind == "alias":
+            aliases = self.aliases(ref.stub)
+            if ref.selector not in aliases:
+                known = ", ".join(sorted(aliases)) or "none"
+                raise NotFound(f"{ref.stub} has no alias {ref.selector!r} (aliases: {known})")
+            wanted = aliases[ref.selector]
+        else:
+            matches = [v for v in versions if self.digest(ref.stub, v).startswith(ref.selector)]
+            if len(matches) != 1:
+                why = "matches no version" if not matches else \
+                    "is ambiguous: matches " + ", ".join(f"v{v}" for v in matches)
+                raise NotFound(f"{ref}: {ref.selector} {why}")
+            wanted = matches[0]
+        if wanted not in versions:
+            raise NotFound(
+                f"{ref.stub}@v{wanted} does not exist; published versions: "
+                + ", ".join(f"v{v}" for v in versions)
+            )
+        return self.manifest(ref.stub, wanted)
+
+    def stubs(self) -> Iterator[Stub]:
+        """Every stub with at least one version, in sorted order."""
+        yield from self._source.stubs()
+
+    def all_manifests(self) -> Iterator[Manifest]:
+        for stub in self.stubs():
+            for version in self.versions(stub):
+                yield self.manifest(stub, version)
+        self.flush()
+
+
+    @property
+    def remote_url(self) -> str | None:
+        """The URL of the remote this zoo reads from (None when it has none configured)."""
+        if self._remote is not None:
+            return self._remote.url
+        try:
+            return self.remote_config().url
+        except ZooError:
+            return None
+
