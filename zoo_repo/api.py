@@ -82,11 +82,11 @@ class Zoo(Workspace):
             return cls.open(url, remote_options=remote_options, cache_dir=cache_dir, offline=offline)
         if "://" not in text:
             return cls(find_root(Path(text)), offline=offline)
-        from zoo_repo.remote.base import Remote
+        from zoo_repo.remote import open_remote
         from zoo_repo.repo.sources import RemoteSource, default_cache_dir, offline_from_env
 
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        remote = Remote(text, remote_options)
+        remote = open_remote(text, remote_options)
         offline = offline_from_env() if offline is None else offline
         return cls(source=RemoteSource(remote, cache, offline), store=Store(cache), remote=remote,
                    state_dir=cache, offline=offline)

@@ -116,7 +116,7 @@ def test_large_objects_come_in_verified_parts(remote_zoo: Zoo, remote: RemoteSpe
     """The parallel ranged-GET path, with small parts so that ordering across parts matters."""
     import os
 
-    from zoo_repo.remote import base as remote_module
+    from zoo_repo.remote.s3 import remote as remote_module
     from zoo_repo.remote.s3 import get as fastget
 
     monkeypatch.setattr(remote_module, "FAST_GET_MIN", 1 << 20)
@@ -196,7 +196,7 @@ def test_large_uploads_go_up_in_parts(remote_zoo: Zoo, remote: RemoteSpec, model
     """The multipart path (S3), with parts small enough that there are several."""
     import os
 
-    from zoo_repo.remote import base as remote_module
+    from zoo_repo.remote.s3 import remote as remote_module
     from zoo_repo.remote.s3 import put as fastput
 
     monkeypatch.setattr(remote_module, "FAST_PUT_MIN", 6 << 20)

@@ -13,11 +13,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from zoo_repo.errors import ZooError
-from zoo_repo.remote.base import Remote, translate
+from zoo_repo.remote import Remote, open_remote
+
+if TYPE_CHECKING:
+    from zoo_repo.remote.s3.remote import S3Remote
 
 # S3 rejects signatures more than 15 minutes off; warn well before that.
 MAX_SKEW_SECONDS = 300
@@ -35,11 +38,13 @@ def diagnose(url: str, options: dict[str, Any]) -> list[Check]:
     """Run every check that applies to the remote; never raises for remote trouble."""
     results: list[Check] = []
     try:
-        remote = Remote(url, options)
+        remote = open_remote(url, options)
+        results.append(Check("configuration", True, remote.describe()))
     except ZooError as exc:
         return [Check("configuration", False, exc.message, exc.hint)]
-    results.append(Check("configuration", True, f"{remote.protocol}:// via {type(remote.fs).__name__}"))
-    if remote.protocol in ("s3", "s3a"):
+    from zoo_repo.remote.s3.remote import S3Remote
+
+    if isinstance(remote, S3Remote):
         steps = _s3_checks(remote)
     else:
         steps = [lambda: _reachable_root(remote)]
@@ -52,19 +57,15 @@ def diagnose(url: str, options: dict[str, Any]) -> list[Check]:
     return results
 
 
-def _s3_checks(remote: Remote) -> list[Callable[[], Check]]:
-    fs = remote.fs
-    bucket = remote.root.split("/", 1)[0]
+def _s3_checks(remote: S3Remote) -> list[Callable[[], Check]]:
+    bucket = remote.bucket
     state: dict[str, Any] = {}
 
     def endpoint() -> Check:
         try:
-            fs.connect() if hasattr(fs, "connect") else None
-            client = fs.s3
-            state["endpoint"] = client.meta.endpoint_url
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
-            err = translate(remote.url, exc)
-            return Check("endpoint reachable", False, err.message, err.hint)
+            state["endpoint"] = remote.endpoint()
+        except ZooError as exc:
+            return Check("endpoint reachable", False, exc.message, exc.hint)
         parts = urlsplit(state["endpoint"])
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
@@ -77,22 +78,19 @@ def _s3_checks(remote: Remote) -> list[Callable[[], Check]]:
 
     def credentials_and_bucket() -> Check:
         try:
-            response = fs.call_s3("head_bucket", Bucket=bucket)
+            state["date"] = remote.head_bucket()
         except FileNotFoundError:
             state["no_bucket"] = True
             return Check("credentials accepted", True, "the server answered a signed request")
-        except Exception as exc:  # noqa: BLE001
-            err = translate(remote.url, exc)
-            return Check("credentials accepted", False, err.message, err.hint)
-        state["date"] = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        except ZooError as exc:
+            return Check("credentials accepted", False, exc.message, exc.hint)
         return Check("credentials accepted", True, "the server answered a signed request")
 
     def bucket_exists() -> Check:
         if state.get("no_bucket"):
             return Check("bucket exists", False, f"bucket {bucket!r} does not exist",
                          f"create it (e.g. `aws s3 mb s3://{bucket}`), or fix the remote URL")
-        style = (getattr(fs.s3.meta.config, "s3", None) or {}).get("addressing_style", "auto")
-        return Check("bucket exists", True, f"{bucket} (addressing style: {style})")
+        return Check("bucket exists", True, f"{bucket} (addressing style: {remote.addressing_style()})")
 
     def clock() -> Check:
         if not state.get("date"):
@@ -108,10 +106,9 @@ def _s3_checks(remote: Remote) -> list[Callable[[], Check]]:
 
 def _reachable_root(remote: Remote) -> Check:
     try:
-        exists = remote.fs.exists(remote.root)
-    except Exception as exc:  # noqa: BLE001
-        err = translate(remote.url, exc)
-        return Check("remote reachable", False, err.message, err.hint)
+        exists = remote.root_exists()
+    except ZooError as exc:
+        return Check("remote reachable", False, exc.message, exc.hint)
     return Check("remote reachable", True, remote.root if exists else f"{remote.root} (will be created)")
 
 
@@ -119,20 +116,11 @@ def _round_trip(remote: Remote) -> Check:
     name = "put, get, delete a probe object"
     if not remote.writable:
         return Check(name, True, "read-only remote: skipped")
-    folder = f"{remote.root}/.zoo-doctor"
-    path = f"{folder}/{uuid.uuid4().hex}"
     payload = uuid.uuid4().bytes * 64
     try:
-        if remote.is_local:
-            remote.fs.makedirs(folder, exist_ok=True)
-        remote.fs.pipe_file(path, payload)
-        got = remote.fs.cat_file(path)
-        remote.fs.rm_file(path)
-        if remote.is_local:
-            remote.fs.rmdir(folder)
-    except Exception as exc:  # noqa: BLE001
-        err = translate(remote.url, exc)
-        return Check(name, False, err.message, err.hint or "check write permission on this prefix")
+        got = remote.probe(payload)
+    except ZooError as exc:
+        return Check(name, False, exc.message, exc.hint or "check write permission on this prefix")
     if bytes(got) != payload:
         return Check(name, False, "the object read back differs from what was written",
                      "a proxy or gateway is altering bodies; check the endpoint")

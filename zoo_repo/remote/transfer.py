@@ -13,29 +13,17 @@ import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
 
 from zoo_repo.core import packs
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.errors import ZooError
-from zoo_repo.remote.base import Remote
+from zoo_repo.remote.base import CopyOut, Remote
 from zoo_repo.store.atomic import temp_name
 from zoo_repo.store.digest import Digest
 from zoo_repo.store.objects import Store
 
 Wanted = Mapping[str, tuple[Digest | None, str]]  # oid → (expected digest, label)
-
-
-class CopyOut(Protocol):
-    """Where a pull's objects go besides the store, written while they arrive."""
-
-    def write(self, oid: str, data: memoryview) -> None:
-        """An object that arrived whole, verified and stored."""
-
-    def files(self, oid: str) -> list[int]:
-        """Open files to write a streamed object's bytes to as well (unverified until it is stored)."""
-        return []
 
 
 @dataclass(frozen=True)

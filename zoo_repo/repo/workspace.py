@@ -98,10 +98,10 @@ class Workspace:
         if self._remote is not None and name is None:
             return self._remote
         if name not in self._remotes:
-            from zoo_repo.remote.base import Remote
+            from zoo_repo.remote import open_remote
 
             conf = self.remote_config(name)
-            self._remotes[name] = Remote(conf.url, conf.options)
+            self._remotes[name] = open_remote(conf.url, conf.options)
         return self._remotes[name]
 
     def statcache(self) -> StatCache:

@@ -22,20 +22,43 @@ def temp_path(final: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_write(final: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
-    """Write to a temp name, fsync, then rename onto ``final``; the temp goes on error."""
+def atomic_write(final: Path, mode: int = 0o644, fsync: bool = True) -> Iterator[BinaryIO]:
+    """Write to a temp name beside ``final``, fsync (unless told not to), then
+    rename onto it; the temp goes on error. Readers see the old file or the new."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(final)
     try:
         with open(tmp, "xb") as fh:
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def create_exclusive(final: Path, data: bytes) -> bool:
+    """Write ``final`` only if it does not exist; False when it did.
+
+    The complete file is linked into place (link(2) refuses an existing
+    name), so of two racing writers exactly one wins and no reader ever
+    sees a partial file.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(final)
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        os.link(tmp, final)
+    except FileExistsError:
+        return False
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return True
 
 
 def write_text_atomic(final: Path, text: str) -> None:

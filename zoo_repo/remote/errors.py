@@ -1,0 +1,101 @@
+"""The one place where what a storage backend raised becomes a zoo error.
+
+Statuses are read as data (an ``HTTPStatusError``'s ``status``, botocore's
+``ResponseMetadata.HTTPStatusCode`` anywhere on the cause chain), never parsed
+out of message text. The table at the bottom decides the line and the hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from zoo_repo.errors import RemoteError, ZooError
+
+
+class HTTPStatusError(OSError):
+    """A request zoo sent itself was answered with an error status."""
+
+    def __init__(self, what: str, status: int, reason: str = "") -> None:
+        super().__init__(f"{what}: status {status}" + (f": {reason}" if reason else ""))
+        self.status = status
+        self.reason = reason
+
+
+class NotThere(HTTPStatusError, FileNotFoundError):
+    """404: the object does not exist."""
+
+
+class Forbidden(HTTPStatusError, PermissionError):
+    """403: the credentials may not do this."""
+
+
+def status_error(what: str, status: int, reason: str = "") -> HTTPStatusError:
+    """The exception a refused request stands for, by its status."""
+    kind = {404: NotThere, 403: Forbidden}.get(status, HTTPStatusError)
+    return kind(what, status, reason)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status behind ``exc`` (ours, or botocore's), if any."""
+    for link in _chain(exc):
+        if isinstance(link, HTTPStatusError):
+            return link.status
+        response: Any = getattr(link, "response", None)
+        if isinstance(response, dict):
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if isinstance(status, int):
+                return status
+    return None
+
+
+def error_code(exc: BaseException) -> str | None:
+    """S3's error code (``AccessDenied``, ``PreconditionFailed``…) behind ``exc``, if any."""
+    for link in _chain(exc):
+        response: Any = getattr(link, "response", None)
+        if isinstance(response, dict):
+            code = response.get("Error", {}).get("Code")
+            if isinstance(code, str):
+                return code
+        reason = getattr(link, "reason", None)
+        if isinstance(link, HTTPStatusError) and isinstance(reason, str) and reason:
+            return reason.split(":", 1)[0]
+    return None
+
+
+_NO_CREDENTIALS = ("NoCredentialsError", "PartialCredentialsError")
+_DENIED_CODES = ("AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken")
+_UNREACHABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError",
+                "ConnectionRefusedError", "ServerDisconnectedError")
+_TIMEOUTS = ("ReadTimeoutError", "TimeoutError")
+
+
+def translate(url: str, exc: BaseException) -> ZooError:
+    """One line, and the likely fix, for what a storage backend raised."""
+    if isinstance(exc, ZooError):
+        return exc
+    names = {type(link).__name__ for link in _chain(exc)}
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    status, code = status_of(exc), error_code(exc)
+    if names & set(_NO_CREDENTIALS):
+        return RemoteError(f"remote {url}: no credentials found",
+                           hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or "
+                           "`dvc remote modify --local NAME access_key_id …`")
+    if status == 403 or code in _DENIED_CODES or isinstance(exc, PermissionError):
+        return RemoteError(f"remote {url}: access denied ({text})",
+                           hint="check the credentials and that they may read and write this bucket")
+    if names & set(_UNREACHABLE) or isinstance(exc, ConnectionError):
+        return RemoteError(f"remote {url}: cannot reach the endpoint ({text})",
+                           hint="check endpointurl in .dvc/config or AWS_ENDPOINT_URL, and the network")
+    if names & set(_TIMEOUTS) or isinstance(exc, TimeoutError):
+        return RemoteError(f"remote {url}: timed out ({text})")
+    return RemoteError(f"remote {url}: {type(exc).__name__}: {text}")
