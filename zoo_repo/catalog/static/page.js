@@ -1,0 +1,354 @@
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const cardEl = $("card");
+  const ROLES = cardEl.dataset.roles.split(" ");
+  const FIELDS = cardEl.dataset.fields.split(" ");
+  const selects = Array.from(document.querySelectorAll("select[data-field]"));
+  const data = JSON.parse($("catalog-data").textContent);
+  const models = data.models.map((m) => Object.assign({}, m, {
+    key: m.stub + "@" + m.version,
+    haystack: [m.stub, m.card.description || "", ...m.card.tags].join("\n").toLowerCase(),
+  }));
+  const state = { query: "", filters: {}, all: false, sort: "none", selected: null };
+
+  // Every node is built here; text always goes in as text nodes, never as markup.
+  function h(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "text") node.textContent = value;
+      else if (name === "className") node.className = value;
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of [].concat(children === undefined ? [] : children)) {
+      if (child !== null && child !== undefined) node.append(child);
+    }
+    return node;
+  }
+
+  function humanSize(n) {
+    if (n < 1024) return n + " B";
+    let size = n;
+    for (const unit of ["KiB", "MiB", "GiB", "TiB"]) {
+      size /= 1024;
+      if (size < 1024 || unit === "TiB") return size.toFixed(1) + " " + unit;
+    }
+    return n + " B";
+  }
+
+  function plural(n, noun) { return n + " " + noun + (n === 1 ? "" : "s"); }
+
+  // Long stubs wrap only after a slash.
+  function stubNodes(stub) {
+    const out = [];
+    stub.split("/").forEach((part, i, parts) => {
+      out.push(part + (i < parts.length - 1 ? "/" : ""));
+      if (i < parts.length - 1) out.push(h("wbr"));
+    });
+    return out;
+  }
+
+  // ---- a small Markdown subset: headings, paragraphs, lists, code, tables, quotes,
+  // bold, italic, links. It returns DOM nodes, so card text can never become markup.
+  const INLINE = /`([^`]+)`|\[([^\]]+)\]\(([^()\s]+)\)|\*\*(.+?)\*\*|__(.+?)__|\*([^*\s](?:[^*]*[^*\s])?)\*|(?<![A-Za-z0-9])_([^_\s](?:[^_]*[^_\s])?)_(?![A-Za-z0-9])/g;
+  // Links: web and mail addresses, or plain relative paths (no scheme, so no javascript:).
+  const SAFE_URL = /^(?:(?:https?:\/\/|mailto:)[^\s\x00-\x1f"<>\\]+|[\w\-.\/#?=&%~+]+)$/i;
+
+  function inline(text) {
+    const out = [];
+    let last = 0;
+    for (const m of text.matchAll(INLINE)) {
+      if (m.index > last) out.push(text.slice(last, m.index));
+      if (m[1] !== undefined) out.push(h("code", { text: m[1] }));
+      else if (m[2] !== undefined) {
+        out.push(SAFE_URL.test(m[3])
+          ? h("a", { href: m[3], rel: "noopener noreferrer nofollow" }, inline(m[2]))
+          : h("span", { title: "link not shown: " + m[3] }, inline(m[2])));
+      } else if (m[4] !== undefined || m[5] !== undefined) out.push(h("strong", {}, inline(m[4] ?? m[5])));
+      else out.push(h("em", {}, inline(m[6] ?? m[7])));
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) out.push(text.slice(last));
+    return out;
+  }
+
+  const FENCE = /^\s{0,3}(`{3,}|~{3,})\s*([\w+#.-]*)/;
+  const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
+  const RULE = /^\s{0,3}([-*_])(?:\s*\1){2,}\s*$/;
+  const ITEM = /^\s*([-*+]|\d{1,9}[.)])\s+(.*)$/;
+  const QUOTE = /^\s{0,3}>\s?(.*)$/;
+  const TABLE_RULE = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
+
+  function isTable(lines, i) { return lines[i].includes("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1]); }
+  function startsBlock(lines, i) {
+    const line = lines[i];
+    return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || ITEM.test(line) || QUOTE.test(line) || isTable(lines, i);
+  }
+  function cells(line) { return line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim()); }
+
+  function markdown(source) {
+    const lines = source.replace(/\r\n?/g, "\n").split("\n");
+    const out = [];
+    let i = 0;
+    while (i < lines.length) {
+      const line = lines[i];
+      let m;
+      if (!line.trim()) { i++; continue; }
+      if ((m = FENCE.exec(line))) {
+        const body = [];
+        for (i++; i < lines.length && !lines[i].trim().startsWith(m[1]); i++) body.push(lines[i]);
+        i++;
+        out.push(h("pre", {}, h("code", { text: body.join("\n"), "data-lang": m[2] || null })));
+      } else if ((m = HEADING.exec(line))) {
+        out.push(h("h" + Math.min(6, m[1].length + 2), {}, inline(m[2])));
+        i++;
+      } else if (RULE.test(line)) {
+        out.push(h("hr"));
+        i++;
+      } else if (isTable(lines, i)) {
+        const head = h("tr", {}, cells(line).map((c) => h("th", { scope: "col" }, inline(c))));
+        const rows = [];
+        for (i += 2; i < lines.length && lines[i].includes("|") && lines[i].trim(); i++) {
+          rows.push(h("tr", {}, cells(lines[i]).map((c) => h("td", {}, inline(c)))));
+        }
+        out.push(h("table", {}, [h("thead", {}, head), h("tbody", {}, rows)]));
+      } else if ((m = ITEM.exec(line))) {
+        const ordered = /\d/.test(m[1]);
+        const items = [];
+        while (i < lines.length) {
+          const item = ITEM.exec(lines[i]);
+          if (item && /\d/.test(item[1]) === ordered) items.push(item[2]);
+          else if (items.length && lines[i].trim() && /^\s+/.test(lines[i]) && !item) items[items.length - 1] += " " + lines[i].trim();
+          else break;
+          i++;
+        }
+        out.push(h(ordered ? "ol" : "ul", {}, items.map((t) => h("li", {}, inline(t)))));
+      } else if (QUOTE.test(line)) {
+        const quoted = [];
+        for (; i < lines.length && QUOTE.test(lines[i]); i++) quoted.push(QUOTE.exec(lines[i])[1]);
+        out.push(h("blockquote", {}, markdown(quoted.join("\n"))));
+      } else {
+        const para = [line.trim()];
+        for (i++; i < lines.length && lines[i].trim() && !startsBlock(lines, i); i++) para.push(lines[i].trim());
+        out.push(h("p", {}, inline(para.join(" "))));
+      }
+    }
+    return out;
+  }
+
+  // ---- the list
+  function matches(m, words) {
+    if (!state.all && !m.latest) return false;
+    for (const sel of selects) {
+      const want = state.filters[sel.dataset.field];
+      if (want && m.fields[sel.dataset.field] !== want) return false;
+    }
+    return words.every((w) => m.haystack.includes(w));
+  }
+
+  function metricValue(m) { return m.metric && typeof m.metric.value === "number" ? m.metric.value : null; }
+
+  function visibleModels() {
+    const words = state.query.toLowerCase().split(/\s+/).filter(Boolean);
+    const rows = models.filter((m) => matches(m, words));
+    if (state.sort === "none") return rows;
+    const sign = state.sort === "asc" ? 1 : -1;
+    // Models without a metric go last either way; ties keep stub order (sort is stable).
+    return rows.sort((a, b) => {
+      const x = metricValue(a), y = metricValue(b);
+      if (x === null || y === null) return (x === null) - (y === null);
+      return sign * (x - y);
+    });
+  }
+
+  function row(m) {
+    const tr = h("tr", {
+      "data-stub": m.stub, "data-version": m.version, tabindex: 0,
+      className: state.selected === m.key ? "selected" : null,
+      "aria-current": state.selected === m.key ? "true" : null,
+    }, [
+      h("td", {}, [h("span", { className: "stub" }, stubNodes(m.stub)),
+        m.card.description ? h("span", { className: "desc", text: m.card.description }) : null]),
+      h("td", {}, [m.version, state.all && m.latest ? h("span", { className: "badge latest", text: "latest" }) : null]),
+      h("td", { className: "metric", text: m.metric ? m.metric.display : "\u2014" }),
+      h("td", { className: "num", text: humanSize(m.size) }),
+      h("td", { className: "date", text: m.created.slice(0, 10) }),
+    ]);
+    tr.addEventListener("click", () => select(m.key));
+    tr.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(m.key); }
+    });
+    return tr;
+  }
+
+  function renderList() {
+    const rows = visibleModels();
+    const body = $("rows");
+    body.replaceChildren(...rows.map(row));
+    if (!rows.length) {
+      body.append(h("tr", { className: "empty" }, h("td", { colspan: 5, text: "No models match the search and filters." })));
+    }
+    $("count").textContent = plural(rows.length, state.all ? "version" : "model");
+    const header = $("metric-header");
+    header.setAttribute("aria-sort", { none: "none", asc: "ascending", desc: "descending" }[state.sort]);
+    header.querySelector(".arrow").textContent = { none: "\u2195", asc: "\u25B2", desc: "\u25BC" }[state.sort];
+  }
+
+  // ---- the card
+  function section(title, content) {
+    return content === null ? null : [h("h3", { className: "section", text: title }), content];
+  }
+
+  function grid(pairs) {
+    return h("dl", { className: "grid" }, pairs.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", {}, value)]));
+  }
+
+  function pullBox(m) {
+    const command = "zoo pull " + m.stub + "@" + m.version;
+    const code = h("code", { id: "pull-command", "data-testid": "pull-command", text: command });
+    const status = h("span", { id: "copy-status", className: "copy-status", role: "status", "aria-live": "polite" });
+    const button = h("button", { type: "button", id: "copy-pull", "data-testid": "copy-pull",
+      "aria-label": "Copy the pull command" }, "Copy");
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(command);
+        status.textContent = "Copied";
+      } catch (err) {
+        // No clipboard access (an old browser, or permission refused): select it for Ctrl+C.
+        const range = document.createRange();
+        range.selectNodeContents(code);
+        const selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        status.textContent = "Selected: press Ctrl+C";
+      }
+    });
+    return h("div", { className: "pull" }, [h("span", { className: "prompt", "aria-hidden": "true", text: "$" }), code, button, status]);
+  }
+
+  function metricsTable(m) {
+    if (!m.metrics.length) return h("p", { className: "muted", text: "No metrics reported." });
+    const head = h("tr", {}, ["Metric", "Value", "Dataset", "Split"].map((t) => h("th", { scope: "col", text: t })));
+    const rows = m.metrics.map((x) => h("tr", {}, [
+      h("td", { text: x.name }),
+      h("td", { className: "num", text: x.value === null ? "\u2014" : x.value + (x.unit ? (x.unit === "%" ? "%" : " " + x.unit) : "") }),
+      h("td", { text: x.dataset || "" }),
+      h("td", { text: x.split || "" }),
+    ]));
+    return h("table", {}, [h("thead", {}, head), h("tbody", {}, rows)]);
+  }
+
+  function filesBlock(m) {
+    const groups = new Map();
+    for (const f of m.files) {
+      if (!groups.has(f.role)) groups.set(f.role, []);
+      groups.get(f.role).push(f);
+    }
+    const order = ROLES.filter((r) => groups.has(r)).concat([...groups.keys()].filter((r) => !ROLES.includes(r)));
+    return h("div", { id: "card-files" }, order.map((role) => {
+      const files = groups.get(role);
+      const total = files.reduce((sum, f) => sum + f.size, 0);
+      return h("details", { className: "role", "data-role": role, open: files.length <= 8 }, [
+        h("summary", {}, [h("strong", { text: role }), h("span", { className: "muted", text: plural(files.length, "file") + " \u00B7 " + humanSize(total) })]),
+        h("table", {}, h("tbody", {}, files.map((f) => h("tr", {}, [
+          h("td", { className: "mono", text: f.path }),
+          h("td", { className: "num", text: humanSize(f.size) }),
+          h("td", { className: "mono muted", title: "sha256:" + f.sha256, text: f.sha256.slice(0, 12) + "\u2026" }),
+        ])))),
+      ]);
+    }));
+  }
+
+  function versionsNav(m) {
+    const siblings = models.filter((x) => x.stub === m.stub);
+    return h("div", { className: "versions", role: "group", "aria-label": "Versions of this model" }, siblings.map((x) => {
+      const button = h("button", { type: "button", "aria-current": x.key === m.key ? "true" : "false", text: x.version });
+      button.addEventListener("click", () => {
+        if (!x.latest && !state.all) { state.all = true; $("all-versions").checked = true; }
+        select(x.key);
+      });
+      return button;
+    }));
+  }
+
+  function renderCard() {
+    const m = models.find((x) => x.key === state.selected);
+    if (!m) {
+      cardEl.replaceChildren(h("p", { className: "placeholder", text: "Select a model to see its card." }));
+      return;
+    }
+    const dash = "\u2014";
+    cardEl.replaceChildren(...[
+      h("h2", { id: "card-title" }, stubNodes(m.stub)),
+      h("div", { className: "badges" }, [
+        h("span", { className: "badge", text: m.version }),
+        m.latest ? h("span", { className: "badge latest", text: "latest" }) : null,
+        m.card.license ? h("span", { className: "badge", text: m.card.license }) : null,
+      ]),
+      m.card.description ? h("p", { className: "lead", id: "card-description", text: m.card.description }) : null,
+      m.card.tags.length ? h("ul", { className: "tags", "aria-label": "Tags" }, m.card.tags.map((t) => h("li", { text: t }))) : null,
+      pullBox(m),
+      section("Metrics", metricsTable(m)),
+      section("Model card", m.card_markdown && m.card_markdown.trim()
+        ? h("div", { id: "card-markdown", className: "markdown" }, markdown(m.card_markdown)) : null),
+      section("Files", filesBlock(m)),
+      section("Version", grid([
+        ["Published", m.created],
+        ["Publisher", m.publisher],
+        ["Parent", m.parent || dash],
+        ["Size", humanSize(m.size) + " in " + plural(m.nfiles, "file")],
+        ["Tree", h("span", { className: "mono", text: "md5:" + m.tree_md5 + ".dir" })],
+        ["Versions", versionsNav(m)],
+      ])),
+      section("Stub fields", grid(FIELDS.map((f) => [f, m.fields[f] === null ? dash : m.fields[f]]))),
+    ].flat().filter((node) => node !== null));
+  }
+
+  function select(key) {
+    state.selected = key;
+    renderList();
+    renderCard();
+    try { history.replaceState(null, "", "#" + encodeURI(key)); } catch (err) { /* some file URLs refuse history changes */ }
+    if (window.matchMedia("(max-width: 1099px)").matches) cardEl.scrollIntoView({ block: "start" });
+  }
+
+  // ---- controls
+  function fillFilters() {
+    for (const sel of selects) {
+      const values = [...new Set(models.map((m) => m.fields[sel.dataset.field]).filter((v) => v))].sort();
+      sel.append(...values.map((v) => h("option", { value: v, text: v })));
+      sel.addEventListener("change", () => { state.filters[sel.dataset.field] = sel.value; renderList(); });
+    }
+  }
+
+  $("search").addEventListener("input", (event) => { state.query = event.target.value; renderList(); });
+  $("all-versions").addEventListener("change", (event) => { state.all = event.target.checked; renderList(); });
+  $("sort-metric").addEventListener("click", () => {
+    state.sort = { none: "asc", asc: "desc", desc: "asc" }[state.sort];
+    renderList();
+  });
+  $("reset").addEventListener("click", () => {
+    state.query = ""; state.filters = {};
+    $("search").value = "";
+    for (const sel of selects) sel.value = "";
+    renderList();
+  });
+
+  const stubs = new Set(models.map((m) => m.stub));
+  $("summary").textContent = plural(stubs.size, "model") + " \u00B7 " + plural(models.length, "published version");
+  fillFilters();
+  // A link to "index.html#STUB@vN" opens that version's card.
+  function openLinked() {
+    let wanted = "";
+    try { wanted = decodeURI(location.hash.slice(1)); } catch (err) { /* a malformed link opens no card */ }
+    const linked = models.find((m) => m.key === wanted);
+    if (!linked) return false;
+    if (!linked.latest) { state.all = true; $("all-versions").checked = true; }
+    select(linked.key);
+    return true;
+  }
+  window.addEventListener("hashchange", openLinked);
+  if (!openLinked()) renderList();
+  document.body.dataset.ready = "true";
+})();
