@@ -67,7 +67,7 @@ class Remote:
             raise
         except FileNotFoundError as exc:
             raise ObjectMissing(f"remote {self.url}", oid, label or oid_relpath(oid)) from exc
-        except Exception as exc:  # noqa: BLE001 - the translation table decides
+        except Exception as exc:
             raise translate(self.url, exc) from exc
 
     # -- primitives: each backend implements these -------------------------

@@ -30,6 +30,17 @@ class Forbidden(HTTPStatusError, PermissionError):
     """403: the credentials may not do this."""
 
 
+def error_reason(body: bytes) -> str:
+    """``Code: Message`` from an S3 error document (the code is what the table matches on)."""
+    import re
+
+    code = re.search(rb"<Code>(.*?)</Code>", body)
+    message = re.search(rb"<Message>(.*?)</Message>", body)
+    if not code and not message:
+        return body[:200].decode("utf-8", "replace")
+    return ": ".join(m.group(1).decode("utf-8", "replace") for m in (code, message) if m)
+
+
 def status_error(what: str, status: int, reason: str = "") -> HTTPStatusError:
     """The exception a refused request stands for, by its status."""
     kind = {404: NotThere, 403: Forbidden}.get(status, HTTPStatusError)

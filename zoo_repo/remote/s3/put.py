@@ -1,7 +1,8 @@
 """Upload objects to S3 by presigned URLs over plain ``http.client``.
 
 s3fs signs (one batch of presigned URLs per call, on its own event loop);
-worker threads send the bodies, one keep-alive connection each. Presigned
+worker threads send the bodies over the shared pool of kept-alive connections
+(``remote.http``), retried as every request is (``remote.retry``). Presigned
 requests carry an unsigned payload, so no SHA-256 of every body is computed
 on the way out (botocore's cost per small object). Large objects go up as
 parallel multipart parts, read from the file with ``pread`` into bounded
@@ -12,80 +13,51 @@ completion succeeds: never partly.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import os
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from zoo_repo.remote.s3.get import connection, error_reason, url_lifetime
+from zoo_repo.remote.errors import error_reason, status_error
+from zoo_repo.remote.http import POOL, Host
+from zoo_repo.remote.retry import retrying
+from zoo_repo.remote.s3.get import url_lifetime
 
 if TYPE_CHECKING:
     import ssl
 
 PART_SIZE = 8 << 20
-ATTEMPTS = 4
 
 
 class PutError(OSError):
-    """The server refused or dropped an upload."""
-
-
-class _Pool(threading.local):
-    conn: http.client.HTTPConnection | None = None
+    """An upload that cannot complete as asked."""
 
 
 class Sender:
-    """One keep-alive connection per thread, to the endpoint of the URLs it is given."""
+    """PUTs of presigned URLs over the shared pool of kept-alive connections."""
 
     def __init__(self, timeout: float = 60.0, tls: ssl.SSLContext | None = None) -> None:
         self.tls = tls
-        self._local = _Pool()
-        self._opened: list[http.client.HTTPConnection] = []
-        self._lock = threading.Lock()
         self.timeout = timeout
 
-    def _conn(self, scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
-        if self._local.conn is None:
-            self._local.conn = connection(scheme, host, port, self.timeout, self.tls)
-            with self._lock:
-                self._opened.append(self._local.conn)
-        return self._local.conn
-
     def put(self, url: str, body: bytes | memoryview) -> str:
-        """PUT ``body``; returns the ETag. Retries transient failures with backoff."""
+        """PUT ``body``; returns the ETag. Transient failures are retried (``remote.retry``)."""
         split = urlsplit(url)
         target = split.path + (f"?{split.query}" if split.query else "")
-        for attempt in range(ATTEMPTS):
-            conn = self._conn(split.scheme, split.hostname or "", split.port)
-            try:
+        host: Host = (split.scheme, split.hostname or "", split.port)
+
+        def once() -> str:
+            with POOL.connection(host, self.timeout, self.tls) as conn:
                 conn.request("PUT", target, body=body, headers={"Content-Length": str(len(body))})
                 response = conn.getresponse()
                 data = response.read()
-                if 200 <= response.status < 300:
-                    return response.getheader("ETag", "").strip('"')
-                if response.status < 500 and response.status != 429:
-                    raise PutError(f"PUT {split.path}: status {response.status}: {error_reason(data)}")
-                error: Exception = PutError(f"PUT {split.path}: status {response.status}: {error_reason(data)}")
-            except (OSError, http.client.HTTPException) as exc:
-                if isinstance(exc, PutError) and "status 5" not in str(exc):
-                    raise
-                error = exc
-                conn.close()
-                self._local.conn = None
-            if attempt == ATTEMPTS - 1:
-                raise error
-            time.sleep(0.2 * 2**attempt)
-        raise AssertionError("unreachable")
+            if 200 <= response.status < 300:
+                return str(response.getheader("ETag", "")).strip('"')
+            raise status_error(f"PUT {split.path}", response.status, error_reason(data))
 
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._opened:
-                conn.close()
-            self._opened.clear()
+        return retrying(once)
 
 
 def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str = "put_object",
@@ -97,7 +69,7 @@ def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str
         return list(await asyncio.gather(
             *(fs._url(path, expires=expires, client_method=method, **params) for path, params in requests)))
 
-    return sync(fs.loop, sign_all)
+    return list(sync(fs.loop, sign_all))
 
 
 class _Buffers(threading.local):
@@ -127,11 +99,8 @@ def put_small(fs: Any, items: Sequence[tuple[str, str]], jobs: int,
         if done:
             done(remote, len(data))
 
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(one, zip(items, urls)))
-    finally:
-        sender.close()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(one, zip(items, urls, strict=True)))
 
 
 def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART_SIZE,
@@ -176,5 +145,3 @@ def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART
         except Exception:  # noqa: BLE001 - the first error is the one to report
             pass
         raise
-    finally:
-        sender.close()

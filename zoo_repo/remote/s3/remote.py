@@ -73,7 +73,7 @@ class S3Remote(FsspecRemote):
             response = self.fs.call_s3("head_bucket", Bucket=self.bucket)
         except FileNotFoundError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the translation table decides
+        except Exception as exc:
             from zoo_repo.remote.errors import translate
 
             raise translate(self.url, exc) from exc

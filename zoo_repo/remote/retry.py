@@ -1,0 +1,57 @@
+"""The one retry policy for requests zoo sends itself (and the attempt count
+botocore is given for the ones it sends).
+
+Transient means: the connection failed or timed out, or the server answered
+5xx or 429. A 4xx answer is final (a missing object stays missing, refused
+credentials stay refused), and so is anything else.
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from zoo_repo.remote.errors import HTTPStatusError
+
+T = TypeVar("T")
+
+ATTEMPTS = 4
+BASE_DELAY = 0.2  # seconds; doubled after each failure, with jitter
+
+
+def transient_status(status: int) -> bool:
+    return status >= 500 or status == 429
+
+
+def transient(exc: BaseException) -> bool:
+    if isinstance(exc, HTTPStatusError):
+        return transient_status(exc.status)
+    if isinstance(exc, (FileNotFoundError, PermissionError)):
+        return False
+    return isinstance(exc, (OSError, http.client.HTTPException))
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (0-based)."""
+    return BASE_DELAY * 2**attempt * (0.5 + random.random() / 2)
+
+
+def retrying(call: Callable[[], T], *, attempts: int = ATTEMPTS,
+             on_failure: Callable[[BaseException], None] | None = None) -> T:
+    """``call()``, again after a pause while it fails transiently; the last error is raised.
+
+    ``on_failure`` runs after every failed attempt (e.g. to drop a broken connection).
+    """
+    for attempt in range(attempts):
+        try:
+            return call()
+        except BaseException as exc:
+            if on_failure is not None:
+                on_failure(exc)
+            if attempt == attempts - 1 or not transient(exc):
+                raise
+        time.sleep(backoff(attempt))
+    raise AssertionError("unreachable")
