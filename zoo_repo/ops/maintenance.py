@@ -78,12 +78,13 @@ def fetch(zoo: Workspace, manifests: Iterable[Manifest], jobs: int = 8,
     manifests = list(manifests)
     remote = zoo.remote()
     count = nbytes = 0
-    for m in manifests:  # per version, so each uses its own pack locator
-        wanted = {oid: v for oid, v in referenced([m]).items() if not zoo.store.has(oid)}
-        if wanted:
-            locator = meta.read_locator(remote, str(m.stub), m.version)
-            count += len(wanted)
-            nbytes += transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress)[1]
+    with zoo.store.lock(shared=True):
+        for m in manifests:  # per version, so each uses its own pack locator
+            wanted = {oid: v for oid, v in referenced([m]).items() if not zoo.store.has(oid)}
+            if wanted:
+                locator = meta.read_locator(remote, str(m.stub), m.version)
+                count += len(wanted)
+                nbytes += transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress)[1]
     return TransferResult(count, nbytes)
 
 
@@ -135,12 +136,18 @@ class GcPlan:
     temp_files: tuple[Path, ...]
     bytes: int
     _zoo: Workspace = field(repr=False, compare=False)
+    _lockfiles: tuple[Path, ...] = field(default=(), repr=False, compare=False)
 
     def execute(self) -> None:
-        for oid in self.objects:
-            self._zoo.store.remove(oid)
-        for path in self.temp_files:
-            remove_readonly(path)
+        """Remove what the plan names and is still unreferenced: under the store's
+        exclusive lock the plan is made again, so an object that a publish or pull
+        stored (or a manifest that appeared) since planning is kept."""
+        with self._zoo.store.lock():
+            now = plan_gc(self._zoo, self._lockfiles)
+            for oid in set(self.objects) & set(now.objects):
+                self._zoo.store.remove(oid)
+            for path in set(self.temp_files) & set(now.temp_files):
+                remove_readonly(path)
 
 
 def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
@@ -172,4 +179,4 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
     temps = tuple(zoo.store.temp_files())
     size = sum(zoo.store.path(oid).stat().st_size for oid in drop)
     size += sum(p.stat().st_size for p in temps if p.exists())
-    return GcPlan(zoo.store.root, drop, temps, size, zoo)
+    return GcPlan(zoo.store.root, drop, temps, size, zoo, tuple(lockfiles))

@@ -8,11 +8,8 @@ A manifest therefore never names an object the remote lacks.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,8 +27,9 @@ from zoo_repo.model.archive import write_onnx_archive
 from zoo_repo.remote import transfer
 from zoo_repo.repo import dvc, git
 from zoo_repo.repo.workspace import Workspace
-from zoo_repo.store.atomic import clear_stale_temps, write_text_atomic
+from zoo_repo.store.atomic import clear_stale_temps, install_dir, temp_name, write_text_atomic
 from zoo_repo.store.digest import Digest
+from zoo_repo.store.lock import file_lock
 
 if TYPE_CHECKING:
     from zoo_repo.remote.base import Remote
@@ -87,32 +85,20 @@ def publish(
         raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
     checked = _validate(files, by_path, run, rtol, atol)
 
-    entries = [_ingest(zoo, f) for f in files]
-    if layout.ARCHIVE_NAME not in by_path:
-        onnx_entry = next(e for e in entries if e.path == layout.ONNX_NAME)
-        entries.append(_archive(zoo, by_path[layout.ONNX_NAME].abspath, onnx_entry))
-    entries.sort()
-    zoo.statcache().flush()
-
-    with _publish_lock(zoo):
-        return _publish_locked(zoo, stub, entries, card, checked, by_path, message, commit, jobs, branch,
-                               progress, version)
-
-
-@contextlib.contextmanager
-def _publish_lock(zoo: Workspace) -> Iterator[None]:
-    """One publish at a time per checkout: choosing the next version number and
-    committing it must not interleave with another process doing the same."""
-    import fcntl
-
-    path = zoo.root / ".zoo" / "publish.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    # Shared: gc must not remove objects this publish stored before its
+    # manifest exists to reference them.
+    with zoo.store.lock(shared=True):
+        entries = [_ingest(zoo, f) for f in files]
+        if layout.ARCHIVE_NAME not in by_path:
+            onnx_entry = next(e for e in entries if e.path == layout.ONNX_NAME)
+            entries.append(_archive(zoo, by_path[layout.ONNX_NAME].abspath, onnx_entry))
+        entries.sort()
+        zoo.statcache().flush()
+        # One publish at a time per checkout: choosing the next version number
+        # and committing it must not interleave with another process doing the same.
+        with file_lock(zoo.root / ".zoo" / "publish.lock"):
+            return _publish_locked(zoo, stub, entries, card, checked, by_path, message, commit, jobs,
+                                   branch, progress, version)
 
 
 def _publish_locked(zoo: Workspace, stub: Stub, entries: list[FileEntry], card: Card, checked: validate.Validation,
@@ -287,18 +273,14 @@ def _write_version_dir(zoo: Workspace, manifest: Manifest, card_path: Path) -> P
     parent.mkdir(parents=True, exist_ok=True)
     clear_stale_temps(parent)
     final = parent / manifest.version_name
-    tmp = parent / f".{manifest.version_name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = temp_name(final)
     try:
         tmp.mkdir()
         write_text_atomic(tmp / MANIFEST_NAME, manifest.to_text())
         shutil.copyfile(card_path, tmp / CARD_NAME)
         write_text_atomic(tmp / dvc.POINTER_NAME, _pointer(manifest))
-        try:
-            os.rename(tmp, final)  # refuses a non-empty target: versions never overwrite
-        except OSError as exc:
-            raise ZooError(
-                f"{manifest.stub}@{manifest.version_name} appeared while publishing; publish again"
-            ) from exc
+        if not install_dir(tmp, final):
+            raise ZooError(f"{manifest.stub}@{manifest.version_name} appeared while publishing; publish again")
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -21,7 +21,7 @@ from zoo_repo.core.progress import Progress
 from zoo_repo.errors import DestinationConflict, Offline, UsageError
 from zoo_repo.repo import dvc
 from zoo_repo.repo.workspace import Workspace
-from zoo_repo.store.atomic import clear_stale_temps, temp_path
+from zoo_repo.store.atomic import clear_stale_temps, install, temp_path
 from zoo_repo.store.digest import Digest, hash_file
 from zoo_repo.store.objects import LINK_MODES
 from zoo_repo.store.statcache import Entry, fresh
@@ -121,43 +121,45 @@ def pull(
     inside: dict[str, bool] = {}
     seen = zoo.statcache().under(target)
     todo = [f for f in chosen if _needs_write(zoo, target, f, force, inside, seen)]
-    wanted = {
-        f.md5: (Digest(f.sha256, f.md5, f.size), f.path)
-        for f in todo
-        if not zoo.store.has(f.md5)
-    }
-    fetched = 0
-    placed: set[str] = set()  # paths written from a download's memory, not from the store
-    for folder in {(target / f.path).parent for f in todo}:
-        clear_stale_temps(folder)  # left by a pull that was killed mid-way
-    if wanted and zoo.offline:
-        names = sorted(label for _, label in wanted.values())
-        more = f" and {len(names) - 1} more files" if len(names) > 1 else ""
-        raise Offline(f"{manifest.stub}@{manifest.version_name}: {names[0]}{more} are")
-    if wanted:
-        from zoo_repo.remote import meta, transfer
+    # Shared: gc and cache prune, which delete objects, wait until these are placed.
+    with zoo.store.lock(shared=True):
+        wanted = {
+            f.md5: (Digest(f.sha256, f.md5, f.size), f.path)
+            for f in todo
+            if not zoo.store.has(f.md5)
+        }
+        fetched = 0
+        placed: set[str] = set()  # paths written from a download's memory, not from the store
+        for folder in {(target / f.path).parent for f in todo}:
+            clear_stale_temps(folder)  # left by a pull that was killed mid-way
+        if wanted and zoo.offline:
+            names = sorted(label for _, label in wanted.values())
+            more = f" and {len(names) - 1} more files" if len(names) > 1 else ""
+            raise Offline(f"{manifest.stub}@{manifest.version_name}: {names[0]}{more} are")
+        if wanted:
+            from zoo_repo.remote import meta, transfer
 
-        remote = zoo.remote()
-        locator = meta.read_locator(remote, str(manifest.stub), manifest.version)
-        staged = None
-        if link == "copy" or (link == "reflink" and not zoo.store.can_reflink(target)):
-            staged = _Staged(target, [f for f in todo if f.md5 in wanted])
-        try:
-            fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress,
-                                       copy_out=staged)[1]
-            if staged:
-                placed = set(staged.temps)
-                staged.commit()
-        finally:
-            if staged:
-                staged.discard()
-    placed_now = []
-    for f in todo:
-        path = f"{target}/{f.path}"
-        if f.path not in placed:
-            zoo.store.materialise(f.md5, Path(path), link)
-        placed_now.append((path, os.stat(path), Digest(f.sha256, f.md5, f.size)))
-    zoo.statcache().put_many(placed_now)
+            remote = zoo.remote()
+            locator = meta.read_locator(remote, str(manifest.stub), manifest.version)
+            staged = None
+            if link == "copy" or (link == "reflink" and not zoo.store.can_reflink(target)):
+                staged = _Staged(target, [f for f in todo if f.md5 in wanted])
+            try:
+                fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress,
+                                           copy_out=staged)[1]
+                if staged:
+                    placed = set(staged.temps)
+                    staged.commit()
+            finally:
+                if staged:
+                    staged.discard()
+        placed_now = []
+        for f in todo:
+            path = f"{target}/{f.path}"
+            if f.path not in placed:
+                zoo.store.materialise(f.md5, Path(path), link)
+            placed_now.append((path, os.stat(path), Digest(f.sha256, f.md5, f.size)))
+        zoo.statcache().put_many(placed_now)
     return PullResult(manifest, target, chosen, len(wanted), fetched, zoo.digest(manifest.stub, manifest.version))
 
 
@@ -214,7 +216,7 @@ class _Staged:
     def commit(self) -> None:
         self._close()
         for rel, tmp in list(self.temps.items()):
-            os.replace(tmp, self.target / rel)
+            install(tmp, self.target / rel)
             del self.temps[rel]
 
     def discard(self) -> None:

@@ -1,13 +1,23 @@
-"""Local-filesystem helpers shared by the store and the materialiser."""
+"""The one way zoo makes a file appear under its final name: written under a
+temp name in the same directory (or the store's ``tmp/``, on the same
+filesystem), then renamed. A reader sees the old file or the new one, never a
+part; a crash leaves at most a temp name, which the next run removes.
+
+Temp names carry the writer's pid (``.NAME.tmp-PID-RANDOM``), so that
+``clear_stale_temps`` can tell a dead process's leftovers from a live one's.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+PathLike = str | os.PathLike[str]
 
 
 def temp_name(final: Path) -> Path:
@@ -22,22 +32,53 @@ def temp_path(final: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_write(final: Path, mode: int = 0o644, fsync: bool = True) -> Iterator[BinaryIO]:
-    """Write to a temp name beside ``final``, fsync (unless told not to), then
-    rename onto it; the temp goes on error. Readers see the old file or the new."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_name(final)
+def staged(final: PathLike, folder: PathLike | None = None) -> Iterator[str]:
+    """A temp path for ``final`` (beside it, or in ``folder``), removed on the way
+    out unless ``install`` moved it into place."""
+    base = os.fspath(final) if folder is None else os.path.join(os.fspath(folder), os.path.basename(final))
+    tmp = temp_path(base)
     try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def install(tmp: PathLike, final: PathLike, mode: int | None = None) -> None:
+    """Give a complete temp file its final name (replacing what was there)."""
+    if mode is not None:
+        os.chmod(tmp, mode)
+    os.replace(tmp, final)
+
+
+def install_dir(tmp: Path, final: Path) -> bool:
+    """Give a complete temp directory its final name; False when ``final`` exists
+    (rename(2) refuses a non-empty target: what is published is never replaced)."""
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if final.exists():
+            return False
+        raise
+    return True
+
+
+@contextlib.contextmanager
+def atomic_write(final: Path, mode: int = 0o644, fsync: bool = True) -> Iterator[BinaryIO]:
+    """Write ``final`` through a temp name, fsync it (unless told not to), rename."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with staged(final) as tmp:
         with open(tmp, "xb") as fh:
             yield fh
             if fsync:
                 fh.flush()
                 os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, final)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        install(tmp, final, mode)
+
+
+def write_text_atomic(final: Path, text: str) -> None:
+    with atomic_write(final) as fh:
+        fh.write(text.encode("utf-8"))
 
 
 def create_exclusive(final: Path, data: bytes) -> bool:
@@ -48,22 +89,14 @@ def create_exclusive(final: Path, data: bytes) -> bool:
     sees a partial file.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_name(final)
-    try:
+    with staged(final) as tmp:
         with open(tmp, "xb") as fh:
             fh.write(data)
-        os.link(tmp, final)
-    except FileExistsError:
-        return False
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            return False
     return True
-
-
-def write_text_atomic(final: Path, text: str) -> None:
-    with atomic_write(final) as fh:
-        fh.write(text.encode("utf-8"))
 
 
 def remove_readonly(path: Path) -> None:
@@ -84,8 +117,6 @@ def pid_alive(pid: int) -> bool:
 
 def clear_stale_temps(directory: Path) -> None:
     """Remove temp names (see ``temp_name``) left in ``directory`` by processes that died."""
-    import shutil
-
     if not directory.is_dir():
         return
     for entry in directory.glob(".*.tmp-*"):

@@ -15,17 +15,19 @@ import contextlib
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO
 
 from zoo_repo.errors import IntegrityError, ZooError
-from zoo_repo.store.atomic import remove_readonly, temp_name
+from zoo_repo.store.atomic import install, remove_readonly, staged, temp_name
 from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
+from zoo_repo.store.lock import file_lock
 
 _OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
 LINK_MODES = ("copy", "reflink", "hardlink", "symlink")
+LOCK_NAME = ".zoo.lock"
 
 
 def is_oid(text: str) -> bool:
@@ -63,7 +65,7 @@ class Store:
                     yield prefix + name
 
     def temp_files(self) -> list[Path]:
-        """Leftovers of interrupted writes: safe to delete when nothing runs."""
+        """Leftovers of interrupted writes: safe to delete under the exclusive lock."""
         found = list(self._tmp.glob("*")) if self._tmp.is_dir() else []
         base = self.root / "files" / "md5"
         if base.is_dir():
@@ -83,17 +85,13 @@ class Store:
         object is named by its md5.
         """
         self._tmp.mkdir(parents=True, exist_ok=True)
-        tmp = temp_name(self._tmp / "object")
-        try:
+        with staged("object", self._tmp) as tmp:
             with open(tmp, "xb") as raw:
                 out = HashingWriter(raw, md5=md5 or expect is None)  # type: ignore[arg-type]
                 yield out
             got = out.hasher.digest()
             _check(got, oid, expect, label, source)
             self._commit(tmp, oid or got.md5)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
 
     def put_bytes(self, oid: str, data: bytes | memoryview, expect: Digest | None, label: str = "object",
                   source: str = "") -> None:
@@ -107,14 +105,10 @@ class Store:
         if not self._tmp_made:
             self._tmp.mkdir(parents=True, exist_ok=True)
             self._tmp_made = True
-        tmp = f"{self._tmp}/.object.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        try:
+        with staged("object", self._tmp) as tmp:
             with open(tmp, "xb") as fh:
                 fh.write(data)
             self._commit(tmp, oid)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
 
     def _commit(self, tmp: str | Path, oid: str) -> None:
         # Plain strings and a memo of made folders: thousands of small objects
@@ -127,8 +121,7 @@ class Store:
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, final)
+        install(tmp, final, 0o444)
 
     def add_file(self, src: Path) -> Digest:
         """Copy a file in, hashing as it streams: one read of the source."""
@@ -188,23 +181,23 @@ class Store:
     def materialise(self, oid: str, dest: Path, mode: str = "copy") -> None:
         """Place an object at ``dest`` (atomically: temp name, then rename)."""
         src = self.path(oid)
-        tmp = temp_name(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with staged(dest) as tmp:
             if mode == "hardlink":
                 os.link(src, tmp)
             elif mode == "symlink":
                 os.symlink(src.resolve(), tmp)
             elif mode == "reflink":
-                _reflink(src, tmp)
+                _reflink(src, Path(tmp))
             elif mode == "copy":
                 shutil.copyfile(src, tmp)
             else:
                 raise ZooError(f"link mode {mode!r} is not one of {', '.join(LINK_MODES)}")
-            os.replace(tmp, dest)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            install(tmp, dest)
+
+    def lock(self, *, shared: bool = False) -> AbstractContextManager[None]:
+        """The store's lock (see ``store.lock``): shared to add objects, exclusive to delete them."""
+        return file_lock(self.root / LOCK_NAME, shared=shared)
 
 
 def _check(got: Digest, oid: str | None, expect: Digest | None, label: str, source: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,11 @@ def scan(root: Path) -> CacheReport:
     return CacheReport(root, tuple(versions), sum(sizes.values()), len(sizes))
 
 
+def _named(versions: Iterable[CachedVersion]) -> set[str]:
+    """Every object some of ``versions`` names."""
+    return {oid for v in versions for oid in v.objects}
+
+
 @dataclass(frozen=True)
 class PrunePlan:
     drop_versions: tuple[CachedVersion, ...]
@@ -59,11 +65,16 @@ class PrunePlan:
     root: Path
 
     def execute(self) -> None:
+        """Remove the planned versions and objects, under the cache's exclusive lock
+        (pulls through the cache hold it shared while they place files)."""
         store = Store(self.root)
-        for oid in self.drop_objects:
-            store.remove(oid)
-        for version in self.drop_versions:
-            shutil.rmtree(version.path.parent, ignore_errors=True)
+        with store.lock():
+            for version in self.drop_versions:
+                shutil.rmtree(version.path.parent, ignore_errors=True)
+            kept = _named(scan(self.root).versions)
+            for oid in self.drop_objects:
+                if oid not in kept:  # a pull may have cached a version naming it since
+                    store.remove(oid)
 
 
 def plan_prune(report: CacheReport, keep_latest: int | None = None, older_than_days: float | None = None) -> PrunePlan:
@@ -79,7 +90,7 @@ def plan_prune(report: CacheReport, keep_latest: int | None = None, older_than_d
         for index, v in enumerate(group):
             if (keep_latest is not None and index >= keep_latest) or (cutoff is not None and v.last_used < cutoff):
                 drop.append(v)
-    kept = set().union(*(v.objects for v in report.versions if v not in drop)) if report.versions else set()
+    kept = _named(v for v in report.versions if v not in drop)
     store = Store(report.root)
     objects = tuple(oid for oid in store.oids() if oid not in kept)
     nbytes = sum(store.path(oid).stat().st_size for oid in objects)
