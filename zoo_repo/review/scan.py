@@ -1,0 +1,152 @@
+"""The working tree's side of ``zoo check``: one walk over ``manifests/``.
+
+``scan_layout`` finds every ``<stub>/vN/`` directory (the ``layout`` and
+``aliases`` rules judge what it meets on the way); ``check_chunk`` then reads
+each version's three files at most once and hands the bytes to the rules.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from zoo_repo.core.aliases import ALIASES_NAME
+from zoo_repo.core.card import CARD_NAME
+from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
+from zoo_repo.core.stub import Stub, parse_stub, version_number
+from zoo_repo.errors import StubError
+from zoo_repo.repo import dvc
+from zoo_repo.review.rules import (
+    MANIFESTS,
+    VERSION_FILES,
+    Problem,
+    check_aliases,
+    check_card,
+    check_manifest,
+    check_pointer,
+    content_digest,
+)
+
+# Kept in the working tree by `dvc pull`/`zoo pull`, ignored by git.
+_OUTPUT_DIR = dvc.OUT_NAME
+_ROOT_KEEP = ".gitkeep"
+
+Versions = dict[int, tuple[str, frozenset[str]]]  # number → (version dir, names inside it)
+Task = tuple[str, int, str, frozenset[str]]  # stub, number, version dir, names inside it
+# What the versions' rules return: version dir → digest of its content (for the
+# duplicate rule), the manifests asked for, and the problems found.
+Outcome = tuple[dict[str, bytes], dict[str, Manifest], list[Problem]]
+
+
+# -- layout -------------------------------------------------------------------
+def _entries(path: Path) -> list[os.DirEntry[str]]:
+    with os.scandir(path) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
+def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions]:
+    """Find every ``<stub>/vN/`` directory; report whatever else lives in manifests/."""
+    found: dict[Stub, Versions] = {}
+    if not manifests.is_dir():
+        return found
+
+    def visit(path: Path, parts: tuple[str, ...]) -> None:
+        for entry in _entries(path):
+            rel = "/".join((MANIFESTS, *parts, entry.name))
+            if entry.is_symlink():
+                # A link could make a version's files live outside the repository.
+                problems.append(Problem(rel, "layout", "is a symlink; manifests/ holds real directories only"))
+            elif not entry.is_dir():
+                if not (parts == () and entry.name == _ROOT_KEEP):
+                    problems.append(Problem(rel, "layout", "stray file: manifests/ holds only <stub>/vN/ directories"))
+            elif len(parts) < 6:
+                visit(Path(entry.path), (*parts, entry.name))
+            else:
+                text = "/".join((*parts, entry.name))
+                try:
+                    stub = parse_stub(text)
+                except StubError as exc:
+                    problems.append(Problem(rel, "layout", f"is not a stub directory: {exc.message}"))
+                    continue
+                if str(stub) != text:
+                    problems.append(Problem(rel, "layout", f"is not the canonical spelling of {stub}"))
+                    continue
+                versions = _scan_stub(Path(entry.path), rel, problems)
+                if versions:
+                    found[stub] = versions
+
+    visit(manifests, ())
+    return found
+
+
+def _scan_stub(path: Path, rel: str, problems: list[Problem]) -> Versions:
+    versions: Versions = {}
+    aliases_file: os.DirEntry[str] | None = None
+    for entry in _entries(path):
+        child = f"{rel}/{entry.name}"
+        number = version_number(entry.name)
+        if entry.name == ALIASES_NAME and entry.is_file() and not entry.is_symlink():
+            aliases_file = entry
+            continue
+        if entry.is_symlink() or not entry.is_dir() or number is None:
+            if entry.name.startswith(".v") and ".tmp-" in entry.name:
+                why = "is left over from an interrupted publish; remove it"
+            elif entry.is_symlink():
+                why = "is a symlink; versions are real directories"
+            else:
+                why = "is not a version directory (expected v1, v2, …)"
+            problems.append(Problem(child, "layout", why))
+            continue
+        names = frozenset(e.name for e in _entries(Path(entry.path)))
+        versions[number] = (child, names)
+        for name in sorted(names - set(VERSION_FILES) - {_OUTPUT_DIR}):
+            problems.append(Problem(f"{child}/{name}", "layout",
+                                    "unexpected in a version directory (manifest.yaml, model.md, model.dvc)"))
+    if aliases_file is not None:
+        raw = Path(aliases_file.path).read_bytes()
+        check_aliases(raw, f"{rel}/{ALIASES_NAME}", set(versions), problems)
+    return versions
+
+
+# -- one version --------------------------------------------------------------
+def _read(root: Path, rel: str, names: frozenset[str], name: str) -> bytes | None:
+    """Version ``rel``'s file ``name``, or None when the directory listing or the disk lacks it."""
+    if name not in names:
+        return None
+    try:
+        return (root / f"{rel}/{name}").read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def check_version(root: Path, stub: Stub, number: int, rel: str, names: frozenset[str],
+                  problems: list[Problem]) -> Manifest | None:
+    """The per-version rules; returns the manifest when it parses.
+
+    The card and the pointer are read only once the manifest parses: the
+    rules on them need it.
+    """
+    manifest = check_manifest(_read(root, rel, names, MANIFEST_NAME), rel, stub, number, problems)
+    if manifest is None:
+        return None
+    check_card(_read(root, rel, names, CARD_NAME), rel, manifest, problems)
+    check_pointer(_read(root, rel, names, dvc.POINTER_NAME), rel, manifest, problems)
+    return manifest
+
+
+def check_chunk(root: str, tasks: list[Task], keep: frozenset[str] | None) -> Outcome:
+    """The per-version rules for some versions (runs in a worker process for large zoos).
+
+    Only the manifests in ``keep`` (all when None) come back whole: sending
+    ten thousand parsed manifests between processes costs as much as parsing.
+    """
+    contents: dict[str, bytes] = {}
+    manifests: dict[str, Manifest] = {}
+    problems: list[Problem] = []
+    for stub, number, rel, names in tasks:
+        manifest = check_version(Path(root), parse_stub(stub), number, rel, names, problems)
+        if manifest is not None:
+            contents[rel] = content_digest(manifest)
+            if keep is None or rel in keep:
+                manifests[rel] = manifest
+    return contents, manifests, problems
