@@ -16,9 +16,12 @@ from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.stub import Stub, parse_stub, version_number
 from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError
 from zoo_repo.store.atomic import write_text_atomic
+from zoo_repo.store.usercache import default_cache_dir
 
 if TYPE_CHECKING:
     from zoo_repo.remote.base import Remote
+
+__all__ = ["CheckoutSource", "RemoteSource", "Source", "default_cache_dir", "offline_from_env"]
 
 
 class Source(Protocol):
@@ -182,11 +185,3 @@ class RemoteSource:
 
 def offline_from_env() -> bool:
     return os.environ.get("ZOO_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def default_cache_dir() -> Path:
-    """``ZOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/zoo-repo``, else ``~/.cache/zoo-repo``."""
-    if os.environ.get("ZOO_CACHE_DIR"):
-        return Path(os.environ["ZOO_CACHE_DIR"])
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "zoo-repo"

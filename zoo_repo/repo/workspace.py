@@ -108,7 +108,13 @@ class Workspace:
         from zoo_repo.store.statcache import StatCache
 
         if self._statcache is None:
-            self._statcache = StatCache(self._state_dir / "stat.sqlite")
+            from zoo_repo.store.usercache import user_key
+
+            try:
+                key: bytes | None = user_key()
+            except OSError:  # no writable cache directory: manifests are parsed every time
+                key = None
+            self._statcache = StatCache(self._state_dir / "stat.sqlite", key)
         return self._statcache
 
     # -- reading manifests -------------------------------------------------
@@ -131,11 +137,15 @@ class Workspace:
         """The checked manifest, from the parse cache when this exact text was seen before."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         cache = self.statcache()
-        manifest = cache.get_manifest(digest)
-        if not isinstance(manifest, Manifest):
-            manifest = manifest_from_doc(load_doc(text, where), where)
-            cache.put_manifest(digest, manifest)
-            self._unflushed += 1
+        doc = cache.get_manifest(digest)
+        if doc is not None:
+            try:
+                return manifest_from_doc(doc, where)  # checked again: the cache is a speed-up, not a source
+            except ManifestError:
+                pass
+        manifest = manifest_from_doc(load_doc(text, where), where)
+        cache.put_manifest(digest, manifest.to_dict())
+        self._unflushed += 1
         return manifest
 
     def flush(self) -> None:

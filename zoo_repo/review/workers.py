@@ -2,8 +2,12 @@
 
 Parsing YAML is most of a check's cost. Past ``PARALLEL_MIN`` items a job is
 cut into interleaved shares, each run by a fresh interpreter that reads its
-share as JSON on stdin and writes the result, pickled, on stdout. A job is
-one of two kinds, run by the same code in this process or in a worker:
+share as JSON on stdin and writes the result as JSON on stdout (manifests as
+their plain data, checked against the schema again on arrival). Nothing is
+unpickled: a worker's output is built from what a pull request contains, and
+the worker starts outside the checkout (its own package first on the path, the
+working directory elsewhere), so a ``zoo_repo/`` committed to the zoo is
+never imported. A job is one of two kinds, run by the same code here or in a worker:
 
     versions   the per-version rules (``scan.check_chunk``)
     objects    the objects named by manifests read from git (``history.objects_in_blobs``)
@@ -13,14 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from zoo_repo.core.manifest import Manifest
+from zoo_repo.core.manifest import Manifest, manifest_from_doc
 from zoo_repo.review.history import objects_in_blobs
 from zoo_repo.review.rules import Problem
 from zoo_repo.review.scan import Outcome, Task, check_chunk
@@ -70,6 +73,25 @@ def _run_job(job: dict[str, Any]) -> Any:
     raise ValueError(f"unknown job kind {job['kind']!r}")
 
 
+def _encode(kind: str, result: Any) -> Any:
+    """A job's result as JSON-able data."""
+    if kind == "versions":
+        digests, manifests, problems = result
+        return {"digests": {rel: d.hex() for rel, d in digests.items()},
+                "manifests": {rel: m.to_dict() for rel, m in manifests.items()},
+                "problems": [[p.path, p.rule, p.message] for p in problems]}
+    return sorted(result)
+
+
+def _decode(kind: str, data: Any) -> Any:
+    """The result ``_encode`` wrote, rebuilt (and manifests checked) in this process."""
+    if kind == "versions":
+        return ({rel: bytes.fromhex(d) for rel, d in data["digests"].items()},
+                {rel: manifest_from_doc(doc, rel) for rel, doc in data["manifests"].items()},
+                [Problem(*p) for p in data["problems"]])
+    return set(data)
+
+
 def _spread(kind: str, root: Path, items: list[Any], arg: Any, jobs: int | None) -> list[Any]:
     """Run job ``kind`` over ``items``: here when few, else in shares over worker processes."""
     workers = min(_workers(jobs), len(items))
@@ -84,25 +106,37 @@ def _spread(kind: str, root: Path, items: list[Any], arg: Any, jobs: int | None)
 # A fresh interpreter that imports only zoo_repo. multiprocessing's "spawn"
 # would re-run the caller's __main__ (breaking scripts without a main guard,
 # and stdin or notebook callers); "fork" is unsafe in a process with threads.
-_WORKER = "from zoo_repo.review.workers import worker_main; worker_main()"
+# ``-I`` keeps the working directory (and PYTHON* variables) off the path; the
+# worker gets exactly this process's import path instead, minus the working
+# directory: a pull request can put ``yaml.py`` or ``zoo_repo/`` at the root of
+# the checkout that CI runs the gate in.
+_WORKER = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+           "from zoo_repo.review.workers import worker_main; worker_main()")
+
+
+# The directory holding the zoo_repo package this process runs.
+_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+
+
+def _import_path() -> list[str]:
+    cwd = os.getcwd()
+    path = [p for p in sys.path if p and os.path.abspath(p) != cwd]
+    return [str(_PACKAGE_PARENT), *path]
 
 
 def _run_worker(job: dict[str, Any]) -> Any:
-    # NB: this is zoo_repo/ itself, not the directory holding it (one level
-    # short since check.py moved into review/), so it does not make zoo_repo
-    # importable; the installed package does. Kept as it was: this module
-    # only moved the code.
-    package_parent = str(Path(__file__).resolve().parent.parent)
-    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
-    proc = subprocess.run([sys.executable, "-c", _WORKER], input=json.dumps(job).encode(),
-                          capture_output=True, env={**os.environ, "PYTHONPATH": path}, check=False)
+    proc = subprocess.run([sys.executable, "-I", "-c", _WORKER, json.dumps(_import_path())],
+                          input=json.dumps(job).encode(), cwd=_PACKAGE_PARENT, capture_output=True, check=False)
     if proc.returncode != 0:
         # Not a user error: the worker runs this module's own code.
         raise RuntimeError(f"check worker failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}")
-    return pickle.loads(proc.stdout)  # our own child's output, not foreign data
+    try:
+        return _decode(job["kind"], json.loads(proc.stdout))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RuntimeError(f"check worker sent a result that does not parse: {exc}") from exc
 
 
 def worker_main() -> None:
-    """Entry point of a worker process: a job as JSON on stdin, its result pickled on stdout."""
-    result = _run_job(json.load(sys.stdin))
-    sys.stdout.buffer.write(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+    """Entry point of a worker process: a job as JSON on stdin, its result as JSON on stdout."""
+    job = json.load(sys.stdin)
+    json.dump(_encode(job["kind"], _run_job(job)), sys.stdout, separators=(",", ":"))

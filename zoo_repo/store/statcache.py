@@ -6,13 +6,19 @@ if any differs, the file is hashed again. Derived objects (the generated
 re-publish of an unchanged 1 GB model neither rehashes nor recompresses it.
 Parsed manifests are kept as JSON under the sha256 of their text: parsing
 YAML in Python is most of the cost of listing or checking a large zoo, and
-the same text always parses to the same data.
+the same text always parses to the same data. JSON, not pickle: this file
+can come with a clone, and reading it must never run code. Each manifest
+entry carries an HMAC made with the user's key (``usercache.user_key``), so
+entries that this user did not write are ignored; the caller checks the data
+against the manifest schema again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
-import pickle
 import random
 import sqlite3
 import time
@@ -26,7 +32,8 @@ _SCHEMA = """
 create table if not exists stat (
   path text primary key, size integer, mtime_ns integer, inode integer, ctime_ns integer,
   sha256 text, md5 text);
-create table if not exists manifests (digest text primary key, data blob);
+drop table if exists manifests;
+create table if not exists manifest_docs (digest text primary key, doc text, mac blob);
 create table if not exists derived (
   kind text, source text, sha256 text, md5 text, size integer, primary key (kind, source));
 """
@@ -50,7 +57,9 @@ def _row(path: str | Path, st: os.stat_result, digest: Digest) -> tuple[Any, ...
 
 
 class StatCache:
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, key: bytes | None = None) -> None:
+        """``key``: the user's secret for manifest entries (none: they are not cached)."""
+        self._key = key
         db_path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit: no write transaction stays open, so other zoo processes
         # sharing this file never wait on us. A cache: losing the last writes
@@ -105,23 +114,30 @@ class StatCache:
         self._db.execute("commit")
 
     def get_manifest(self, digest: str) -> Any:
-        """The checked manifest whose text has this sha256, if one was cached.
-
-        Pickled: the file is the user's own, like the store, and unpickling
-        a validated manifest is ten times faster than parsing and checking
-        its YAML again.
-        """
-        row = self._db.execute("select data from manifests where digest = ?", (digest,)).fetchone()
-        if row is None:
+        """The plain data (as JSON loads it) of the manifest whose text has this
+        sha256, if this user cached it; None otherwise."""
+        if self._key is None:
             return None
+        row = self._db.execute("select doc, mac from manifest_docs where digest = ?", (digest,)).fetchone()
+        if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
+            return None
+        if not hmac.compare_digest(row[1], self._mac(digest, row[0])):
+            return None  # not written by this user: parse the manifest again
         try:
-            return pickle.loads(row[0])
-        except Exception:  # noqa: BLE001 - written by another zoo version: parse again
+            return json.loads(row[0])
+        except ValueError:
             return None
 
-    def put_manifest(self, digest: str, manifest: Any) -> None:
-        self._db.execute("insert or replace into manifests values (?, ?)",
-                         (digest, pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL)))
+    def put_manifest(self, digest: str, doc: Any) -> None:
+        if self._key is None:
+            return
+        text = json.dumps(doc, separators=(",", ":"))
+        self._db.execute("insert or replace into manifest_docs values (?, ?, ?)",
+                         (digest, text, self._mac(digest, text)))
+
+    def _mac(self, digest: str, doc: str) -> bytes:
+        assert self._key is not None
+        return hmac.new(self._key, f"{digest}\0{doc}".encode(), hashlib.sha256).digest()
 
     def get_derived(self, kind: str, source: str) -> Digest | None:
         row = self._db.execute(
