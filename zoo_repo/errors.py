@@ -112,18 +112,29 @@ class Offline(ZooError):
 
 
 class IntegrityError(ZooError):
-    """Bytes that do not hash to the digest that names them."""
+    """Bytes that do not hash to the digest that names them: a download, or with
+    ``stored`` an object already in the local store or cache. The repair differs:
+    a bad download means the remote's copy needs pushing again, a bad stored
+    object means the local copy needs fetching again."""
 
-    def __init__(self, path: str, algo: str, expected: str, actual: str, source: str) -> None:
-        super().__init__(
-            f"{path}: {algo} mismatch from {source}: expected {algo}:{expected}, "
-            f"got {algo}:{actual}; the download was discarded",
-            hint="the copy on the remote is corrupt: run `zoo push` from a machine "
-            "whose store holds the good object, then pull again",
-        )
+    def __init__(self, path: str, algo: str, expected: str, actual: str, source: str, *,
+                 stored: bool = False) -> None:
+        mismatch = f"expected {algo}:{expected}, got {algo}:{actual}"
+        if stored:
+            super().__init__(
+                f"{path}: {algo} mismatch in {source}: {mismatch}; the stored object is corrupt",
+                hint=f"remove it (`rm -f {path}`), then run `zoo fetch` to download a good copy",
+            )
+        else:
+            super().__init__(
+                f"{path}: {algo} mismatch from {source}: {mismatch}; the download was discarded",
+                hint="the copy on the remote is corrupt: run `zoo push` from a machine "
+                "whose store holds the good object, then pull again",
+            )
         self.path = path
         self.expected = expected
         self.actual = actual
+        self.stored = stored
 
 
 class ToolError(ZooError):

@@ -52,9 +52,10 @@ def parse_aliases(text: str, where: str = ALIASES_NAME) -> dict[str, int]:
 
 
 def render_aliases(stub: str, aliases: dict[str, int]) -> str:
-    lines = [f"# Aliases of {stub}: mutable pointers, changed with `zoo tag` / `zoo untag`."]
-    lines += [f"{name}: v{number}" for name, number in sorted(aliases.items())]
-    return "\n".join(lines) + "\n"
+    header = f"# Aliases of {stub}: mutable pointers, changed with `zoo tag` / `zoo untag`.\n"
+    # Through the YAML dumper, not by hand: a valid name such as ``yes``, ``on``
+    # or ``null`` must be quoted, or YAML reads it back as a bool or None.
+    return header + yamltext.dump({name: f"v{number}" for name, number in sorted(aliases.items())})
 
 
 def by_version(aliases: dict[str, int]) -> dict[int, list[str]]:

@@ -116,7 +116,8 @@ def verify(zoo: Workspace) -> VerifyReport:
         try:
             got = zoo.store.check(oid)
         except IntegrityError as exc:
-            problems.append(exc.message)
+            # The report is all a user sees of it, so it carries the repair too.
+            problems.append(f"{exc.message}: {exc.hint}" if exc.hint else exc.message)
             continue
         want = expected.get(oid, (None, ""))[0]
         if want is not None and got.sha256 != want.sha256:

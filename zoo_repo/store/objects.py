@@ -152,7 +152,7 @@ class Store:
                 hasher.update(chunk)
         got = hasher.digest()
         if got.md5 != oid.removesuffix(".dir"):
-            raise IntegrityError(str(self.path(oid)), "md5", oid, got.md5, "the store")
+            raise IntegrityError(str(self.path(oid)), "md5", oid, got.md5, "the store", stored=True)
         return got
 
     def remove(self, oid: str) -> None:

@@ -12,6 +12,7 @@ per 4 KiB, as much CPU time as the copy itself.
 from __future__ import annotations
 
 import atexit
+import errno
 import functools
 import http.client
 import os
@@ -22,6 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
+
+from zoo_repo.errors import ZooError
 
 PART_SIZE = 8 << 20
 ATTEMPTS = 4
@@ -215,8 +218,17 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
                         cond.notify_all()
                     return
                 time.sleep(0.2 * 2**attempt)
-        for fd in fds:  # copies are written by the workers, beside the download
-            os.pwrite(fd, view, start)
+        try:
+            for fd in fds:  # copies are written by the workers, beside the download
+                write_all(fd, view, start)
+        except OSError as exc:
+            # Not retried: a full disk or a size limit will not clear up. And it
+            # must reach the caller's thread, which otherwise waits for this part.
+            with cond:
+                state.failed = ZooError(f"could not write the download to disk at byte {start}: {exc}",
+                                        hint="check the free space and any file size limit (ulimit -f)")
+                cond.notify_all()
+            return
         with cond:
             ready[index] = view
             cond.notify_all()
@@ -227,7 +239,8 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
             try:
                 for index in range(len(parts)):
                     with cond:
-                        cond.wait_for(lambda: index in ready or state.failed is not None)
+                        # wait_for calls the predicate before this iteration ends: no stale index.
+                        cond.wait_for(lambda: index in ready or state.failed is not None)  # noqa: B023
                         if state.failed is not None:
                             raise state.failed
                         view = ready.pop(index)
@@ -248,6 +261,18 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
     finally:
         for conn in opened:
             conn.close()
+
+
+def write_all(fd: int, data: memoryview, offset: int) -> None:
+    """Write all of ``data`` at ``offset``, or raise OSError. pwrite may write less
+    than asked (a file size limit or a full disk reached mid-part); taking that
+    as done would store bytes other than those hashed."""
+    done = 0
+    while done < len(data):
+        n = os.pwrite(fd, data[done:], offset + done)
+        if n <= 0:
+            raise OSError(errno.EIO, f"no byte written at offset {offset + done}")
+        done += n
 
 
 def _get_range(conn: http.client.HTTPConnection, target: str, start: int, view: memoryview) -> None:

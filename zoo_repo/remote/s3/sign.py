@@ -93,6 +93,21 @@ class Signer:
             method, Params={"Bucket": bucket, "Key": key, **params}, ExpiresIn=expires))
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def signed_host(split: urllib.parse.SplitResult) -> str:
+    """The host as botocore signs it (``auth._host_from_url``) and http.client sends
+    it: lowercase, without userinfo or the scheme's default port. Signing the
+    netloc as typed would make ``HOST:443`` fail with SignatureDoesNotMatch."""
+    host = split.hostname or ""
+    if ":" in host:  # an IPv6 literal, whose brackets urlsplit removed
+        host = f"[{host}]"
+    if split.port is not None and split.port != _DEFAULT_PORTS.get(split.scheme):
+        host = f"{host}:{split.port}"
+    return host
+
+
 def presign_get(endpoint: str, region: str, key: str, secret: str, token: str | None, path: str,
                 expires: int = 3600, now: datetime.datetime | None = None) -> str:
     """A SigV4 query-signed GET of ``bucket/key`` at a custom endpoint, path-style
@@ -113,7 +128,7 @@ def presign_get(endpoint: str, region: str, key: str, secret: str, token: str | 
         query["X-Amz-Security-Token"] = token
     canonical_query = "&".join(
         f"{urllib.parse.quote(k, safe='-_.~')}={urllib.parse.quote(v, safe='-_.~')}" for k, v in sorted(query.items()))
-    request = "\n".join(["GET", uri, canonical_query, f"host:{split.netloc}\n", "host", "UNSIGNED-PAYLOAD"])
+    request = "\n".join(["GET", uri, canonical_query, f"host:{signed_host(split)}\n", "host", "UNSIGNED-PAYLOAD"])
     to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(request.encode()).hexdigest()])
     signing_key = f"AWS4{secret}".encode()
     for part in (day, region, "s3", "aws4_request"):
