@@ -1,0 +1,35 @@
+"""The commands of ``zoo``, one module per family; :func:`register` is the one
+place that attaches them to the group.
+
+Each module defines its commands with ``click.command`` and lists them in
+``COMMANDS``; it imports from ``zoo_repo.cli.state`` and ``zoo_repo.cli.options``,
+never from the group's module, and imports the library inside each command so
+that ``zoo --help`` loads none of it. ``zoo --help`` lists commands by name.
+"""
+
+from __future__ import annotations
+
+import click
+
+from zoo_repo.cli.commands import (
+    cache,
+    catalog,
+    demo,
+    doctor,
+    init,
+    listing,
+    lock,
+    maintenance,
+    publish,
+    pull,
+    review,
+    tag,
+)
+
+FAMILIES = (init, publish, pull, lock, listing, tag, maintenance, cache, doctor, catalog, demo, review)
+
+
+def register(group: click.Group) -> None:
+    for family in FAMILIES:
+        for command in family.COMMANDS:
+            group.add_command(command)

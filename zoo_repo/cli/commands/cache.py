@@ -1,0 +1,55 @@
+"""``zoo cache ls``, ``zoo cache prune``: the per-user cache."""
+
+from __future__ import annotations
+
+import click
+
+from zoo_repo.cli.options import dry_run_option, json_option, print_json
+
+
+@click.group(name="cache")
+def cache() -> None:
+    """The per-user cache that pulls by URL or lockfile go through."""
+
+
+@cache.command(name="ls")
+@json_option("Print as JSON.")
+def cache_ls(as_json: bool) -> None:
+    """Size per stub and version, and the total."""
+    from zoo_repo.catalog.index import human_size
+    from zoo_repo.repo.sources import default_cache_dir
+    from zoo_repo.store.usercache import scan
+
+    report = scan(default_cache_dir())
+    rows = sorted(report.versions, key=lambda v: (str(v.manifest.stub), v.manifest.version))
+    if as_json:
+        print_json({"root": str(report.root), "total_bytes": report.total_bytes, "objects": report.total_objects,
+                    "versions": [{"stub": str(v.manifest.stub), "version": v.manifest.version_name,
+                                  "bytes": v.present, "last_used": v.last_used} for v in rows]})
+        return
+    for v in rows:
+        click.echo(f"{human_size(v.present):>10}  {v.manifest.stub}@{v.manifest.version_name}")
+    click.echo(f"{human_size(report.total_bytes):>10}  total ({report.total_objects} objects in {report.root})")
+
+
+@cache.command(name="prune")
+@click.option("--keep-latest", type=click.IntRange(min=0), help="Keep the N latest cached versions of each stub.")
+@click.option("--older-than", "older_than", type=click.FloatRange(min=0), metavar="DAYS",
+              help="Forget versions not pulled for DAYS days.")
+@dry_run_option
+def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool) -> None:
+    """Forget cached versions, and remove objects no remaining version needs."""
+    from zoo_repo.catalog.index import human_size
+    from zoo_repo.repo.sources import default_cache_dir
+    from zoo_repo.store.usercache import plan_prune, scan
+
+    plan = plan_prune(scan(default_cache_dir()), keep_latest, older_than)
+    if not dry_run:
+        plan.execute()
+    verb = "would remove" if dry_run else "removed"
+    for v in plan.drop_versions:
+        click.echo(f"{verb} {v.manifest.stub}@{v.manifest.version_name}")
+    click.echo(f"{verb} {len(plan.drop_objects)} objects ({human_size(plan.bytes)})")
+
+
+COMMANDS = (cache,)

@@ -1,0 +1,34 @@
+"""``zoo catalog``: CATALOG.md, catalog.json and a static HTML page."""
+
+from __future__ import annotations
+
+import click
+
+from zoo_repo.cli.state import State, pass_state
+
+
+@click.command(name="catalog")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Where to write CATALOG.md, catalog.json and catalog/index.html (default: the zoo's root).")
+@click.option("--markdown", is_flag=True, help="Print the Markdown tables instead of writing files.")
+@pass_state
+def catalog(state: State, out_dir: str | None, markdown: bool) -> None:
+    """Build the catalog: CATALOG.md, catalog.json and a static catalog/index.html."""
+    zoo = state.zoo()
+    if markdown:
+        from zoo_repo.catalog.index import render_markdown
+
+        click.echo(render_markdown(zoo.list()), nl=False)
+        return
+    from pathlib import Path
+
+    from zoo_repo.catalog.files import build_catalog
+
+    written = build_catalog(zoo, Path(out_dir) if out_dir else zoo.root)
+    for path in written:
+        click.echo(f"wrote {path}")
+    if not written:
+        click.echo("catalog is up to date")
+
+
+COMMANDS = (catalog,)

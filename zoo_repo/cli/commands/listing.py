@@ -1,0 +1,86 @@
+"""``zoo list``, ``zoo show``, ``zoo versions``, ``zoo stub``: read the zoo, print it."""
+
+from __future__ import annotations
+
+import click
+
+from zoo_repo.cli.options import filter_options, json_option, print_json, remote_option
+from zoo_repo.cli.state import State, pass_state
+
+
+@click.command(name="list")
+@filter_options
+@json_option("Print as JSON.")
+@remote_option
+@pass_state
+def list_(state: State, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
+    """List published models (latest version of each), as the spec's tables."""
+    from zoo_repo.catalog.index import render_markdown
+    from zoo_repo.cli.render import summary_dict
+
+    manifests = state.zoo(remote_url).summaries(**filters)
+    if as_json:
+        print_json([summary_dict(m) for m in manifests])
+    else:
+        click.echo(render_markdown(manifests), nl=False)
+
+
+@click.command(name="show")
+@click.argument("ref", metavar="STUB[@VERSION]")
+@json_option("Print the manifest as JSON.")
+@remote_option
+@pass_state
+def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
+    """Show one version: fields, card, metrics, files by role."""
+    from zoo_repo.cli.render import show_text
+
+    manifest = state.zoo(remote_url).show(ref)
+    if as_json:
+        print_json(manifest.to_dict())
+    else:
+        click.echo(show_text(manifest))
+
+
+@click.command(name="versions")
+@click.argument("stub")
+@json_option("Print as JSON.")
+@remote_option
+@pass_state
+def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> None:
+    """List the versions of STUB."""
+    from zoo_repo.cli.render import summary_dict, versions_text
+
+    zoo = state.zoo(remote_url)
+    manifests = [zoo.manifest(stub, v) for v in zoo.versions(stub)]
+    if not manifests:
+        from zoo_repo.errors import NotFound
+
+        raise NotFound(f"{stub} is not published in this zoo", hint="see `zoo list`")
+    from zoo_repo.core.aliases import by_version
+
+    tags = by_version(zoo.aliases(stub))
+    rows = [(m, ["latest"] * (m is manifests[-1]) + tags.get(m.version, []), zoo.digest(m.stub, m.version))
+            for m in manifests]
+    if as_json:
+        print_json([{**summary_dict(m), "aliases": a, "digest": d} for m, a, d in rows])
+    else:
+        click.echo(versions_text(rows))
+
+
+@click.command(name="stub")
+@click.argument("ref", metavar="STUB[@VERSION]")
+@json_option("Print the fields as JSON.")
+def stub(ref: str, as_json: bool) -> None:
+    """Parse a stub and print its fields."""
+    from zoo_repo.core.stub import parse_ref
+
+    parsed = parse_ref(ref)
+    data = {**parsed.stub.fields(), "stub": str(parsed.stub), "version": parsed.selector}
+    if as_json:
+        print_json(data)
+    else:
+        for key, value in data.items():
+            click.echo(f"{key:16} {'' if value is None else value}")
+
+
+COMMANDS = (list_, show, versions, stub)

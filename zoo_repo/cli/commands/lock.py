@@ -1,0 +1,57 @@
+"""``zoo lock``: pin models to exact versions and digests in a lockfile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from zoo_repo.cli.options import lockfile_option, remote_option
+from zoo_repo.cli.state import State, pass_state
+
+
+@click.command(name="lock")
+@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...")
+@lockfile_option
+@click.option("--check", is_flag=True, help="Exit 1 when a pin is behind what its selector names now.")
+@click.option("--upgrade", is_flag=True, help="Re-resolve every pin's selector and rewrite the lockfile.")
+@remote_option
+@pass_state
+def lock(state: State, refs: tuple[str, ...], lockfile: str, check: bool, upgrade: bool,
+         remote_url: str | None) -> None:
+    """Pin models to exact versions and manifest digests in a lockfile."""
+    zoo = state.zoo_for_lock(remote_url, lockfile)
+    if check or upgrade:
+        if refs:
+            raise click.UsageError("--check and --upgrade work on the whole lockfile; name no STUB")
+        _check_or_upgrade(zoo, lockfile, upgrade)
+        return
+    if not refs:
+        raise click.UsageError("name at least one STUB[@SELECTOR] to lock")
+    new = zoo.lock(refs, lockfile)
+    for p in new.pins:
+        click.echo(f"locked {p.stub}@{p.selector} -> v{p.version} {p.digest[:19]}")
+
+
+def _check_or_upgrade(zoo: Any, lockfile: str, upgrade: bool) -> None:
+    """``--upgrade``: re-lock every pin; ``--check``: exit 1 when a pin is stale."""
+    from pathlib import Path
+
+    from zoo_repo.ops.lock import read_lock, stale_pins
+
+    current = read_lock(Path(lockfile))
+    stale = stale_pins(zoo, current)
+    if upgrade:
+        zoo.lock([f"{p.stub}@{p.selector}" for p in current.pins], lockfile)
+        for s in stale:
+            click.echo(f"upgraded {s.line()}")
+        return
+    for s in stale:
+        click.echo(f"stale: {s.line()}")
+    if stale:
+        click.echo("run `zoo lock --upgrade` to move the pins", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"{lockfile}: {len(current.pins)} pins, all current")
+
+
+COMMANDS = (lock,)

@@ -1,0 +1,90 @@
+"""``zoo push``, ``zoo fetch``, ``zoo verify``, ``zoo gc``: the store and the remote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from zoo_repo.cli.options import dry_run_option, jobs_option, json_option, print_json
+from zoo_repo.cli.state import State, pass_state
+
+
+@click.command(name="push")
+@jobs_option
+@json_option("Print the result as JSON.")
+@pass_state
+def push(state: State, jobs: int, as_json: bool) -> None:
+    """Upload every object the manifests reference that the remote lacks."""
+    with state.progress_bar() as bar:
+        result = state.zoo().push(jobs=jobs, progress=bar)
+    _transfer_out(result, "uploaded", as_json)
+    if result.missing:
+        raise click.exceptions.Exit(1)
+
+
+@click.command(name="fetch")
+@click.argument("refs", nargs=-1, metavar="[STUB[@VERSION]]...")
+@jobs_option
+@json_option("Print the result as JSON.")
+@pass_state
+def fetch(state: State, refs: tuple[str, ...], jobs: int, as_json: bool) -> None:
+    """Download objects into the store (all versions, or the ones named)."""
+    with state.progress_bar() as bar:
+        result = state.zoo().fetch(refs, jobs=jobs, progress=bar)
+    _transfer_out(result, "fetched", as_json)
+
+
+def _transfer_out(result: Any, verb: str, as_json: bool) -> None:
+    from zoo_repo.catalog.index import human_size
+
+    if as_json:
+        print_json({"objects": result.objects, "bytes": result.bytes, "missing": list(result.missing)})
+        return
+    click.echo(f"{verb} {result.objects} objects ({human_size(result.bytes)})")
+    for label in result.missing:
+        click.echo(f"Error: {label}: in neither the store nor the remote", err=True)
+
+
+@click.command(name="verify")
+@json_option("Print the report as JSON.")
+@pass_state
+def verify(state: State, as_json: bool) -> None:
+    """Check every manifest, and every stored object against its digests."""
+    report = state.zoo().verify()
+    if as_json:
+        print_json({"manifests": report.manifests, "objects": report.objects, "problems": list(report.problems)})
+    else:
+        for problem in report.problems:
+            click.echo(f"Error: {problem}", err=True)
+        click.echo(f"verified {report.manifests} manifests, {report.objects} objects: "
+                   + ("ok" if report.ok else f"{len(report.problems)} problems"))
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@click.command(name="gc")
+@dry_run_option
+@click.option("--lock", "lockfiles", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="Also keep what this lockfile pins (repeatable).")
+@json_option("Print the plan as JSON.")
+@pass_state
+def gc(state: State, dry_run: bool, lockfiles: tuple[str, ...], as_json: bool) -> None:
+    """Remove store objects that no manifest (on any branch) or given lockfile references."""
+    from zoo_repo.catalog.index import human_size
+
+    plan = state.zoo().plan_gc(lockfiles)
+    if not dry_run:
+        plan.execute()
+    if as_json:
+        print_json({"dry_run": dry_run, "objects": list(plan.objects),
+                    "temp_files": [str(p) for p in plan.temp_files], "bytes": plan.bytes})
+        return
+    verb = "would remove" if dry_run else "removed"
+    for oid in plan.objects:
+        click.echo(f"{verb} md5:{oid}")
+    click.echo(f"{verb} {len(plan.objects)} objects and {len(plan.temp_files)} temp files "
+               f"({human_size(plan.bytes)})")
+
+
+COMMANDS = (push, fetch, verify, gc)

@@ -1,0 +1,57 @@
+"""``zoo pull``: models' files, verified, to a directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from zoo_repo.cli.options import jobs_option, json_option, lockfile_option, print_json, remote_option
+from zoo_repo.cli.state import State, pass_state
+
+ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-inputs, sample-outputs, "
+             "sample-labels, other")
+
+
+@click.command(name="pull")
+@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...")
+@click.option("--dest", type=click.Path(file_okay=False),
+              help="Where to put the files (default in a checkout: manifests/STUB/VERSION/model, as dvc pull "
+              "does). With --locked, each model goes to DEST/STUB.")
+@click.option("--include", multiple=True, metavar="ROLE", help=f"Only these roles: {ROLE_HELP}.")
+@click.option("--files", "globs", multiple=True, metavar="GLOB", help="Only files whose path matches (repeatable).")
+@click.option("--link", type=click.Choice(["copy", "reflink", "hardlink", "symlink"]), default="reflink",
+              show_default=True, help="How files at --dest relate to the cache (reflink falls back to copy; "
+              "hardlinks and symlinks are read-only).")
+@click.option("--locked", is_flag=True, help="Pull exactly what the lockfile pins (see `zoo lock`).")
+@lockfile_option
+@click.option("--force", is_flag=True, help="Overwrite destination files that differ.")
+@jobs_option
+@json_option("Print the result as JSON.")
+@remote_option
+@pass_state
+def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[str, ...], globs: tuple[str, ...],
+         link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
+         remote_url: str | None) -> None:
+    """Pull models' files, verified, to a directory."""
+    from zoo_repo.cli.render import pull_dict, pull_line
+
+    kw: dict[str, Any] = {"include": include, "files": globs, "link": link, "force": force, "jobs": jobs}
+    with state.progress_bar() as bar:
+        if locked:
+            if refs:
+                raise click.UsageError("--locked pulls what the lockfile pins; name no STUB with it")
+            zoo = state.zoo_for_lock(remote_url, lockfile)
+            results = zoo.pull_locked(lockfile, dest=dest, progress=bar, **kw)
+        else:
+            if len(refs) != 1:
+                raise click.UsageError("name one STUB[@SELECTOR] (or use --locked)")
+            results = [state.zoo(remote_url).pull(refs[0], dest=dest, progress=bar, **kw)]
+    if as_json:
+        print_json([pull_dict(r) for r in results] if locked else pull_dict(results[0]))
+    else:
+        for result in results:
+            click.echo(pull_line(result))
+
+
+COMMANDS = (pull,)

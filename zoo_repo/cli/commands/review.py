@@ -1,0 +1,96 @@
+"""``zoo check``, ``zoo review``, ``zoo diff``: the review gate's commands.
+
+Each gets the zoo from the group's State (a default one when run on its own),
+calls one library function and prints what it returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from zoo_repo.cli.options import json_option, print_json
+from zoo_repo.cli.state import current_state
+
+
+def _zoo() -> Any:
+    return current_state().zoo()
+
+
+@click.command(name="check")
+@click.option("--base", metavar="REF",
+              help="A git ref (e.g. origin/main): files there must be unchanged, versions only added.")
+@click.option("--remote", is_flag=True, help="Also check that the remote holds every object, at its size.")
+@click.option("--deep", is_flag=True, help="Download every object and check its digest (implies --remote).")
+@json_option("Print the report as JSON.")
+def check_cmd(base: str | None, remote: bool, deep: bool, as_json: bool) -> None:
+    """Check every version's manifest, card and DVC pointer; exit 1 on any problem."""
+    from zoo_repo.review.check import check
+
+    report = check(_zoo(), base=base, remote=remote or deep, deep=deep)
+    if as_json:
+        print_json({
+            "ok": report.ok,
+            "versions": report.versions,
+            "stubs": report.stubs,
+            "objects": report.objects,
+            "base": report.base,
+            "added": list(report.added),
+            "rules": list(report.rules),
+            "problems": [{"path": p.path, "rule": p.rule, "message": p.message} for p in report.problems],
+        })
+    else:
+        for problem in report.problems:
+            click.echo(problem.line())
+        click.echo(_summary(report))
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _summary(report: Any) -> str:
+    parts = [f"checked {_count(report.versions, 'version')} of {_count(report.stubs, 'stub')}"]
+    if report.base is not None:
+        parts.append(f"{len(report.added)} added since {report.base}")
+    if "remote-missing" in report.rules:
+        parts.append(_count(report.objects, "remote object") + (" hashed" if "remote-digest" in report.rules else ""))
+    return ", ".join(parts) + ": " + ("ok" if report.ok else _count(len(report.problems), "problem"))
+
+
+@click.command(name="review")
+@click.option("--base", required=True, metavar="REF", help="The git ref the change is reviewed against.")
+@click.option("--remote", is_flag=True, help="Also run the remote checks on the added versions.")
+@click.option("--deep", is_flag=True, help="Download and hash the added versions' objects (implies --remote).")
+@json_option("Print the review as JSON.")
+def review_cmd(base: str, remote: bool, deep: bool, as_json: bool) -> None:
+    """Summarise the versions added since REF as Markdown for a pull-request comment."""
+    from zoo_repo.review.report import render_review_markdown, review, review_dict
+
+    result = review(_zoo(), base, remote=remote or deep, deep=deep)
+    if as_json:
+        print_json(review_dict(result))
+    else:
+        click.echo(render_review_markdown(result), nl=False)
+
+
+@click.command(name="diff")
+@click.argument("a", metavar="STUB@A")
+@click.argument("b", metavar="STUB@B")
+@json_option("Print the difference as JSON.")
+def diff_cmd(a: str, b: str, as_json: bool) -> None:
+    """Show what changes from one version to another (of one stub or two)."""
+    from zoo_repo.review.diff import diff, diff_dict, render_diff_text
+
+    zoo = _zoo()
+    result = diff(zoo.resolve(a), zoo.resolve(b))
+    if as_json:
+        print_json(diff_dict(result))
+    else:
+        click.echo(render_diff_text(result))
+
+
+COMMANDS = (check_cmd, review_cmd, diff_cmd)

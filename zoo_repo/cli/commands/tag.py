@@ -1,0 +1,30 @@
+"""``zoo tag``, ``zoo untag``: aliases such as ``stable`` that point at a version."""
+
+from __future__ import annotations
+
+import click
+
+from zoo_repo.cli.state import State, pass_state
+
+
+@click.command(name="tag")
+@click.argument("ref", metavar="STUB@VERSION")
+@click.argument("alias")
+@pass_state
+def tag(state: State, ref: str, alias: str) -> None:
+    """Point ALIAS (e.g. stable) at a version; committed, and mirrored on the remote."""
+    manifest = state.zoo().tag(ref, alias)
+    click.echo(f"{manifest.stub}@{alias} -> {manifest.version_name}")
+
+
+@click.command(name="untag")
+@click.argument("stub")
+@click.argument("alias")
+@pass_state
+def untag(state: State, stub: str, alias: str) -> None:
+    """Remove ALIAS from STUB."""
+    number = state.zoo().untag(stub, alias)
+    click.echo(f"removed {stub}@{alias} (was v{number})")
+
+
+COMMANDS = (tag, untag)

@@ -1,0 +1,77 @@
+"""The CLI's one error boundary: a :class:`~zoo_repo.errors.ZooError` becomes
+one ``Error: …`` line, an optional ``Hint: …`` line, both on stderr, and the
+error's exit status; no traceback unless ``--debug`` (or ``ZOO_DEBUG``).
+
+Parameter names become flag names
+---------------------------------
+A library message that names a keyword parameter of the Python API can have
+the CLI show the command's flag instead. Both parts are required:
+
+* the message (or hint) writes the parameter in backticks with a trailing
+  ``=``, the keyword form: ``"`dest=` is required when pulling from a remote URL"``;
+* the error declares it: ``exc.param = "dest"`` (a str, or a tuple of str).
+
+Then ``zoo`` prints ``Error: --dest is required when pulling from a remote URL``,
+while ``str(exc)`` keeps the keyword form for API users. Only declared names that
+are in :data:`PARAM_FLAGS` are rewritten, only in that exact form; an error
+without ``param`` prints exactly as before, so user text (paths, stubs) that
+happens to contain such a form is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from zoo_repo.errors import ZooError
+
+# Keyword parameters of the library -> the flag the CLI offers for them.
+PARAM_FLAGS = {
+    "dest": "--dest",
+    "include": "--include",
+    "remote": "--remote",
+    "jobs": "--jobs",
+    "files": "--files",
+    "link": "--link",
+    "version": "--version",
+    "branch": "--branch",
+}
+
+# Commands whose flag for a parameter is not the usual one.
+COMMAND_FLAGS = {
+    "init": {"branch": "--initial-branch"},
+}
+
+
+def flag_names(text: str, params: str | tuple[str, ...] | None, command: str | None = None) -> str:
+    """``text`` with each declared parameter's `` `name=` `` replaced by its flag."""
+    if not params:
+        return text
+    flags = {**PARAM_FLAGS, **COMMAND_FLAGS.get(command or "", {})}
+    for name in (params,) if isinstance(params, str) else params:
+        if name in flags:
+            text = text.replace(f"`{name}=`", flags[name])
+    return text
+
+
+def report(exc: ZooError, command: str | None = None) -> None:
+    """Print ``exc`` as the CLI shows every library error."""
+    params = getattr(exc, "param", None)
+    click.echo(f"Error: {flag_names(exc.message, params, command)}", err=True)
+    if exc.hint:
+        click.echo(f"Hint: {flag_names(exc.hint, params, command)}", err=True)
+
+
+class ZooGroup(click.Group):
+    """The one error boundary: a ZooError becomes one line and its exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZooError as exc:
+            if ctx.params.get("debug") or os.environ.get("ZOO_DEBUG"):
+                raise
+            report(exc, ctx.invoked_subcommand)
+            ctx.exit(exc.exit_code)

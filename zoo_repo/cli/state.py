@@ -1,0 +1,71 @@
+"""What every command is handed: the group's global options, and the zoo they name.
+
+pathlib, like the library, is imported where it is used: ``zoo --help`` needs neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+
+class State:
+    def __init__(self, zoo_dir: str | None, quiet: bool = False, offline: bool = False) -> None:
+        self.zoo_dir = zoo_dir
+        self.quiet = quiet
+        self.offline = offline or None  # None: ZOO_OFFLINE decides
+
+    def progress(self) -> Any:
+        from zoo_repo.cli.bar import for_terminal
+
+        return for_terminal(self.quiet)
+
+    @contextmanager
+    def progress_bar(self) -> Iterator[Any]:
+        """A bar (or None) for the body; cleared when the body succeeds."""
+        bar = self.progress()
+        yield bar
+        if bar:
+            bar.finish()
+
+    def zoo(self, remote: str | None = None) -> Any:
+        """The zoo checkout, or with ``remote`` the zoo at that URL (no git needed)."""
+        from pathlib import Path
+
+        from zoo_repo.api import Zoo
+
+        if remote:
+            url = remote if "://" in remote else Path(remote).resolve().as_uri()
+            return Zoo.open(url, offline=self.offline)
+        return Zoo.open(self.zoo_dir or ".", offline=self.offline)
+
+    def zoo_for_lock(self, remote: str | None, lockfile: str) -> Any:
+        """The zoo at ``remote``, else the checkout, else the one ``lockfile`` was made from."""
+        if remote or self.in_checkout():
+            return self.zoo(remote)
+        from zoo_repo.api import Zoo
+
+        return Zoo.open(lockfile, offline=self.offline)
+
+    def in_checkout(self) -> bool:
+        from pathlib import Path
+
+        from zoo_repo.errors import NotAZooError
+        from zoo_repo.repo.config import find_root
+
+        try:
+            find_root(Path(self.zoo_dir or "."))
+        except NotAZooError:
+            return False
+        return True
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def current_state() -> State:
+    """The running command's State; a default one when a command runs on its own."""
+    return click.get_current_context().find_object(State) or State(None)
