@@ -116,8 +116,8 @@ def test_large_objects_come_in_verified_parts(remote_zoo: Zoo, remote: RemoteSpe
     """The parallel ranged-GET path, with small parts so that ordering across parts matters."""
     import os
 
-    from zoo_repo.remote.s3 import remote as remote_module
     from zoo_repo.remote.s3 import get as fastget
+    from zoo_repo.remote.s3 import remote as remote_module
 
     monkeypatch.setattr(remote_module, "FAST_GET_MIN", 1 << 20)
     monkeypatch.setattr(fastget, "PART_SIZE", 256 << 10)
@@ -196,8 +196,8 @@ def test_large_uploads_go_up_in_parts(remote_zoo: Zoo, remote: RemoteSpec, model
     """The multipart path (S3), with parts small enough that there are several."""
     import os
 
-    from zoo_repo.remote.s3 import remote as remote_module
     from zoo_repo.remote.s3 import put as fastput
+    from zoo_repo.remote.s3 import remote as remote_module
 
     monkeypatch.setattr(remote_module, "FAST_PUT_MIN", 6 << 20)
     monkeypatch.setattr(fastput, "PART_SIZE", 5 << 20)

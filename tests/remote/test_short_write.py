@@ -19,8 +19,8 @@ import pytest
 from tests import seaweed as weed
 from tests.conftest import STUB, clone
 from zoo_repo import Zoo
-from zoo_repo.remote.base import FAST_GET_MIN
 from zoo_repo.remote.s3.get import PART_SIZE
+from zoo_repo.remote.s3.remote import FAST_GET_MIN
 
 LIMITED_ZOO = """
 import resource, signal, sys

@@ -17,8 +17,7 @@ def cache() -> None:
 def cache_ls(as_json: bool) -> None:
     """Size per stub and version, and the total."""
     from zoo_repo.catalog.index import human_size
-    from zoo_repo.repo.sources import default_cache_dir
-    from zoo_repo.store.usercache import scan
+    from zoo_repo.store.usercache import default_cache_dir, scan
 
     report = scan(default_cache_dir())
     rows = sorted(report.versions, key=lambda v: (str(v.manifest.stub), v.manifest.version))
@@ -40,8 +39,7 @@ def cache_ls(as_json: bool) -> None:
 def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool) -> None:
     """Forget cached versions, and remove objects no remaining version needs."""
     from zoo_repo.catalog.index import human_size
-    from zoo_repo.repo.sources import default_cache_dir
-    from zoo_repo.store.usercache import plan_prune, scan
+    from zoo_repo.store.usercache import default_cache_dir, plan_prune, scan
 
     plan = plan_prune(scan(default_cache_dir()), keep_latest, older_than)
     if not dry_run:
