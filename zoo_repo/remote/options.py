@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from zoo_repo.remote.retry import ATTEMPTS
+
 # Bounded time-outs and retries unless the remote's config says otherwise: a
 # dead endpoint must fail in seconds, not hang.
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 60
-MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def s3_options(options: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {
         "connect_timeout": int(options.get("connect_timeout", CONNECT_TIMEOUT)),
         "read_timeout": int(options.get("read_timeout", READ_TIMEOUT)),
-        "retries": {"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        "retries": {"max_attempts": ATTEMPTS, "mode": "standard"},  # the one policy: remote.retry
     }
     out: dict[str, Any] = {"client_kwargs": client, "config_kwargs": config}
     if "endpointurl" in options:

@@ -18,7 +18,7 @@ from zoo_repo.remote.errors import HTTPStatusError
 
 T = TypeVar("T")
 
-ATTEMPTS = 4
+ATTEMPTS = 3  # the first try and two more: a dead endpoint fails in seconds, not minutes
 BASE_DELAY = 0.2  # seconds; doubled after each failure, with jitter
 
 

@@ -1,7 +1,8 @@
 """Download one large object by parallel ranged GETs, hashed in order, in bounded memory.
 
-The bytes arrive through plain ``http.client`` connections, one per worker
-thread (for S3, the URL is presigned, so nothing here signs). Parts
+The bytes arrive through plain ``http.client`` connections from the shared
+pool (``remote.http``; the URL is presigned, so nothing here signs), each
+part retried as every request is (``remote.retry``). Parts
 are written in place with ``pwrite`` as they arrive; the caller's thread
 hashes them strictly in order, so the digest covers exactly the file. At most
 ``window`` parts are held in memory at once, whatever the object's size, and
@@ -11,27 +12,27 @@ per 4 KiB, as much CPU time as the copy itself.
 
 from __future__ import annotations
 
-import atexit
 import errno
-import functools
 import http.client
 import os
-import re
 import ssl
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from zoo_repo.errors import ZooError
+from zoo_repo.remote.errors import error_reason, status_error
+from zoo_repo.remote.http import POOL, Host, tls_context
+from zoo_repo.remote.retry import retrying
+
+__all__ = ["PART_SIZE", "RangeError", "download", "fetch", "tls_context", "url_lifetime", "write_all"]
 
 PART_SIZE = 8 << 20
-ATTEMPTS = 4
 
 
 class RangeError(OSError):
-    """The server did not send the bytes a ranged GET asked for."""
+    """The server did not send the bytes a ranged GET asked for (transient: asked again)."""
 
 
 def url_lifetime(nbytes: int) -> int:
@@ -40,137 +41,40 @@ def url_lifetime(nbytes: int) -> int:
     return min(7 * 24 * 3600, max(3600, nbytes >> 20))
 
 
-def error_reason(body: bytes) -> str:
-    """``Code: Message`` from an S3 error document (the code is what error tables match on)."""
-    code = re.search(rb"<Code>(.*?)</Code>", body)
-    message = re.search(rb"<Message>(.*?)</Message>", body)
-    if not code and not message:
-        return body[:200].decode("utf-8", "replace")
-    parts = [m.group(1).decode("utf-8", "replace") for m in (code, message) if m]
-    return ": ".join(parts)
-
-
-def _status_error(what: str, status: int, body: bytes) -> OSError:
-    """The OSError a refused GET stands for: missing, forbidden, or otherwise failed."""
-    text = f"{what}: status {status}: {error_reason(body)}"
-    if status == 404:
-        return FileNotFoundError(text)
-    if status == 403:
-        return PermissionError(text)
-    return RangeError(text)
-
-
-def _retryable(exc: BaseException) -> bool:
-    return not isinstance(exc, (FileNotFoundError, PermissionError)) and not (
-        isinstance(exc, RangeError) and "status 4" in str(exc))
-
-
-Host = tuple[str, str, "int | None"]  # scheme, host name, port
-
-
-def tls_context(verify: bool | str | None = None) -> ssl.SSLContext:
-    """How HTTPS connections check the server, as botocore decides it: ``verify``
-    False (no check) or a CA bundle's path, else ``AWS_CA_BUNDLE``, else the system's CAs."""
-    return _tls_context(verify, os.environ.get("AWS_CA_BUNDLE") or None)
-
-
-@functools.lru_cache(maxsize=8)
-def _tls_context(verify: bool | str | None, env_bundle: str | None) -> ssl.SSLContext:
-    # Made once: loading the CAs costs more than a request.
-    if verify is False:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    return ssl.create_default_context(cafile=verify if isinstance(verify, str) else env_bundle)
-
-
-def connection(scheme: str, host: str, port: int | None, timeout: float,
-               tls: ssl.SSLContext | None = None) -> http.client.HTTPConnection:
-    if scheme == "https":
-        return http.client.HTTPSConnection(host, port, timeout=timeout, context=tls or tls_context())
-    return http.client.HTTPConnection(host, port, timeout=timeout)
-
-
-class _KeepAlive:
-    """Idle connections by host, shared by all threads, closed at exit."""
-
-    MAX_IDLE = 16
-
-    def __init__(self) -> None:
-        self._idle: dict[tuple[str, str, int | None, ssl.SSLContext | None], list[http.client.HTTPConnection]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, host: Host, timeout: float, tls: ssl.SSLContext | None) -> http.client.HTTPConnection:
-        with self._lock:
-            idle = self._idle.get((*host, tls))
-            if idle:
-                return idle.pop()
-        return connection(*host, timeout, tls)
-
-    def give_back(self, host: Host, tls: ssl.SSLContext | None, conn: http.client.HTTPConnection) -> None:
-        # Keyed by the TLS settings too: a connection made without checks
-        # must not serve a caller that wants them.
-        with self._lock:
-            idle = self._idle.setdefault((*host, tls), [])
-            if len(idle) < self.MAX_IDLE:
-                idle.append(conn)
-                return
-        conn.close()
-
-    def close_all(self) -> None:
-        with self._lock:
-            for idle in self._idle.values():
-                for conn in idle:
-                    conn.close()
-            self._idle.clear()
-
-
-_keepalive = _KeepAlive()
-atexit.register(_keepalive.close_all)
+def _target(url: str) -> tuple[Host, str]:
+    split = urlsplit(url)
+    return (split.scheme, split.hostname or "", split.port), split.path + (f"?{split.query}" if split.query else "")
 
 
 def fetch(url: str, start: int | None = None, end: int | None = None, *, timeout: float = 60.0,
           tls: ssl.SSLContext | None = None) -> bytes:
     """One GET of ``url`` (bytes ``[start, end)`` when given), on a kept-alive connection.
 
-    Transient failures are retried with backoff; 404 raises FileNotFoundError
-    and 403 PermissionError, at once.
+    Transient failures are retried (``remote.retry``); 404 raises
+    FileNotFoundError and 403 PermissionError (``remote.errors``), at once.
     """
-    split = urlsplit(url)
-    target = split.path + (f"?{split.query}" if split.query else "")
-    host: Host = (split.scheme, split.hostname or "", split.port)
+    host, target = _target(url)
     headers = {} if start is None else {"Range": f"bytes={start}-{(end or 0) - 1}"}
-    for attempt in range(ATTEMPTS):
-        conn = _keepalive.take(host, timeout, tls)
-        try:
+
+    def once() -> bytes:
+        with POOL.connection(host, timeout, tls) as conn:
             conn.request("GET", target, headers=headers)
             response = conn.getresponse()
             body = response.read()
-            if response.status != 206 and (response.status != 200 or start):
-                raise _status_error(f"GET {split.path}", response.status, body)
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            if attempt == ATTEMPTS - 1 or not _retryable(exc):
-                raise
-            time.sleep(0.2 * 2**attempt)
-            continue
-        _keepalive.give_back(host, tls, conn)
+        if response.status != 206 and (response.status != 200 or start):
+            raise status_error(f"GET {urlsplit(url).path}", response.status, error_reason(body))
         if start is not None and end is not None:
             body = body[:end - start]  # a server that ignored Range sent it all
             if len(body) != end - start:
-                raise RangeError(f"GET {split.path}: {len(body)} bytes of {end - start}")
+                raise RangeError(f"GET {urlsplit(url).path}: {len(body)} bytes of {end - start}")
         return body
-    raise AssertionError("unreachable")
+
+    return retrying(once)
 
 
 class _State:
     hashed = 0  # parts fed to the hasher so far
     failed: BaseException | None = None
-
-
-class _Conn(threading.local):
-    conn: http.client.HTTPConnection | None = None
 
 
 def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryview], None], *,
@@ -179,22 +83,15 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
     """Fetch ``size`` bytes of ``url`` into each of ``fds``; feed them to ``update`` in order."""
     parts = [(start, min(part_size, size - start)) for start in range(0, size, part_size)]
     window = max(2, jobs + 2)
-    split = urlsplit(url)
-    target = split.path + (f"?{split.query}" if split.query else "")
-    local = _Conn()
+    host, target = _target(url)
     ready: dict[int, memoryview] = {}
     free: list[bytearray] = []  # buffers whose part has been hashed
     cond = threading.Condition()
     state = _State()
 
-    opened: list[http.client.HTTPConnection] = []
-
-    def connect() -> http.client.HTTPConnection:
-        if local.conn is None:
-            local.conn = connection(split.scheme, split.hostname or "", split.port, timeout, tls)
-            with cond:
-                opened.append(local.conn)
-        return local.conn
+    def get_part(start: int, view: memoryview) -> None:
+        with POOL.connection(host, timeout, tls) as conn:
+            _get_range(conn, target, start, view)
 
     def fetch(index: int) -> None:
         with cond:  # keep at most `window` parts in flight or waiting to be hashed
@@ -204,20 +101,13 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
             buf = free.pop() if free else bytearray(part_size)
         start, length = parts[index]
         view = memoryview(buf)[:length]
-        for attempt in range(ATTEMPTS):
-            try:
-                _get_range(connect(), target, start, view)
-                break
-            except (OSError, http.client.HTTPException) as exc:
-                if local.conn is not None:
-                    local.conn.close()
-                    local.conn = None
-                if attempt == ATTEMPTS - 1 or not _retryable(exc):
-                    with cond:
-                        state.failed = exc
-                        cond.notify_all()
-                    return
-                time.sleep(0.2 * 2**attempt)
+        try:
+            retrying(lambda: get_part(start, view))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
+            with cond:
+                state.failed = exc
+                cond.notify_all()
+            return
         try:
             for fd in fds:  # copies are written by the workers, beside the download
                 write_all(fd, view, start)
@@ -233,34 +123,30 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
             ready[index] = view
             cond.notify_all()
 
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(fetch, i) for i in range(len(parts))]
-            try:
-                for index in range(len(parts)):
-                    with cond:
-                        # wait_for calls the predicate before this iteration ends: no stale index.
-                        cond.wait_for(lambda: index in ready or state.failed is not None)  # noqa: B023
-                        if state.failed is not None:
-                            raise state.failed
-                        view = ready.pop(index)
-                    update(view)
-                    if progress:
-                        progress(len(view))
-                    with cond:
-                        state.hashed = index + 1
-                        free.append(view.obj)  # type: ignore[arg-type]
-                        cond.notify_all()
-            finally:
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(fetch, i) for i in range(len(parts))]
+        try:
+            for index in range(len(parts)):
                 with cond:
-                    if state.failed is None and state.hashed < len(parts):
-                        state.failed = RangeError("download abandoned")
+                    # wait_for calls the predicate before this iteration ends: no stale index.
+                    cond.wait_for(lambda: index in ready or state.failed is not None)  # noqa: B023
+                    if state.failed is not None:
+                        raise state.failed
+                    view = ready.pop(index)
+                update(view)
+                if progress:
+                    progress(len(view))
+                with cond:
+                    state.hashed = index + 1
+                    free.append(view.obj)  # type: ignore[arg-type]
                     cond.notify_all()
-                for future in futures:
-                    future.cancel()
-    finally:
-        for conn in opened:
-            conn.close()
+        finally:
+            with cond:
+                if state.failed is None and state.hashed < len(parts):
+                    state.failed = RangeError("download abandoned")
+                cond.notify_all()
+            for future in futures:
+                future.cancel()
 
 
 def write_all(fd: int, data: memoryview, offset: int) -> None:
@@ -280,7 +166,7 @@ def _get_range(conn: http.client.HTTPConnection, target: str, start: int, view: 
     conn.request("GET", target, headers={"Range": f"bytes={start}-{end}"})
     response = conn.getresponse()
     if response.status not in (200, 206) or (response.status == 200 and start != 0):
-        raise _status_error(f"GET bytes {start}-{end}", response.status, response.read(4096))
+        raise status_error(f"GET bytes {start}-{end}", response.status, error_reason(response.read(4096)))
     got = 0
     while got < len(view):
         n = response.readinto(view[got:])
@@ -288,6 +174,9 @@ def _get_range(conn: http.client.HTTPConnection, target: str, start: int, view: 
             raise RangeError(f"GET bytes {start}-{end}: connection closed after {got} bytes")
         got += n
     if response.status == 200:
-        response.close()  # a server that ignores Range: take the first part, drop the rest
+        # A server that ignores Range: take the first part, drop the rest,
+        # and the connection with it (its unread bytes would answer the next request).
+        response.close()
+        conn.close()
     elif response.read(1):
         raise RangeError(f"GET bytes {start}-{end}: more bytes than asked for")

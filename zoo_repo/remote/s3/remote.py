@@ -47,7 +47,7 @@ class S3Remote(FsspecRemote):
         says (``ssl_verify``); None: the environment's and the system's CAs."""
         if self._verify is None:
             return None
-        from zoo_repo.remote.s3.get import tls_context
+        from zoo_repo.remote.http import tls_context
 
         return tls_context(self._verify)
 
