@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import http.client
 import random
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from zoo_repo.core import retry as core_retry
 from zoo_repo.remote.errors import HTTPStatusError
 
 T = TypeVar("T")
@@ -41,17 +41,5 @@ def backoff(attempt: int) -> float:
 
 def retrying(call: Callable[[], T], *, attempts: int = ATTEMPTS,
              on_failure: Callable[[BaseException], None] | None = None) -> T:
-    """``call()``, again after a pause while it fails transiently; the last error is raised.
-
-    ``on_failure`` runs after every failed attempt (e.g. to drop a broken connection).
-    """
-    for attempt in range(attempts):
-        try:
-            return call()
-        except BaseException as exc:
-            if on_failure is not None:
-                on_failure(exc)
-            if attempt == attempts - 1 or not transient(exc):
-                raise
-        time.sleep(backoff(attempt))
-    raise AssertionError("unreachable")
+    """``call()`` under this policy (see ``core.retry``); the last error is raised."""
+    return core_retry.retrying(call, attempts=attempts, transient=transient, delay=backoff, on_failure=on_failure)

@@ -21,11 +21,11 @@ import json
 import os
 import random
 import sqlite3
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from zoo_repo.core.retry import retrying
 from zoo_repo.store.digest import Digest
 
 _SCHEMA = """
@@ -67,16 +67,13 @@ class StatCache:
         self._db = sqlite3.connect(db_path, timeout=30, check_same_thread=False, isolation_level=None)
         # Switching to WAL needs a moment alone with the file; processes that
         # open it at the same time wait their turn rather than fail.
-        for attempt in range(100):
-            try:
-                self._db.execute("pragma journal_mode=wal")
-                self._db.execute("pragma synchronous=off")
-                self._db.executescript(_SCHEMA)
-                break
-            except sqlite3.OperationalError:
-                if attempt == 99:
-                    raise
-                time.sleep(0.05 + random.random() * 0.05)
+        retrying(self._setup, attempts=100, transient=lambda exc: isinstance(exc, sqlite3.OperationalError),
+                 delay=lambda _: 0.05 + random.random() * 0.05)
+
+    def _setup(self) -> None:
+        self._db.execute("pragma journal_mode=wal")
+        self._db.execute("pragma synchronous=off")
+        self._db.executescript(_SCHEMA)
 
     def flush(self) -> None:
         """Kept for callers that batch; every write is already committed."""
