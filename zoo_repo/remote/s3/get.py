@@ -81,6 +81,9 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
              jobs: int = 8, part_size: int = PART_SIZE, timeout: float = 60.0,
              progress: Callable[[int], None] | None = None, tls: ssl.SSLContext | None = None) -> None:
     """Fetch ``size`` bytes of ``url`` into each of ``fds``; feed them to ``update`` in order."""
+    # One function on purpose: the workers and the in-order hashing loop share
+    # the window's state (cond, ready, free, state); split apart, that state
+    # would need a class whose only reader is this function.
     parts = [(start, min(part_size, size - start)) for start in range(0, size, part_size)]
     window = max(2, jobs + 2)
     host, target = _target(url)
