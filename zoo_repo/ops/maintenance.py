@@ -55,7 +55,7 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> Tra
         for m in manifests:
             text = zoo.manifest_text(m.stub, m.version)
             if m.version not in listed.get(str(m.stub), []):
-                if slots is None and not remote.is_local:
+                if slots is None and remote.packs:
                     slots = transfer.all_slots(remote)
                 mine = {f.md5 for f in m.files}
                 locator = {o: s for o, s in (slots or {}).items() if o in mine}

@@ -42,7 +42,9 @@ class Remote:
     protocol = ""
     writable = True
     listable = True  # plain HTTP has no listing: read by index, stream whole objects
-    is_local = False  # a directory: serves small files fast enough without packs
+    # Whether small objects are worth bundling into packs and fetching by
+    # ranged reads: not on a directory, which serves small files fast by itself.
+    packs = True
 
     def __init__(self, url: str, options: Mapping[str, Any] | None, root: str) -> None:
         self.url = url.rstrip("/")

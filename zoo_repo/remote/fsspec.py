@@ -146,14 +146,18 @@ class FsspecRemote(Remote):
         folder = f"{self.root}/.zoo-doctor"
         path = f"{folder}/{uuid.uuid4().hex}"
         with self._errors(path, path):
-            if self.is_local:
-                self.fs.makedirs(folder, exist_ok=True)
+            self._make_folder(folder)
             self.fs.pipe_file(path, payload)
             got = bytes(self.fs.cat_file(path))
             self.fs.rm_file(path)
-            if self.is_local:
-                self.fs.rmdir(folder)
+            self._remove_folder(folder)
         return got
+
+    def _make_folder(self, folder: str) -> None:
+        """Object stores have no folders: nothing to make or remove."""
+
+    def _remove_folder(self, folder: str) -> None:
+        pass
 
     def hash_object(self, oid: str) -> Digest:
         hasher = Hasher()

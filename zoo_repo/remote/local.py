@@ -15,7 +15,7 @@ from zoo_repo.store.atomic import atomic_write, create_exclusive
 
 
 class LocalRemote(FsspecRemote):
-    is_local = True
+    packs = False
 
     def put_file(self, src: str, rel: str, label: str | None = None) -> int:
         self._require_writable()
@@ -35,3 +35,9 @@ class LocalRemote(FsspecRemote):
         self._require_writable()
         with self._errors(rel, rel):
             return create_exclusive(Path(self.root) / rel, text.encode("utf-8"))
+
+    def _make_folder(self, folder: str) -> None:
+        self.fs.makedirs(folder, exist_ok=True)
+
+    def _remove_folder(self, folder: str) -> None:
+        self.fs.rmdir(folder)

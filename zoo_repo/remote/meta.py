@@ -63,7 +63,7 @@ def _conflict(stub: str, version: int) -> RemoteError:
 
 def read_locator(remote: Remote, stub: str, version: int) -> Locator:
     """Where a version's small objects sit in packs; empty when unknown."""
-    if remote.is_local:
+    if not remote.packs:
         return {}
     return parse_locator(remote.get_text(version_key(stub, version, LOCATOR_NAME)) or "")
 

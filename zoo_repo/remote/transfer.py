@@ -42,7 +42,7 @@ def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int,
         progress.start("uploading", len(oids), sum(sizes.values()))
     nbytes = remote.upload_many(store, oids, jobs=jobs, progress=progress)
     slots: packs.Locator = {}
-    if remote.is_local:  # a directory serves small files fast enough by itself
+    if not remote.packs:
         return Sent(len(oids), nbytes, slots)
     for group in packs.plan_packs(sizes):
         if len(group) < 2:
@@ -98,7 +98,7 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
     if progress is not None:
         progress.start("downloading", len(wanted), sum(e.size for e, _ in wanted.values() if e is not None))
     spans, loose = packs.plan_spans(wanted, locator)
-    if remote.is_local:  # a directory remote: ranges save nothing over plain copies
+    if not remote.packs:
         spans, loose = [], set(wanted)
 
     def fetch_span(span: packs.Span) -> tuple[int, list[str]]:
