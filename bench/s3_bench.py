@@ -70,7 +70,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests import seaweed  # after the sys.path entry above
+from tests import seaweed  # noqa: E402 - importable only once the sys.path entry above is in place
 
 MiB = 1 << 20
 GiB = 1 << 30

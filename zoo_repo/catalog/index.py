@@ -102,7 +102,7 @@ def render_markdown(manifests: Iterable[Manifest | Summary]) -> str:
 
 
 def _row(cells: tuple[str, ...], widths: list[int]) -> str:
-    return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+    return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
 
 # -- catalog.json -------------------------------------------------------------

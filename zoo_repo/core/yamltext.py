@@ -29,6 +29,7 @@ def _yaml() -> Any:
     base_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     base_dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
+    # The base is chosen at run time (libyaml or not), which mypy cannot check.
     class StrictLoader(base_loader):  # type: ignore[valid-type,misc]
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
@@ -60,7 +61,7 @@ def _yaml() -> Any:
 
     TaggedLoader.add_multi_constructor("!", untag)
 
-    class Dumper(base_dumper):  # type: ignore[valid-type,misc]
+    class Dumper(base_dumper):  # type: ignore[valid-type,misc]  # base chosen at run time, as above
         pass
 
     def flow(dumper: Any, data: Flow) -> Any:
@@ -101,7 +102,7 @@ def load(text: str, tags: bool = False) -> Any:
         raise YamlProblem(f"{where}{problem}") from exc
 
 
-class Flow(dict):  # type: ignore[type-arg]
+class Flow(dict[str, Any]):
     """A mapping written on one line, so a diff shows one changed file per line."""
 
 

@@ -167,7 +167,7 @@ def _arrays(name: str, data: bytes, names: list[str]) -> dict[str, Any]:
             return {k: loaded[k] for k in names}
         if len(keys) != len(names):
             raise ModelDirError(name, f"holds {len(keys)} arrays; expected {len(names)} ({', '.join(names)})")
-        return {n: loaded[k] for n, k in zip(names, keys)}
+        return {n: loaded[k] for n, k in zip(names, keys, strict=True)}
 
 
 def run_samples(onnx_path: Path, inputs: list[tuple[str, bytes]], outputs: list[tuple[str, bytes]],
@@ -186,14 +186,14 @@ def run_samples(onnx_path: Path, inputs: list[tuple[str, bytes]], outputs: list[
         session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime's own exception types
         raise ModelDirError("model.onnx", f"onnxruntime cannot load it: {str(exc).splitlines()[0]}") from exc
-    for (in_name, in_data), (out_name, out_data) in zip(inputs, outputs):
+    for (in_name, in_data), (out_name, out_data) in zip(inputs, outputs, strict=True):
         feeds = _arrays(in_name, in_data, in_names)
         expected = _arrays(out_name, out_data, out_names)
         try:
             got = session.run(out_names, feeds)
         except Exception as exc:  # onnxruntime's own exception types
             raise ModelDirError(in_name, f"does not run through model.onnx: {str(exc).splitlines()[0]}") from exc
-        for tensor, actual in zip(out_names, got):
+        for tensor, actual in zip(out_names, got, strict=True):
             want = expected[tensor]
             if actual.shape != want.shape:
                 raise ModelDirError(out_name, f"output {tensor!r} has shape {list(want.shape)}; "

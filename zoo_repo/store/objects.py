@@ -18,7 +18,6 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import BinaryIO
 
 from zoo_repo.errors import IntegrityError, ZooError
 from zoo_repo.store.atomic import install, remove_readonly, staged, temp_name
@@ -87,7 +86,7 @@ class Store:
         self._tmp.mkdir(parents=True, exist_ok=True)
         with staged("object", self._tmp) as tmp:
             with open(tmp, "xb") as raw:
-                out = HashingWriter(raw, md5=md5 or expect is None)  # type: ignore[arg-type]
+                out = HashingWriter(raw, md5=md5 or expect is None)
                 yield out
             got = out.hasher.digest()
             _check(got, oid, expect, label, source)
@@ -126,7 +125,7 @@ class Store:
     def add_file(self, src: Path) -> Digest:
         """Copy a file in, hashing as it streams: one read of the source."""
         with open(src, "rb") as fh, self.writer() as out:
-            shutil.copyfileobj(fh, out, CHUNK)  # type: ignore[misc]
+            shutil.copyfileobj(fh, out, CHUNK)
         return out.hasher.digest()
 
     def add_bytes(self, data: bytes, suffix: str = "") -> str:
@@ -138,10 +137,10 @@ class Store:
             self._write_new(oid, data)
         return oid
 
-    def generate(self, produce: Callable[[BinaryIO], None]) -> Digest:
+    def generate(self, produce: Callable[[HashingWriter], None]) -> Digest:
         """Store what ``produce`` writes to the file it is given."""
         with self.writer() as out:
-            produce(out)  # type: ignore[arg-type]
+            produce(out)
         return out.hasher.digest()
 
     def check(self, oid: str) -> Digest:

@@ -13,7 +13,8 @@ from zoo_repo.cli.state import State, pass_state
 @json_option("Print as JSON.")
 @remote_option
 @pass_state
-def list_(state: State, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
+# pass_state hands ``state`` positionally; saying so lets mypy fit it to the decorator despite **filters.
+def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
     """List published models (latest version of each), as the spec's tables."""
     from zoo_repo.catalog.index import render_markdown
     from zoo_repo.cli.render import summary_dict
