@@ -36,7 +36,7 @@ def transient(exc: BaseException) -> bool:
 
 def backoff(attempt: int) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (0-based)."""
-    return BASE_DELAY * 2**attempt * (0.5 + random.random() / 2)
+    return BASE_DELAY * 2.0**attempt * (0.5 + random.random() / 2)
 
 
 def retrying(call: Callable[[], T], *, attempts: int = ATTEMPTS,
