@@ -71,7 +71,7 @@ class ZooGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ZooError as exc:
-            if ctx.params.get("debug") or os.environ.get("ZOO_DEBUG"):
+            if getattr(ctx.obj, "debug", False) or os.environ.get("ZOO_DEBUG"):
                 raise
             report(exc, ctx.invoked_subcommand)
             ctx.exit(exc.exit_code)

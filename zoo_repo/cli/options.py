@@ -49,3 +49,37 @@ def filter_options(func: F) -> F:
     for name in reversed(FILTERS):
         func = click.option(f"--{name.replace('_', '-')}", name, help=f"Only models with this {name}.")(func)
     return func
+
+
+def _to_state(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Record a global option on the State, wherever on the line it was given."""
+    from zoo_repo.cli.state import State
+
+    if value is None or value is False:
+        return  # not given here: what the group (or the environment) said stands
+    setattr(ctx.ensure_object(State), param.name or "", value)
+
+
+def global_params(*, from_env: bool = True, hidden: bool = False) -> list[click.Option]:
+    """``--zoo``, ``--debug``, ``-q/--quiet``, ``--offline``, defined once: the group
+    takes them, and so does every command (``hidden`` there), so they work before
+    and after the subcommand, as with git and dvc. The environment (``ZOO_DIR``)
+    is read once, by the group (``from_env``)."""
+    common: dict[str, Any] = {"expose_value": False, "callback": _to_state, "hidden": hidden}
+    flag: dict[str, Any] = {**common, "is_flag": True, "default": None}
+    return [
+        click.Option(["--zoo", "zoo_dir"], envvar="ZOO_DIR" if from_env else None, metavar="DIR", **common,
+                     help="The zoo checkout (default: the current directory or a parent)."),
+        click.Option(["--debug"], **flag, help="Show tracebacks."),
+        click.Option(["-q", "--quiet"], **flag, help="No progress bars."),
+        click.Option(["--offline"], **flag,
+                     help="Use only what is cached; never touch the network (also ZOO_OFFLINE=1)."),
+    ]
+
+
+def global_options(func: F) -> F:
+    """The group's global options (see ``global_params``)."""
+    params = getattr(func, "__click_params__", [])
+    params.extend(reversed(global_params()))  # click reverses decorator order
+    func.__click_params__ = params  # type: ignore[attr-defined]
+    return func

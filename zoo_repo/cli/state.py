@@ -13,10 +13,22 @@ import click
 
 
 class State:
-    def __init__(self, zoo_dir: str | None, quiet: bool = False, offline: bool = False) -> None:
+    """The global options (``cli.options.global_options``), set wherever they were given."""
+
+    def __init__(self, zoo_dir: str | None = None, quiet: bool = False, offline: bool = False,
+                 debug: bool = False) -> None:
         self.zoo_dir = zoo_dir
         self.quiet = quiet
-        self.offline = offline or None  # None: ZOO_OFFLINE decides
+        self.debug = debug
+        self._offline = offline
+
+    @property
+    def offline(self) -> bool | None:
+        return self._offline or None  # None: ZOO_OFFLINE decides
+
+    @offline.setter
+    def offline(self, value: bool) -> None:
+        self._offline = value
 
     def progress(self) -> Any:
         from zoo_repo.cli.bar import for_terminal

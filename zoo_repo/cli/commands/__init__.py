@@ -30,6 +30,9 @@ FAMILIES = (init, publish, pull, lock, listing, tag, maintenance, cache, doctor,
 
 
 def register(group: click.Group) -> None:
+    from zoo_repo.cli.options import global_params
+
     for family in FAMILIES:
         for command in family.COMMANDS:
+            command.params.extend(global_params(from_env=False, hidden=True))
             group.add_command(command)
