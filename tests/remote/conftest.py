@@ -13,8 +13,10 @@ folder that asks for the ``backend`` fixture runs once per registered backend
   URL, and ``zoo doctor``, see of it.
 
 What only one backend does lives in its own files, ``test_<backend>_*.py``
-(``test_s3_*.py``: packs' thresholds, presigned reads, credentials, multipart,
-a server that dies). Such a file either asks for the backend's server
+(``test_s3_*.py``: ranged and multipart transfers in parts, presigned reads,
+signing, credentials and secrets, TLS, short writes, doctor's S3 checks, a
+server that dies; ``test_http.py``: the read-only https:// remote, which
+cannot be published to and so is not a suite backend). Such a file either asks for the backend's server
 fixtures directly (``seaweed_server``, ``bucket``) or marks its tests
 ``@pytest.mark.backends("s3")`` to get ``backend`` and ``remote_zoo`` for that
 backend alone. A scenario that needs a capability is marked
@@ -47,7 +49,7 @@ Adding a backend (GCS, Azure…)
 ------------------------------
 Write one fixture and register it; nothing else changes::
 
-    @register_backend("gcs", packs=True, credentials=True, exclusive_create=False)
+    @register_backend("gcs", packs=True)
     def gcs_backend(fake_gcs: str, tmp_path: Path) -> Backend:
         import gcsfs
 
@@ -55,11 +57,15 @@ Write one fixture and register it; nothing else changes::
         root = f"zoo-test/t-{uuid.uuid4().hex[:12]}"
         return Backend(f"gs://{root}", {"endpointurl": fake_gcs}, FsspecObjects(fs, root))
 
-(``fake_gcs``: a session fixture that starts an emulator, as ``seaweed_server``
-starts SeaweedFS; Azure alike with Azurite, ``adlfs`` and ``az://``.) Every
-backend-neutral test then also runs as ``test_x[gcs]``; ``FsspecObjects``
-reaches the raw objects of any fsspec filesystem. GCS-only scenarios go in
-``test_gcs_*.py`` with ``pytestmark = pytest.mark.backends("gcs")``.
+``fake_gcs`` is a session fixture beside it that starts an emulator, as
+``seaweed_server`` starts SeaweedFS (Azure alike: Azurite, ``adlfs``,
+``az://``). ``FsspecObjects`` reaches the raw objects of any fsspec
+filesystem. Declare only what the backend does: ``exclusive_create`` stays
+False while its ``create_text`` is fsspec's check-then-write, and
+``credentials=True`` needs a ``deny`` environment (an emulator that checks no
+keys has none). Every backend-neutral test then also runs as ``test_x[gcs]``;
+GCS-only scenarios go in ``test_gcs_*.py`` with
+``pytestmark = pytest.mark.backends("gcs")``.
 """
 
 from __future__ import annotations
