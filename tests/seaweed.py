@@ -101,6 +101,7 @@ def start(data_dir: Path, timeout: float = 60.0, ports: tuple[int, ...] | None =
 def _wait_ready(server: Seaweed, timeout: float) -> None:
     """Ready means a real put/get round trip works, not just an open port."""
     import botocore.session
+    from botocore.exceptions import BotoCoreError, ClientError
 
     client = botocore.session.Session().create_client(
         "s3", endpoint_url=server.endpoint, region_name="us-east-1",
@@ -115,7 +116,7 @@ def _wait_ready(server: Seaweed, timeout: float) -> None:
             client.put_object(Bucket=bucket, Key="probe", Body=b"ok")
             if client.get_object(Bucket=bucket, Key="probe")["Body"].read() == b"ok":
                 return
-        except Exception as exc:  # not up yet: connection refused, 503, no volumes…
+        except (BotoCoreError, ClientError) as exc:  # not up yet: connection refused, 503, no volumes…
             last = exc
         time.sleep(0.5)
     raise RuntimeError(f"SeaweedFS did not answer S3 within {timeout:.0f}s: {last}")

@@ -1,4 +1,4 @@
-"""catalog_index, render_json and render_html: pure values in, text out."""
+"""catalog_index, render_json, render_markdown and render_html: pure values in, text out."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import hashlib
 import json
 import re
 
+from tests.core.conftest import STUB, sample_manifest
 from zoo_repo import parse_stub
-from zoo_repo.catalog.index import catalog_index, render_json
+from zoo_repo.catalog.index import catalog_index, render_json, render_markdown
 from zoo_repo.catalog.page import render_html
 from zoo_repo.core.card import Metric
 from zoo_repo.core.manifest import FileEntry, Manifest
@@ -137,3 +138,10 @@ def test_the_page_has_the_controls_tests_and_people_rely_on() -> None:
         assert f'id="{element_id}"' in page
         if element_id.startswith(("search", "filter-")):
             assert f'<label for="{element_id}">' in page
+
+
+def test_catalog_renders_the_spec_table() -> None:
+    text = render_markdown([sample_manifest()])
+    assert text.startswith("### Object Detection\n")
+    row = next(line for line in text.splitlines() if str(STUB) in line)
+    assert "62.1 mAP@0.5" in row and "v2" in row

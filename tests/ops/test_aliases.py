@@ -88,7 +88,8 @@ def test_check_and_review_see_aliases(three: Zoo) -> None:
     path = three.manifests_dir / STUB / "aliases.yaml"
     path.write_text(path.read_text() + "ghost: v9\n")
     bad = check(three)
-    assert [(p.rule, p.message) for p in bad.problems] == [("aliases", "alias 'ghost' points at v9, which does not exist")]
+    assert [(p.rule, p.message) for p in bad.problems] == [
+        ("aliases", "alias 'ghost' points at v9, which does not exist")]
     path.write_text("stable: [v1]\n")
     assert [p.rule for p in check(three).problems] == ["aliases"]
     with pytest.raises(UsageError):

@@ -43,7 +43,8 @@ def test_verify_finds_a_corrupt_store_object(zoo: Zoo, model_dir: Path) -> None:
     assert len(report.problems) == 1 and "md5 mismatch" in report.problems[0]
 
 
-def test_push_restores_a_lost_remote_and_fetch_fills_a_store(zoo: Zoo, model_dir: Path, remote_dir: Path, tmp_path: Path) -> None:
+def test_push_restores_a_lost_remote_and_fetch_fills_a_store(zoo: Zoo, model_dir: Path, remote_dir: Path,
+                                                              tmp_path: Path) -> None:
     zoo.publish(model_dir, STUB)
     before = remote_objects(remote_dir)
     shutil.rmtree(remote_dir)

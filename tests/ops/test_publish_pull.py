@@ -78,7 +78,8 @@ def test_changing_one_sample_stores_and_pushes_one_object(zoo: Zoo, model_dir: P
     new_on_remote = remote_objects(remote_dir) - remote_before
     assert new_on_remote == {oid_relpath(o) for o in new_in_store}
     assert v2.uploaded_objects == 2
-    assert v2.uploaded_bytes == len(b"changed label bytes") + zoo.store.path(v2.manifest.tree_md5 + ".dir").stat().st_size
+    assert v2.uploaded_bytes == len(b"changed label bytes") + zoo.store.path(
+        v2.manifest.tree_md5 + ".dir").stat().st_size
 
 
 def test_models_share_objects_across_stubs(zoo: Zoo, model_dir: Path) -> None:
@@ -144,7 +145,8 @@ def test_pull_default_destination_is_where_dvc_puts_it(zoo: Zoo, model_dir: Path
 
 
 @pytest.mark.parametrize("mode", ["copy", "reflink", "hardlink", "symlink"])
-def test_link_modes_give_the_same_bytes_and_protect_the_store(zoo: Zoo, model_dir: Path, tmp_path: Path, mode: str) -> None:
+def test_link_modes_give_the_same_bytes_and_protect_the_store(zoo: Zoo, model_dir: Path, tmp_path: Path,
+                                                              mode: str) -> None:
     zoo.publish(model_dir, STUB)
     result = zoo.pull(STUB, dest=tmp_path / "out", link=mode)
     out = result.dest / "model.onnx"
@@ -224,7 +226,8 @@ def test_a_failing_commit_leaves_no_version_behind(zoo: Zoo, model_dir: Path) ->
     assert zoo.publish(model_dir, STUB).manifest.version == 1
 
 
-def test_publish_on_a_branch_leaves_the_current_branch_untouched(cli, zoo: Zoo, model_dir: Path, remote_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_publish_on_a_branch_leaves_the_current_branch_untouched(cli, zoo: Zoo, model_dir: Path,  # type: ignore[no-untyped-def]
+                                                                 remote_dir: Path) -> None:
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(zoo.root), *args], capture_output=True, text=True,
                               check=True).stdout.strip()

@@ -9,24 +9,24 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import STUB, tree_bytes
-from tests.remote.conftest import RemoteSpec
+from tests.remote.conftest import Backend
 from zoo_repo import ManifestError, UsageError, Zoo
 from zoo_repo.ops.demo import STUB_PRUNED
 
 
-def _open(remote: RemoteSpec, cache: Path) -> Zoo:
-    url = remote.url if "://" in remote.url else Path(remote.url).as_uri()
-    return Zoo.open(url, remote_options=remote.options, cache_dir=cache)
+def _open(backend: Backend, cache: Path) -> Zoo:
+    url = backend.url if "://" in backend.url else Path(backend.url).as_uri()
+    return Zoo.open(url, remote_options=backend.options, cache_dir=cache)
 
 
-def test_list_show_pull_without_git(remote_zoo: Zoo, remote: RemoteSpec, built_models: dict[str, Path],
+def test_list_show_pull_without_git(remote_zoo: Zoo, backend: Backend, built_models: dict[str, Path],
                                     model_dir: Path, tmp_path: Path) -> None:
     remote_zoo.publish(built_models["base"], STUB)
     remote_zoo.publish(built_models["pruned"], STUB_PRUNED)
     (model_dir / "sample-labels" / "lab-0002.npy").write_bytes(b"v2 label")
     v2 = remote_zoo.publish(model_dir, STUB).manifest
 
-    consumer = _open(remote, tmp_path / "cache")
+    consumer = _open(backend, tmp_path / "cache")
     assert [str(s) for s in consumer.stubs()] == [STUB, STUB_PRUNED]
     assert consumer.versions(STUB) == [1, 2]
     assert [(str(m.stub), m.version) for m in consumer.list()] == [(STUB, 2), (STUB_PRUNED, 1)]
@@ -38,7 +38,7 @@ def test_list_show_pull_without_git(remote_zoo: Zoo, remote: RemoteSpec, built_m
     assert got["sample-labels/lab-0002.npy"] == b"v2 label"
 
     # A second project on the same machine downloads nothing: the cache is shared.
-    again = _open(remote, tmp_path / "cache").pull(STUB + "@v2", dest=tmp_path / "project2")
+    again = _open(backend, tmp_path / "cache").pull(STUB + "@v2", dest=tmp_path / "project2")
     assert again.fetched_objects == 0
     assert tree_bytes(again.dest) == got
 
@@ -48,44 +48,45 @@ def test_list_show_pull_without_git(remote_zoo: Zoo, remote: RemoteSpec, built_m
         consumer.publish(model_dir, STUB)
 
 
-def test_a_tampered_manifest_is_refused(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path) -> None:
+def test_a_tampered_manifest_is_refused(remote_zoo: Zoo, backend: Backend, model_dir: Path, tmp_path: Path) -> None:
     remote_zoo.publish(model_dir, STUB)
     key = f"zoo/manifests/{STUB}/v1/manifest.yaml"
-    remote.write(key, remote.read(key).replace(b"license: apache-2.0", b"license: proprietary"))
+    backend.write(key, backend.read(key).replace(b"license: apache-2.0", b"license: proprietary"))
     with pytest.raises(ManifestError, match="does not match the remote index"):
-        _open(remote, tmp_path / "cache").show(STUB)
+        _open(backend, tmp_path / "cache").show(STUB)
 
 
-def test_push_restores_what_consumers_need(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path) -> None:
+def test_push_restores_what_consumers_need(remote_zoo: Zoo, backend: Backend, model_dir: Path, tmp_path: Path) -> None:
     remote_zoo.publish(model_dir, STUB)
-    before = remote.keys()
+    before = backend.keys()
     for key in [k for k in before if k.startswith("zoo/")]:
-        remote.delete(key)
-    assert _open(remote, tmp_path / "c1").versions(STUB) == []
+        backend.delete(key)
+    assert _open(backend, tmp_path / "c1").versions(STUB) == []
     remote_zoo.push()
-    assert remote.keys() == before
-    assert _open(remote, tmp_path / "c2").versions(STUB) == [1]
+    assert backend.keys() == before
+    assert _open(backend, tmp_path / "c2").versions(STUB) == [1]
 
 
-def test_without_an_index_the_listing_is_used(remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path) -> None:
+def test_without_an_index_the_listing_is_used(remote_zoo: Zoo, backend: Backend, model_dir: Path,
+                                              tmp_path: Path) -> None:
     remote_zoo.publish(model_dir, STUB)
-    remote.delete("zoo/index.json")
-    assert [str(s) for s in _open(remote, tmp_path / "cache").stubs()] == [STUB]
+    backend.delete("zoo/index.json")
+    assert [str(s) for s in _open(backend, tmp_path / "cache").stubs()] == [STUB]
 
 
-def test_cli_pull_and_list_by_url(cli, remote_zoo: Zoo, remote: RemoteSpec, model_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+def test_cli_pull_and_list_by_url(cli, remote_zoo: Zoo, backend: Backend, model_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     remote_zoo.publish(model_dir, STUB)
     monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
-    if remote.endpoint:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", remote.endpoint)
+    for key, value in backend.env.items():  # what a consumer given only the URL needs (S3: the endpoint)
+        monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)  # not a checkout
-    listed = cli("list", "--remote", remote.url, "--json")
+    listed = cli("list", "--remote", backend.url, "--json")
     assert listed.exit_code == 0, listed.stderr
     assert [m["stub"] for m in json.loads(listed.stdout)] == [STUB]
-    pulled = cli("pull", STUB, "--remote", remote.url, "--dest", tmp_path / "out")
+    pulled = cli("pull", STUB, "--remote", backend.url, "--dest", tmp_path / "out")
     assert pulled.exit_code == 0, pulled.stderr
     assert (tmp_path / "out" / "model.onnx").read_bytes() == (model_dir / "model.onnx").read_bytes()
-    no_dest = cli("pull", STUB, "--remote", remote.url)
+    no_dest = cli("pull", STUB, "--remote", backend.url)
     assert no_dest.exit_code == 2 and "--dest is required" in no_dest.stderr
     assert (tmp_path / "cache" / "files" / "md5").is_dir()

@@ -146,7 +146,8 @@ def test_cache_ls_and_prune(cli, published: Zoo, model_dir: Path, remote_dir: Pa
     for ref, out in ((f"{STUB}@v1", "one"), (f"{STUB}@v2", "two"), (STUB_PRUNED, "three")):
         assert cli("pull", ref, "--remote", remote_dir.as_uri(), "--dest", tmp_path / out).exit_code == 0
     listing = json.loads(cli("cache", "ls", "--json").stdout)
-    assert sorted((v["stub"], v["version"]) for v in listing["versions"]) == [(STUB, "v1"), (STUB, "v2"), (STUB_PRUNED, "v1")]
+    assert sorted((v["stub"], v["version"]) for v in listing["versions"]) == [
+        (STUB, "v1"), (STUB, "v2"), (STUB_PRUNED, "v1")]
     assert all(v["bytes"] > 0 for v in listing["versions"]) and listing["total_bytes"] > 0
 
     dry = cli("cache", "prune", "--keep-latest", "1", "--dry-run")

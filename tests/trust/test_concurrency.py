@@ -40,7 +40,8 @@ def test_explicit_versions(cli, zoo: Zoo, model_dir: Path) -> None:  # type: ign
     (model_dir / "sample-labels" / "lab-0001.npy").write_bytes(b"other")
     clash = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB, "--version", "v1")
     assert clash.exit_code == 2
-    assert clash.stderr.splitlines()[0] == f"Error: {STUB}@v1 is already published with different content; versions are immutable"
+    assert clash.stderr.splitlines()[0] == (
+        f"Error: {STUB}@v1 is already published with different content; versions are immutable")
     skip = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB, "--version", "v3")
     assert skip.exit_code == 2 and "the next version of" in skip.stderr and "is v2" in skip.stderr
     bad = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB, "--version", "2")

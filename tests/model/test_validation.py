@@ -62,7 +62,8 @@ def _tar(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     return buf.getvalue()
 
 
-def _member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, link: str = "") -> tuple[tarfile.TarInfo, bytes | None]:
+def _member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE,
+            link: str = "") -> tuple[tarfile.TarInfo, bytes | None]:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.size = len(data) if kind == tarfile.REGTYPE else 0
@@ -132,7 +133,7 @@ def test_broken_parts_are_refused(zoo: Zoo, model_dir: Path, setup, error: type,
 
 
 def test_samples_in_tar_gz_are_run_too(zoo: Zoo, model_dir: Path) -> None:
-    for role, prefix in (("sample-inputs", "inp"), ("sample-outputs", "out")):
+    for role, _prefix in (("sample-inputs", "inp"), ("sample-outputs", "out")):
         folder = model_dir / role
         members = [_member(p.name, p.read_bytes()) for p in sorted(folder.iterdir())]
         (model_dir / f"{role}.tar.gz").write_bytes(_tar(members))

@@ -14,7 +14,7 @@ def _rows() -> list[dict[str, str | None]]:
     lines = DATA.read_text().splitlines()
     header = lines[0].split("\t")
     return [
-        {k: (None if v == "-" else v) for k, v in zip(header, line.split("\t"))} for line in lines[1:]
+        {k: (None if v == "-" else v) for k, v in zip(header, line.split("\t"), strict=True)} for line in lines[1:]
     ]
 
 
@@ -34,7 +34,8 @@ def test_spec_stubs_parse_to_their_fields_and_round_trip(row: dict[str, str | No
 
 
 def test_optional_parts_split_at_the_first_hyphen() -> None:
-    stub = parse_stub("cv/classification/resnet_v1-101_2x/pytorch/sparseml/imagenet-augmented/pruned_quant-moderate-deepsparse")
+    stub = parse_stub("cv/classification/resnet_v1-101_2x/pytorch/sparseml/imagenet-augmented/"
+                      "pruned_quant-moderate-deepsparse")
     assert (stub.architecture, stub.sub_architecture) == ("resnet_v1", "101_2x")
     assert (stub.dataset, stub.training_scheme) == ("imagenet", "augmented")
     assert (stub.sparse_name, stub.sparse_category, stub.sparse_target) == ("pruned_quant", "moderate", "deepsparse")
@@ -60,14 +61,19 @@ GOOD = "cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/pruned-moderate
         ("cv//resnet_v1-50/pytorch/sparseml/imagenet/base-none", "component 2 (sub_domain) is empty"),
         ("Cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/base-none", "component 1 (domain) 'Cv' has 'C'"),
         ("cv/classification/resnet v1/pytorch/sparseml/imagenet/base-none", "has ' '"),
-        ("cv/classification/resnet_v1-50-2/pytorch/sparseml/imagenet/base-none", "(architecture) 'resnet_v1-50-2' has 2 '-'"),
+        ("cv/classification/resnet_v1-50-2/pytorch/sparseml/imagenet/base-none",
+         "(architecture) 'resnet_v1-50-2' has 2 '-'"),
         ("cv/classification/resnet_v1-/pytorch/sparseml/imagenet/base-none", "empty part around '-'"),
-        ("cv/classi-fication/resnet_v1/pytorch/sparseml/imagenet/base-none", "(sub_domain) 'classi-fication' has 1 '-'; expected no '-'"),
+        ("cv/classi-fication/resnet_v1/pytorch/sparseml/imagenet/base-none",
+         "(sub_domain) 'classi-fication' has 1 '-'; expected no '-'"),
         ("cv/classification/resnet_v1/pytorch/sparseml/imagenet/base", "expected SPARSE_NAME-SPARSE_CATEGORY"),
         ("cv/classification/resnet_v1/pytorch/sparseml/imagenet/base-none-gpu-x", "has 3 '-'"),
-        ("cv/classification/resnet_v1/pytorch/sparseml/imagenet/sparse-none", "sparse_name 'sparse' must start with one of base, pruned"),
-        ("cv/classification/resnet_v1/pytorch/sparseml/imagenet/pruned-medium", "sparse_category 'medium' must be one of none, conservative"),
-        ("cv/classification/resnet_v1/pytorch/sparseml/imagenet/pruned-moderate-tpu", "sparse_target 'tpu' must be one of disk, edge"),
+        ("cv/classification/resnet_v1/pytorch/sparseml/imagenet/sparse-none",
+         "sparse_name 'sparse' must start with one of base, pruned"),
+        ("cv/classification/resnet_v1/pytorch/sparseml/imagenet/pruned-medium",
+         "sparse_category 'medium' must be one of none, conservative"),
+        ("cv/classification/resnet_v1/pytorch/sparseml/imagenet/pruned-moderate-tpu",
+         "sparse_target 'tpu' must be one of disk, edge"),
         ("cv/classification/../pytorch/sparseml/imagenet/base-none", "must not start with '.'"),
         ("cv/classification/.hidden/pytorch/sparseml/imagenet/base-none", "must not start with '.'"),
         ("/cv/classification/resnet_v1/pytorch/sparseml/imagenet/base-none", "has 8 components"),

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from zoo_repo.remote.s3 import get as fastget
-
-x509 = pytest.importorskip("cryptography.x509")
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:

@@ -1,4 +1,5 @@
-"""Where S3 credentials come from: remote options, then the environment, then profile files."""
+"""Where S3 credentials come from (remote options, then the environment, then profile files),
+and wrong ones refused in one line that keeps no secret and leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import seaweed as weed
-from tests.conftest import STUB, tree_bytes
+from tests.conftest import STUB, clone, tree_bytes
 from zoo_repo import RemoteError, Zoo
 
 
@@ -37,3 +38,29 @@ def test_keys_from_a_named_profile_publish_and_pull_without_git(
     with pytest.raises(RemoteError, match="access denied"):
         Zoo.open(url, remote_options=options, cache_dir=tmp_path / "cache2").pull(STUB, dest=tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+
+
+@pytest.mark.backends("s3")
+def test_wrong_credentials_fail_in_one_line(remote_zoo: Zoo, model_dir: Path,  # type: ignore[no-untyped-def]
+                                            monkeypatch: pytest.MonkeyPatch, cli) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+    result = cli("--zoo", remote_zoo.root, "publish", model_dir, "--stub", STUB)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: remote s3://") and "access denied" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert remote_zoo.versions(STUB) == []
+    assert "wrong-secret" not in result.stderr
+
+
+@pytest.mark.backends("s3")
+def test_a_refused_pull_leaves_no_file_behind(remote_zoo: Zoo, model_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                              monkeypatch: pytest.MonkeyPatch, cli) -> None:
+    remote_zoo.publish(model_dir, STUB)
+    theirs = clone(remote_zoo, tmp_path / "clone")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+    result = cli("--zoo", theirs.root, "pull", STUB, "--dest", tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: remote s3://") and "access denied" in result.stderr
+    assert "Traceback" not in result.stderr and "wrong-secret" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert list(theirs.store.oids()) == []
