@@ -34,7 +34,7 @@ def test_declared_capabilities_are_what_the_remote_reports(backend: Backend) -> 
     rem = _remote(backend)
     assert rem.writable
     assert rem.listable is backend.capabilities.listable
-    assert rem.is_local is not backend.capabilities.packs  # packs are for remotes that are not a directory
+    assert rem.packs is backend.capabilities.packs
 
 
 def test_text_round_trips_and_is_replaced_whole(backend: Backend) -> None:
