@@ -112,11 +112,13 @@ def _publish_locked(zoo: Workspace, stub: Stub, entries: list[FileEntry], card: 
             return PublishResult(held, created=False)
         raise UsageError(
             f"{stub}@v{version} is already published with different content; versions are immutable",
-            hint="publish without --version to make the next version",
+            hint="publish without `version=` to make the next version",
+            param="version",
         )
     latest = zoo.manifest(stub, versions[-1]) if versions else None
     if version is not None and version != (latest.version + 1 if latest else 1):
-        raise UsageError(f"--version v{version}: the next version of {stub} is v{latest.version + 1 if latest else 1}")
+        raise UsageError(f"`version=` v{version}: the next version of {stub} is v{latest.version + 1 if latest else 1}",
+                         param="version")
     if latest is not None and latest.content_key() == content:
         _finish_interrupted(zoo, latest, commit)
         return PublishResult(latest, created=False)

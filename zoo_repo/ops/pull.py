@@ -87,7 +87,7 @@ class PullResult:
 def default_dest(zoo: Workspace, manifest: Manifest) -> Path:
     """Where ``dvc pull`` would put the files too: ``manifests/<stub>/vN/model``."""
     if not zoo.is_checkout:
-        raise UsageError("--dest is required when pulling from a remote URL (there is no checkout)")
+        raise UsageError("`dest=` is required when pulling from a remote URL (there is no checkout)", param="dest")
     return zoo.version_dir(manifest.stub, manifest.version) / dvc.OUT_NAME
 
 
@@ -106,13 +106,15 @@ def pull(
     (globs, as Hugging Face's allow_patterns) select a part: only that is fetched."""
     unknown = [r for r in include if r not in ROLES]
     if unknown:
-        raise UsageError(f"--include {unknown[0]!r} is not a role; expected one of {', '.join(ROLES)}")
+        raise UsageError(f"`include=` {unknown[0]!r} is not a role; expected one of {', '.join(ROLES)}",
+                         param="include")
     if link not in LINK_MODES:
-        raise UsageError(f"--link {link!r} is not one of {', '.join(LINK_MODES)}")
+        raise UsageError(f"`link=` {link!r} is not one of {', '.join(LINK_MODES)}", param="link")
     chosen = manifest.by_role(*include)
     for pattern in files:
         if not any(_matches(f.path, pattern) for f in chosen):
-            raise UsageError(f"--files {pattern!r} matches no file of {manifest.stub}@{manifest.version_name}")
+            raise UsageError(f"`files=` {pattern!r} matches no file of {manifest.stub}@{manifest.version_name}",
+                             param="files")
     if files:
         chosen = tuple(f for f in chosen if any(_matches(f.path, p) for p in files))
     target = Path(dest) if dest is not None else default_dest(zoo, manifest)
@@ -251,7 +253,7 @@ def _needs_write(zoo: Workspace, target: Path, f: FileEntry, force: bool, inside
     if not inside[folder]:
         raise UsageError(f"{path}: resolves outside the destination {target}")
     try:
-        st: os.stat_result | None = os.stat(path)  # through a symlink: --link symlink makes them
+        st: os.stat_result | None = os.stat(path)  # through a symlink: link="symlink" makes them
     except FileNotFoundError:
         if not os.path.islink(path):
             return True
