@@ -117,6 +117,8 @@ class PullPlan:
     bytes; replaced only with ``force``) and paths that resolve outside the
     destination (always refused). A plan that a problem stops fetches and
     places nothing: ``execute()`` raises the first one, as ``pull`` does.
+    The destination is described as it was when planned: plan again after
+    changing it. The store is checked again by ``execute()``.
     """
 
     manifest: Manifest
