@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from zoo_repo.core.progress import Progress
     from zoo_repo.ops.maintenance import GcPlan, TransferResult, VerifyReport
     from zoo_repo.ops.publish import PublishResult
-    from zoo_repo.ops.pull import PullResult
+    from zoo_repo.ops.pull import PullPlan, PullResult
 
 DEFAULT_JOBS = 8
 PathLike = str | os.PathLike[str]
@@ -192,6 +192,18 @@ class Zoo(Workspace):
 
         return pull(self, self.resolve(ref), dest=dest, include=tuple(include), files=tuple(files), link=link,
                     force=force, jobs=jobs, progress=progress)
+
+    def plan_pull(self, ref: Ref | Stub | str, *, dest: PathLike | None = None, include: Iterable[str] = (),
+                  files: Iterable[str] = (), link: str = "reflink", force: bool = False) -> PullPlan:
+        """What ``pull`` would do, with the same parameters (see ``ops.pull.plan_pull``):
+        the files already in place, the conflicts, the objects to fetch (ranged reads
+        of packs, or loose) and how each file is placed. Nothing is written at
+        ``dest``; ``.summary()`` says the plan, ``.execute(jobs=, progress=)`` does it.
+        """
+        from zoo_repo.ops.pull import plan_pull
+
+        return plan_pull(self, self.resolve(ref), dest=dest, include=tuple(include), files=tuple(files),
+                         link=link, force=force)
 
     def push(self, *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> TransferResult:
         """Upload every referenced object the remote lacks, then the manifests and index."""

@@ -11,13 +11,18 @@ next thing to try, and the process exit status::
     │   ├── CardError             model.md that is missing or malformed
     │   ├── ManifestError         a manifest that does not match its schema
     │   ├── NotAZooError          no zoo at or above the given directory
-    │   └── DestinationConflict   --dest holds different bytes at a model path
+    │   └── DestinationConflict   the destination holds different bytes at a model path
     ├── NotFound                  exit 2: stub or version not published
     ├── RemoteError               exit 1: remote missing, unreachable, refusing
     │   └── ObjectMissing         an object the manifest names is not there
-    ├── Offline                   exit 1: --offline, and the cache lacks what is asked
+    ├── Offline                   exit 1: offline, and the cache lacks what is asked
     ├── IntegrityError            exit 1: bytes that do not match their digest
     └── ToolError                 exit 1: git or dvc failed
+
+A message never names a command-line flag: where it names a parameter of the
+Python API it writes it in the keyword form `` `dest=` `` and declares the name
+in ``param`` (a str, or a tuple of str). ``str(exc)`` keeps that form for Python
+callers; the CLI's error boundary (``zoo_repo.cli.errors``) shows the flag.
 
 This module imports nothing of the package, so any module may raise from it.
 """
@@ -30,10 +35,12 @@ class ZooError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None,
+                 param: str | tuple[str, ...] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.param = param  # the parameters the message and hint name as `name=`
 
     def __str__(self) -> str:
         return self.message
@@ -54,22 +61,22 @@ class StubError(UsageError, ValueError):
 
 
 class ModelDirError(UsageError):
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+    def __init__(self, path: str, problem: str, *, param: str | tuple[str, ...] | None = None) -> None:
+        super().__init__(f"{path}: {problem}", param=param)
         self.path = path
         self.problem = problem
 
 
 class CardError(UsageError):
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+    def __init__(self, path: str, problem: str, *, param: str | tuple[str, ...] | None = None) -> None:
+        super().__init__(f"{path}: {problem}", param=param)
         self.path = path
         self.problem = problem
 
 
 class ManifestError(UsageError):
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+    def __init__(self, path: str, problem: str, *, param: str | tuple[str, ...] | None = None) -> None:
+        super().__init__(f"{path}: {problem}", param=param)
         self.path = path
         self.problem = problem
 
@@ -78,7 +85,8 @@ class NotAZooError(UsageError):
     def __init__(self, path: str) -> None:
         super().__init__(
             f"{path}: not a zoo (no zoo.yaml here or in any parent directory)",
-            hint="create one with `zoo init DIR --remote URL`, or pass --zoo DIR",
+            hint="create one with `zoo init DIR --remote URL`, or pass `zoo=` DIR",
+            param="zoo",
         )
 
 
@@ -108,7 +116,7 @@ class Offline(ZooError):
 
     def __init__(self, what: str) -> None:
         super().__init__(f"offline: {what} not in the cache",
-                         hint="run once without --offline (or ZOO_OFFLINE=1) to download it")
+                         hint="run once without `offline=` (or ZOO_OFFLINE=1) to download it", param="offline")
 
 
 class IntegrityError(ZooError):

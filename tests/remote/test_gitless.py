@@ -42,7 +42,7 @@ def test_list_show_pull_without_git(remote_zoo: Zoo, backend: Backend, built_mod
     assert again.fetched_objects == 0
     assert tree_bytes(again.dest) == got
 
-    with pytest.raises(UsageError, match="--dest is required"):
+    with pytest.raises(UsageError, match="`dest=` is required"):
         consumer.pull(STUB)
     with pytest.raises(UsageError, match="needs a zoo checkout"):
         consumer.publish(model_dir, STUB)

@@ -117,7 +117,7 @@ def test_partial_pulls_fetch_only_what_is_asked(published: Zoo, remote_dir: Path
         == sorted(f.path for f in result.files)
     both = consumer.pull(STUB, dest=tmp_path / "out2", include=("recipes", "onnx"), files=("recipes",))
     assert [f.path for f in both.files] == ["recipes/original.md"]
-    with pytest.raises(ZooError, match="--files 'weights/\\*' matches no file"):
+    with pytest.raises(ZooError, match="`files=` 'weights/\\*' matches no file"):
         consumer.pull(STUB, dest=tmp_path / "out3", files=("weights/*",))
 
 

@@ -37,6 +37,10 @@ PARAM_FLAGS = {
     "link": "--link",
     "version": "--version",
     "branch": "--branch",
+    "stub": "--stub",
+    "workdir": "--workdir",
+    "zoo": "--zoo",
+    "offline": "--offline",
 }
 
 # Commands whose flag for a parameter is not the usual one.

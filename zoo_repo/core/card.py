@@ -138,5 +138,6 @@ def check_stub_agrees(card: Card, stub: Stub, path: str = CARD_NAME) -> None:
         if key in card.metadata and card.metadata[key] != expected[key]:
             raise CardError(
                 path,
-                f"{key} is {card.metadata[key]!r} in the card but {expected[key]!r} in --stub {stub}",
+                f"{key} is {card.metadata[key]!r} in the card but {expected[key]!r} in `stub=` {stub}",
+                param="stub",
             )

@@ -161,7 +161,8 @@ def run_demo(workdir: Path) -> DemoReport:
         if not (workdir / _MARK).exists():
             from zoo_repo.errors import UsageError
 
-            raise UsageError(f"{workdir}: exists and was not made by `zoo demo`; choose another --workdir")
+            raise UsageError(f"{workdir}: exists and was not made by `zoo demo`; choose another `workdir=`",
+                             param="workdir")
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     (workdir / _MARK).write_text("made by zoo demo; removed by the next run\n")

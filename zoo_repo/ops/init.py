@@ -41,7 +41,7 @@ def init_zoo(path: Path, remote: str, remote_options: Mapping[str, str] | None =
     if (root / MARKER).exists():
         raise UsageError(f"{root}: already a zoo (zoo.yaml exists)")
     if not remote:
-        raise UsageError("remote is required: a directory path or fsspec URL")
+        raise UsageError("remote is required: a directory path or fsspec URL", param="remote")
     remote_url = dvc.local_remote_path(remote)
     root.mkdir(parents=True, exist_ok=True)
     if not git.is_toplevel(root):

@@ -1,30 +1,48 @@
-"""``zoo pull``: a published version's files, verified, at a destination.
+"""``zoo pull``: a published version's files, verified, at a destination. Plan first, then act.
 
-Objects missing from the store are downloaded and checked against both
-digests before they get their final name; only then are files placed at the
-destination, each by temp name and rename. A destination file that already
-holds other bytes is a conflict, not something to overwrite silently.
+``plan_pull`` looks and decides: which files are already in place, which
+destination paths conflict, which objects must be fetched (by ranged reads of
+packs, or loose) and how each file will be placed. ``PullPlan.execute`` carries
+that out: objects missing from the store are downloaded and checked against
+both digests before they get their final name; only then are files placed at
+the destination, each by temp name and rename. A destination file that
+already holds other bytes is a conflict, not something to overwrite silently.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fnmatch
 import os
 import stat
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from zoo_repo.core import packs
 from zoo_repo.core.card import Card, parse_card
-from zoo_repo.core.manifest import ROLES, FileEntry, Manifest
+from zoo_repo.core.manifest import FileEntry, Manifest
 from zoo_repo.core.progress import Progress
+from zoo_repo.core.pulling import (
+    CONFLICT,
+    OUTSIDE,
+    Fetch,
+    Placement,
+    Problem,
+    check_options,
+    first_refusal,
+    offline_what,
+    placements,
+    plan_fetch,
+    select,
+)
 from zoo_repo.errors import DestinationConflict, Offline, UsageError
 from zoo_repo.repo import dvc
 from zoo_repo.repo.workspace import Workspace
-from zoo_repo.store.atomic import clear_stale_temps, install, temp_path
-from zoo_repo.store.digest import Digest, hash_file
+from zoo_repo.store.atomic import clear_stale_temps
+from zoo_repo.store.digest import hash_file
 from zoo_repo.store.objects import LINK_MODES
 from zoo_repo.store.statcache import Entry, fresh
+
+_WRITE = "write"  # a destination path that is free (or a dangling link): the file is written
 
 
 @dataclass(frozen=True)
@@ -87,8 +105,112 @@ class PullResult:
 def default_dest(zoo: Workspace, manifest: Manifest) -> Path:
     """Where ``dvc pull`` would put the files too: ``manifests/<stub>/vN/model``."""
     if not zoo.is_checkout:
-        raise UsageError("--dest is required when pulling from a remote URL (there is no checkout)")
+        raise UsageError("`dest=` is required when pulling from a remote URL (there is no checkout)", param="dest")
     return zoo.version_dir(manifest.stub, manifest.version) / dvc.OUT_NAME
+
+
+@dataclass(frozen=True)
+class PullPlan:
+    """What a pull would do; ``execute()`` does it (``summary()`` says it).
+
+    ``problems`` lists destination paths in manifest order: conflicts (other
+    bytes; replaced only with ``force``) and paths that resolve outside the
+    destination (always refused). A plan that a problem stops fetches and
+    places nothing: ``execute()`` raises the first one, as ``pull`` does.
+    The destination is described as it was when planned: plan again after
+    changing it. The store is checked again by ``execute()``.
+    """
+
+    manifest: Manifest
+    dest: Path
+    files: tuple[FileEntry, ...]  # chosen by include and files
+    in_place: tuple[FileEntry, ...]  # already at dest with these bytes: left alone
+    problems: tuple[Problem, ...]
+    force: bool
+    link: str
+    offline: bool
+    fetch: Fetch = Fetch()  # objects the store lacks: packed spans and loose
+    placements: tuple[Placement, ...] = ()  # files to write, and how
+    _zoo: Workspace | None = field(default=None, repr=False, compare=False)
+    locator: packs.Locator | None = field(default=None, repr=False, compare=False)  # read when fetching
+
+    @property
+    def conflicts(self) -> tuple[str, ...]:
+        return tuple(p.path for p in self.problems if p.kind == CONFLICT)
+
+    def summary(self) -> str:
+        """The plan in a few lines, for people."""
+        from zoo_repo.ops.placing import summary_lines
+
+        return "\n".join(summary_lines(self))
+
+    def execute(self, *, jobs: int = 8, progress: Progress | None = None) -> PullResult:
+        """Fetch and place what the plan names. Under the store's shared lock, the
+        objects it counted on are checked again: one that ``gc`` or ``cache prune``
+        removed since planning is fetched too."""
+        from zoo_repo.ops.placing import place
+
+        refusal = first_refusal(self.problems, self.force)
+        if refusal is not None:
+            if refusal.kind == OUTSIDE:
+                raise UsageError(f"{refusal.path}: resolves outside the destination {self.dest}")
+            raise DestinationConflict(refusal.path)
+        zoo = self._workspace()
+        with zoo.store.lock(shared=True):
+            plan = self._current()
+            for folder in {(self.dest / p.entry.path).parent for p in plan.placements}:
+                clear_stale_temps(folder)  # left by a pull that was killed mid-way
+            if plan.fetch.objects and zoo.offline:
+                raise Offline(offline_what(self.manifest, plan.fetch))
+            fetched = place(zoo, plan, jobs, progress)
+        return PullResult(self.manifest, self.dest, self.files, len(plan.fetch.objects), fetched,
+                          zoo.digest(self.manifest.stub, self.manifest.version))
+
+    def _workspace(self) -> Workspace:
+        if self._zoo is None:
+            raise TypeError("this PullPlan was not made by plan_pull; it cannot be executed")
+        return self._zoo
+
+    def _current(self) -> PullPlan:
+        """This plan, or (when the store has changed since planning) its store part made again."""
+        zoo = self._workspace()
+        todo = [p.entry for p in self.placements]
+        missing = {f.md5 for f in todo if not zoo.store.has(f.md5)}
+        if missing == self.fetch.oids:
+            return self
+        fetch, places, locator = _plan_store(zoo, self.manifest, self.dest, todo, missing, self.link, self.locator)
+        return replace(self, fetch=fetch, placements=places, locator=locator)
+
+
+def plan_pull(
+    zoo: Workspace,
+    manifest: Manifest,
+    dest: str | os.PathLike[str] | None = None,
+    include: tuple[str, ...] = (),
+    link: str = "reflink",
+    force: bool = False,
+    files: tuple[str, ...] = (),
+) -> PullPlan:
+    """What pulling ``manifest``'s files to ``dest`` takes; nothing is written there.
+
+    ``include`` (roles) and ``files`` (globs, as Hugging Face's allow_patterns)
+    select a part: only that is fetched. Looks at every chosen destination file
+    (hashing it only when the stat cache does not know it) and at the store; reads
+    the version's pack locator from the remote when objects must be fetched.
+    """
+    check_options(include, link, LINK_MODES)
+    chosen = select(manifest, include, files)
+    target = Path(dest) if dest is not None else default_dest(zoo, manifest)
+    target = target.resolve()
+    in_place, todo, problems = _survey(zoo, target, chosen, force)
+    plan = PullPlan(manifest, target, chosen, in_place, problems, force, link, zoo.offline, _zoo=zoo)
+    if first_refusal(problems, force) is not None:
+        return plan  # refused as it stands: nothing to fetch or place
+    # Shared: the probe that tells whether reflinks work is a temp file that gc must leave alone.
+    with zoo.store.lock(shared=True):
+        missing = {f.md5 for f in todo if not zoo.store.has(f.md5)}
+        fetch, places, locator = _plan_store(zoo, manifest, target, todo, missing, link)
+    return replace(plan, fetch=fetch, placements=places, locator=locator)
 
 
 def pull(
@@ -104,141 +226,57 @@ def pull(
 ) -> PullResult:
     """Place ``manifest``'s files at ``dest``; ``include`` (roles) and ``files``
     (globs, as Hugging Face's allow_patterns) select a part: only that is fetched."""
-    unknown = [r for r in include if r not in ROLES]
-    if unknown:
-        raise UsageError(f"--include {unknown[0]!r} is not a role; expected one of {', '.join(ROLES)}")
-    if link not in LINK_MODES:
-        raise UsageError(f"--link {link!r} is not one of {', '.join(LINK_MODES)}")
-    chosen = manifest.by_role(*include)
-    for pattern in files:
-        if not any(_matches(f.path, pattern) for f in chosen):
-            raise UsageError(f"--files {pattern!r} matches no file of {manifest.stub}@{manifest.version_name}")
-    if files:
-        chosen = tuple(f for f in chosen if any(_matches(f.path, p) for p in files))
-    target = Path(dest) if dest is not None else default_dest(zoo, manifest)
-    target = target.resolve()
+    plan = plan_pull(zoo, manifest, dest=dest, include=include, link=link, force=force, files=files)
+    return plan.execute(jobs=jobs, progress=progress)
 
+
+def _plan_store(zoo: Workspace, manifest: Manifest, target: Path, todo: Sequence[FileEntry],
+                missing: Collection[str], link: str,
+                locator: packs.Locator | None = None) -> tuple[Fetch, tuple[Placement, ...], packs.Locator | None]:
+    """The fetch and the placements for ``todo``, given the objects the store lacks.
+
+    Offline, nothing is asked of the remote: the fetch lists what is missing
+    (and executing the plan raises Offline).
+    """
+    staged = False
+    loose_only = False
+    if missing and not zoo.offline:
+        remote = zoo.remote()
+        loose_only = remote.is_local
+        if locator is None:
+            from zoo_repo.remote import meta
+
+            locator = meta.read_locator(remote, str(manifest.stub), manifest.version)
+        staged = link == "copy" or (link == "reflink" and not zoo.store.can_reflink(target))
+    fetch = plan_fetch(todo, missing, locator, loose_only)
+    return fetch, placements(todo, fetch, link, staged), locator
+
+
+def _survey(zoo: Workspace, target: Path, chosen: Sequence[FileEntry],
+            force: bool) -> tuple[tuple[FileEntry, ...], list[FileEntry], tuple[Problem, ...]]:
+    """The chosen files already in place, those to write (conflicts too, with
+    ``force``), and the destination's problems, in manifest order."""
     inside: dict[str, bool] = {}
     seen = zoo.statcache().under(target)
-    todo = [f for f in chosen if _needs_write(zoo, target, f, force, inside, seen)]
-    # Shared: gc and cache prune, which delete objects, wait until these are placed.
-    with zoo.store.lock(shared=True):
-        wanted = {
-            f.md5: (Digest(f.sha256, f.md5, f.size), f.path)
-            for f in todo
-            if not zoo.store.has(f.md5)
-        }
-        fetched = 0
-        placed: set[str] = set()  # paths written from a download's memory, not from the store
-        for folder in {(target / f.path).parent for f in todo}:
-            clear_stale_temps(folder)  # left by a pull that was killed mid-way
-        if wanted and zoo.offline:
-            names = sorted(label for _, label in wanted.values())
-            more = f" and {len(names) - 1} more files" if len(names) > 1 else ""
-            raise Offline(f"{manifest.stub}@{manifest.version_name}: {names[0]}{more} are")
-        if wanted:
-            from zoo_repo.remote import meta, transfer
-
-            remote = zoo.remote()
-            locator = meta.read_locator(remote, str(manifest.stub), manifest.version)
-            staged = None
-            if link == "copy" or (link == "reflink" and not zoo.store.can_reflink(target)):
-                staged = _Staged(target, [f for f in todo if f.md5 in wanted])
-            try:
-                fetched = transfer.receive(zoo.store, remote, wanted, locator, jobs=jobs, progress=progress,
-                                           copy_out=staged)[1]
-                if staged:
-                    placed = set(staged.temps)
-                    staged.commit()
-            finally:
-                if staged:
-                    staged.discard()
-        placed_now = []
-        for f in todo:
-            path = f"{target}/{f.path}"
-            if f.path not in placed:
-                zoo.store.materialise(f.md5, Path(path), link)
-            placed_now.append((path, os.stat(path), Digest(f.sha256, f.md5, f.size)))
-        zoo.statcache().put_many(placed_now)
-    return PullResult(manifest, target, chosen, len(wanted), fetched, zoo.digest(manifest.stub, manifest.version))
+    in_place: list[FileEntry] = []
+    todo: list[FileEntry] = []
+    problems: list[Problem] = []
+    for f in chosen:
+        state = _state(zoo, target, f, inside, seen)
+        if state is None:
+            in_place.append(f)
+            continue
+        if state != _WRITE:
+            problems.append(Problem(f"{target}/{f.path}", state))
+        if state == _WRITE or (state == CONFLICT and force):
+            todo.append(f)
+    return tuple(in_place), todo, tuple(problems)
 
 
-class _Staged:
-    """Copies written to the destination while objects arrive, under temp names:
-    they get their names only once every object has arrived and been verified."""
-
-    def __init__(self, target: Path, files: list[FileEntry]) -> None:
-        self.target = target
-        self.paths: dict[str, list[str]] = {}
-        for f in files:
-            self.paths.setdefault(f.md5, []).append(f.path)
-        self.temps: dict[str, str] = {}  # path -> its temp
-        self._made: set[str] = set()
-        self._new_dirs: list[Path] = []
-        self._fds: list[int] = []  # open files that large downloads write to as well
-
-    def write(self, oid: str, data: memoryview) -> None:
-        for rel in self.paths.get(oid, ()):
-            with open(self._temp_for(rel), "xb") as fh:
-                fh.write(data)
-
-    def files(self, oid: str) -> list[int]:
-        fds = []
-        for rel in self.paths.get(oid, ()):
-            fds.append(os.open(self._temp_for(rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
-            self._fds.append(fds[-1])
-        return fds
-
-    def _temp_for(self, rel: str) -> str:
-        """A new temp name beside ``rel``'s place, its folder made; remembered for commit or discard."""
-        final = f"{self.target}/{rel}"
-        folder = os.path.dirname(final)
-        if folder not in self._made:
-            self._mkdirs(Path(folder))
-        self.temps[rel] = tmp = temp_path(final)
-        return tmp
-
-    def _close(self) -> None:
-        for fd in self._fds:
-            os.close(fd)
-        self._fds.clear()
-
-    def _mkdirs(self, folder: Path) -> None:
-        new = []
-        while not folder.is_dir():
-            new.append(folder)
-            folder = folder.parent
-        for made in reversed(new):
-            made.mkdir(exist_ok=True)
-            self._new_dirs.append(made)
-        self._made.update(str(f) for f in new or [folder])
-
-    def commit(self) -> None:
-        self._close()
-        for rel, tmp in list(self.temps.items()):
-            install(tmp, self.target / rel)
-            del self.temps[rel]
-
-    def discard(self) -> None:
-        self._close()
-        for tmp in self.temps.values():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        self.temps.clear()
-        for folder in reversed(self._new_dirs):  # what this pull created, if still empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        self._new_dirs.clear()
-
-
-def _matches(path: str, pattern: str) -> bool:
-    """A glob on the file's path; a directory name selects everything under it."""
-    return fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
-
-
-def _needs_write(zoo: Workspace, target: Path, f: FileEntry, force: bool, inside: dict[str, bool],
-                 seen: dict[str, Entry]) -> bool:
-    """False when the destination already holds exactly this file.
+def _state(zoo: Workspace, target: Path, f: FileEntry, inside: dict[str, bool],
+           seen: dict[str, Entry]) -> str | None:
+    """None when the destination already holds exactly this file; else _WRITE
+    (nothing there), CONFLICT (other bytes) or OUTSIDE.
 
     A file is replaced by renaming over it, which never writes through a
     symlink; only a linked folder could lead outside, so each folder's real
@@ -249,12 +287,12 @@ def _needs_write(zoo: Workspace, target: Path, f: FileEntry, force: bool, inside
     if folder not in inside:
         inside[folder] = Path(os.path.realpath(target / folder)).is_relative_to(target)
     if not inside[folder]:
-        raise UsageError(f"{path}: resolves outside the destination {target}")
+        return OUTSIDE
     try:
-        st: os.stat_result | None = os.stat(path)  # through a symlink: --link symlink makes them
+        st: os.stat_result | None = os.stat(path)  # through a symlink: link="symlink" makes them
     except FileNotFoundError:
         if not os.path.islink(path):
-            return True
+            return _WRITE
         st = None  # a dangling link
     if st is not None and stat.S_ISREG(st.st_mode):
         if st.st_size == f.size:
@@ -264,7 +302,5 @@ def _needs_write(zoo: Workspace, target: Path, f: FileEntry, force: bool, inside
                 if known.sha256 == f.sha256:  # remember it: the next pull need not hash it again
                     zoo.statcache().put(path, st, known)
             if known.sha256 == f.sha256:
-                return False
-    if force:
-        return True
-    raise DestinationConflict(path)
+                return None
+    return CONFLICT

@@ -180,10 +180,11 @@ def commit_to_new_branch(root: Path, branch: str, files: dict[str, bytes], messa
     try:
         git(root, "check-ref-format", "--branch", branch)
     except ToolError:
-        raise UsageError(f"--branch {branch!r} is not a valid git branch name") from None
+        raise UsageError(f"`branch=` {branch!r} is not a valid git branch name", param="branch") from None
     if subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
                       capture_output=True).returncode == 0:
-        raise UsageError(f"branch {branch!r} already exists", hint="pass another name with --branch NAME")
+        raise UsageError(f"branch {branch!r} already exists", hint="pass another name with `branch=` NAME",
+                         param="branch")
     parent = git(root, "rev-parse", "HEAD").strip()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**_identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}

@@ -1,0 +1,166 @@
+"""Carrying out a pull's plan: fetch what it names, then place its files.
+
+Runs under the store's shared lock, which ``PullPlan.execute`` holds. Files
+copied while their objects arrive keep temp names until every object has
+arrived and been verified; only then does any destination file get its name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zoo_repo.core.manifest import FileEntry
+from zoo_repo.core.progress import Progress
+from zoo_repo.core.pulling import CONFLICT, OUTSIDE, STAGED, first_refusal
+from zoo_repo.repo.workspace import Workspace
+from zoo_repo.store.atomic import install, temp_path
+from zoo_repo.store.digest import Digest
+
+if TYPE_CHECKING:
+    from zoo_repo.ops.pull import PullPlan
+
+
+def place(zoo: Workspace, plan: PullPlan, jobs: int, progress: Progress | None) -> int:
+    """Fetch the plan's objects, then place its files; returns the bytes fetched."""
+    fetched = 0
+    placed: set[str] = set()  # paths written from a download's memory, not from the store
+    if plan.fetch.objects:
+        fetched, placed = _fetch(zoo, plan, jobs, progress)
+    placed_now = []
+    for p in plan.placements:
+        f = p.entry
+        path = f"{plan.dest}/{f.path}"
+        if f.path not in placed:
+            zoo.store.materialise(f.md5, Path(path), plan.link)
+        placed_now.append((path, os.stat(path), Digest(f.sha256, f.md5, f.size)))
+    zoo.statcache().put_many(placed_now)
+    return fetched
+
+
+def _fetch(zoo: Workspace, plan: PullPlan, jobs: int, progress: Progress | None) -> tuple[int, set[str]]:
+    """Download the plan's objects into the store, writing the STAGED files as they
+    arrive; returns the bytes fetched and the files so written."""
+    from zoo_repo.remote import transfer
+
+    remote = zoo.remote()
+    wanted = {f.md5: (Digest(f.sha256, f.md5, f.size), f.path) for f in plan.fetch.objects}
+    stage = [p.entry for p in plan.placements if p.how == STAGED]
+    staged = Staged(plan.dest, stage) if stage else None
+    placed: set[str] = set()
+    try:
+        fetched = transfer.receive(zoo.store, remote, wanted, plan.locator or {}, jobs=jobs, progress=progress,
+                                   copy_out=staged)[1]
+        if staged:
+            placed = set(staged.temps)
+            staged.commit()
+    finally:
+        if staged:
+            staged.discard()
+    return fetched, placed
+
+
+class Staged:
+    """Copies written to the destination while objects arrive, under temp names:
+    they get their names only once every object has arrived and been verified."""
+
+    def __init__(self, target: Path, files: list[FileEntry]) -> None:
+        self.target = target
+        self.paths: dict[str, list[str]] = {}
+        for f in files:
+            self.paths.setdefault(f.md5, []).append(f.path)
+        self.temps: dict[str, str] = {}  # path -> its temp
+        self._made: set[str] = set()
+        self._new_dirs: list[Path] = []
+        self._fds: list[int] = []  # open files that large downloads write to as well
+
+    def write(self, oid: str, data: memoryview) -> None:
+        for rel in self.paths.get(oid, ()):
+            with open(self._temp_for(rel), "xb") as fh:
+                fh.write(data)
+
+    def files(self, oid: str) -> list[int]:
+        fds = []
+        for rel in self.paths.get(oid, ()):
+            fds.append(os.open(self._temp_for(rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            self._fds.append(fds[-1])
+        return fds
+
+    def _temp_for(self, rel: str) -> str:
+        """A new temp name beside ``rel``'s place, its folder made; remembered for commit or discard."""
+        final = f"{self.target}/{rel}"
+        folder = os.path.dirname(final)
+        if folder not in self._made:
+            self._mkdirs(Path(folder))
+        self.temps[rel] = tmp = temp_path(final)
+        return tmp
+
+    def _close(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+        self._fds.clear()
+
+    def _mkdirs(self, folder: Path) -> None:
+        new = []
+        while not folder.is_dir():
+            new.append(folder)
+            folder = folder.parent
+        for made in reversed(new):
+            made.mkdir(exist_ok=True)
+            self._new_dirs.append(made)
+        self._made.update(str(f) for f in new or [folder])
+
+    def commit(self) -> None:
+        self._close()
+        for rel, tmp in list(self.temps.items()):
+            install(tmp, self.target / rel)
+            del self.temps[rel]
+
+    def discard(self) -> None:
+        self._close()
+        for tmp in self.temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        self.temps.clear()
+        for folder in reversed(self._new_dirs):  # what this pull created, if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._new_dirs.clear()
+
+
+def summary_lines(plan: PullPlan) -> list[str]:
+    """A plan as people read it: what is there, what is refused, fetched, placed, replaced."""
+    from zoo_repo.catalog.index import human_size
+
+    m = plan.manifest
+    lines = [f"pull {m.stub}@{m.version_name} to {plan.dest}: {len(plan.files)} files "
+             f"({human_size(sum(f.size for f in plan.files))})"]
+    if plan.in_place:
+        lines.append(f"  in place: {len(plan.in_place)} files, left as they are")
+    refusal = first_refusal(plan.problems, plan.force)
+    if refusal is not None:
+        why = "resolves outside the destination" if refusal.kind == OUTSIDE else \
+            "exists with different content (force=True replaces it)"
+        return [*lines, f"  refused: {refusal.path} {why}"]
+    fetch = plan.fetch
+    if not fetch.objects:
+        lines.append("  fetch: nothing, the store holds every object")
+    elif plan.offline:
+        lines.append(f"  fetch: {len(fetch.objects)} objects ({human_size(fetch.bytes)}) are not in the cache "
+                     "and this zoo is offline: executing raises Offline")
+    else:
+        packed = sum(len(s.members) for s in fetch.spans)
+        lines.append(f"  fetch: {len(fetch.objects)} objects ({human_size(fetch.bytes)}): {packed} by "
+                     f"{len(fetch.spans)} ranged reads of packs, {len(fetch.loose)} loose")
+    staged = sum(1 for p in plan.placements if p.how == STAGED)
+    if not plan.placements:
+        lines.append("  place: nothing")
+    else:
+        lines.append(f"  place: {len(plan.placements)} files by {plan.link}"
+                     + (f", {staged} of them copied as they download" if staged else ""))
+    replaced = [p.path for p in plan.problems if p.kind == CONFLICT]
+    if replaced:
+        lines.append(f"  replace: {len(replaced)} files that hold other bytes (force): {', '.join(replaced)}")
+    return lines
