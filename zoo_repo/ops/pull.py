@@ -242,7 +242,7 @@ def _plan_store(zoo: Workspace, manifest: Manifest, target: Path, todo: Sequence
     loose_only = False
     if missing and not zoo.offline:
         remote = zoo.remote()
-        loose_only = remote.is_local
+        loose_only = not remote.packs
         if locator is None:
             from zoo_repo.remote import meta
 
