@@ -68,10 +68,17 @@ def report(exc: ZooError, command: str | None = None) -> None:
         click.echo(f"Hint: {flag_names(exc.hint, params, command)}", err=True)
 
 
+# What shells expect of a program stopped by Ctrl-C: 128 + SIGINT.
+INTERRUPTED = 130
+
+
 class ZooGroup(click.Group):
-    """The one error boundary: a ZooError becomes one line and its exit status."""
+    """The one error boundary: a ZooError becomes one line and its exit status;
+    Ctrl-C exits 130 (every write is a temp name until complete, and the temps
+    are removed on the way out, so nothing partial stays behind)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        debug = getattr(ctx.obj, "debug", False) or os.environ.get("ZOO_DEBUG")
         try:
             return super().invoke(ctx)
         except ZooError as exc:
@@ -79,3 +86,8 @@ class ZooGroup(click.Group):
                 raise
             report(exc, ctx.invoked_subcommand)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            click.echo("Interrupted.", err=True)
+            ctx.exit(INTERRUPTED)
