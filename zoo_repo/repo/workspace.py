@@ -17,7 +17,7 @@ from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, digest_of, load_doc, manifest_from_doc
 from zoo_repo.core.stub import Ref, Stub, parse_ref, parse_stub
-from zoo_repo.errors import ManifestError, NotFound, UsageError, ZooError
+from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError, ZooError
 from zoo_repo.repo.config import RemoteConfig, remote_config
 from zoo_repo.repo.sources import CheckoutSource, Source
 from zoo_repo.store.objects import Store
@@ -172,11 +172,22 @@ class Workspace:
         """A version's manifest digest, ``sha256:<hex>`` of its text."""
         return digest_of(self.manifest_text(stub, version))
 
+    @property
+    def from_cache_only(self) -> bool:
+        """Offline and without a checkout: every answer comes from the per-user
+        cache, which holds only what was fetched, so "not there" means "not cached"."""
+        return self.offline and not self.is_checkout
+
     def resolve(self, ref: Ref | Stub | str) -> Manifest:
-        """The manifest a stub and selector name (default: the latest version)."""
+        """The manifest a stub and selector name (default: the latest version).
+
+        Offline from a remote's cache, a selector the cache cannot answer is an
+        ``Offline`` error (the version may well exist), never "not published".
+        """
         ref = as_ref(ref)
         versions = self.versions(ref.stub)
         if not versions:
+            self._not_cached(ref)
             raise NotFound(f"{ref.stub} is not published in this zoo", hint="see `zoo list`")
         if ref.kind == "latest":
             wanted = versions[-1]
@@ -185,22 +196,30 @@ class Workspace:
         elif ref.kind == "alias":
             aliases = self.aliases(ref.stub)
             if ref.selector not in aliases:
+                self._not_cached(ref)
                 known = ", ".join(sorted(aliases)) or "none"
                 raise NotFound(f"{ref.stub} has no alias {ref.selector!r} (aliases: {known})")
             wanted = aliases[ref.selector]
         else:
             matches = [v for v in versions if self.digest(ref.stub, v).startswith(ref.selector)]
             if len(matches) != 1:
+                if not matches:
+                    self._not_cached(ref)
                 why = "matches no version" if not matches else \
                     "is ambiguous: matches " + ", ".join(f"v{v}" for v in matches)
                 raise NotFound(f"{ref}: {ref.selector} {why}")
             wanted = matches[0]
         if wanted not in versions:
+            self._not_cached(ref)
             raise NotFound(
                 f"{ref.stub}@v{wanted} does not exist; published versions: "
                 + ", ".join(f"v{v}" for v in versions)
             )
         return self.manifest(ref.stub, wanted)
+
+    def _not_cached(self, ref: Ref) -> None:
+        if self.from_cache_only:
+            raise Offline(f"{ref.stub}@{ref.selector} is")
 
     def stubs(self) -> Iterator[Stub]:
         """Every stub with at least one version, in sorted order."""

@@ -19,7 +19,10 @@ def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str
     from zoo_repo.catalog.index import render_markdown
     from zoo_repo.cli.render import summary_dict
 
-    manifests = state.zoo(remote_url).summaries(**filters)
+    zoo = state.zoo(remote_url)
+    manifests = zoo.summaries(**filters)
+    if zoo.from_cache_only:
+        click.echo("offline: only what the cache holds; the remote may have more", err=True)
     if as_json:
         print_json([summary_dict(m) for m in manifests])
     else:
@@ -54,9 +57,13 @@ def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> 
     zoo = state.zoo(remote_url)
     manifests = [zoo.manifest(stub, v) for v in zoo.versions(stub)]
     if not manifests:
-        from zoo_repo.errors import NotFound
+        from zoo_repo.errors import NotFound, Offline
 
+        if zoo.from_cache_only:
+            raise Offline(f"{stub}: its versions are")
         raise NotFound(f"{stub} is not published in this zoo", hint="see `zoo list`")
+    if zoo.from_cache_only:
+        click.echo("offline: only the versions the cache holds; the remote may have more", err=True)
     from zoo_repo.core.aliases import by_version
 
     tags = by_version(zoo.aliases(stub))
