@@ -79,7 +79,8 @@ class Zoo(Workspace):
             if not lock.remote:
                 raise UsageError(f"{text}: the lockfile names no remote to open")
             url = lock.remote if "://" in lock.remote else Path(lock.remote).as_uri()
-            return cls.open(url, remote_options=remote_options, cache_dir=cache_dir, offline=offline)
+            options = {**lock.remote_options, **(remote_options or {})}  # what the caller says wins
+            return cls.open(url, remote_options=options, cache_dir=cache_dir, offline=offline)
         if "://" not in text:
             return cls(find_root(Path(text)), offline=offline)
         from zoo_repo.remote import open_remote

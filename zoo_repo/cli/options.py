@@ -28,11 +28,37 @@ def jobs_option(func: F) -> F:
 
 
 def remote_option(func: F) -> F:
+    """``--remote URL`` (passed as ``remote_url``) and its ``-o/--remote-option KEY=VALUE``
+    (kept on the State: see ``State.zoo``)."""
+    func = click.option(
+        "-o", "--remote-option", "remote_options", multiple=True, metavar="KEY=VALUE", expose_value=False,
+        callback=_remote_options,
+        help="An option of the --remote URL, by DVC's names: endpointurl=http://host:8333, region=…, "
+        "profile=…, ssl_verify=false. A URL configured in the checkout brings its own options.",
+    )(func)
     return click.option(
         "--remote", "remote_url", metavar="URL",
         help="Read the zoo from this remote URL instead of a checkout (s3://bucket/zoo, file:///…); "
-        "S3 endpoint and credentials come from the AWS environment and profiles.",
+        "S3 endpoint and credentials come from -o, a remote configured with this URL, "
+        "or the AWS environment and profiles.",
     )(func)
+
+
+def parse_key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:
+    parsed = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint=flag)
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def _remote_options(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    from zoo_repo.cli.state import State
+
+    if value:
+        ctx.ensure_object(State).remote_options.update(parse_key_values(value, "--remote-option"))
 
 
 def lockfile_option(func: F) -> F:

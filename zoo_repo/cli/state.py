@@ -21,6 +21,7 @@ class State:
         self.quiet = quiet
         self.debug = debug
         self._offline = offline
+        self.remote_options: dict[str, str] = {}  # -o KEY=VALUE, for --remote URL
 
     @property
     def offline(self) -> bool | None:
@@ -51,8 +52,25 @@ class State:
 
         if remote:
             url = remote if "://" in remote else Path(remote).resolve().as_uri()
-            return Zoo.open(url, offline=self.offline)
+            return Zoo.open(url, remote_options=self.options_for(url), offline=self.offline)
         return Zoo.open(self.zoo_dir or ".", offline=self.offline)
+
+    def options_for(self, url: str) -> dict[str, Any]:
+        """``url``'s options: those of a remote the checkout configures with this URL
+        (endpoint, region, credentials from config.local), then ``-o``, which wins."""
+        from pathlib import Path
+
+        from zoo_repo.errors import NotAZooError
+        from zoo_repo.repo.config import find_root, remote_for_url
+
+        options: dict[str, Any] = {}
+        try:
+            configured = remote_for_url(find_root(Path(self.zoo_dir or ".")), url)
+        except NotAZooError:
+            configured = None
+        if configured is not None:
+            options.update(configured.options)
+        return {**options, **self.remote_options}
 
     def zoo_for_lock(self, remote: str | None, lockfile: str) -> Any:
         """The zoo at ``remote``, else the checkout, else the one ``lockfile`` was made from."""
@@ -60,7 +78,7 @@ class State:
             return self.zoo(remote)
         from zoo_repo.api import Zoo
 
-        return Zoo.open(lockfile, offline=self.offline)
+        return Zoo.open(lockfile, remote_options=self.remote_options, offline=self.offline)
 
     def in_checkout(self) -> bool:
         from pathlib import Path

@@ -14,7 +14,7 @@ is gone, or whose manifest no longer has the pinned digest, stops the pull.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zoo_repo.core import yamltext
 from zoo_repo.core.stub import parse_stub, version_number
@@ -40,11 +40,15 @@ class Pin:
 class Lock:
     remote: str | None
     pins: tuple[Pin, ...]
+    # The remote's non-secret options (endpointurl, region…): a consumer with
+    # only the lockfile reaches the same endpoint. Secrets never go here.
+    remote_options: dict[str, str] = field(default_factory=dict)
 
     def to_text(self) -> str:
-        doc = {
-            "schema": SCHEMA,
-            "remote": self.remote,
+        doc: dict[str, object] = {"schema": SCHEMA, "remote": self.remote}
+        if self.remote_options:
+            doc["remote_options"] = dict(sorted(self.remote_options.items()))
+        doc |= {
             "models": [yamltext.Flow(stub=p.stub, selector=p.selector, version=f"v{p.version}", digest=p.digest)
                        for p in sorted(self.pins, key=lambda p: p.stub)],
         }
@@ -72,7 +76,11 @@ def parse_lock(text: str, where: str = DEFAULT_NAME) -> Lock:
             raise ManifestError(where, f"models[{i}]: {exc.message}") from exc
         pins.append(Pin(stub, str(raw.get("selector") or f"v{version}"), version, digest))
     remote = doc.get("remote")
-    return Lock(remote if isinstance(remote, str) else None, tuple(pins))
+    options = doc.get("remote_options") or {}
+    if not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, bool))
+                                                for k, v in options.items()):
+        raise ManifestError(where, "remote_options must map option names to values")
+    return Lock(remote if isinstance(remote, str) else None, tuple(pins), {k: str(v) for k, v in options.items()})
 
 
 @dataclass(frozen=True)

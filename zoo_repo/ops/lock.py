@@ -59,7 +59,20 @@ def lock(zoo: Workspace, refs: Iterable[Ref], path: Path | None = None) -> Lock:
     if path is not None and path.exists():
         replaced = {n.stub for n in new}
         kept = [p for p in read_lock(path).pins if p.stub not in replaced]
-    result = Lock(zoo.remote_url, tuple(kept + new))
+    result = Lock(zoo.remote_url, tuple(kept + new), _public_options(zoo))
     if path is not None:
         write_lock(path, result)
     return result
+
+
+def _public_options(zoo: Workspace) -> dict[str, str]:
+    """The remote's options a lockfile may carry: everything but secrets."""
+    from zoo_repo.repo.dvc import SECRET_OPTIONS
+
+    try:
+        options = zoo.remote().options
+    except ZooError:
+        return {}
+    # Profile-file paths are this machine's, not the consumer's.
+    local = {"credentialpath", "configpath"}
+    return {k: str(v) for k, v in sorted(options.items()) if k not in SECRET_OPTIONS and k not in local}

@@ -70,7 +70,11 @@ class Remote:
         except FileNotFoundError as exc:
             raise ObjectMissing(f"remote {self.url}", oid, label or oid_relpath(oid)) from exc
         except Exception as exc:
-            raise translate(self.url, exc) from exc
+            raise translate(self.url, exc, self.endpoint_in_use()) from exc
+
+    def endpoint_in_use(self) -> str | None:
+        """Where requests go, for messages, when the URL alone does not say."""
+        return None
 
     # -- primitives: each backend implements these -------------------------
     def size(self, oid: str) -> int | None:

@@ -86,12 +86,13 @@ def error_code(exc: BaseException) -> str | None:
 _NO_CREDENTIALS = ("NoCredentialsError", "PartialCredentialsError")
 _DENIED_CODES = ("AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken")
 _UNREACHABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError",
-                "ConnectionRefusedError", "ServerDisconnectedError")
+                "ConnectionRefusedError", "ServerDisconnectedError", "gaierror", "ClientConnectorDNSError")
 _TIMEOUTS = ("ReadTimeoutError", "TimeoutError")
 
 
-def translate(url: str, exc: BaseException) -> ZooError:
-    """One line, and the likely fix, for what a storage backend raised."""
+def translate(url: str, exc: BaseException, endpoint: str | None = None) -> ZooError:
+    """One line, and the likely fix, for what a storage backend raised; ``endpoint``
+    is where the backend sends requests, when the remote's URL does not say."""
     if isinstance(exc, ZooError):
         return exc
     names = {type(link).__name__ for link in _chain(exc)}
@@ -105,8 +106,10 @@ def translate(url: str, exc: BaseException) -> ZooError:
         return RemoteError(f"remote {url}: access denied ({text})",
                            hint="check the credentials and that they may read and write this bucket")
     if names & set(_UNREACHABLE) or isinstance(exc, ConnectionError):
-        return RemoteError(f"remote {url}: cannot reach the endpoint ({text})",
-                           hint="check endpointurl in .dvc/config or AWS_ENDPOINT_URL, and the network")
+        where = f" {endpoint}" if endpoint else ""
+        return RemoteError(f"remote {url}: cannot reach the endpoint{where} ({text})",
+                           hint="set the endpoint with -o endpointurl=URL, `dvc remote modify NAME endpointurl URL` "
+                           "or AWS_ENDPOINT_URL, and check the network")
     if names & set(_TIMEOUTS) or isinstance(exc, TimeoutError):
         return RemoteError(f"remote {url}: timed out ({text})")
     return RemoteError(f"remote {url}: {type(exc).__name__}: {text}")

@@ -72,3 +72,25 @@ def _resolve_url(root: Path, url: str) -> str:
     if "://" in url or os.path.isabs(url):
         return url
     return str((root / ".dvc" / url).resolve())
+
+
+def remote_for_url(root: Path, url: str) -> RemoteConfig | None:
+    """The configured remote whose URL is ``url`` (so a ``--remote URL`` given in a
+    checkout gets that remote's endpoint, region and credentials), or None."""
+    conf = _read_dvc_config(root)
+    want = _comparable(url)
+    for section, values in conf.items():
+        if section.startswith('remote "') and "url" in values:
+            name = section[len('remote "'):-1]
+            if _comparable(_resolve_url(root, values["url"])) == want:
+                return RemoteConfig(name, _resolve_url(root, values["url"]),
+                                    {k: v for k, v in values.items() if k != "url"})
+    return None
+
+
+def _comparable(url: str) -> str:
+    if url.startswith("file://"):
+        url = url[len("file://"):]
+    if "://" not in url:
+        return os.path.realpath(url)
+    return url.rstrip("/")

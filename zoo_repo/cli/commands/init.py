@@ -16,19 +16,11 @@ import click
 def init(directory: str, remote: str, options: tuple[str, ...], branch: str) -> None:
     """Create a zoo in DIRECTORY: git repo, DVC repo, store, manifests, remote."""
     from zoo_repo.api import Zoo
+    from zoo_repo.cli.options import parse_key_values
 
-    zoo = Zoo.init(directory, remote=remote, remote_options=_key_values(options), branch=branch)
+    zoo = Zoo.init(directory, remote=remote, remote_options=parse_key_values(options, "--remote-option"),
+                   branch=branch)
     click.echo(f"Created zoo at {zoo.root} (remote: {zoo.remote_config().url})")
-
-
-def _key_values(options: tuple[str, ...]) -> dict[str, str]:
-    parsed = {}
-    for item in options:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--remote-option")
-        parsed[key.strip()] = value.strip()
-    return parsed
 
 
 COMMANDS = (init,)

@@ -63,6 +63,13 @@ class S3Remote(FsspecRemote):
                 fs.connect()
             return str(fs.s3.meta.endpoint_url)
 
+    def endpoint_in_use(self) -> str | None:
+        import os
+
+        given = self.options.get("endpointurl") or os.environ.get("AWS_ENDPOINT_URL_S3") \
+            or os.environ.get("AWS_ENDPOINT_URL")
+        return str(given) if given else "(AWS's own, for the region)"
+
     def addressing_style(self) -> str:
         return str((getattr(self.fs.s3.meta.config, "s3", None) or {}).get("addressing_style", "auto"))
 
@@ -76,7 +83,7 @@ class S3Remote(FsspecRemote):
         except Exception as exc:
             from zoo_repo.remote.errors import translate
 
-            raise translate(self.url, exc) from exc
+            raise translate(self.url, exc, self.endpoint_in_use()) from exc
         date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
         return str(date) if date else None
 
