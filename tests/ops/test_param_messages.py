@@ -25,18 +25,20 @@ def published(zoo: Zoo, model_dir: Path) -> Zoo:
     return zoo
 
 
-def test_pull_without_dest_from_a_url(published: Zoo, remote_dir: Path, tmp_path: Path, cli,  # type: ignore[no-untyped-def]
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(UsageError) as info:
-        Zoo.open(remote_dir.as_uri(), cache_dir=tmp_path / "cache").pull(STUB)
-    assert str(info.value) == "`dest=` is required when pulling from a remote URL (there is no checkout)"
-    assert info.value.param == "dest"
-    _no_flags(info.value)
-    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
+def test_pull_without_dest_from_a_url_gives_a_read_only_snapshot(published: Zoo, remote_dir: Path, tmp_path: Path,
+                                                                  cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    cache = tmp_path / "cache"
+    pulled = Zoo.open(remote_dir.as_uri(), cache_dir=cache).pull(STUB)
+    assert pulled.dest.is_relative_to(cache) and pulled.dest.parts[-2:] == ("base-none", "v1")
+    onnx = pulled.dest / "model.onnx"
+    assert onnx.read_bytes() == (published.root.parent / "model" / "model.onnx").read_bytes()
+    assert not onnx.stat().st_mode & 0o222  # read-only: hard links to the cache's objects
+    assert onnx.stat().st_nlink >= 2
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(cache))
     monkeypatch.chdir(tmp_path)
     result = cli("pull", STUB, "--remote", remote_dir.as_uri())
-    assert (result.exit_code, result.stderr) == (
-        2, "Error: --dest is required when pulling from a remote URL (there is no checkout)\n")
+    assert result.exit_code == 0, result.stderr
+    assert f"to {pulled.dest}:" in result.stdout and "fetched 0 objects" in result.stdout
 
 
 def test_pull_selection_and_link(published: Zoo, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -103,9 +103,13 @@ class PullResult:
 
 
 def default_dest(zoo: Workspace, manifest: Manifest) -> Path:
-    """Where ``dvc pull`` would put the files too: ``manifests/<stub>/vN/model``."""
-    if not zoo.is_checkout:
-        raise UsageError("`dest=` is required when pulling from a remote URL (there is no checkout)", param="dest")
+    """In a checkout, where ``dvc pull`` puts the files too: ``manifests/<stub>/vN/model``;
+    without one, the version's snapshot in the per-user cache (as huggingface_hub's
+    ``snapshot_download`` returns a cache path): files hard-linked to the cache's
+    read-only objects, shared by every project on the machine."""
+    snapshot = zoo.snapshot_dir(manifest.stub, manifest.version)
+    if snapshot is not None:
+        return snapshot
     return zoo.version_dir(manifest.stub, manifest.version) / dvc.OUT_NAME
 
 
@@ -201,6 +205,8 @@ def plan_pull(
     check_options(include, link, LINK_MODES)
     chosen = select(manifest, include, files)
     target = Path(dest) if dest is not None else default_dest(zoo, manifest)
+    if dest is None and zoo.snapshot_dir(manifest.stub, manifest.version) is not None:
+        link = "hardlink"  # a snapshot is read-only and costs no space beside the cache
     target = target.resolve()
     in_place, todo, problems = _survey(zoo, target, chosen, force)
     plan = PullPlan(manifest, target, chosen, in_place, problems, force, link, zoo.offline, _zoo=zoo)

@@ -21,7 +21,9 @@ from zoo_repo.store.usercache import default_cache_dir
 if TYPE_CHECKING:
     from zoo_repo.remote.base import Remote
 
-__all__ = ["CheckoutSource", "RemoteSource", "Source", "default_cache_dir", "offline_from_env"]
+__all__ = ["SNAPSHOTS", "CheckoutSource", "RemoteSource", "Source", "default_cache_dir", "offline_from_env"]
+
+SNAPSHOTS = "snapshots"  # remotes/<key>/snapshots/<stub>/vN: read-only trees of hard links
 
 
 class Source(Protocol):
@@ -30,6 +32,7 @@ class Source(Protocol):
     def read(self, stub: Stub, version: int, name: str) -> str: ...
     def where(self, stub: Stub, version: int, name: str) -> str: ...
     def aliases_text(self, stub: Stub) -> str | None: ...
+    def snapshot_dir(self, stub: Stub, version: int) -> Path | None: ...
 
 
 class CheckoutSource:
@@ -68,6 +71,9 @@ class CheckoutSource:
             raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
         except UnicodeDecodeError as exc:
             raise ManifestError(self.where(stub, version, name), "is not UTF-8 text") from exc
+
+    def snapshot_dir(self, stub: Stub, version: int) -> Path | None:
+        return None  # a checkout's files go where dvc pull puts them: manifests/<stub>/vN/model
 
     def aliases_text(self, stub: Stub) -> str | None:
         try:
@@ -116,6 +122,10 @@ class RemoteSource:
 
     def where(self, stub: Stub, version: int, name: str) -> str:
         return f"{self.remote.url}/{self._meta.version_key(str(stub), version, name)}"
+
+    def snapshot_dir(self, stub: Stub, version: int) -> Path | None:
+        """Where a pull without a destination places a version: in the cache, per remote."""
+        return self.cache / SNAPSHOTS / stub.path / f"v{version}"
 
     def index(self) -> dict[str, dict[str, str]]:
         if self._index is None:

@@ -118,6 +118,11 @@ class Workspace:
         return self._statcache
 
     # -- reading manifests -------------------------------------------------
+    def snapshot_dir(self, stub: Stub, version: int) -> Path | None:
+        """Where a version's files go when a pull names no destination and there is
+        no checkout: a read-only snapshot in the per-user cache (None in a checkout)."""
+        return self._source.snapshot_dir(stub, version)
+
     def version_dir(self, stub: Stub, version: int) -> Path:
         return self.manifests_dir / stub.path / f"v{version}"
 

@@ -103,6 +103,8 @@ class PrunePlan:
         with store.lock():
             for version in self.drop_versions:
                 shutil.rmtree(version.path.parent, ignore_errors=True)
+                shutil.rmtree(self.root / "remotes" / version.remote_key / "snapshots" / version.manifest.stub.path
+                              / version.manifest.version_name, ignore_errors=True)
             kept = _named(scan(self.root).versions)
             for oid in self.drop_objects:
                 if oid not in kept:  # a pull may have cached a version naming it since
