@@ -15,17 +15,34 @@ class Recorder(Progress):
     def __init__(self) -> None:
         super().__init__()
         self.starts: list[tuple[str, int, int]] = []
+        self.ends: list[tuple[int, int]] = []  # (files, bytes) counted when the next step started
+        self.items: list[str] = []
         self.finals = 0
 
     def start(self, what: str, files: int, nbytes: int) -> None:
+        if self.starts:
+            self.ends.append((self.files, self.bytes))
         self.starts.append((what, files, nbytes))
         super().start(what, files, nbytes)
+
+    def at(self, item: str) -> None:
+        self.items.append(item)
+        super().at(item)
 
 
 def test_publish_and_pull_report_files_and_bytes(zoo: Zoo, model_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     up = Recorder()
     result = zoo.publish(model_dir, STUB, progress=up)
-    assert up.starts == [("uploading", result.uploaded_objects, result.uploaded_bytes)]
+    files = sorted(p for p in model_dir.rglob("*") if p.is_file())
+    total = sum(p.stat().st_size for p in files)
+    # Every step of a publish is shown, from the first second: not only the upload.
+    assert [what for what, _, _ in up.starts] == [
+        "scanning the model directory", "checking model.onnx", "running 4 sample inputs through model.onnx",
+        "hashing", "writing model.onnx.tar.gz", "uploading"]
+    hashing = up.starts.index(("hashing", len(files), total))
+    assert up.ends[hashing] == (len(files), total)  # every file and byte hashed was counted
+    assert sorted(up.items) == sorted(p.relative_to(model_dir).as_posix() for p in files)  # the current file
+    assert up.starts[-1] == ("uploading", result.uploaded_objects, result.uploaded_bytes)
     assert (up.files, up.bytes) == (result.uploaded_objects, result.uploaded_bytes)
 
     down = Recorder()

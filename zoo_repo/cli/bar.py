@@ -29,11 +29,16 @@ class TerminalProgress(Progress):
             self.stream.flush()
             return
         eta = self.eta()
-        line = (
-            f"{self.what} {self.files}/{self.total_files} files  "
-            f"{human_size(self.bytes)}/{human_size(self.total_bytes)}  "
-            f"{human_size(int(self.rate()))}/s" + (f"  ETA {eta:.0f}s" if eta is not None else "")
-        )
+        if self.total_files or self.total_bytes:
+            line = (
+                f"{self.what} {self.files}/{self.total_files} files  "
+                f"{human_size(self.bytes)}/{human_size(self.total_bytes)}  "
+                f"{human_size(int(self.rate()))}/s" + (f"  ETA {eta:.0f}s" if eta is not None else "")
+            )
+        else:  # a step with nothing to count (checking the ONNX graph, running samples)
+            line = f"{self.what}…"
+        if self.item:
+            line += f"  {self.item[-40:]}"
         self._width = max(self._width, len(line))
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()

@@ -16,13 +16,21 @@ class Progress:
         self.what = ""
         self.files = self.bytes = 0
         self.total_files = self.total_bytes = 0
+        self.item = ""  # the file being worked on, when one is
         self.started = time.monotonic()
 
     def start(self, what: str, files: int, nbytes: int) -> None:
         with self._lock:
             self.what, self.total_files, self.total_bytes = what, files, nbytes
             self.files = self.bytes = 0
+            self.item = ""
             self.started = time.monotonic()
+        self.changed()
+
+    def at(self, item: str) -> None:
+        """Now working on ``item`` (a file's path)."""
+        with self._lock:
+            self.item = item
         self.changed()
 
     def advance(self, files: int = 0, nbytes: int = 0) -> None:
@@ -52,3 +60,13 @@ class Progress:
 def advance(progress: Progress | None, files: int = 0, nbytes: int = 0) -> None:
     if progress is not None:
         progress.advance(files, nbytes)
+
+
+def start(progress: Progress | None, what: str, files: int = 0, nbytes: int = 0) -> None:
+    if progress is not None:
+        progress.start(what, files, nbytes)
+
+
+def at(progress: Progress | None, item: str) -> None:
+    if progress is not None:
+        progress.at(item)

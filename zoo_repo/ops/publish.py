@@ -80,11 +80,11 @@ def publish(
     if not remote.writable:
         raise RemoteError(f"remote {remote.url} is read-only ({remote.protocol}://); publish to a writable one",
                           hint="set the zoo's remote with `dvc remote modify origin url URL`")
-    scan = scan_model(model_dir, stub, run, rtol, atol)
+    scan = scan_model(model_dir, stub, run, rtol, atol, progress)
     # Shared: gc must not remove objects this publish stored before its
     # manifest exists to reference them.
     with zoo.store.lock(shared=True):
-        entries = ingest(zoo, scan)
+        entries = ingest(zoo, scan, progress)
         # One publish at a time per checkout: choosing the next version number
         # and committing it must not interleave with another process doing the same.
         with file_lock(zoo.root / ".zoo" / "publish.lock"):

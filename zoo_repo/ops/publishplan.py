@@ -16,6 +16,7 @@ from pathlib import Path
 
 from zoo_repo.core.card import CARD_NAME, Card, check_stub_agrees, parse_card
 from zoo_repo.core.manifest import FileEntry
+from zoo_repo.core.progress import Progress, advance, at, start
 from zoo_repo.core.publishing import VersionPlan, check_labels, content_key, decide_version, skipped_run
 from zoo_repo.core.stub import Stub
 from zoo_repo.errors import CardError, ModelDirError
@@ -61,21 +62,24 @@ class PublishPlan:
     upload_bytes: int = 0
 
 
-def scan_model(model_dir: Path, stub: Stub, run: bool, rtol: float, atol: float) -> ModelScan:
+def scan_model(model_dir: Path, stub: Stub, run: bool, rtol: float, atol: float,
+               progress: Progress | None = None) -> ModelScan:
     """Everything publish refuses about the model directory, before anything is written."""
+    start(progress, "scanning the model directory")
     files = layout.scan(model_dir, stub.framework)
     by_path = {f.relpath: f for f in files}
     card = _read_card(model_dir, by_path)
     check_stub_agrees(card, stub)
     if layout.ONNX_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
-    return ModelScan(model_dir, tuple(files), card, _validate(files, by_path, run, rtol, atol))
+    return ModelScan(model_dir, tuple(files), card, _validate(files, by_path, run, rtol, atol, progress))
 
 
 def _validate(files: list[layout.ModelFile], by_path: dict[str, layout.ModelFile], run: bool,
-              rtol: float, atol: float) -> validate.Validation:
+              rtol: float, atol: float, progress: Progress | None) -> validate.Validation:
     """Everything publish refuses about the files themselves, before anything is written."""
     onnx_path = by_path[layout.ONNX_NAME].abspath
+    start(progress, "checking model.onnx")
     interface = validate.inspect_onnx(onnx_path)
     if layout.ARCHIVE_NAME in by_path:
         validate.check_archive(by_path[layout.ARCHIVE_NAME].abspath, onnx_path)
@@ -90,6 +94,7 @@ def _validate(files: list[layout.ModelFile], by_path: dict[str, layout.ModelFile
     check_labels(len(labels), len(inputs))
     outcome = skipped_run(run, len(inputs), len(outputs))
     if outcome is None:
+        start(progress, f"running {len(inputs)} sample inputs through model.onnx")
         outcome = validate.run_samples(onnx_path, inputs, outputs, interface, rtol, atol)
     return validate.Validation(interface, dict(outcome))
 
@@ -104,13 +109,15 @@ def _read_card(model_dir: Path, by_path: dict[str, layout.ModelFile]) -> Card:
     return parse_card(text)
 
 
-def ingest(zoo: Workspace, scan: ModelScan) -> tuple[FileEntry, ...]:
+def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None) -> tuple[FileEntry, ...]:
     """Put every file in the store (and the ONNX archive, unless the directory has
     one); returns the entries, sorted. The caller holds the store's lock shared:
     gc must not remove these objects before a manifest references them."""
     by_path = scan.by_path
-    entries = [_ingest(zoo, f) for f in scan.files]
+    start(progress, "hashing", len(scan.files), sum(f.abspath.stat().st_size for f in scan.files))
+    entries = [_ingest(zoo, f, progress) for f in scan.files]
     if layout.ARCHIVE_NAME not in by_path:
+        start(progress, f"writing {layout.ARCHIVE_NAME}")
         onnx_entry = next(e for e in entries if e.path == layout.ONNX_NAME)
         entries.append(_archive(zoo, by_path[layout.ONNX_NAME].abspath, onnx_entry))
     entries.sort()
@@ -118,16 +125,20 @@ def ingest(zoo: Workspace, scan: ModelScan) -> tuple[FileEntry, ...]:
     return tuple(entries)
 
 
-def _ingest(zoo: Workspace, f: layout.ModelFile) -> FileEntry:
+def _ingest(zoo: Workspace, f: layout.ModelFile, progress: Progress | None) -> FileEntry:
     """Hash a file and put it in the store, skipping both when nothing changed."""
     cache = zoo.statcache()
     real = f.abspath.resolve()
     st = os.stat(real)
+    at(progress, f.relpath)
     digest = cache.get(real, st)
     if digest is None or not zoo.store.has(digest.md5):
-        digest = zoo.store.add_file(real)
+        digest = zoo.store.add_file(real, None if progress is None else lambda n: advance(progress, 0, n))
         if os.stat(real).st_mtime_ns == st.st_mtime_ns:
             cache.put(real, st, digest)
+    else:
+        advance(progress, 0, st.st_size)
+    advance(progress, 1, 0)
     return FileEntry(f.relpath, f.role, digest.size, digest.sha256, digest.md5)
 
 

@@ -122,10 +122,16 @@ class Store:
             self._folders.add(folder)
         install(tmp, final, 0o444)
 
-    def add_file(self, src: Path) -> Digest:
-        """Copy a file in, hashing as it streams: one read of the source."""
+    def add_file(self, src: Path, progress: Callable[[int], None] | None = None) -> Digest:
+        """Copy a file in, hashing as it streams: one read of the source.
+        ``progress`` hears of every chunk's bytes (a multi-GB file takes a while)."""
         with open(src, "rb") as fh, self.writer() as out:
-            shutil.copyfileobj(fh, out, CHUNK)
+            if progress is None:
+                shutil.copyfileobj(fh, out, CHUNK)
+            else:
+                while chunk := fh.read(CHUNK):
+                    out.write(chunk)
+                    progress(len(chunk))
         return out.hasher.digest()
 
     def add_bytes(self, data: bytes, suffix: str = "") -> str:
