@@ -133,7 +133,10 @@ def _ingest(zoo: Workspace, f: layout.ModelFile, progress: Progress | None) -> F
     at(progress, f.relpath)
     digest = cache.get(real, st)
     if digest is None or not zoo.store.has(digest.md5):
-        digest = zoo.store.add_file(real, None if progress is None else lambda n: advance(progress, 0, n))
+        if progress is None:
+            digest = zoo.store.add_file(real)
+        else:
+            digest = zoo.store.add_file(real, lambda n: advance(progress, 0, n))
         if os.stat(real).st_mtime_ns == st.st_mtime_ns:
             cache.put(real, st, digest)
     else:
