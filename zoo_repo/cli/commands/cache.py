@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from zoo_repo.cli.options import dry_run_option, json_option, print_json
+from zoo_repo.core.words import count
 
 
 @click.group(name="cache")
@@ -28,7 +29,8 @@ def cache_ls(as_json: bool) -> None:
         return
     for v in rows:
         click.echo(f"{human_size(v.present):>10}  {v.manifest.stub}@{v.manifest.version_name}")
-    click.echo(f"{human_size(report.total_bytes):>10}  total ({report.total_objects} objects in {report.root})")
+    objects = count(report.total_objects, "object")
+    click.echo(f"{human_size(report.total_bytes):>10}  total ({objects} in {report.root})")
 
 
 @cache.command(name="prune")
@@ -47,7 +49,7 @@ def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool
     verb = "would remove" if dry_run else "removed"
     for v in plan.drop_versions:
         click.echo(f"{verb} {v.manifest.stub}@{v.manifest.version_name}")
-    click.echo(f"{verb} {len(plan.drop_objects)} objects ({human_size(plan.bytes)})")
+    click.echo(f"{verb} {count(len(plan.drop_objects), 'object')} ({human_size(plan.bytes)})")
 
 
 COMMANDS = (cache,)

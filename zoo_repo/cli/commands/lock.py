@@ -37,6 +37,7 @@ def _check_or_upgrade(zoo: Any, lockfile: str, upgrade: bool) -> None:
     """``--upgrade``: re-lock every pin; ``--check``: exit 1 when a pin is stale."""
     from pathlib import Path
 
+    from zoo_repo.core.words import count
     from zoo_repo.ops.lock import read_lock, stale_pins
 
     current = read_lock(Path(lockfile))
@@ -51,7 +52,7 @@ def _check_or_upgrade(zoo: Any, lockfile: str, upgrade: bool) -> None:
     if stale:
         click.echo("run `zoo lock --upgrade` to move the pins", err=True)
         raise click.exceptions.Exit(1)
-    click.echo(f"{lockfile}: {len(current.pins)} pins, all current")
+    click.echo(f"{lockfile}: {count(len(current.pins), 'pin')}, all current")
 
 
 COMMANDS = (lock,)

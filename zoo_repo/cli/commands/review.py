@@ -12,6 +12,7 @@ import click
 
 from zoo_repo.cli.options import json_option, print_json
 from zoo_repo.cli.state import current_state
+from zoo_repo.core.words import count
 
 
 def _zoo() -> Any:
@@ -48,17 +49,13 @@ def check_cmd(base: str | None, remote: bool, deep: bool, as_json: bool) -> None
         raise click.exceptions.Exit(1)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _summary(report: Any) -> str:
-    parts = [f"checked {_count(report.versions, 'version')} of {_count(report.stubs, 'stub')}"]
+    parts = [f"checked {count(report.versions, 'version')} of {count(report.stubs, 'stub')}"]
     if report.base is not None:
         parts.append(f"{len(report.added)} added since {report.base}")
     if "remote-missing" in report.rules:
-        parts.append(_count(report.objects, "remote object") + (" hashed" if "remote-digest" in report.rules else ""))
-    return ", ".join(parts) + ": " + ("ok" if report.ok else _count(len(report.problems), "problem"))
+        parts.append(count(report.objects, "remote object") + (" hashed" if "remote-digest" in report.rules else ""))
+    return ", ".join(parts) + ": " + ("ok" if report.ok else count(len(report.problems), "problem"))
 
 
 @click.command(name="review")

@@ -1,0 +1,34 @@
+"""CLI behaviour added later: plural counts, diff --exit-code, list aliases, several pulls,
+include/exclude, cache rm, --json everywhere, completion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import STUB
+from zoo_repo import Zoo
+from zoo_repo.core.words import count
+
+
+def test_count_is_plural_correct() -> None:
+    assert (count(0, "file"), count(1, "file"), count(2, "file")) == ("0 files", "1 file", "2 files")
+    assert count(3, "child", "children") == "3 children"
+
+
+def test_publish_says_files_not_hidden_objects(cli, zoo: Zoo, model_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB)
+    (model_dir / "sample-labels" / "lab-0001.npy").write_bytes(b"changed label bytes")
+    out = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB)
+    assert out.exit_code == 0, out.stderr
+    assert f"uploaded 1 new file ({len(b'changed label bytes')} B)" in out.stdout
+    data = json.loads(cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB, "--json").stdout)
+    assert data["uploaded_files"] == 0  # unchanged
+
+
+def test_one_object_is_singular(cli, zoo: Zoo, model_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB)
+    dest = zoo.root.parent / "out"
+    out = cli("--zoo", zoo.root, "pull", STUB, "--dest", dest, "--include", "card")
+    assert out.exit_code == 0, out.stderr
+    assert ": 1 file, " in out.stdout and "fetched 0 objects" in out.stdout
