@@ -32,3 +32,14 @@ def test_one_object_is_singular(cli, zoo: Zoo, model_dir: Path) -> None:  # type
     out = cli("--zoo", zoo.root, "pull", STUB, "--dest", dest, "--include", "card")
     assert out.exit_code == 0, out.stderr
     assert ": 1 file, " in out.stdout and "fetched 0 objects" in out.stdout
+
+
+def test_diff_exit_code(cli, zoo: Zoo, model_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    zoo.publish(model_dir, STUB)
+    (model_dir / "sample-labels" / "lab-0001.npy").write_bytes(b"changed label bytes")
+    zoo.publish(model_dir, STUB)
+    same = cli("--zoo", zoo.root, "diff", f"{STUB}@v1", f"{STUB}@v1", "--exit-code")
+    assert same.exit_code == 0 and "0 added, 0 removed, 0 changed" in same.stdout
+    differ = cli("--zoo", zoo.root, "diff", f"{STUB}@v1", f"{STUB}@v2", "--exit-code", "--json")
+    assert differ.exit_code == 1 and json.loads(differ.stdout)["changed"]
+    assert cli("--zoo", zoo.root, "diff", f"{STUB}@v1", f"{STUB}@v2").exit_code == 0  # without the flag

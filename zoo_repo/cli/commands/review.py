@@ -78,7 +78,9 @@ def review_cmd(base: str, remote: bool, deep: bool, as_json: bool) -> None:
 @click.argument("a", metavar="STUB@A")
 @click.argument("b", metavar="STUB@B")
 @json_option("Print the difference as JSON.")
-def diff_cmd(a: str, b: str, as_json: bool) -> None:
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the versions differ, 0 when they are identical "
+              "(as `git diff --exit-code`).")
+def diff_cmd(a: str, b: str, as_json: bool, exit_code: bool) -> None:
     """Show what changes from one version to another (of one stub or two)."""
     from zoo_repo.review.diff import diff, diff_dict, render_diff_text
 
@@ -88,6 +90,8 @@ def diff_cmd(a: str, b: str, as_json: bool) -> None:
         print_json(diff_dict(result))
     else:
         click.echo(render_diff_text(result))
+    if exit_code and result.differs:
+        raise click.exceptions.Exit(1)
 
 
 COMMANDS = (check_cmd, review_cmd, diff_cmd)
