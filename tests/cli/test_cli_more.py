@@ -43,3 +43,12 @@ def test_diff_exit_code(cli, zoo: Zoo, model_dir: Path) -> None:  # type: ignore
     differ = cli("--zoo", zoo.root, "diff", f"{STUB}@v1", f"{STUB}@v2", "--exit-code", "--json")
     assert differ.exit_code == 1 and json.loads(differ.stdout)["changed"]
     assert cli("--zoo", zoo.root, "diff", f"{STUB}@v1", f"{STUB}@v2").exit_code == 0  # without the flag
+
+
+def test_list_json_has_aliases(cli, zoo: Zoo, model_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    zoo.publish(model_dir, STUB)
+    (model_dir / "sample-labels" / "lab-0001.npy").write_bytes(b"changed label bytes")
+    zoo.publish(model_dir, STUB)
+    assert cli("--zoo", zoo.root, "tag", f"{STUB}@v1", "stable").exit_code == 0
+    [entry] = json.loads(cli("--zoo", zoo.root, "list", "--json").stdout)
+    assert entry["version"] == "v2" and entry["aliases"] == {"latest": "v2", "stable": "v1"}

@@ -15,7 +15,8 @@ from zoo_repo.cli.state import State, pass_state
 @pass_state
 # pass_state hands ``state`` positionally; saying so lets mypy fit it to the decorator despite **filters.
 def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
-    """List published models (latest version of each), as the spec's tables."""
+    """List published models (latest version of each), as the spec's tables; with --json,
+    each with its aliases (alias -> version, `latest` included)."""
     from zoo_repo.catalog.index import render_markdown
     from zoo_repo.cli.render import summary_dict
 
@@ -24,7 +25,10 @@ def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str
     if zoo.from_cache_only:
         click.echo("offline: only what the cache holds; the remote may have more", err=True)
     if as_json:
-        print_json([summary_dict(m) for m in manifests])
+        from zoo_repo.core.aliases import named_versions
+
+        print_json([{**summary_dict(m), "aliases": named_versions(zoo.aliases(m.stub), m.version)}
+                    for m in manifests])
     else:
         click.echo(render_markdown(manifests), nl=False)
 
