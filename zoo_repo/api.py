@@ -194,6 +194,26 @@ class Zoo(Workspace):
         return pull(self, self.resolve(ref), dest=dest, include=tuple(include), files=tuple(files), link=link,
                     force=force, jobs=jobs, progress=progress)
 
+    def pull_many(self, refs: Iterable[Ref | Stub | str], *, dest: PathLike | None = None,
+                  include: Iterable[str] = (), files: Iterable[str] = (), link: str = "reflink",
+                  force: bool = False, jobs: int = DEFAULT_JOBS,
+                  progress: Progress | None = None) -> builtins.list[PullResult]:
+        """Pull several versions, each to ``dest/<stub>`` (as ``pull_locked`` does; each
+        to its default place without ``dest``); every ref is resolved before any byte moves."""
+        from zoo_repo.errors import UsageError
+        from zoo_repo.ops.pull import pull
+
+        manifests = [self.resolve(ref) for ref in refs]
+        stubs = [str(m.stub) for m in manifests]
+        twice = sorted({s for s in stubs if stubs.count(s) > 1})
+        if twice and dest is not None:
+            raise UsageError(f"{twice[0]} is named twice: each stub goes to `dest=`/STUB, so pull one "
+                             "version of it at a time", param="dest")
+        return [pull(self, m, dest=Path(dest) / str(m.stub) if dest is not None else None,
+                     include=tuple(include), files=tuple(files), link=link, force=force, jobs=jobs,
+                     progress=progress)
+                for m in manifests]
+
     def plan_pull(self, ref: Ref | Stub | str, *, dest: PathLike | None = None, include: Iterable[str] = (),
                   files: Iterable[str] = (), link: str = "reflink", force: bool = False) -> PullPlan:
         """What ``pull`` would do, with the same parameters (see ``ops.pull.plan_pull``):

@@ -52,3 +52,27 @@ def test_list_json_has_aliases(cli, zoo: Zoo, model_dir: Path) -> None:  # type:
     assert cli("--zoo", zoo.root, "tag", f"{STUB}@v1", "stable").exit_code == 0
     [entry] = json.loads(cli("--zoo", zoo.root, "list", "--json").stdout)
     assert entry["version"] == "v2" and entry["aliases"] == {"latest": "v2", "stable": "v1"}
+
+
+def _two_stubs(zoo: Zoo, built_models: dict[str, Path]) -> None:
+    from zoo_repo.ops.demo import STUB_PRUNED
+
+    zoo.publish(built_models["base"], STUB)
+    zoo.publish(built_models["pruned"], STUB_PRUNED)
+
+
+def test_pull_several_stubs_each_to_dest_stub(cli, zoo: Zoo, built_models, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from zoo_repo.ops.demo import STUB_PRUNED
+
+    _two_stubs(zoo, built_models)
+    dest = tmp_path / "out"
+    out = cli("--zoo", zoo.root, "pull", STUB, f"{STUB_PRUNED}@v1", "--dest", dest, "--include", "card", "--json")
+    assert out.exit_code == 0, out.stderr
+    assert [Path(r["dest"]) for r in json.loads(out.stdout)] == [dest / STUB, dest / STUB_PRUNED]
+    assert (dest / STUB / "model.md").is_file() and (dest / STUB_PRUNED / "model.md").is_file()
+    one = cli("--zoo", zoo.root, "pull", STUB, "--dest", tmp_path / "one", "--include", "card")
+    assert one.exit_code == 0 and (tmp_path / "one" / "model.md").is_file()  # one stub: DEST is its directory
+    twice = cli("--zoo", zoo.root, "pull", STUB, f"{STUB}@v1", "--dest", dest)
+    assert twice.exit_code == 2 and "--dest/STUB" in twice.stderr
+    assert "several STUBs" in cli("pull", "--help").stdout
+    assert cli("--zoo", zoo.root, "pull").exit_code == 2

@@ -17,7 +17,8 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 @click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...")
 @click.option("--dest", type=click.Path(file_okay=False),
               help="Where to put the files (default in a checkout: manifests/STUB/VERSION/model, as dvc pull "
-              "does). With --locked, each model goes to DEST/STUB.")
+              "does). With one STUB, DEST is the model's directory; with several STUBs or --locked, "
+              "each model goes to DEST/STUB.")
 @click.option("--include", multiple=True, metavar="ROLE", help=f"Only these roles: {ROLE_HELP}.")
 @click.option("--files", "globs", multiple=True, metavar="GLOB", help="Only files whose path matches (repeatable).")
 @click.option("--link", type=click.Choice(["copy", "reflink", "hardlink", "symlink"]), default="reflink",
@@ -33,7 +34,8 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[str, ...], globs: tuple[str, ...],
          link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
          remote_url: str | None) -> None:
-    """Pull models' files, verified, to a directory."""
+    """Pull models' files, verified, to a directory: one STUB's to --dest, several
+    STUBs' (or the lockfile's, with --locked) each to DEST/STUB."""
     from zoo_repo.cli.render import pull_dict, pull_line
 
     kw: dict[str, Any] = {"include": include, "files": globs, "link": link, "force": force, "jobs": jobs}
@@ -44,11 +46,15 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
             zoo = state.zoo_for_lock(remote_url, lockfile)
             results = zoo.pull_locked(lockfile, dest=dest, progress=bar, **kw)
         else:
-            if len(refs) != 1:
-                raise click.UsageError("name one STUB[@SELECTOR] (or use --locked)")
-            results = [state.zoo(remote_url).pull(refs[0], dest=dest, progress=bar, **kw)]
+            if not refs:
+                raise click.UsageError("name at least one STUB[@SELECTOR] (or use --locked)")
+            zoo = state.zoo(remote_url)
+            if len(refs) == 1:
+                results = [zoo.pull(refs[0], dest=dest, progress=bar, **kw)]
+            else:
+                results = zoo.pull_many(refs, dest=dest, progress=bar, **kw)
     if as_json:
-        print_json([pull_dict(r) for r in results] if locked else pull_dict(results[0]))
+        print_json(pull_dict(results[0]) if len(refs) == 1 else [pull_dict(r) for r in results])
     else:
         for result in results:
             click.echo(pull_line(result))
