@@ -76,3 +76,26 @@ def test_pull_several_stubs_each_to_dest_stub(cli, zoo: Zoo, built_models, tmp_p
     assert twice.exit_code == 2 and "--dest/STUB" in twice.stderr
     assert "several STUBs" in cli("pull", "--help").stdout
     assert cli("--zoo", zoo.root, "pull").exit_code == 2
+
+
+def test_include_roles_and_globs_and_exclude(cli, zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    zoo.publish(model_dir, STUB)
+    every = {f.path for f in zoo.show(STUB).files}
+    inputs = {p for p in every if p.startswith("sample-inputs/")}
+
+    def pulled(*args: str) -> set[str]:
+        dest = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+        out = cli("--zoo", zoo.root, "pull", STUB, "--dest", dest, *args, "--json")
+        assert out.exit_code == 0, out.stderr
+        return set(json.loads(out.stdout)["files"])
+
+    assert pulled("--include", "card", "--include", "*.onnx") == {"model.md", "model.onnx"}
+    assert pulled("--include", "sample-inputs") == inputs  # the role
+    assert pulled("--include", "card", "--include", "sample-inputs/*", "--exclude", "sample-inputs/*0001*") == \
+        {"model.md"} | {p for p in inputs if "0001" not in p}
+    assert pulled("--exclude", "*.npy", "--exclude", "*.tar.gz") == {p for p in every
+                                                                     if not p.endswith((".npy", ".tar.gz"))}
+    bad = cli("--zoo", zoo.root, "pull", STUB, "--dest", tmp_path / "x", "--exclude", " ")
+    assert bad.exit_code == 2 and bad.stderr.startswith("Error: --exclude has an empty value")
+    plan = zoo.plan_pull(STUB, dest=tmp_path / "p", include=("card",), exclude=("model.md",))
+    assert plan.files == ()

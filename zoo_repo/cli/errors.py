@@ -31,6 +31,7 @@ from zoo_repo.errors import ZooError
 PARAM_FLAGS = {
     "dest": "--dest",
     "include": "--include",
+    "exclude": "--exclude",
     "remote": "--remote",
     "jobs": "--jobs",
     "files": "--files",

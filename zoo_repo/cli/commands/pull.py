@@ -19,7 +19,10 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
               help="Where to put the files (default in a checkout: manifests/STUB/VERSION/model, as dvc pull "
               "does). With one STUB, DEST is the model's directory; with several STUBs or --locked, "
               "each model goes to DEST/STUB.")
-@click.option("--include", multiple=True, metavar="ROLE", help=f"Only these roles: {ROLE_HELP}.")
+@click.option("--include", multiple=True, metavar="ROLE|GLOB",
+              help=f"Only these files (repeatable): a role name selects that role ({ROLE_HELP}); "
+              "anything else is a glob on the file's path, as huggingface's --include.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Leave out files whose path matches (repeatable).")
 @click.option("--files", "globs", multiple=True, metavar="GLOB", help="Only files whose path matches (repeatable).")
 @click.option("--link", type=click.Choice(["copy", "reflink", "hardlink", "symlink"]), default="reflink",
               show_default=True, help="How files at --dest relate to the cache (reflink falls back to copy; "
@@ -31,14 +34,15 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 @json_option("Print the result as JSON.")
 @remote_option
 @pass_state
-def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[str, ...], globs: tuple[str, ...],
-         link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
+def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
+         globs: tuple[str, ...], link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
          remote_url: str | None) -> None:
     """Pull models' files, verified, to a directory: one STUB's to --dest, several
     STUBs' (or the lockfile's, with --locked) each to DEST/STUB."""
     from zoo_repo.cli.render import pull_dict, pull_line
 
-    kw: dict[str, Any] = {"include": include, "files": globs, "link": link, "force": force, "jobs": jobs}
+    kw: dict[str, Any] = {"include": include, "exclude": exclude, "files": globs, "link": link, "force": force,
+                          "jobs": jobs}
     with state.progress_bar() as bar:
         if locked:
             if refs:
