@@ -99,3 +99,35 @@ def test_include_roles_and_globs_and_exclude(cli, zoo: Zoo, model_dir: Path, tmp
     assert bad.exit_code == 2 and bad.stderr.startswith("Error: --exclude has an empty value")
     plan = zoo.plan_pull(STUB, dest=tmp_path / "p", include=("card",), exclude=("model.md",))
     assert plan.files == ()
+
+
+def _cached_two_versions(zoo: Zoo, model_dir: Path, cli) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"v1 only")
+    zoo.publish(model_dir, STUB)
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"v2 only")
+    zoo.publish(model_dir, STUB)
+    zoo.tag(f"{STUB}@v1", "stable")
+    url = zoo.root.parent.joinpath("remote").as_uri()
+    cli("pull", f"{STUB}@stable", "--remote", url)  # caches the aliases too
+    first = json.loads(cli("pull", f"{STUB}@v1", "--remote", url, "--json").stdout)
+    second = json.loads(cli("pull", f"{STUB}@v2", "--remote", url, "--json").stdout)
+    return Path(first["dest"]), Path(second["dest"])
+
+
+def test_cache_rm_a_version_then_the_stub(cli, zoo: Zoo, model_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                          monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    v1, v2 = _cached_two_versions(zoo, model_dir, cli)
+    dry = cli("cache", "rm", f"{STUB}@stable", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    plan = json.loads(dry.stdout)
+    assert plan["dry_run"] and plan["versions"] == [f"{STUB}@v1"] and len(plan["objects"]) == 1  # v1's label
+    assert v1.exists()
+    out = cli("cache", "rm", f"{STUB}@v1")
+    assert out.exit_code == 0 and out.stdout == f"removed {STUB}@v1\nremoved 1 object ({plan['bytes']} B)\n"
+    assert not v1.exists() and (v2 / "model.onnx").is_file()
+    missing = cli("cache", "rm", f"{STUB}@v1")
+    assert missing.exit_code == 2 and "is not in the cache (cached versions of" in missing.stderr
+    gone = json.loads(cli("cache", "rm", STUB, "--json").stdout)
+    assert gone["versions"] == [f"{STUB}@v2"] and not v2.exists()
+    assert json.loads(cli("cache", "ls", "--json").stdout)["objects"] == 0

@@ -1,6 +1,8 @@
-"""``zoo cache ls``, ``zoo cache prune``: the per-user cache."""
+"""``zoo cache ls``, ``zoo cache prune``, ``zoo cache rm``: the per-user cache."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
@@ -40,12 +42,34 @@ def cache_ls(as_json: bool) -> None:
 @dry_run_option
 def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool) -> None:
     """Forget cached versions, and remove objects no remaining version needs."""
-    from zoo_repo.catalog.index import human_size
     from zoo_repo.store.usercache import default_cache_dir, plan_prune, scan
 
-    plan = plan_prune(scan(default_cache_dir()), keep_latest, older_than)
+    _carry_out(plan_prune(scan(default_cache_dir()), keep_latest, older_than), dry_run, False)
+
+
+@cache.command(name="rm")
+@click.argument("ref", metavar="STUB[@SELECTOR]")
+@dry_run_option
+@json_option("Print what is (or would be) removed as JSON.")
+def cache_rm(ref: str, dry_run: bool, as_json: bool) -> None:
+    """Forget STUB's cached versions (or the one SELECTOR names): manifests and snapshots,
+    then the objects no remaining cached version names."""
+    from zoo_repo.store.usercache import default_cache_dir, plan_remove, scan
+
+    _carry_out(plan_remove(scan(default_cache_dir()), ref), dry_run, as_json)
+
+
+def _carry_out(plan: Any, dry_run: bool, as_json: bool) -> None:
+    """Execute ``plan`` (unless ``dry_run``) and say what it removed."""
+    from zoo_repo.catalog.index import human_size
+
     if not dry_run:
         plan.execute()
+    if as_json:
+        print_json({"dry_run": dry_run, "versions": [f"{v.manifest.stub}@{v.manifest.version_name}"
+                                                     for v in plan.drop_versions],
+                    "objects": list(plan.drop_objects), "bytes": plan.bytes})
+        return
     verb = "would remove" if dry_run else "removed"
     for v in plan.drop_versions:
         click.echo(f"{verb} {v.manifest.stub}@{v.manifest.version_name}")
