@@ -131,3 +131,39 @@ def test_cache_rm_a_version_then_the_stub(cli, zoo: Zoo, model_dir: Path, tmp_pa
     gone = json.loads(cli("cache", "rm", STUB, "--json").stdout)
     assert gone["versions"] == [f"{STUB}@v2"] and not v2.exists()
     assert json.loads(cli("cache", "ls", "--json").stdout)["objects"] == 0
+
+
+def test_json_on_tag_untag_lock_prune_catalog(cli, zoo: Zoo, model_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                              monkeypatch) -> None:
+    zoo.publish(model_dir, STUB)
+    z = ("--zoo", zoo.root)
+    assert json.loads(cli(*z, "tag", f"{STUB}@v1", "stable", "--json").stdout) == \
+        {"stub": STUB, "alias": "stable", "version": "v1"}
+    untagged = json.loads(cli(*z, "untag", STUB, "stable", "--json").stdout)
+    assert untagged == {"stub": STUB, "alias": "stable", "was": "v1"}
+    lockfile = tmp_path / "zoo.lock"
+    locked = json.loads(cli(*z, "lock", STUB, "-f", lockfile, "--json").stdout)
+    assert [(p["stub"], p["selector"], p["version"]) for p in locked["pins"]] == [(STUB, "latest", "v1")]
+    checked = cli(*z, "lock", "--check", "-f", lockfile, "--json")
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["stale"] == []
+    written = json.loads(cli(*z, "catalog", "--json").stdout)
+    assert written["written"] and not written["up_to_date"]
+    assert json.loads(cli(*z, "catalog", "--json").stdout) == {"written": [], "up_to_date": True}
+    monkeypatch.chdir(tmp_path)
+    pruned = json.loads(cli("cache", "prune", "--keep-latest", "0", "--json").stdout)
+    assert pruned == {"dry_run": False, "versions": [], "objects": [], "bytes": 0}
+
+
+def test_errors_with_json_are_json_on_stderr(cli, zoo: Zoo, model_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    zoo.publish(model_dir, STUB)
+    out = cli("--zoo", zoo.root, "show", f"{STUB}@v9", "--json")
+    assert out.exit_code == 2 and out.stdout == ""
+    error = json.loads(out.stderr)
+    assert set(error) == {"error", "hint", "exit_code"}
+    assert error["exit_code"] == 2 and "does not exist" in error["error"]
+    param = json.loads(cli("--zoo", zoo.root, "pull", STUB, "--include", "nope", "--json").stderr)
+    assert param["error"].startswith("--include 'nope'")  # flag names, as in the text form
+    usage = cli("--zoo", zoo.root, "pull", "--json")
+    assert usage.exit_code == 2 and json.loads(usage.stderr)["error"].startswith("name at least one STUB")
+    plain = cli("--zoo", zoo.root, "show", f"{STUB}@v9")
+    assert plain.stderr.startswith("Error: ")

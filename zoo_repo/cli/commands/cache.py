@@ -40,11 +40,12 @@ def cache_ls(as_json: bool) -> None:
 @click.option("--older-than", "older_than", type=click.FloatRange(min=0), metavar="DAYS",
               help="Forget versions not pulled for DAYS days.")
 @dry_run_option
-def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool) -> None:
+@json_option("Print what is (or would be) removed as JSON.")
+def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool, as_json: bool) -> None:
     """Forget cached versions, and remove objects no remaining version needs."""
     from zoo_repo.store.usercache import default_cache_dir, plan_prune, scan
 
-    _carry_out(plan_prune(scan(default_cache_dir()), keep_latest, older_than), dry_run, False)
+    _carry_out(plan_prune(scan(default_cache_dir()), keep_latest, older_than), dry_run, as_json)
 
 
 @cache.command(name="rm")
