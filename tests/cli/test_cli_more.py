@@ -167,3 +167,35 @@ def test_errors_with_json_are_json_on_stderr(cli, zoo: Zoo, model_dir: Path) -> 
     assert usage.exit_code == 2 and json.loads(usage.stderr)["error"].startswith("name at least one STUB")
     plain = cli("--zoo", zoo.root, "show", f"{STUB}@v9")
     assert plain.stderr.startswith("Error: ")
+
+
+def _complete(args: list[str], incomplete: str) -> list[str]:
+    from click.shell_completion import ShellComplete
+
+    from zoo_repo.cli import main
+
+    return [c.value for c in ShellComplete(main, {}, "zoo", "_ZOO_COMPLETE").get_completions(args, incomplete)]
+
+
+def test_completion_scripts(cli) -> None:  # type: ignore[no-untyped-def]
+    for shell, marker in (("bash", "complete -o nosort -F _zoo_completion zoo"), ("zsh", "#compdef zoo"),
+                          ("fish", "complete --no-files --command zoo")):
+        out = cli("completion", shell)
+        assert out.exit_code == 0 and marker in out.stdout and "_ZOO_COMPLETE" in out.stdout
+    assert cli("completion", "tcsh").exit_code == 2
+
+
+def test_stubs_versions_aliases_and_roles_complete(zoo: Zoo, model_dir: Path, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    zoo.publish(model_dir, STUB)
+    zoo.tag(f"{STUB}@v1", "stable")
+    monkeypatch.chdir(tmp_path)  # outside any checkout: nothing to offer
+    assert _complete(["pull"], "") == []
+    z = ["--zoo", str(zoo.root)]
+    assert _complete([*z, "pull"], STUB[:5]) == [STUB]
+    assert _complete([*z, "show"], "zoo:" + STUB[:5]) == ["zoo:" + STUB]
+    assert _complete([*z, "pull"], STUB + "@") == [f"{STUB}@v1", f"{STUB}@latest", f"{STUB}@stable"]
+    assert _complete([*z, "diff", STUB], STUB + "@s") == [f"{STUB}@stable"]
+    assert _complete([*z, "cache", "rm"], STUB[:5]) == [STUB]
+    assert _complete([*z, "pull", STUB, "--include"], "sample-i") == ["sample-inputs"]
+    monkeypatch.chdir(zoo.root)
+    assert _complete(["tag"], "") == [STUB]

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import dry_run_option, json_option, print_json
 from zoo_repo.core.words import count
 
@@ -49,7 +50,7 @@ def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool
 
 
 @cache.command(name="rm")
-@click.argument("ref", metavar="STUB[@SELECTOR]")
+@click.argument("ref", metavar="STUB[@SELECTOR]", shell_complete=complete_ref)
 @dry_run_option
 @json_option("Print what is (or would be) removed as JSON.")
 def cache_rm(ref: str, dry_run: bool, as_json: bool) -> None:

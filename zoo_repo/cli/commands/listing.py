@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import filter_options, json_option, print_json, remote_option
 from zoo_repo.cli.state import State, pass_state
 
@@ -34,7 +35,7 @@ def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str
 
 
 @click.command(name="show")
-@click.argument("ref", metavar="STUB[@VERSION]")
+@click.argument("ref", metavar="STUB[@VERSION]", shell_complete=complete_ref)
 @json_option("Print the manifest as JSON.")
 @remote_option
 @pass_state
@@ -50,7 +51,7 @@ def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
 
 
 @click.command(name="versions")
-@click.argument("stub")
+@click.argument("stub", shell_complete=complete_ref)
 @json_option("Print as JSON.")
 @remote_option
 @pass_state

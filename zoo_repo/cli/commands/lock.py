@@ -6,12 +6,13 @@ from typing import Any
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import json_option, lockfile_option, print_json, remote_option
 from zoo_repo.cli.state import State, pass_state
 
 
 @click.command(name="lock")
-@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...")
+@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...", shell_complete=complete_ref)
 @lockfile_option
 @click.option("--check", is_flag=True, help="Exit 1 when a pin is behind what its selector names now.")
 @click.option("--upgrade", is_flag=True, help="Re-resolve every pin's selector and rewrite the lockfile.")

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import dry_run_option, jobs_option, json_option, print_json
 from zoo_repo.cli.state import State, pass_state
 from zoo_repo.core.words import count
@@ -25,7 +26,7 @@ def push(state: State, jobs: int, as_json: bool) -> None:
 
 
 @click.command(name="fetch")
-@click.argument("refs", nargs=-1, metavar="[STUB[@VERSION]]...")
+@click.argument("refs", nargs=-1, metavar="[STUB[@VERSION]]...", shell_complete=complete_ref)
 @jobs_option
 @json_option("Print the result as JSON.")
 @pass_state

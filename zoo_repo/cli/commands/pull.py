@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from zoo_repo.cli.complete import complete_ref, complete_role
 from zoo_repo.cli.options import jobs_option, json_option, lockfile_option, print_json, remote_option
 from zoo_repo.cli.state import State, pass_state
 
@@ -14,12 +15,12 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 
 
 @click.command(name="pull")
-@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...")
+@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...", shell_complete=complete_ref)
 @click.option("--dest", type=click.Path(file_okay=False),
               help="Where to put the files (default in a checkout: manifests/STUB/VERSION/model, as dvc pull "
               "does). With one STUB, DEST is the model's directory; with several STUBs or --locked, "
               "each model goes to DEST/STUB.")
-@click.option("--include", multiple=True, metavar="ROLE|GLOB",
+@click.option("--include", multiple=True, metavar="ROLE|GLOB", shell_complete=complete_role,
               help=f"Only these files (repeatable): a role name selects that role ({ROLE_HELP}); "
               "anything else is a glob on the file's path, as huggingface's --include.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Leave out files whose path matches (repeatable).")

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import json_option, print_json
 from zoo_repo.cli.state import current_state
 from zoo_repo.core.words import count
@@ -75,8 +76,8 @@ def review_cmd(base: str, remote: bool, deep: bool, as_json: bool) -> None:
 
 
 @click.command(name="diff")
-@click.argument("a", metavar="STUB@A")
-@click.argument("b", metavar="STUB@B")
+@click.argument("a", metavar="STUB@A", shell_complete=complete_ref)
+@click.argument("b", metavar="STUB@B", shell_complete=complete_ref)
 @json_option("Print the difference as JSON.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the versions differ, 0 when they are identical "
               "(as `git diff --exit-code`).")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import json_option, print_json
 from zoo_repo.cli.state import State, pass_state
 
 
 @click.command(name="tag")
-@click.argument("ref", metavar="STUB@VERSION")
+@click.argument("ref", metavar="STUB@VERSION", shell_complete=complete_ref)
 @click.argument("alias")
 @json_option("Print the result as JSON.")
 @pass_state
@@ -23,7 +24,7 @@ def tag(state: State, ref: str, alias: str, as_json: bool) -> None:
 
 
 @click.command(name="untag")
-@click.argument("stub")
+@click.argument("stub", shell_complete=complete_ref)
 @click.argument("alias")
 @json_option("Print the result as JSON.")
 @pass_state
