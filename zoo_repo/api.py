@@ -181,21 +181,46 @@ class Zoo(Workspace):
                        atol=validate.DEFAULT_ATOL if atol is None else atol)
 
     def pull(self, ref: Ref | Stub | str, *, dest: PathLike | None = None, include: Iterable[str] = (),
-             files: Iterable[str] = (), link: str = "reflink", force: bool = False, jobs: int = DEFAULT_JOBS,
-             progress: Progress | None = None) -> PullResult:
+             files: Iterable[str] = (), exclude: Iterable[str] = (), link: str = "reflink",
+             force: bool = False, jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> PullResult:
         """Place the files of the version ``ref`` names at ``dest``, verified.
 
-        ``include`` (roles) and ``files`` (globs) select a part: only that is
-        fetched. ``link`` is copy, reflink, hardlink or symlink; ``force``
+        ``include`` (each a role name, which selects that role, or else a glob on
+        the file's path, which must match a file), ``files`` (globs that narrow
+        it) and ``exclude`` (globs whose files are left out) select a part: only
+        that is fetched. ``link`` is copy, reflink, hardlink or symlink; ``force``
         replaces destination files that hold other bytes.
         """
         from zoo_repo.ops.pull import pull
 
-        return pull(self, self.resolve(ref), dest=dest, include=tuple(include), files=tuple(files), link=link,
-                    force=force, jobs=jobs, progress=progress)
+        return pull(self, self.resolve(ref), dest=dest, include=tuple(include), files=tuple(files),
+                    exclude=tuple(exclude), link=link, force=force, jobs=jobs, progress=progress)
+
+    def pull_many(self, refs: Iterable[Ref | Stub | str], *, dest: PathLike | None = None,
+                  include: Iterable[str] = (), files: Iterable[str] = (), exclude: Iterable[str] = (),
+                  link: str = "reflink", force: bool = False, jobs: int = DEFAULT_JOBS,
+                  progress: Progress | None = None) -> builtins.list[PullResult]:
+        """Pull several versions, each to ``dest/<stub>`` (as ``pull_locked`` does; each
+        to its default place without ``dest``); every ref is resolved before any byte moves."""
+        manifests = [self.resolve(ref) for ref in refs]
+        stubs = [str(m.stub) for m in manifests]
+        twice = sorted({s for s in stubs if stubs.count(s) > 1})
+        if twice and dest is not None:
+            raise UsageError(f"{twice[0]} is named twice: each stub goes to `dest=`/STUB, so pull one "
+                             "version of it at a time", param="dest")
+        return self._pull_each(manifests, dest, dict(include=tuple(include), files=tuple(files),
+                               exclude=tuple(exclude), link=link, force=force, jobs=jobs, progress=progress))
+
+    def _pull_each(self, manifests: Iterable[Manifest], dest: PathLike | None,
+                   kw: dict[str, Any]) -> builtins.list[PullResult]:
+        from zoo_repo.ops.pull import pull
+
+        return [pull(self, m, dest=Path(dest) / str(m.stub) if dest is not None else None, **kw)
+                for m in manifests]
 
     def plan_pull(self, ref: Ref | Stub | str, *, dest: PathLike | None = None, include: Iterable[str] = (),
-                  files: Iterable[str] = (), link: str = "reflink", force: bool = False) -> PullPlan:
+                  files: Iterable[str] = (), exclude: Iterable[str] = (), link: str = "reflink",
+                  force: bool = False) -> PullPlan:
         """What ``pull`` would do, with the same parameters (see ``ops.pull.plan_pull``):
         the files already in place, the conflicts, the objects to fetch (ranged reads
         of packs, or loose) and how each file is placed. Nothing is written at
@@ -204,7 +229,7 @@ class Zoo(Workspace):
         from zoo_repo.ops.pull import plan_pull
 
         return plan_pull(self, self.resolve(ref), dest=dest, include=tuple(include), files=tuple(files),
-                         link=link, force=force)
+                         exclude=tuple(exclude), link=link, force=force)
 
     def push(self, *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> TransferResult:
         """Upload every referenced object the remote lacks, then the manifests and index."""
@@ -241,19 +266,18 @@ class Zoo(Workspace):
         return lock(self, [as_ref(r) for r in refs], Path(path) if path is not None else None)
 
     def pull_locked(self, path: PathLike, *, dest: PathLike | None = None, include: Iterable[str] = (),
-                    files: Iterable[str] = (), link: str = "reflink", force: bool = False,
-                    jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> builtins.list[PullResult]:
+                    files: Iterable[str] = (), exclude: Iterable[str] = (), link: str = "reflink",
+                    force: bool = False, jobs: int = DEFAULT_JOBS,
+                    progress: Progress | None = None) -> builtins.list[PullResult]:
         """Pull exactly the pinned versions, each to ``dest/<stub>``; every pin is
         checked before any byte moves."""
         from zoo_repo.ops.lock import read_lock, verify_pins
-        from zoo_repo.ops.pull import pull
 
         lock = read_lock(Path(path))
         verify_pins(self, lock)
-        return [pull(self, self.manifest(p.stub, p.version), dest=Path(dest) / p.stub if dest is not None else None,
-                     include=tuple(include), files=tuple(files), link=link, force=force, jobs=jobs,
-                     progress=progress)
-                for p in lock.pins]
+        return self._pull_each([self.manifest(p.stub, p.version) for p in lock.pins], dest,
+                               dict(include=tuple(include), files=tuple(files), exclude=tuple(exclude),
+                                    link=link, force=force, jobs=jobs, progress=progress))
 
     def verify(self) -> VerifyReport:
         """Every manifest parses, and every stored object matches its digests."""

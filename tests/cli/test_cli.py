@@ -98,7 +98,7 @@ def test_init_publish_list_show_versions_pull(cli, model_dir: Path, tmp_path: Pa
         (("show", STUB + "@v9"), 2, "does not exist; published versions: v1"),
         (("show", STUB + "@newest"), 2, "has no alias 'newest'"),
         (("show", STUB + "@New"), 2, "version selector 'New'"),
-        (("pull", STUB, "--include", "weights"), 2, "--include 'weights' is not a role"),
+        (("pull", STUB, "--include", "weights"), 2, "--include 'weights' is neither a role"),
         (("versions", STUB.replace("base-none", "pruned-moderate")), 2, "is not published"),
         (("publish", "/nonexistent", "--stub", STUB), 2, "/nonexistent: is not a directory"),
     ],

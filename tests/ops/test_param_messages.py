@@ -44,7 +44,8 @@ def test_pull_without_dest_from_a_url_gives_a_read_only_snapshot(published: Zoo,
 def test_pull_selection_and_link(published: Zoo, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     roles = ", ".join(ROLES)
     cases = [
-        ({"include": ("weights",)}, "include", f"`include=` 'weights' is not a role; expected one of {roles}"),
+        ({"include": ("weights",)}, "include",
+         f"`include=` 'weights' is neither a role ({roles}) nor a glob that matches a file of {STUB}@v1"),
         ({"files": ("weights/*",)}, "files", f"`files=` 'weights/*' matches no file of {STUB}@v1"),
         ({"link": "junction"}, "link", "`link=` 'junction' is not one of copy, reflink, hardlink, symlink"),
     ]
@@ -56,7 +57,7 @@ def test_pull_selection_and_link(published: Zoo, tmp_path: Path, cli) -> None:  
     assert not (tmp_path / "out").exists()
     include = cli("--zoo", published.root, "pull", STUB, "--dest", tmp_path / "out", "--include", "weights")
     assert (include.exit_code, include.stderr) == (
-        2, f"Error: --include 'weights' is not a role; expected one of {roles}\n")
+        2, f"Error: --include 'weights' is neither a role ({roles}) nor a glob that matches a file of {STUB}@v1\n")
     files = cli("--zoo", published.root, "pull", STUB, "--dest", tmp_path / "out", "--files", "weights/*")
     assert (files.exit_code, files.stderr) == (2, f"Error: --files 'weights/*' matches no file of {STUB}@v1\n")
 

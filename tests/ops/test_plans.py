@@ -94,7 +94,7 @@ def test_conflicts_are_planned_and_refused_unless_forced(zoo: Zoo, model_dir: Pa
     assert card.read_text() == "edited"
     forced = zoo.plan_pull(STUB, dest=tmp_path / "out", link="copy", force=True)
     assert [p.entry.path for p in forced.placements] == ["model.md"]
-    assert "replace: 1 files that hold other bytes (force)" in forced.summary()
+    assert "replace: 1 file that hold other bytes (force)" in forced.summary()
     forced.execute()
     assert card.read_bytes() == (model_dir / "model.md").read_bytes()
 

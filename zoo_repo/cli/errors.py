@@ -2,6 +2,10 @@
 one ``Error: …`` line, an optional ``Hint: …`` line, both on stderr, and the
 error's exit status; no traceback unless ``--debug`` (or ``ZOO_DEBUG``).
 
+When the command was given ``--json`` (``State.json``, set by ``options.json_option``),
+the error is instead one JSON object on stderr, ``{"error": message, "hint": hint
+or null, "exit_code": n}``, for library errors and usage errors alike.
+
 Parameter names become flag names
 ---------------------------------
 A library message that names a keyword parameter of the Python API can have
@@ -31,6 +35,7 @@ from zoo_repo.errors import ZooError
 PARAM_FLAGS = {
     "dest": "--dest",
     "include": "--include",
+    "exclude": "--exclude",
     "remote": "--remote",
     "jobs": "--jobs",
     "files": "--files",
@@ -60,12 +65,23 @@ def flag_names(text: str, params: str | tuple[str, ...] | None, command: str | N
     return text
 
 
-def report(exc: ZooError, command: str | None = None) -> None:
+def report(exc: ZooError, command: str | None = None, as_json: bool = False) -> None:
     """Print ``exc`` as the CLI shows every library error."""
     params = getattr(exc, "param", None)
-    click.echo(f"Error: {flag_names(exc.message, params, command)}", err=True)
-    if exc.hint:
-        click.echo(f"Hint: {flag_names(exc.hint, params, command)}", err=True)
+    message = flag_names(exc.message, params, command)
+    hint = flag_names(exc.hint, params, command) if exc.hint else None
+    if as_json:
+        json_error(message, hint, exc.exit_code)
+        return
+    click.echo(f"Error: {message}", err=True)
+    if hint:
+        click.echo(f"Hint: {hint}", err=True)
+
+
+def json_error(message: str, hint: str | None, exit_code: int) -> None:
+    import json
+
+    click.echo(json.dumps({"error": message, "hint": hint, "exit_code": exit_code}), err=True)
 
 
 # What shells expect of a program stopped by Ctrl-C: 128 + SIGINT.
@@ -84,7 +100,12 @@ class ZooGroup(click.Group):
         except ZooError as exc:
             if getattr(ctx.obj, "debug", False) or os.environ.get("ZOO_DEBUG"):
                 raise
-            report(exc, ctx.invoked_subcommand)
+            report(exc, ctx.invoked_subcommand, getattr(ctx.obj, "json", False))
+            ctx.exit(exc.exit_code)
+        except click.ClickException as exc:  # usage errors: as JSON too when --json was given
+            if not getattr(ctx.obj, "json", False):
+                raise
+            json_error(exc.format_message(), None, exc.exit_code)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             if debug:

@@ -13,8 +13,17 @@ FILTERS = ("domain", "sub_domain", "architecture", "framework", "repo", "dataset
 
 
 def json_option(help_text: str = "Print as JSON.") -> Callable[[F], F]:
-    """``--json``, passed as ``as_json``; ``help_text`` says what is printed."""
-    return click.option("--json", "as_json", is_flag=True, help=help_text)
+    """``--json``, passed as ``as_json``; ``help_text`` says what is printed. Given, it
+    is also recorded on the State, so that an error is printed as JSON too (``cli.errors``)."""
+    return click.option("--json", "as_json", is_flag=True, help=help_text, callback=_json_to_state)
+
+
+def _json_to_state(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    from zoo_repo.cli.state import State
+
+    if value:
+        ctx.ensure_object(State).json = True
+    return value
 
 
 def print_json(data: Any) -> None:

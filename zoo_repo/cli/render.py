@@ -7,6 +7,7 @@ from typing import Any
 from zoo_repo.catalog.index import Summary, human_size
 from zoo_repo.core.card import validation_metric
 from zoo_repo.core.manifest import ROLES, Manifest
+from zoo_repo.core.words import count
 
 
 def summary_dict(m: Manifest | Summary) -> dict[str, Any]:
@@ -28,6 +29,8 @@ def publish_dict(result: Any) -> dict[str, Any]:
         "created_version": result.created,
         "uploaded_objects": result.uploaded_objects,
         "uploaded_bytes": result.uploaded_bytes,
+        "uploaded_files": result.uploaded_files,
+        "uploaded_file_bytes": result.uploaded_file_bytes,
         "commit": result.commit,
         "branch": result.branch,
     }
@@ -38,8 +41,8 @@ def publish_line(result: Any) -> str:
     if not result.created:
         return f"unchanged: {m.stub}@{m.version_name} already holds this content; nothing written"
     line = (
-        f"published {m.stub}@{m.version_name}: {len(m.files)} files, {human_size(m.size)}; "
-        f"uploaded {result.uploaded_objects} new objects ({human_size(result.uploaded_bytes)})"
+        f"published {m.stub}@{m.version_name}: {count(len(m.files), 'file')}, {human_size(m.size)}; "
+        f"uploaded {count(result.uploaded_files, 'new file')} ({human_size(result.uploaded_file_bytes)})"
     )
     if result.branch:
         return line + f"; commit {result.commit[:10]} on new branch {result.branch}"
@@ -60,8 +63,8 @@ def pull_dict(result: Any) -> dict[str, Any]:
 def pull_line(result: Any) -> str:
     m = result.manifest
     return (
-        f"pulled {m.stub}@{m.version_name} to {result.dest}: {len(result.files)} files, "
-        f"{human_size(result.size)}; fetched {result.fetched_objects} objects "
+        f"pulled {m.stub}@{m.version_name} to {result.dest}: {count(len(result.files), 'file')}, "
+        f"{human_size(result.size)}; fetched {count(result.fetched_objects, 'object')} "
         f"({human_size(result.fetched_bytes)})"
     )
 
@@ -80,7 +83,7 @@ def show_text(m: Manifest) -> str:
     for metric in m.metrics:
         where = ", ".join(x for x in (metric.dataset, metric.split) if x)
         lines.append(f"  {'metric':16} {metric.display()}" + (f" ({where})" if where else ""))
-    lines.append(f"  {'size':16} {human_size(m.size)} in {len(m.files)} files")
+    lines.append(f"  {'size':16} {human_size(m.size)} in {count(len(m.files), 'file')}")
     for role in ROLES:
         files = m.by_role(role)
         if files:
@@ -101,9 +104,9 @@ def versions_text(rows: list[tuple[Manifest, list[str], str]]) -> str:
 def demo_text(report: Any) -> str:
     lines = [
         f"demo workdir: {report.workdir}",
-        f"published {len(report.models)} models ({human_size(report.published_bytes)}) in "
+        f"published {count(len(report.models), 'model')} ({human_size(report.published_bytes)}) in "
         f"{report.publish_seconds:.2f} s to {report.workdir / 'remote'}",
-        f"pulled {report.pulled_files} files from a fresh clone in {report.pull_seconds:.2f} s: "
+        f"pulled {count(report.pulled_files, 'file')} from a fresh clone in {report.pull_seconds:.2f} s: "
         + ("byte-identical" if report.identical else "MISMATCH"),
         "",
         report.catalog,

@@ -22,6 +22,7 @@ class State:
         self.debug = debug
         self._offline = offline
         self.remote_options: dict[str, str] = {}  # -o KEY=VALUE, for --remote URL
+        self.json = False  # the command got --json: errors are printed as JSON too
 
     @property
     def offline(self) -> bool | None:

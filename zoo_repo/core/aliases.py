@@ -63,3 +63,9 @@ def by_version(aliases: dict[str, int]) -> dict[int, list[str]]:
     for name, number in sorted(aliases.items()):
         out.setdefault(number, []).append(name)
     return out
+
+
+def named_versions(aliases: dict[str, int], latest: int) -> dict[str, str]:
+    """Every name a stub's versions answer to, as ``zoo versions`` shows them:
+    ``latest`` and each alias, to its version's name (``{"latest": "v3", "stable": "v2"}``)."""
+    return {"latest": f"v{latest}", **{name: f"v{number}" for name, number in sorted(aliases.items())}}

@@ -23,26 +23,42 @@ CONFLICT = "conflict"  # the destination holds other bytes: replaced only with f
 OUTSIDE = "outside"  # the path resolves outside the destination: always refused
 
 
-def check_options(include: Iterable[str], link: str, link_modes: Sequence[str]) -> None:
-    """Refuse roles and link modes that do not exist."""
-    unknown = [r for r in include if r not in ROLES]
-    if unknown:
-        raise UsageError(f"`include=` {unknown[0]!r} is not a role; expected one of {', '.join(ROLES)}",
-                         param="include")
+def check_options(include: Iterable[str], link: str, link_modes: Sequence[str], exclude: Iterable[str] = ()) -> None:
+    """Refuse empty selection values and link modes that do not exist. An ``include``
+    value that is a role name selects that role; any other is a glob (see :func:`select`)."""
+    for name, values in (("include", include), ("exclude", exclude)):
+        if any(not v.strip() for v in values):
+            raise UsageError(f"`{name}=` has an empty value; expected a role or a glob on the file's path",
+                             param=name)
     if link not in link_modes:
         raise UsageError(f"`link=` {link!r} is not one of {', '.join(link_modes)}", param="link")
 
 
-def select(manifest: Manifest, include: tuple[str, ...] = (), files: tuple[str, ...] = ()) -> tuple[FileEntry, ...]:
-    """The files of ``include`` (roles) matching ``files`` (globs); each glob must match one."""
-    chosen = manifest.by_role(*include)
+def select(manifest: Manifest, include: tuple[str, ...] = (), files: tuple[str, ...] = (),
+           exclude: tuple[str, ...] = ()) -> tuple[FileEntry, ...]:
+    """The files chosen, in manifest order.
+
+    ``include``: each value that is a role name (:data:`ROLES`) selects that role's
+    files; any other value is a glob on the file's path (as huggingface's
+    ``--include``) and must match a file. No ``include``: every file. ``files``
+    (globs, each must match one of those) narrows that; ``exclude`` (globs) then
+    removes the files it matches (matching none is not an error).
+    """
+    roles = {v for v in include if v in ROLES}
+    globs = [v for v in include if v not in ROLES]
+    where = f"{manifest.stub}@{manifest.version_name}"
+    for pattern in globs:
+        if not any(matches(f.path, pattern) for f in manifest.files):
+            raise UsageError(f"`include=` {pattern!r} is neither a role ({', '.join(ROLES)}) nor a glob that "
+                             f"matches a file of {where}", param="include")
+    chosen = tuple(f for f in manifest.files
+                   if not include or f.role in roles or any(matches(f.path, g) for g in globs))
     for pattern in files:
         if not any(matches(f.path, pattern) for f in chosen):
-            raise UsageError(f"`files=` {pattern!r} matches no file of {manifest.stub}@{manifest.version_name}",
-                             param="files")
+            raise UsageError(f"`files=` {pattern!r} matches no file of {where}", param="files")
     if files:
         chosen = tuple(f for f in chosen if any(matches(f.path, p) for p in files))
-    return chosen
+    return tuple(f for f in chosen if not any(matches(f.path, p) for p in exclude))
 
 
 def matches(path: str, pattern: str) -> bool:

@@ -133,12 +133,13 @@ class Staged:
 def summary_lines(plan: PullPlan) -> list[str]:
     """A plan as people read it: what is there, what is refused, fetched, placed, replaced."""
     from zoo_repo.catalog.index import human_size
+    from zoo_repo.core.words import count
 
     m = plan.manifest
-    lines = [f"pull {m.stub}@{m.version_name} to {plan.dest}: {len(plan.files)} files "
+    lines = [f"pull {m.stub}@{m.version_name} to {plan.dest}: {count(len(plan.files), 'file')} "
              f"({human_size(sum(f.size for f in plan.files))})"]
     if plan.in_place:
-        lines.append(f"  in place: {len(plan.in_place)} files, left as they are")
+        lines.append(f"  in place: {count(len(plan.in_place), 'file')}, left as they are")
     refusal = first_refusal(plan.problems, plan.force)
     if refusal is not None:
         why = "resolves outside the destination" if refusal.kind == OUTSIDE else \
@@ -148,19 +149,19 @@ def summary_lines(plan: PullPlan) -> list[str]:
     if not fetch.objects:
         lines.append("  fetch: nothing, the store holds every object")
     elif plan.offline:
-        lines.append(f"  fetch: {len(fetch.objects)} objects ({human_size(fetch.bytes)}) are not in the cache "
+        lines.append(f"  fetch: {count(len(fetch.objects), 'object')} ({human_size(fetch.bytes)}) are not in the cache "
                      "and this zoo is offline: executing raises Offline")
     else:
         packed = sum(len(s.members) for s in fetch.spans)
-        lines.append(f"  fetch: {len(fetch.objects)} objects ({human_size(fetch.bytes)}): {packed} by "
-                     f"{len(fetch.spans)} ranged reads of packs, {len(fetch.loose)} loose")
+        lines.append(f"  fetch: {count(len(fetch.objects), 'object')} ({human_size(fetch.bytes)}): {packed} by "
+                     f"{count(len(fetch.spans), 'ranged read')} of packs, {len(fetch.loose)} loose")
     staged = sum(1 for p in plan.placements if p.how == STAGED)
     if not plan.placements:
         lines.append("  place: nothing")
     else:
-        lines.append(f"  place: {len(plan.placements)} files by {plan.link}"
+        lines.append(f"  place: {count(len(plan.placements), 'file')} by {plan.link}"
                      + (f", {staged} of them copied as they download" if staged else ""))
     replaced = [p.path for p in plan.problems if p.kind == CONFLICT]
     if replaced:
-        lines.append(f"  replace: {len(replaced)} files that hold other bytes (force): {', '.join(replaced)}")
+        lines.append(f"  replace: {count(len(replaced), 'file')} that hold other bytes (force): {', '.join(replaced)}")
     return lines

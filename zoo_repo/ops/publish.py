@@ -48,6 +48,10 @@ class PublishResult:
     uploaded_bytes: int = 0
     commit: str | None = None
     branch: str | None = None  # set when the version was committed on a new branch
+    # The version's files whose content the remote lacked, and their bytes (each object once):
+    # what the user recognises; uploaded_objects/bytes also count the hidden .dir file list.
+    uploaded_files: int = 0
+    uploaded_file_bytes: int = 0
 
     @property
     def ref(self) -> str:
@@ -105,15 +109,23 @@ def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: b
     remote = zoo.remote()
     sent = transfer.send(zoo.store, remote, plan.upload, jobs=jobs, progress=progress)
     manifest = _manifest(zoo, plan, message)
+    new = _new_files(plan)
     message = message or f"Publish {plan.stub}@{manifest.version_name} ({human_size(manifest.size)})"
     if branch is not None:
         name = branch or f"publish/{plan.stub}/{manifest.version_name}"
         branch_sha = _commit_on_branch(zoo, manifest, plan.scan.card_path, name, message)
-        return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, name)
+        return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, name, *new)
     final = _write_version_dir(zoo, manifest, plan.scan.card_path)
     sha = _commit(zoo, manifest, final, message) if commit else None
     _announce(zoo, remote, manifest, final, transfer.version_locator(remote, manifest, sent.slots))
-    return PublishResult(manifest, True, sent.objects, sent.bytes, sha)
+    return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new)
+
+
+def _new_files(plan: PublishPlan) -> tuple[int, int]:
+    """How many of the version's files were uploaded, and their bytes (each object once)."""
+    sent = set(plan.upload)
+    new = [e for e in plan.entries if e.md5 in sent]
+    return len(new), sum({e.md5: e.size for e in new}.values())
 
 
 def _manifest(zoo: Workspace, plan: PublishPlan, message: str | None) -> Manifest:

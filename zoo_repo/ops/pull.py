@@ -194,16 +194,18 @@ def plan_pull(
     link: str = "reflink",
     force: bool = False,
     files: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> PullPlan:
     """What pulling ``manifest``'s files to ``dest`` takes; nothing is written there.
 
-    ``include`` (roles) and ``files`` (globs, as Hugging Face's allow_patterns)
+    ``include`` (roles, or globs: see ``core.pulling.select``), ``files`` (globs, as
+    Hugging Face's allow_patterns) and ``exclude`` (globs, as its ignore_patterns)
     select a part: only that is fetched. Looks at every chosen destination file
     (hashing it only when the stat cache does not know it) and at the store; reads
     the version's pack locator from the remote when objects must be fetched.
     """
-    check_options(include, link, LINK_MODES)
-    chosen = select(manifest, include, files)
+    check_options(include, link, LINK_MODES, exclude)
+    chosen = select(manifest, include, files, exclude)
     target = Path(dest) if dest is not None else default_dest(zoo, manifest)
     if dest is None and zoo.snapshot_dir(manifest.stub, manifest.version) is not None:
         link = "hardlink"  # a snapshot is read-only and costs no space beside the cache
@@ -229,10 +231,12 @@ def pull(
     jobs: int = 8,
     progress: Progress | None = None,
     files: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> PullResult:
-    """Place ``manifest``'s files at ``dest``; ``include`` (roles) and ``files``
-    (globs, as Hugging Face's allow_patterns) select a part: only that is fetched."""
-    plan = plan_pull(zoo, manifest, dest=dest, include=include, link=link, force=force, files=files)
+    """Place ``manifest``'s files at ``dest``; ``include``, ``files`` and ``exclude``
+    select a part (see :func:`plan_pull`): only that is fetched."""
+    plan = plan_pull(zoo, manifest, dest=dest, include=include, link=link, force=force, files=files,
+                     exclude=exclude)
     return plan.execute(jobs=jobs, progress=progress)
 
 

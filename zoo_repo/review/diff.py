@@ -73,6 +73,12 @@ class ManifestDiff:
     def same_files(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
+    @property
+    def differs(self) -> bool:
+        """Whether anything differs: a stub field, a file's bytes, a metric
+        (what ``zoo diff --exit-code`` exits 1 on)."""
+        return bool(self.fields) or not self.same_files or any(m.before != m.after for m in self.metrics)
+
 
 def _metric_key(m: Metric) -> tuple[str, str | None, str | None]:
     return (m.name, m.dataset, m.split)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from zoo_repo.catalog.index import human_size
 from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.manifest import ROLES, Manifest
+from zoo_repo.core.words import count
 from zoo_repo.errors import ManifestError, ZooError
 from zoo_repo.repo import git
 from zoo_repo.review.check import MANIFESTS, RULE_HELP, RULES, Problem, objects_at, run_check
@@ -213,8 +214,8 @@ def _fields_table(m: Manifest, added: AddedVersion) -> list[str]:
             rows.append((key, str(m.card[key])))
     if m.card.get("tags"):
         rows.append(("tags", ", ".join(str(t) for t in m.card["tags"])))
-    rows.append(("size", f"{human_size(m.size)} in {len(m.files)} files"))
-    rows.append(("new bytes", f"{human_size(added.new_bytes)} in {added.new_objects} objects (after dedup)"))
+    rows.append(("size", f"{human_size(m.size)} in {count(len(m.files), 'file')}"))
+    rows.append(("new bytes", f"{human_size(added.new_bytes)} in {count(added.new_objects, 'object')} (after dedup)"))
     return ["| field | value |", "| --- | --- |", *(f"| {k} | {_cell(v)} |" for k, v in rows)]
 
 
@@ -229,7 +230,7 @@ def _files_table(m: Manifest) -> list[str]:
         elif len(files) <= 3:
             names = ", ".join(_code(f.path) for f in files)
         else:
-            names = f"{len(files)} files"
+            names = count(len(files), "file")
         lines.append(f"| {role} | {_cell(names)} | {human_size(sum(f.size for f in files))} |")
     return lines
 
@@ -305,12 +306,10 @@ def _render_aliases(r: Review) -> list[str]:
 
 def render_review_markdown(r: Review) -> str:
     """The review as Markdown for a pull-request comment."""
-    count = len(r.added)
-    plural = "version" if count == 1 else "versions"
-    lines = [f"## Model zoo review: {count} {plural} added since {_code(r.base)}", ""]
-    if count:
+    lines = [f"## Model zoo review: {count(len(r.added), 'version')} added since {_code(r.base)}", ""]
+    if r.added:
         lines += [(f"New bytes for the remote after deduplication: **{human_size(r.new_bytes)}** "
-                  f"in {r.new_objects} objects."), ""]
+                  f"in {count(r.new_objects, 'object')}."), ""]
     else:
         lines += ["No versions added.", ""]
     for added in r.added:
@@ -318,14 +317,14 @@ def render_review_markdown(r: Review) -> str:
     lines += _render_aliases(r)
     lines += ["### Warnings", ""]
     if r.warnings:
-        lines.append(f"`zoo check --base {r.base}` refuses {len(r.warnings)} "
-                     f"{'problem' if len(r.warnings) == 1 else 'problems'}:")
+        lines.append(f"`zoo check --base {r.base}` refuses "
+                     f"{count(len(r.warnings), 'problem')}:")
         lines.append("")
         lines += [f"- {_code(p.path)}: [{p.rule}] {_text(p.message)}" for p in r.warnings[:_MAX_WARNINGS]]
         if len(r.warnings) > _MAX_WARNINGS:
             lines.append(f"- … and {len(r.warnings) - _MAX_WARNINGS} more (`zoo check --base {r.base}` lists them all)")
     else:
-        lines.append(f"None: `zoo check --base {r.base}` passes ({r.versions} versions checked).")
+        lines.append(f"None: `zoo check --base {r.base}` passes ({count(r.versions, 'version')} checked).")
     return "\n".join(lines) + "\n"
 
 

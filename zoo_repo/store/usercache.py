@@ -124,8 +124,54 @@ def plan_prune(report: CacheReport, keep_latest: int | None = None, older_than_d
         for index, v in enumerate(group):
             if (keep_latest is not None and index >= keep_latest) or (cutoff is not None and v.last_used < cutoff):
                 drop.append(v)
-    kept = _named(v for v in report.versions if v not in drop)
+    return _plan(report, drop)
+
+
+def _plan(report: CacheReport, drop: Iterable[CachedVersion]) -> PrunePlan:
+    """Forget ``drop``; remove the objects no remaining cached version names."""
+    dropped = tuple(drop)
+    kept = _named(v for v in report.versions if v not in dropped)
     store = Store(report.root)
     objects = tuple(oid for oid in store.oids() if oid not in kept)
     nbytes = sum(store.path(oid).stat().st_size for oid in objects)
-    return PrunePlan(tuple(drop), objects, nbytes, report.root)
+    return PrunePlan(dropped, objects, nbytes, report.root)
+
+
+def plan_remove(report: CacheReport, ref: str) -> PrunePlan:
+    """Forget what the cache holds of ``ref``: ``STUB`` (every cached version, of every
+    remote) or ``STUB@SELECTOR`` (``vN``, ``latest``, an alias the cache knows, a
+    digest prefix), manifests and snapshots; then the objects no remaining cached
+    version names. NotFound when the cache holds nothing that ``ref`` names."""
+    from zoo_repo.core.stub import parse_ref
+    from zoo_repo.errors import NotFound
+
+    parsed = parse_ref(ref)
+    mine = [v for v in report.versions if v.manifest.stub == parsed.stub]
+    drop = mine if "@" not in ref else _selected(report.root, mine, parsed.selector, parsed.kind)
+    if not drop:
+        held = ", ".join(sorted({v.manifest.version_name for v in mine}, key=lambda n: int(n[1:]))) or "none"
+        raise NotFound(f"{ref} is not in the cache (cached versions of {parsed.stub}: {held})",
+                       hint="see `zoo cache ls`")
+    return _plan(report, drop)
+
+
+def _selected(root: Path, mine: list[CachedVersion], selector: str, kind: str) -> list[CachedVersion]:
+    """The cached versions ``selector`` names, per remote (an alias, as each remote's cache knows it)."""
+    from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
+    from zoo_repo.core.manifest import digest_of
+
+    if kind == "digest":
+        return [v for v in mine if digest_of(v.path.read_text(encoding="utf-8")).startswith(selector)]
+    out = []
+    for key in sorted({v.remote_key for v in mine}):
+        group = [v for v in mine if v.remote_key == key]
+        if kind == "latest":
+            wanted: int | None = max(v.manifest.version for v in group)
+        elif kind == "alias":
+            where = root / "remotes" / key / "manifests" / group[0].manifest.stub.path / ALIASES_NAME
+            wanted = parse_aliases(where.read_text(encoding="utf-8"), str(where)).get(selector) \
+                if where.is_file() else None
+        else:
+            wanted = int(selector[1:])
+        out += [v for v in group if v.manifest.version == wanted]
+    return out

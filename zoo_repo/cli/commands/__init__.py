@@ -14,6 +14,7 @@ import click
 from zoo_repo.cli.commands import (
     cache,
     catalog,
+    completion,
     demo,
     doctor,
     init,
@@ -26,7 +27,8 @@ from zoo_repo.cli.commands import (
     tag,
 )
 
-FAMILIES = (init, publish, pull, lock, listing, tag, maintenance, cache, doctor, catalog, demo, review)
+FAMILIES = (init, publish, pull, lock, listing, tag, maintenance, cache, doctor, catalog, demo, review,
+            completion)
 
 
 def register(group: click.Group) -> None:

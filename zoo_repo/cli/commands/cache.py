@@ -1,10 +1,14 @@
-"""``zoo cache ls``, ``zoo cache prune``: the per-user cache."""
+"""``zoo cache ls``, ``zoo cache prune``, ``zoo cache rm``: the per-user cache."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import dry_run_option, json_option, print_json
+from zoo_repo.core.words import count
 
 
 @click.group(name="cache")
@@ -28,7 +32,8 @@ def cache_ls(as_json: bool) -> None:
         return
     for v in rows:
         click.echo(f"{human_size(v.present):>10}  {v.manifest.stub}@{v.manifest.version_name}")
-    click.echo(f"{human_size(report.total_bytes):>10}  total ({report.total_objects} objects in {report.root})")
+    objects = count(report.total_objects, "object")
+    click.echo(f"{human_size(report.total_bytes):>10}  total ({objects} in {report.root})")
 
 
 @cache.command(name="prune")
@@ -36,18 +41,41 @@ def cache_ls(as_json: bool) -> None:
 @click.option("--older-than", "older_than", type=click.FloatRange(min=0), metavar="DAYS",
               help="Forget versions not pulled for DAYS days.")
 @dry_run_option
-def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool) -> None:
+@json_option("Print what is (or would be) removed as JSON.")
+def cache_prune(keep_latest: int | None, older_than: float | None, dry_run: bool, as_json: bool) -> None:
     """Forget cached versions, and remove objects no remaining version needs."""
-    from zoo_repo.catalog.index import human_size
     from zoo_repo.store.usercache import default_cache_dir, plan_prune, scan
 
-    plan = plan_prune(scan(default_cache_dir()), keep_latest, older_than)
+    _carry_out(plan_prune(scan(default_cache_dir()), keep_latest, older_than), dry_run, as_json)
+
+
+@cache.command(name="rm")
+@click.argument("ref", metavar="STUB[@SELECTOR]", shell_complete=complete_ref)
+@dry_run_option
+@json_option("Print what is (or would be) removed as JSON.")
+def cache_rm(ref: str, dry_run: bool, as_json: bool) -> None:
+    """Forget STUB's cached versions (or the one SELECTOR names): manifests and snapshots,
+    then the objects no remaining cached version names."""
+    from zoo_repo.store.usercache import default_cache_dir, plan_remove, scan
+
+    _carry_out(plan_remove(scan(default_cache_dir()), ref), dry_run, as_json)
+
+
+def _carry_out(plan: Any, dry_run: bool, as_json: bool) -> None:
+    """Execute ``plan`` (unless ``dry_run``) and say what it removed."""
+    from zoo_repo.catalog.index import human_size
+
     if not dry_run:
         plan.execute()
+    if as_json:
+        print_json({"dry_run": dry_run, "versions": [f"{v.manifest.stub}@{v.manifest.version_name}"
+                                                     for v in plan.drop_versions],
+                    "objects": list(plan.drop_objects), "bytes": plan.bytes})
+        return
     verb = "would remove" if dry_run else "removed"
     for v in plan.drop_versions:
         click.echo(f"{verb} {v.manifest.stub}@{v.manifest.version_name}")
-    click.echo(f"{verb} {len(plan.drop_objects)} objects ({human_size(plan.bytes)})")
+    click.echo(f"{verb} {count(len(plan.drop_objects), 'object')} ({human_size(plan.bytes)})")
 
 
 COMMANDS = (cache,)

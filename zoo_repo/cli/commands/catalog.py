@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from zoo_repo.cli.options import json_option, print_json
 from zoo_repo.cli.state import State, pass_state
 
 
@@ -11,9 +12,12 @@ from zoo_repo.cli.state import State, pass_state
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Where to write CATALOG.md, catalog.json and catalog/index.html (default: the zoo's root).")
 @click.option("--markdown", is_flag=True, help="Print the Markdown tables instead of writing files.")
+@json_option("Print the files written as JSON.")
 @pass_state
-def catalog(state: State, out_dir: str | None, markdown: bool) -> None:
+def catalog(state: State, out_dir: str | None, markdown: bool, as_json: bool) -> None:
     """Build the catalog: CATALOG.md, catalog.json and a static catalog/index.html."""
+    if markdown and as_json:
+        raise click.UsageError("--markdown prints Markdown; it cannot be combined with --json")
     zoo = state.zoo()
     if markdown:
         from zoo_repo.catalog.index import render_markdown
@@ -25,6 +29,9 @@ def catalog(state: State, out_dir: str | None, markdown: bool) -> None:
     from zoo_repo.catalog.files import build_catalog
 
     written = build_catalog(zoo, Path(out_dir) if out_dir else zoo.root)
+    if as_json:
+        print_json({"written": [str(p) for p in written], "up_to_date": not written})
+        return
     for path in written:
         click.echo(f"wrote {path}")
     if not written:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import filter_options, json_option, print_json, remote_option
 from zoo_repo.cli.state import State, pass_state
 
@@ -15,7 +16,8 @@ from zoo_repo.cli.state import State, pass_state
 @pass_state
 # pass_state hands ``state`` positionally; saying so lets mypy fit it to the decorator despite **filters.
 def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
-    """List published models (latest version of each), as the spec's tables."""
+    """List published models (latest version of each), as the spec's tables; with --json,
+    each with its aliases (alias -> version, `latest` included)."""
     from zoo_repo.catalog.index import render_markdown
     from zoo_repo.cli.render import summary_dict
 
@@ -24,13 +26,16 @@ def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str
     if zoo.from_cache_only:
         click.echo("offline: only what the cache holds; the remote may have more", err=True)
     if as_json:
-        print_json([summary_dict(m) for m in manifests])
+        from zoo_repo.core.aliases import named_versions
+
+        print_json([{**summary_dict(m), "aliases": named_versions(zoo.aliases(m.stub), m.version)}
+                    for m in manifests])
     else:
         click.echo(render_markdown(manifests), nl=False)
 
 
 @click.command(name="show")
-@click.argument("ref", metavar="STUB[@VERSION]")
+@click.argument("ref", metavar="STUB[@VERSION]", shell_complete=complete_ref)
 @json_option("Print the manifest as JSON.")
 @remote_option
 @pass_state
@@ -46,7 +51,7 @@ def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
 
 
 @click.command(name="versions")
-@click.argument("stub")
+@click.argument("stub", shell_complete=complete_ref)
 @json_option("Print as JSON.")
 @remote_option
 @pass_state

@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import dry_run_option, jobs_option, json_option, print_json
 from zoo_repo.cli.state import State, pass_state
+from zoo_repo.core.words import count
 
 
 @click.command(name="push")
@@ -24,7 +26,7 @@ def push(state: State, jobs: int, as_json: bool) -> None:
 
 
 @click.command(name="fetch")
-@click.argument("refs", nargs=-1, metavar="[STUB[@VERSION]]...")
+@click.argument("refs", nargs=-1, metavar="[STUB[@VERSION]]...", shell_complete=complete_ref)
 @jobs_option
 @json_option("Print the result as JSON.")
 @pass_state
@@ -41,7 +43,7 @@ def _transfer_out(result: Any, verb: str, as_json: bool) -> None:
     if as_json:
         print_json({"objects": result.objects, "bytes": result.bytes, "missing": list(result.missing)})
         return
-    click.echo(f"{verb} {result.objects} objects ({human_size(result.bytes)})")
+    click.echo(f"{verb} {count(result.objects, 'object')} ({human_size(result.bytes)})")
     for label in result.missing:
         click.echo(f"Error: {label}: in neither the store nor the remote", err=True)
 
@@ -57,8 +59,8 @@ def verify(state: State, as_json: bool) -> None:
     else:
         for problem in report.problems:
             click.echo(f"Error: {problem}", err=True)
-        click.echo(f"verified {report.manifests} manifests, {report.objects} objects: "
-                   + ("ok" if report.ok else f"{len(report.problems)} problems"))
+        click.echo(f"verified {count(report.manifests, 'manifest')}, {count(report.objects, 'object')}: "
+                   + ("ok" if report.ok else count(len(report.problems), "problem")))
     if not report.ok:
         raise click.exceptions.Exit(1)
 
@@ -83,7 +85,7 @@ def gc(state: State, dry_run: bool, lockfiles: tuple[str, ...], as_json: bool) -
     verb = "would remove" if dry_run else "removed"
     for oid in plan.objects:
         click.echo(f"{verb} md5:{oid}")
-    click.echo(f"{verb} {len(plan.objects)} objects and {len(plan.temp_files)} temp files "
+    click.echo(f"{verb} {count(len(plan.objects), 'object')} and {count(len(plan.temp_files), 'temp file')} "
                f"({human_size(plan.bytes)})")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from zoo_repo.cli.complete import complete_ref, complete_role
 from zoo_repo.cli.options import jobs_option, json_option, lockfile_option, print_json, remote_option
 from zoo_repo.cli.state import State, pass_state
 
@@ -14,11 +15,15 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 
 
 @click.command(name="pull")
-@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...")
+@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...", shell_complete=complete_ref)
 @click.option("--dest", type=click.Path(file_okay=False),
               help="Where to put the files (default in a checkout: manifests/STUB/VERSION/model, as dvc pull "
-              "does). With --locked, each model goes to DEST/STUB.")
-@click.option("--include", multiple=True, metavar="ROLE", help=f"Only these roles: {ROLE_HELP}.")
+              "does). With one STUB, DEST is the model's directory; with several STUBs or --locked, "
+              "each model goes to DEST/STUB.")
+@click.option("--include", multiple=True, metavar="ROLE|GLOB", shell_complete=complete_role,
+              help=f"Only these files (repeatable): a role name selects that role ({ROLE_HELP}); "
+              "anything else is a glob on the file's path, as huggingface's --include.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Leave out files whose path matches (repeatable).")
 @click.option("--files", "globs", multiple=True, metavar="GLOB", help="Only files whose path matches (repeatable).")
 @click.option("--link", type=click.Choice(["copy", "reflink", "hardlink", "symlink"]), default="reflink",
               show_default=True, help="How files at --dest relate to the cache (reflink falls back to copy; "
@@ -30,13 +35,15 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 @json_option("Print the result as JSON.")
 @remote_option
 @pass_state
-def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[str, ...], globs: tuple[str, ...],
-         link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
+def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
+         globs: tuple[str, ...], link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
          remote_url: str | None) -> None:
-    """Pull models' files, verified, to a directory."""
+    """Pull models' files, verified, to a directory: one STUB's to --dest, several
+    STUBs' (or the lockfile's, with --locked) each to DEST/STUB."""
     from zoo_repo.cli.render import pull_dict, pull_line
 
-    kw: dict[str, Any] = {"include": include, "files": globs, "link": link, "force": force, "jobs": jobs}
+    kw: dict[str, Any] = {"include": include, "exclude": exclude, "files": globs, "link": link, "force": force,
+                          "jobs": jobs}
     with state.progress_bar() as bar:
         if locked:
             if refs:
@@ -44,11 +51,15 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
             zoo = state.zoo_for_lock(remote_url, lockfile)
             results = zoo.pull_locked(lockfile, dest=dest, progress=bar, **kw)
         else:
-            if len(refs) != 1:
-                raise click.UsageError("name one STUB[@SELECTOR] (or use --locked)")
-            results = [state.zoo(remote_url).pull(refs[0], dest=dest, progress=bar, **kw)]
+            if not refs:
+                raise click.UsageError("name at least one STUB[@SELECTOR] (or use --locked)")
+            zoo = state.zoo(remote_url)
+            if len(refs) == 1:
+                results = [zoo.pull(refs[0], dest=dest, progress=bar, **kw)]
+            else:
+                results = zoo.pull_many(refs, dest=dest, progress=bar, **kw)
     if as_json:
-        print_json([pull_dict(r) for r in results] if locked else pull_dict(results[0]))
+        print_json(pull_dict(results[0]) if len(refs) == 1 else [pull_dict(r) for r in results])
     else:
         for result in results:
             click.echo(pull_line(result))

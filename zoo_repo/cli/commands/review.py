@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 
+from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import json_option, print_json
 from zoo_repo.cli.state import current_state
+from zoo_repo.core.words import count
 
 
 def _zoo() -> Any:
@@ -48,17 +50,13 @@ def check_cmd(base: str | None, remote: bool, deep: bool, as_json: bool) -> None
         raise click.exceptions.Exit(1)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _summary(report: Any) -> str:
-    parts = [f"checked {_count(report.versions, 'version')} of {_count(report.stubs, 'stub')}"]
+    parts = [f"checked {count(report.versions, 'version')} of {count(report.stubs, 'stub')}"]
     if report.base is not None:
         parts.append(f"{len(report.added)} added since {report.base}")
     if "remote-missing" in report.rules:
-        parts.append(_count(report.objects, "remote object") + (" hashed" if "remote-digest" in report.rules else ""))
-    return ", ".join(parts) + ": " + ("ok" if report.ok else _count(len(report.problems), "problem"))
+        parts.append(count(report.objects, "remote object") + (" hashed" if "remote-digest" in report.rules else ""))
+    return ", ".join(parts) + ": " + ("ok" if report.ok else count(len(report.problems), "problem"))
 
 
 @click.command(name="review")
@@ -78,10 +76,12 @@ def review_cmd(base: str, remote: bool, deep: bool, as_json: bool) -> None:
 
 
 @click.command(name="diff")
-@click.argument("a", metavar="STUB@A")
-@click.argument("b", metavar="STUB@B")
+@click.argument("a", metavar="STUB@A", shell_complete=complete_ref)
+@click.argument("b", metavar="STUB@B", shell_complete=complete_ref)
 @json_option("Print the difference as JSON.")
-def diff_cmd(a: str, b: str, as_json: bool) -> None:
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the versions differ, 0 when they are identical "
+              "(as `git diff --exit-code`).")
+def diff_cmd(a: str, b: str, as_json: bool, exit_code: bool) -> None:
     """Show what changes from one version to another (of one stub or two)."""
     from zoo_repo.review.diff import diff, diff_dict, render_diff_text
 
@@ -91,6 +91,8 @@ def diff_cmd(a: str, b: str, as_json: bool) -> None:
         print_json(diff_dict(result))
     else:
         click.echo(render_diff_text(result))
+    if exit_code and result.differs:
+        raise click.exceptions.Exit(1)
 
 
 COMMANDS = (check_cmd, review_cmd, diff_cmd)
