@@ -56,10 +56,10 @@ def test_server_dies_mid_push_and_mid_pull(s3_env: dict[str, str], model_dir: Pa
         out, err = push.communicate(timeout=180)
         waited = time.monotonic() - started
         assert push.returncode == 1, (out, err)
-        lines = err.strip().splitlines()
-        assert lines[0].startswith("Error: remote s3://outage/zoo: ") and "Traceback" not in err
+        error = json.loads(err)  # --json: the error is a JSON object on stderr
+        assert error["error"].startswith("remote s3://outage/zoo: ") and error["exit_code"] == 1
         assert zoo.versions(STUB) == []  # no manifest names objects the remote may lack
-        print(f"publish failed {waited:.1f}s after the server died: {lines[0]}")
+        print(f"publish failed {waited:.1f}s after the server died: {error['error']}")
 
         server = weed.start(tmp_path / "weed", ports=server.grpc_ports)
         total = len({f.name for f in model_dir.rglob("*") if f.is_file()})
