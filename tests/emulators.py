@@ -131,8 +131,13 @@ def gcs_fs(endpoint: str) -> object:
 # -- Azure -------------------------------------------------------------------------
 
 
+# The user's home as the session starts: tests run under a scratch HOME of their own
+# (tests/conftest.py's `hermetic`), where an install would not outlive the session.
+REAL_HOME = Path.home()
+
+
 def cache_dir() -> Path:
-    return Path(os.environ.get("ZOO_TEST_CACHE") or Path.home() / ".cache" / "zoo-repo-test")
+    return Path(os.environ.get("ZOO_TEST_CACHE") or REAL_HOME / ".cache" / "zoo-repo-test")
 
 
 def azurite_binary() -> str:
@@ -149,7 +154,8 @@ def azurite_binary() -> str:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not binary.exists():  # another session may have installed it while we waited
             proc = subprocess.run([npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-                                   "--loglevel=error", AZURITE_SPEC], capture_output=True, text=True)
+                                   "--loglevel=error", AZURITE_SPEC], capture_output=True, text=True,
+                                  env={**os.environ, "HOME": str(REAL_HOME)})  # npm's own cache, ~/.npm
             if proc.returncode != 0 or not binary.exists():
                 raise RuntimeError(f"npm install {AZURITE_SPEC} failed: {proc.stderr[-2000:]}")
     return str(binary)

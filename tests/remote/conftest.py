@@ -319,7 +319,8 @@ def azure_backend(azurite: str, monkeypatch: pytest.MonkeyPatch) -> Backend:
     root = f"{AZURE_CONTAINER}/t-{uuid.uuid4().hex[:12]}/zoo"
     conn = emu.azure_connection_string(azurite)
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", conn)
-    return Backend(f"az://{root}", {"connection_string": conn}, FsspecObjects(azure_fs(azurite), root),
+    # azure://, as DVC spells it (dvc-azure reads no az:// URL); zoo takes both.
+    return Backend(f"azure://{root}", {"connection_string": conn}, FsspecObjects(azure_fs(azurite), root),
                    env={"AZURE_STORAGE_CONNECTION_STRING": conn})
 
 

@@ -101,8 +101,8 @@ def gcs_options(options: dict[str, Any]) -> dict[str, Any]:
 def azure_options(options: dict[str, Any]) -> dict[str, Any]:
     """DVC's azure remote options → ``adlfs.AzureBlobFileSystem`` keyword arguments, as dvc-azure
     maps them (what is not given, adlfs reads from ``AZURE_STORAGE_*`` in the environment)."""
-    out = {name: options[name] for name in ("account_name", "account_key", "connection_string", "sas_token")
-           if name in options}
+    names = ("account_name", "account_key", "connection_string", "sas_token")
+    out: dict[str, Any] = {name: options[name] for name in names if name in options}
     if _bool(options.get("allow_anonymous_login", False)):
         out["anon"] = True
     return out
