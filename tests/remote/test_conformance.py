@@ -4,6 +4,7 @@ and a real S3 server (SeaweedFS). See conftest.py for the backends and how to ad
 from __future__ import annotations
 
 import hashlib
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -154,7 +155,14 @@ def test_push_replaces_a_truncated_object(remote_zoo: Zoo, backend: Backend, mod
     assert hashlib.sha256(backend.read(oid_relpath(onnx.md5))).hexdigest() == onnx.sha256
 
 
-def test_missing_backend_names_the_extra(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_missing_backend_names_the_extra(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    registry = importlib.import_module("fsspec.registry")  # the module (fsspec.registry is a mapping)
+
+    # The test extra installs gcsfs and adlfs (the emulator backends): take them away.
+    for module in ("gcsfs", "adlfs"):
+        monkeypatch.setitem(sys.modules, module, None)  # import now raises ImportError
+    for proto in ("gs", "gcs", "az", "abfs", "abfss"):
+        monkeypatch.delitem(registry._registry, proto, raising=False)
     for url, extra in (("gs://bucket/zoo", "gcs"), ("az://container/zoo", "azure")):
         result = cli("list", "--remote", url)
         assert result.exit_code == 1

@@ -10,9 +10,15 @@ from typing import Any
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.errors import RemoteError
 from zoo_repo.remote.base import DEFAULT_JOBS, CopyOut, Remote
-from zoo_repo.remote.options import Backend, env_files, storage_options
+from zoo_repo.remote.options import Backend, env_files, protocol_of, storage_options
 from zoo_repo.store.digest import CHUNK, Digest, Hasher
 from zoo_repo.store.objects import Store
+
+
+def _fsspec_url(url: str) -> str:
+    """The URL as fsspec knows it: DVC writes Azure remotes as ``azure://``, which
+    fsspec does not know; adlfs registers ``az://`` for the same containers."""
+    return "az://" + url.split("://", 1)[1] if protocol_of(url) == "azure" else url
 
 
 class FsspecRemote(Remote):
@@ -37,7 +43,8 @@ class FsspecRemote(Remote):
             # fsspec caches filesystems by their arguments; credentials taken
             # from the environment are not among them, so a cached instance
             # could sign with keys that have since changed.
-            fs, root = fsspec.core.url_to_fs(url, skip_instance_cache=True, **storage_options(url, dict(options)))
+            fs, root = fsspec.core.url_to_fs(_fsspec_url(url), skip_instance_cache=True,
+                                             **storage_options(url, dict(options)))
         except ImportError as exc:
             raise RemoteError(
                 f"remote {url}: the {backend.package} package is not installed",

@@ -3,7 +3,8 @@
 A zoo's remotes live in DVC's config (``.dvc/config``, credentials in
 ``.dvc/config.local``), under DVC's own option names, so ``dvc pull`` works on
 the same remote. This module turns those options into the keyword arguments
-of the fsspec filesystem (s3fs for ``s3://``). As in the AWS SDKs and DVC, an
+of the fsspec filesystem (s3fs for ``s3://``, gcsfs for ``gs://``, adlfs for
+``az://``). As in the AWS SDKs and DVC, an
 option set here wins over the environment, which wins over profile files:
 botocore applies that order to whatever is not passed explicitly.
 """
@@ -84,10 +85,27 @@ def storage_options(url: str, options: dict[str, Any]) -> dict[str, Any]:
     if proto in ("s3", "s3a"):
         return s3_options(options)
     if proto in ("gs", "gcs"):
-        mapped = {"project": options.get("projectname"), "token": options.get("credentialpath"),
-                  "endpoint_url": options.get("endpointurl")}
-        return {k: v for k, v in mapped.items() if v is not None}
+        return gcs_options(options)
+    if proto in ("az", "abfs", "azure"):
+        return azure_options(options)
     return {}
+
+
+def gcs_options(options: dict[str, Any]) -> dict[str, Any]:
+    """DVC's gs remote options → ``gcsfs.GCSFileSystem`` keyword arguments, as dvc-gs maps them."""
+    token = "anon" if _bool(options.get("allow_anonymous_login", False)) else options.get("credentialpath")
+    mapped = {"project": options.get("projectname"), "token": token, "endpoint_url": options.get("endpointurl")}
+    return {k: v for k, v in mapped.items() if v is not None}
+
+
+def azure_options(options: dict[str, Any]) -> dict[str, Any]:
+    """DVC's azure remote options → ``adlfs.AzureBlobFileSystem`` keyword arguments, as dvc-azure
+    maps them (what is not given, adlfs reads from ``AZURE_STORAGE_*`` in the environment)."""
+    names = ("account_name", "account_key", "connection_string", "sas_token")
+    out: dict[str, Any] = {name: options[name] for name in names if name in options}
+    if _bool(options.get("allow_anonymous_login", False)):
+        out["anon"] = True
+    return out
 
 
 def env_files(options: dict[str, Any]) -> dict[str, str]:
