@@ -38,11 +38,13 @@ def pointer_text(tree_md5: str, size: int, nfiles: int) -> str:
 
 # Remote options that are secrets: they go to .dvc/config.local, never tracked.
 SECRET_OPTIONS = frozenset({"access_key_id", "secret_access_key", "session_token", "sse_customer_key",
-                            "password", "token", "account_key", "sas_token", "connection_string"})
+                            "password", "token", "account_key", "sas_token", "connection_string",
+                            "client_secret"})
 
 
 def local_remote_path(url: str) -> str:
-    """A remote URL in the form DVC reads: local directories as absolute paths.
+    """A remote URL in the form DVC reads: local directories as absolute paths,
+    Azure as ``azure://``.
 
     DVC's local remote takes a path, not a ``file://`` URL; stored as a URL,
     ``dvc pull`` in a clone would find no object at all.
@@ -54,6 +56,8 @@ def local_remote_path(url: str) -> str:
         if parts.netloc not in ("", "localhost"):
             raise UsageError(f"remote {url!r}: a file:// URL must name a local path (file:///abs/path)")
         return str(Path(unquote(parts.path)).resolve())
+    if url.startswith("az://"):
+        return "azure://" + url[len("az://"):]  # DVC's name for Azure Blob; zoo's fsspec layer maps it back
     if "://" in url:
         return url
     return str(Path(url).resolve())
