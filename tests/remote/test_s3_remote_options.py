@@ -85,3 +85,19 @@ def test_an_unreachable_endpoint_is_named_with_how_to_set_it(bucket: str, tmp_pa
     assert first.startswith("Error: remote s3://") and f"cannot reach the endpoint {dead}" in first
     assert "-o endpointurl=URL" in hint
     assert "Traceback" not in got.stderr
+
+
+@pytest.mark.parametrize("key,value", [("credentialpath", "/etc/shadow"), ("ssl_verify", "false"),
+                                       ("secret_access_key", "x"), ("configpath", "/tmp/aws")])
+def test_a_crafted_lockfile_cannot_set_secrets_paths_or_weaker_checks(key: str, value: str, tmp_path: Path,
+                                                                      cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    lock = tmp_path / "zoo.lock"
+    lock.write_text(f"schema: 1\nremote: s3://models/zoo\nremote_options: {{{key}: '{value}'}}\nmodels:\n"
+                    f"- {{stub: {STUB}, selector: v1, version: v1, digest: 'sha256:{'0' * 64}'}}\n")
+    got = cli("pull", "--locked", "-f", lock, "--dest", tmp_path / "out")
+    assert got.exit_code == 2, got.stderr
+    assert got.stderr.splitlines()[0] == (f"Error: {lock}: remote_options may not set {key}; expected only "
+                                          "account_name, allow_anonymous_login, connect_timeout, endpointurl, "
+                                          "projectname, read_timeout, region")
+    assert not (tmp_path / "out").exists()

@@ -21,6 +21,11 @@ from zoo_repo.core.stub import parse_stub, version_number
 from zoo_repo.errors import ManifestError, UsageError
 
 SCHEMA = 1
+# The remote options a lockfile may carry: where the remote is and how long to
+# wait. Not secrets, not paths on the publisher's machine, and nothing that
+# weakens checks (ssl_verify): a lockfile is input that anyone can hand over.
+LOCKABLE_OPTIONS = frozenset({"endpointurl", "region", "read_timeout", "connect_timeout", "projectname",
+                              "account_name", "allow_anonymous_login"})
 DEFAULT_NAME = "zoo.lock"
 
 
@@ -80,6 +85,10 @@ def parse_lock(text: str, where: str = DEFAULT_NAME) -> Lock:
     if not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, bool))
                                                 for k, v in options.items()):
         raise ManifestError(where, "remote_options must map option names to values")
+    refused = sorted(set(options) - LOCKABLE_OPTIONS)
+    if refused:
+        raise ManifestError(where, f"remote_options may not set {', '.join(refused)}; "
+                                   f"expected only {', '.join(sorted(LOCKABLE_OPTIONS))}")
     return Lock(remote if isinstance(remote, str) else None, tuple(pins), {k: str(v) for k, v in options.items()})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from zoo_repo.core.lockfile import Lock, Pin, Stale, parse_lock
+from zoo_repo.core.lockfile import LOCKABLE_OPTIONS, Lock, Pin, Stale, parse_lock
 from zoo_repo.core.stub import Ref, parse_stub
 from zoo_repo.errors import NotFound, UsageError, ZooError
 from zoo_repo.repo.workspace import Workspace
@@ -66,13 +66,9 @@ def lock(zoo: Workspace, refs: Iterable[Ref], path: Path | None = None) -> Lock:
 
 
 def _public_options(zoo: Workspace) -> dict[str, str]:
-    """The remote's options a lockfile may carry: everything but secrets."""
-    from zoo_repo.repo.dvc import SECRET_OPTIONS
-
+    """The remote's options a lockfile may carry (``LOCKABLE_OPTIONS``)."""
     try:
         options = zoo.remote().options
     except ZooError:
         return {}
-    # Profile-file paths are this machine's, not the consumer's.
-    local = {"credentialpath", "configpath"}
-    return {k: str(v) for k, v in sorted(options.items()) if k not in SECRET_OPTIONS and k not in local}
+    return {k: str(v) for k, v in sorted(options.items()) if k in LOCKABLE_OPTIONS}
