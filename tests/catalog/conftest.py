@@ -1,4 +1,7 @@
-"""A small published zoo for the catalog tests: four models, five versions, one hostile card."""
+"""A small published zoo for the catalog tests: four models, five versions, one hostile card.
+
+STUB_BASE@v1 is also ``stable``; STUB_YOLO was published without running its samples.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ class Spec:
     tags: tuple[str, ...]
     metric: tuple[str, float, str | None]
     body: str
+    run: bool = True  # run the sample inputs at publish
 
 
 SPECS = (
@@ -48,7 +52,7 @@ SPECS = (
     Spec(STUB_PRUNED, "pruned", "Two-layer perceptron with half of w1 pruned.", ("demo", "sparse"),
          ("top1 accuracy", 90.1, "%"), "# MLP pruned\n\nHalf of the first layer is zero.\n"),
     Spec(STUB_YOLO, "base", "YOLOv3-SPP object detector, pruned aggressively.", ("detection",),
-         ("mAP@0.5", 40.2, None), "# YOLOv3\n\nA detector.\n"),
+         ("mAP@0.5", 40.2, None), "# YOLOv3\n\nA detector.\n", run=False),
     Spec(STUB_BERT, "base", HOSTILE, ("qa", "squad"), ("f1", 88.5, None), HOSTILE_BODY),
 )
 
@@ -79,12 +83,13 @@ class Site:
 
 @pytest.fixture
 def published(zoo: Zoo, built_models: dict[str, Path], tmp_path: Path) -> Zoo:
-    """``zoo`` with every version in SPECS published, in order."""
+    """``zoo`` with every version in SPECS published, in order, and STUB_BASE@v1 tagged ``stable``."""
     for i, spec in enumerate(SPECS):
         model = tmp_path / f"model-{i}"
         shutil.copytree(built_models[spec.source], model)
         (model / "model.md").write_text(card_text(spec), encoding="utf-8")
-        zoo.publish(model, spec.stub)
+        zoo.publish(model, spec.stub, run=spec.run)
+    zoo.tag(f"{STUB_BASE}@v1", "stable")
     return zoo
 
 
