@@ -272,3 +272,34 @@ def test_a_phone_sized_window_reaches_every_control(site: Site, opened: Callable
         assert box is not None and box["x"] + box["width"] <= PHONE, (selector, box)
     _fits(catalog)
     assert catalog.problems == []
+
+
+# -- hostile text ------------------------------------------------------------------
+
+INJECT = "<script>document.title='pwned'</script>\"><img src=x onerror=\"document.title='pwned'\">"
+
+
+def test_hostile_text_anywhere_in_a_manifest_is_shown_literally_and_never_runs(
+        tmp_path: Path, opened: Callable[..., Catalog]) -> None:
+    hostile = dataclasses.replace(
+        manifest(A, 1, description=INJECT), onnx={"opset": 13}, validation={"skipped": INJECT},
+        card={"license": INJECT, "description": INJECT, "tags": [INJECT]},
+        metrics=(Metric(INJECT, 1.0, INJECT, INJECT, INJECT),),
+        files=(FileEntry(INJECT, "onnx", 1, "a" * 64, "b" * 32),),
+    )
+    index = catalog_index([hostile], {(A, 1): f"# {INJECT}\n\n{INJECT}\n\n| {INJECT} |\n| --- |\n| {INJECT} |\n"})
+    catalog = opened(write_page(index, tmp_path / "p.html").as_uri() + "?q=" + "%3Cscript%3E")
+    page = catalog.page
+    assert catalog.stubs() == [A]  # the search for "<script>" matched the description as text
+    assert catalog.row(A).locator(".desc").inner_text() == INJECT
+    catalog.row(A).click()
+    assert page.locator("#card-description").inner_text() == INJECT
+    assert page.locator("#card ul.tags li").inner_text() == INJECT
+    assert page.locator("#card-validation").inner_text() == f"checker \u2713, outputs not compared ({INJECT})"
+    assert page.locator("#card-markdown h3").inner_text() == INJECT
+    card = page.locator("#card").inner_text()
+    assert card.count(INJECT) >= 8  # license, description, tag, markdown, metric name/unit/dataset/split, file
+    assert page.locator("img, #card script, #rows script").count() == 0
+    assert page.locator("script").count() == 2  # the data block and the page's own code
+    assert page.evaluate("document.title") == "Model zoo catalog"
+    assert catalog.problems == []
