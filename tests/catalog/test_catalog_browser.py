@@ -7,106 +7,16 @@ browser or playwright is a failure, not a skip: `.ci/install-browser` and the
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from tests.catalog.conftest import HOSTILE, STUB_BERT, STUB_YOLO, Site
+from tests.catalog.conftest import HOSTILE, STUB_BERT, STUB_YOLO, Catalog, Site
 from zoo_repo.ops.demo import STUB_BASE, STUB_PRUNED
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, ConsoleMessage, Dialog, Error, Page, Request
+    from playwright.sync_api import BrowserContext
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 LATEST = [STUB_BASE, STUB_PRUNED, STUB_YOLO, STUB_BERT]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    """One headless chromium for the module, with a fresh profile and home of its own."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run .ci/install-browser (Debian's chromium package)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install -e '.[test]'")
-    home = tmp_path_factory.mktemp("chromium-home")
-    # The profile goes through playwright's user_data_dir, which it passes as --user-data-dir.
-    env: dict[str, str | float | bool] = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
-           "XDG_CACHE_HOME": str(home / "cache")}
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
-            args=ARGS, env=env, viewport={"width": 1400, "height": 900},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-
-
-@dataclass
-class Catalog:
-    """The page, plus everything it did that a clean page does not: errors, dialogs, requests."""
-
-    page: Page
-    problems: list[str] = field(default_factory=list)
-
-    def stubs(self) -> list[str]:
-        rows: list[str] = self.page.locator("tr[data-stub]").evaluate_all("rows => rows.map(r => r.dataset.stub)")
-        return rows
-
-    def count(self) -> str:
-        return self.page.locator("#count").inner_text()
-
-    def search(self, text: str) -> None:
-        self.page.locator("#search").fill(text)
-
-    def row(self, stub: str) -> Any:
-        return self.page.locator(f'tr[data-stub="{stub}"]')
-
-    def watch(self) -> None:
-        """Record what a clean page never does: log errors, raise, open dialogs, fetch."""
-        self.page.on("console", self._console)
-        self.page.on("pageerror", self._page_error)
-        self.page.on("dialog", self._dialog)
-        self.page.on("request", self._request)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            self.problems.append(f"console {message.type}: {message.text}")
-
-    def _page_error(self, error: Error) -> None:
-        self.problems.append(f"page error: {error}")
-
-    def _dialog(self, dialog: Dialog) -> None:
-        self.problems.append(f"dialog: {dialog.message}")
-        dialog.dismiss()
-
-    def _request(self, request: Request) -> None:
-        if not request.url.startswith(("file://", "data:")):
-            self.problems.append(f"request: {request.url}")
-
-
-@pytest.fixture
-def catalog(site: Site, browser: BrowserContext) -> Iterator[Catalog]:
-    page = browser.new_page()
-    result = Catalog(page)
-    result.watch()
-    page.goto(site.html.as_uri())
-    page.wait_for_selector("body[data-ready=true]")
-    try:
-        yield result
-    finally:
-        page.close()
 
 
 def test_the_page_lists_the_latest_version_of_every_model(catalog: Catalog) -> None:

@@ -6,10 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.catalog.conftest import SPECS, STUB_YOLO, Site, card_text
 from zoo_repo import Zoo
 from zoo_repo.catalog.files import build_catalog
 from zoo_repo.catalog.index import render_markdown
+from zoo_repo.ops.demo import STUB_BASE
 
 
 def _mtimes(paths: list[Path]) -> list[int]:
@@ -52,4 +55,37 @@ def test_a_new_version_rewrites_what_it_changes(site: Site, built_models: dict[s
 def test_an_empty_zoo_still_gets_a_catalog(zoo: Zoo, tmp_path: Path) -> None:
     written = build_catalog(zoo, tmp_path / "out")
     assert len(written) == 3
-    assert json.loads(written[1].read_text(encoding="utf-8")) == {"schema": 1, "models": []}
+    assert json.loads(written[1].read_text(encoding="utf-8")) == {"schema": 1, "remote": None, "models": []}
+
+
+def test_the_catalog_carries_aliases_and_what_publish_validated(site: Site) -> None:
+    index = json.loads((site.out / "catalog.json").read_text(encoding="utf-8"))
+    entries = {(m["stub"], m["version"]): m for m in index["models"]}
+    assert entries[(STUB_BASE, "v1")]["aliases"] == ["stable"]
+    assert entries[(STUB_BASE, "v2")]["aliases"] == ["latest"]
+    base = entries[(STUB_BASE, "v2")]["validation"]
+    assert (base["status"], base["checker"], base["outputs_match"]) == ("validated", True, True)
+    assert base["samples"] and base["opset"]
+    yolo = entries[(STUB_YOLO, "v1")]["validation"]
+    assert (yolo["status"], yolo["outputs_match"], yolo["skipped"]) == ("checked", False, "--no-run")
+    # Built in the checkout: its readers pull through the checkout's own remote.
+    assert index["remote"] is None
+    assert entries[(STUB_BASE, "v2")]["pull"] == f"zoo pull {STUB_BASE}@v2"
+
+
+def test_a_catalog_built_from_the_remote_tells_readers_to_pull_from_it(
+        site: Site, remote_dir: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)  # no checkout around: a git-less reader's machine
+    url = remote_dir.as_uri()
+    refused = cli("catalog", "--remote", url)  # a remote has no root to write into
+    assert refused.exit_code == 2 and "--remote needs --out DIR" in refused.stderr
+    result = cli("catalog", "--remote", url, "--out", tmp_path / "public", "--json")
+    assert result.exit_code == 0, result.stderr
+    index = json.loads((tmp_path / "public" / "catalog.json").read_text(encoding="utf-8"))
+    assert index["remote"] == url
+    entries = {(m["stub"], m["version"]): m for m in index["models"]}
+    assert entries[(STUB_BASE, "v2")]["pull"] == f"zoo pull {STUB_BASE}@v2 --remote {url}"
+    assert entries[(STUB_BASE, "v1")]["aliases"] == ["stable"]  # aliases are on the remote too
+    ours = json.loads((site.out / "catalog.json").read_text(encoding="utf-8"))
+    assert [(m["stub"], m["version"], m["manifest_digest"]) for m in index["models"]] == \
+        [(m["stub"], m["version"], m["manifest_digest"]) for m in ours["models"]]

@@ -18,8 +18,8 @@ A = "cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/pruned-moderate"
 B = "nlp/question_answering/bert-base/pytorch/huggingface/squad/base-none"
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 ENTRY_KEYS = [
-    "stub", "version", "latest", "fields", "created", "publisher", "parent", "size", "nfiles",
-    "metrics", "metric", "card", "tree_md5", "manifest_digest", "files", "card_markdown",
+    "stub", "version", "latest", "aliases", "fields", "created", "publisher", "parent", "size", "nfiles",
+    "metrics", "metric", "validation", "card", "tree_md5", "manifest_digest", "pull", "files", "card_markdown",
 ]
 
 
@@ -53,7 +53,7 @@ def test_every_version_of_every_stub_in_stub_then_version_order() -> None:
 
 def test_an_entry_has_the_documented_keys_and_values() -> None:
     index = catalog_index(SAMPLE, {(A, 2): "# Card\n\nBody.\n"})
-    assert index["schema"] == 1 and list(index) == ["schema", "models"]
+    assert index["schema"] == 1 and list(index) == ["schema", "remote", "models"]
     entry = index["models"][1]
     assert list(entry) == ENTRY_KEYS
     assert entry["fields"] == parse_stub(A).fields() and len(entry["fields"]) == 11
@@ -97,7 +97,7 @@ def test_a_metric_that_is_not_a_number_becomes_null() -> None:
 
 def test_an_empty_zoo_gives_an_empty_catalog() -> None:
     index = catalog_index([])
-    assert render_json(index) == '{\n "schema": 1,\n "models": []\n}\n'
+    assert render_json(index) == '{\n "schema": 1,\n "remote": null,\n "models": []\n}\n'
     assert "<table" in render_html(index)
 
 

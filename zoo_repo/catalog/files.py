@@ -29,12 +29,21 @@ HTML_PATH = Path("catalog") / "index.html"
 def build_catalog(zoo: Workspace, out_dir: Path) -> list[Path]:
     """Write ``CATALOG.md``, ``catalog.json`` and ``catalog/index.html`` into ``out_dir``.
 
+    A zoo opened from a remote URL makes a catalog for readers without a
+    checkout: its pull commands name that remote (``--remote URL``, with
+    the options a lockfile may carry, such as ``endpointurl``).
+
     Returns the paths actually written, in that order; a file whose content
     is already what it would be is left alone and not returned.
     """
     manifests = list(zoo.all_manifests())
     digests = {(str(m.stub), m.version): zoo.digest(m.stub, m.version) for m in manifests}
-    index = catalog_index(manifests, _card_bodies(zoo, manifests), digests)
+    aliases = {str(stub): zoo.aliases(stub) for stub in {m.stub for m in manifests}}
+    # A checkout's readers pull through its own configured remote: plain `zoo pull`.
+    remote = None if zoo.is_checkout else zoo.remote()
+    index = catalog_index(manifests, _card_bodies(zoo, manifests), digests, aliases=aliases,
+                          remote=remote.url if remote else None,
+                          remote_options={k: str(v) for k, v in remote.options.items()} if remote else None)
     outputs = {
         out_dir / MARKDOWN_NAME: render_markdown(_latest(manifests)),
         out_dir / JSON_NAME: render_json(index),

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from zoo_repo.core.card import Metric, validation_metric
+from zoo_repo.core.lockfile import LOCKABLE_OPTIONS
 from zoo_repo.core.manifest import Manifest, digest_of
 from zoo_repo.core.stub import Stub
 
@@ -110,20 +113,28 @@ def _row(cells: tuple[str, ...], widths: list[int]) -> str:
 
 def catalog_index(
     manifests: Iterable[Manifest], cards: Mapping[tuple[str, int], str] | None = None,
-    digests: Mapping[tuple[str, int], str] | None = None,
+    digests: Mapping[tuple[str, int], str] | None = None, *,
+    aliases: Mapping[str, Mapping[str, int]] | None = None,
+    remote: str | None = None, remote_options: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The content of ``catalog.json``: every published version of every stub.
 
     ``cards`` maps ``(stub, version number)`` to the Markdown body of that
     version's ``model.md`` (front matter removed); versions without one get
-    ``card_markdown: null``.
+    ``card_markdown: null``. ``aliases`` maps a stub to its aliases (alias →
+    version number). ``remote`` is the URL readers without a checkout pull
+    from (None for a catalog read in a checkout), ``remote_options`` its
+    options; only those a lockfile may carry (``LOCKABLE_OPTIONS``) are kept.
 
-    Returns ``{"schema": 1, "models": [entry, ...]}``, entries sorted by stub,
-    then by version number. Each entry has these keys, in this order:
+    Returns ``{"schema": 1, "remote": url | null, "models": [entry, ...]}``,
+    entries sorted by stub, then by version number. ``remote`` has any
+    ``user:password@`` removed. Each entry has these keys, in this order:
 
     - ``stub`` (str): the canonical stub, without ``zoo:``.
     - ``version`` (str): ``"v3"``.
     - ``latest`` (bool): whether this is the highest version of its stub.
+    - ``aliases`` (list): the names this version answers to besides ``vN``:
+      ``"latest"`` first when it is the latest, then its aliases, sorted.
     - ``fields`` (dict): the 11 stub fields (``domain`` … ``sparse_target``), null when absent.
     - ``created`` (str), ``publisher`` (str): as in the manifest.
     - ``parent`` (str | null): the version this one follows, ``"v2"``.
@@ -131,10 +142,12 @@ def catalog_index(
     - ``metrics`` (list): ``{name, value[, unit, dataset, split]}`` as in the card.
     - ``metric`` (dict | null): the validation metric (``card.validation_metric``),
       its ``metrics`` keys plus ``display`` (``"76.1% top1 accuracy"``).
+    - ``validation`` (dict): what publish checked (``validation_status``).
     - ``card`` (dict): ``{license: str | null, description: str | null, tags: [str]}``.
     - ``tree_md5`` (str): md5 of DVC's directory listing (``<tree_md5>.dir``).
     - ``manifest_digest`` (str): ``sha256:`` of the manifest's text (from ``digests``,
       else of its canonical rendering); ``zoo list`` trusts an entry only while it matches.
+    - ``pull`` (str): the shell command that pulls this version (``pull_command``).
     - ``files`` (list): ``{path, role, size, sha256}``, sorted by path.
     - ``card_markdown`` (str | null): the body of ``model.md``.
 
@@ -144,15 +157,91 @@ def catalog_index(
     latest: dict[str, int] = {}
     for m in items:
         latest[str(m.stub)] = max(latest.get(str(m.stub), 0), m.version)
-    cards, digests = cards or {}, digests or {}
+    cards, digests, aliases = cards or {}, digests or {}, aliases or {}
+    url = public_url(remote) if remote else None
+    options = {k: public_url(v) for k, v in sorted((remote_options or {}).items()) if k in LOCKABLE_OPTIONS}
+    names: dict[tuple[str, int], list[str]] = {}
+    for stub, named in aliases.items():
+        for name, number in sorted(named.items()):
+            names.setdefault((stub, number), []).append(name)
+    entries = []
+    for m in items:
+        key = (str(m.stub), m.version)
+        is_latest = m.version == latest[str(m.stub)]
+        entry = _entry(m, is_latest, cards.get(key), digests.get(key))
+        entry["aliases"] = (["latest"] if is_latest else []) + names.get(key, [])
+        entry["pull"] = pull_command(f"{m.stub}@{m.version_name}", url, options)
+        entries.append({k: entry[k] for k in _ENTRY_ORDER})
+    return {"schema": CATALOG_SCHEMA, "remote": url, "models": entries}
+
+
+_ENTRY_ORDER = (
+    "stub", "version", "latest", "aliases", "fields", "created", "publisher", "parent", "size", "nfiles",
+    "metrics", "metric", "validation", "card", "tree_md5", "manifest_digest", "pull", "files", "card_markdown",
+)
+
+
+def pull_command(ref: str, remote: str | None = None, options: Mapping[str, str] | None = None) -> str:
+    """``zoo pull REF``, plus ``--remote URL`` and its ``-o KEY=VALUE`` for a reader
+    without a checkout; every word quoted for a POSIX shell where it needs it."""
+    words = ["zoo", "pull", ref]
+    if remote:
+        words += ["--remote", remote]
+        for key, value in (options or {}).items():
+            words += ["-o", f"{key}={value}"]
+    return shlex.join(words)
+
+
+def public_url(url: str) -> str:
+    """``url`` without the ``user:password@`` of its address: the catalog is published."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def validation_status(m: Manifest) -> dict[str, Any]:
+    """What publish checked of a version, from its manifest, in a fixed shape.
+
+    ``checker`` is whether the ONNX checker passed: publish records the
+    model's interface (``onnx``) only after it did. ``outputs_match`` is
+    whether the sample inputs were run and matched the sample outputs
+    (``samples`` of them, within ``rtol``/``atol``); ``skipped`` says why
+    they were not run. ``status`` is ``"validated"`` (both), ``"checked"``
+    (the checker only) or ``"none"``; ``display`` says it in a line.
+    Anything of another type in the manifest counts as not recorded.
+    """
+    run = m.validation
+    checker = bool(m.onnx)
+    outputs_match = run.get("outputs_match") is True
+    skipped = run.get("skipped") if isinstance(run.get("skipped"), str) else None
+    status = "validated" if checker and outputs_match else "checked" if checker else "none"
+    if status == "validated":
+        display = "validated: checker \u2713, outputs match \u2713"
+    elif status == "checked":
+        display = "checker \u2713, outputs not compared" + (f" ({skipped})" if skipped else "")
+    else:
+        display = "not validated"
     return {
-        "schema": CATALOG_SCHEMA,
-        "models": [
-            _entry(m, m.version == latest[str(m.stub)], cards.get((str(m.stub), m.version)),
-                   digests.get((str(m.stub), m.version)))
-            for m in items
-        ],
+        "status": status,
+        "checker": checker,
+        "opset": _number(m.onnx.get("opset"), int),
+        "outputs_match": outputs_match,
+        "samples": _number(run.get("samples"), int),
+        "rtol": _number(run.get("rtol"), float),
+        "atol": _number(run.get("atol"), float),
+        "skipped": skipped,
+        "display": display,
     }
+
+
+def _number(value: Any, kind: type[int] | type[float]) -> int | float | None:
+    # bool is an int to Python, and a NaN or infinity is no JSON number.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    if kind is int:
+        return value if isinstance(value, int) else None
+    return float(value)
 
 
 def render_json(index: Mapping[str, Any]) -> str:
@@ -178,6 +267,7 @@ def _entry(m: Manifest, is_latest: bool, card_markdown: str | None, digest: str 
         "nfiles": len(m.files),
         "metrics": [_metric(x) for x in m.metrics],
         "metric": {**_metric(metric), "display": metric.display()} if metric else None,
+        "validation": validation_status(m),
         "card": _card(m.card),
         "tree_md5": m.tree_md5,
         "manifest_digest": digest or digest_of(m.to_text()),

@@ -6,8 +6,9 @@ a ``<script type="application/json">`` data block. Nothing is fetched, so the
 page works from ``file://``, from any static host, or attached to a CI run.
 
 The markup, style and script are package data (``static/page.html``,
-``page.css``, ``page.js``) so they can be read, linted and edited as what they
-are; this module only fills the template's ``__NAME__`` placeholders.
+``page.css``, ``page.js`` and ``markdown.js``, the card renderer it uses) so
+they can be read, linted and edited as what they are; this module only fills
+the template's ``__NAME__`` placeholders.
 
 Safety: model cards are written by publishers, so every string from the index
 reaches the page only as data. The JSON block has ``<``, ``>`` and ``&``
@@ -65,7 +66,8 @@ def _csp_hash(source: str) -> str:
 _TEMPLATE = _static("page.html")
 # The leading newline is part of each element's text, hence of its CSP hash.
 _CSS = "\n" + _static("page.css")
-_JS = "\n" + _static("page.js")
+# One script, so one hash admits both: the renderer first, as page.js calls it.
+_JS = "\n" + _static("markdown.js") + _static("page.js")
 _CSP = "; ".join(
     (
         "default-src 'none'",

@@ -10,7 +10,9 @@
     key: m.stub + "@" + m.version,
     haystack: [m.stub, m.card.description || "", ...m.card.tags].join("\n").toLowerCase(),
   }));
-  const state = { query: "", filters: {}, all: false, sort: "none", selected: null };
+  const headers = Array.from(document.querySelectorAll("th[data-sort]"));
+  // sort: a column's key or null (stub, then version order); dir: "asc" or "desc".
+  const state = { query: "", filters: {}, all: false, sort: null, dir: "asc", selected: null };
 
   // Every node is built here; text always goes in as text nodes, never as markup.
   function h(tag, attrs, children) {
@@ -49,93 +51,7 @@
     return out;
   }
 
-  // ---- a small Markdown subset: headings, paragraphs, lists, code, tables, quotes,
-  // bold, italic, links. It returns DOM nodes, so card text can never become markup.
-  const INLINE = /`([^`]+)`|\[([^\]]+)\]\(([^()\s]+)\)|\*\*(.+?)\*\*|__(.+?)__|\*([^*\s](?:[^*]*[^*\s])?)\*|(?<![A-Za-z0-9])_([^_\s](?:[^_]*[^_\s])?)_(?![A-Za-z0-9])/g;
-  // Links: web and mail addresses, or plain relative paths (no scheme, so no javascript:).
-  const SAFE_URL = /^(?:(?:https?:\/\/|mailto:)[^\s\x00-\x1f"<>\\]+|[\w\-.\/#?=&%~+]+)$/i;
-
-  function inline(text) {
-    const out = [];
-    let last = 0;
-    for (const m of text.matchAll(INLINE)) {
-      if (m.index > last) out.push(text.slice(last, m.index));
-      if (m[1] !== undefined) out.push(h("code", { text: m[1] }));
-      else if (m[2] !== undefined) {
-        out.push(SAFE_URL.test(m[3])
-          ? h("a", { href: m[3], rel: "noopener noreferrer nofollow" }, inline(m[2]))
-          : h("span", { title: "link not shown: " + m[3] }, inline(m[2])));
-      } else if (m[4] !== undefined || m[5] !== undefined) out.push(h("strong", {}, inline(m[4] ?? m[5])));
-      else out.push(h("em", {}, inline(m[6] ?? m[7])));
-      last = m.index + m[0].length;
-    }
-    if (last < text.length) out.push(text.slice(last));
-    return out;
-  }
-
-  const FENCE = /^\s{0,3}(`{3,}|~{3,})\s*([\w+#.-]*)/;
-  const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
-  const RULE = /^\s{0,3}([-*_])(?:\s*\1){2,}\s*$/;
-  const ITEM = /^\s*([-*+]|\d{1,9}[.)])\s+(.*)$/;
-  const QUOTE = /^\s{0,3}>\s?(.*)$/;
-  const TABLE_RULE = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
-
-  function isTable(lines, i) { return lines[i].includes("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1]); }
-  function startsBlock(lines, i) {
-    const line = lines[i];
-    return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || ITEM.test(line) || QUOTE.test(line) || isTable(lines, i);
-  }
-  function cells(line) { return line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim()); }
-
-  function markdown(source) {
-    const lines = source.replace(/\r\n?/g, "\n").split("\n");
-    const out = [];
-    let i = 0;
-    while (i < lines.length) {
-      const line = lines[i];
-      let m;
-      if (!line.trim()) { i++; continue; }
-      if ((m = FENCE.exec(line))) {
-        const body = [];
-        for (i++; i < lines.length && !lines[i].trim().startsWith(m[1]); i++) body.push(lines[i]);
-        i++;
-        out.push(h("pre", {}, h("code", { text: body.join("\n"), "data-lang": m[2] || null })));
-      } else if ((m = HEADING.exec(line))) {
-        out.push(h("h" + Math.min(6, m[1].length + 2), {}, inline(m[2])));
-        i++;
-      } else if (RULE.test(line)) {
-        out.push(h("hr"));
-        i++;
-      } else if (isTable(lines, i)) {
-        const head = h("tr", {}, cells(line).map((c) => h("th", { scope: "col" }, inline(c))));
-        const rows = [];
-        for (i += 2; i < lines.length && lines[i].includes("|") && lines[i].trim(); i++) {
-          rows.push(h("tr", {}, cells(lines[i]).map((c) => h("td", {}, inline(c)))));
-        }
-        out.push(h("table", {}, [h("thead", {}, head), h("tbody", {}, rows)]));
-      } else if ((m = ITEM.exec(line))) {
-        const ordered = /\d/.test(m[1]);
-        const items = [];
-        while (i < lines.length) {
-          const item = ITEM.exec(lines[i]);
-          if (item && /\d/.test(item[1]) === ordered) items.push(item[2]);
-          else if (items.length && lines[i].trim() && /^\s+/.test(lines[i]) && !item) items[items.length - 1] += " " + lines[i].trim();
-          else break;
-          i++;
-        }
-        out.push(h(ordered ? "ol" : "ul", {}, items.map((t) => h("li", {}, inline(t)))));
-      } else if (QUOTE.test(line)) {
-        const quoted = [];
-        for (; i < lines.length && QUOTE.test(lines[i]); i++) quoted.push(QUOTE.exec(lines[i])[1]);
-        out.push(h("blockquote", {}, markdown(quoted.join("\n"))));
-      } else {
-        const para = [line.trim()];
-        for (i++; i < lines.length && lines[i].trim() && !startsBlock(lines, i); i++) para.push(lines[i].trim());
-        out.push(h("p", {}, inline(para.join(" "))));
-      }
-    }
-    return out;
-  }
+  const markdown = cardMarkdown(h);
 
   // ---- the list
   function matches(m, words) {
@@ -148,18 +64,33 @@
   }
 
   function metricValue(m) { return m.metric && typeof m.metric.value === "number" ? m.metric.value : null; }
+  function byText(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+  // Each column's sort key; numbers compare as numbers, text by code point (stubs are ASCII).
+  const SORTS = {
+    model: { value: (m) => m.stub, compare: byText },
+    version: { value: (m) => Number(m.version.slice(1)), compare: (x, y) => x - y },
+    metric: { value: metricValue, compare: (x, y) => x - y },
+    size: { value: (m) => m.size, compare: (x, y) => x - y },
+    published: { value: (m) => m.created, compare: byText },
+  };
 
   function visibleModels() {
     const words = state.query.toLowerCase().split(/\s+/).filter(Boolean);
     const rows = models.filter((m) => matches(m, words));
-    if (state.sort === "none") return rows;
-    const sign = state.sort === "asc" ? 1 : -1;
-    // Models without a metric go last either way; ties keep stub order (sort is stable).
+    const by = SORTS[state.sort];
+    if (!by) return rows;
+    const sign = state.dir === "asc" ? 1 : -1;
+    // Rows without a value (no metric) go last either way; ties keep stub order (sort is stable).
     return rows.sort((a, b) => {
-      const x = metricValue(a), y = metricValue(b);
+      const x = by.value(a), y = by.value(b);
       if (x === null || y === null) return (x === null) - (y === null);
-      return sign * (x - y);
+      return sign * by.compare(x, y);
     });
+  }
+
+  function aliasBadges(m, withLatest) {
+    return m.aliases.filter((name) => withLatest || name !== "latest").map((name) =>
+      h("span", { className: name === "latest" ? "badge latest" : "badge alias", text: name }));
   }
 
   function row(m) {
@@ -168,12 +99,13 @@
       className: state.selected === m.key ? "selected" : null,
       "aria-current": state.selected === m.key ? "true" : null,
     }, [
-      h("td", {}, [h("span", { className: "stub" }, stubNodes(m.stub)),
+      h("td", { className: "model" }, [h("span", { className: "stub" }, stubNodes(m.stub)),
         m.card.description ? h("span", { className: "desc", text: m.card.description }) : null]),
-      h("td", {}, [m.version, state.all && m.latest ? h("span", { className: "badge latest", text: "latest" }) : null]),
-      h("td", { className: "metric", text: m.metric ? m.metric.display : "\u2014" }),
-      h("td", { className: "num", text: humanSize(m.size) }),
-      h("td", { className: "date", text: m.created.slice(0, 10) }),
+      // Every row of the default list is a latest version: "latest" says something only among all versions.
+      h("td", { className: "version", "data-label": "Version" }, [m.version, ...aliasBadges(m, state.all)]),
+      h("td", { className: "metric", "data-label": "Metric", text: m.metric ? m.metric.display : "\u2014" }),
+      h("td", { className: "num", "data-label": "Size", text: humanSize(m.size) }),
+      h("td", { className: "date", "data-label": "Published", text: m.created.slice(0, 10) }),
     ]);
     tr.addEventListener("click", () => select(m.key));
     tr.addEventListener("keydown", (event) => {
@@ -190,10 +122,47 @@
       body.append(h("tr", { className: "empty" }, h("td", { colspan: 5, text: "No models match the search and filters." })));
     }
     $("count").textContent = plural(rows.length, state.all ? "version" : "model");
-    const header = $("metric-header");
-    header.setAttribute("aria-sort", { none: "none", asc: "ascending", desc: "descending" }[state.sort]);
-    header.querySelector(".arrow").textContent = { none: "\u2195", asc: "\u25B2", desc: "\u25BC" }[state.sort];
+    for (const th of headers) {
+      const sorted = th.dataset.sort === state.sort;
+      th.setAttribute("aria-sort", sorted ? (state.dir === "asc" ? "ascending" : "descending") : "none");
+      th.querySelector(".arrow").textContent = sorted ? (state.dir === "asc" ? "\u25B2" : "\u25BC") : "\u2195";
+    }
+    $("sort-by").value = state.sort || "";
+    $("sort-dir").disabled = !state.sort;
+    $("sort-dir").textContent = state.dir === "asc" ? "\u2191 Ascending" : "\u2193 Descending";
   }
+
+  // The search, filters and sort live in the query string and the open card in the hash,
+  // so a reload or a shared link shows the same list.
+  function syncURL() {
+    const params = new URLSearchParams();
+    if (state.query) params.set("q", state.query);
+    for (const sel of selects) if (state.filters[sel.dataset.field]) params.set(sel.dataset.field, state.filters[sel.dataset.field]);
+    if (state.all) params.set("all", "1");
+    if (state.sort) { params.set("sort", state.sort); params.set("dir", state.dir); }
+    const query = params.toString();
+    const url = location.pathname + (query ? "?" + query : "") + (state.selected ? "#" + encodeURI(state.selected) : "");
+    try { history.replaceState(null, "", url); } catch (err) { /* some file URLs refuse history changes */ }
+  }
+
+  function readURL() {
+    const params = new URLSearchParams(location.search);
+    state.query = params.get("q") || "";
+    $("search").value = state.query;
+    for (const sel of selects) {
+      const want = params.get(sel.dataset.field);
+      if (!want) continue;
+      sel.value = want;
+      // A value no model has (a stale link) would filter everything out behind a select showing "All".
+      if (sel.value === want) state.filters[sel.dataset.field] = want;
+    }
+    state.all = params.get("all") === "1";
+    $("all-versions").checked = state.all;
+    state.sort = Object.hasOwn(SORTS, params.get("sort")) ? params.get("sort") : null;
+    state.dir = params.get("dir") === "desc" ? "desc" : "asc";
+  }
+
+  function update() { renderList(); syncURL(); }
 
   // ---- the card
   function section(title, content) {
@@ -205,7 +174,8 @@
   }
 
   function pullBox(m) {
-    const command = "zoo pull " + m.stub + "@" + m.version;
+    // Built (and shell-quoted) with the catalog: with --remote URL when it was made for readers without a checkout.
+    const command = m.pull;
     const code = h("code", { id: "pull-command", "data-testid": "pull-command", text: command });
     const status = h("span", { id: "copy-status", className: "copy-status", role: "status", "aria-live": "polite" });
     const button = h("button", { type: "button", id: "copy-pull", "data-testid": "copy-pull",
@@ -272,6 +242,22 @@
     }));
   }
 
+  function validationBlock(m) {
+    const v = m.validation;
+    const run = v.outputs_match
+      ? "outputs match" + (v.samples !== null ? " on " + plural(v.samples, "sample") : "")
+        + (v.rtol !== null && v.atol !== null ? " (rtol " + v.rtol + ", atol " + v.atol + ")" : "")
+      : v.skipped ? "not run: " + v.skipped : "not recorded";
+    return h("div", {}, [
+      h("p", { id: "card-validation", "data-testid": "validation", "data-status": v.status,
+        className: "validation " + v.status, text: v.display }),
+      grid([
+        ["ONNX checker", v.checker ? "passed" + (v.opset !== null ? " (opset " + v.opset + ")" : "") : "not recorded"],
+        ["Sample run", run],
+      ]),
+    ]);
+  }
+
   function renderCard() {
     const m = models.find((x) => x.key === state.selected);
     if (!m) {
@@ -283,12 +269,13 @@
       h("h2", { id: "card-title" }, stubNodes(m.stub)),
       h("div", { className: "badges" }, [
         h("span", { className: "badge", text: m.version }),
-        m.latest ? h("span", { className: "badge latest", text: "latest" }) : null,
+        ...aliasBadges(m, true),
         m.card.license ? h("span", { className: "badge", text: m.card.license }) : null,
       ]),
       m.card.description ? h("p", { className: "lead", id: "card-description", text: m.card.description }) : null,
       m.card.tags.length ? h("ul", { className: "tags", "aria-label": "Tags" }, m.card.tags.map((t) => h("li", { text: t }))) : null,
       pullBox(m),
+      section("Validation", validationBlock(m)),
       section("Metrics", metricsTable(m)),
       section("Model card", m.card_markdown && m.card_markdown.trim()
         ? h("div", { id: "card-markdown", className: "markdown" }, markdown(m.card_markdown)) : null),
@@ -309,7 +296,7 @@
     state.selected = key;
     renderList();
     renderCard();
-    try { history.replaceState(null, "", "#" + encodeURI(key)); } catch (err) { /* some file URLs refuse history changes */ }
+    syncURL();
     if (window.matchMedia("(max-width: 1099px)").matches) cardEl.scrollIntoView({ block: "start" });
   }
 
@@ -318,26 +305,40 @@
     for (const sel of selects) {
       const values = [...new Set(models.map((m) => m.fields[sel.dataset.field]).filter((v) => v))].sort();
       sel.append(...values.map((v) => h("option", { value: v, text: v })));
-      sel.addEventListener("change", () => { state.filters[sel.dataset.field] = sel.value; renderList(); });
+      sel.addEventListener("change", () => { state.filters[sel.dataset.field] = sel.value; update(); });
     }
   }
 
-  $("search").addEventListener("input", (event) => { state.query = event.target.value; renderList(); });
-  $("all-versions").addEventListener("change", (event) => { state.all = event.target.checked; renderList(); });
-  $("sort-metric").addEventListener("click", () => {
-    state.sort = { none: "asc", asc: "desc", desc: "asc" }[state.sort];
-    renderList();
-  });
+  function fillSorts() {
+    for (const th of headers) {
+      const key = th.dataset.sort;
+      const label = th.querySelector("button").firstChild.textContent.trim();
+      $("sort-by").append(h("option", { value: key, text: label }));
+      // A new column sorts ascending; the sorted one flips.
+      th.querySelector("button").addEventListener("click", () => {
+        state.dir = state.sort === key && state.dir === "asc" ? "desc" : "asc";
+        state.sort = key;
+        update();
+      });
+    }
+    $("sort-by").addEventListener("change", (event) => { state.sort = event.target.value || null; update(); });
+    $("sort-dir").addEventListener("click", () => { state.dir = state.dir === "asc" ? "desc" : "asc"; update(); });
+  }
+
+  $("search").addEventListener("input", (event) => { state.query = event.target.value; update(); });
+  $("all-versions").addEventListener("change", (event) => { state.all = event.target.checked; update(); });
   $("reset").addEventListener("click", () => {
     state.query = ""; state.filters = {};
     $("search").value = "";
     for (const sel of selects) sel.value = "";
-    renderList();
+    update();
   });
 
   const stubs = new Set(models.map((m) => m.stub));
   $("summary").textContent = plural(stubs.size, "model") + " \u00B7 " + plural(models.length, "published version");
   fillFilters();
+  fillSorts();
+  readURL();
   // A link to "index.html#STUB@vN" opens that version's card.
   function openLinked() {
     let wanted = "";
@@ -349,6 +350,6 @@
     return true;
   }
   window.addEventListener("hashchange", openLinked);
-  if (!openLinked()) renderList();
+  if (!openLinked()) update();
   document.body.dataset.ready = "true";
 })();
