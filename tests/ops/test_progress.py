@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 from tests.conftest import STUB, clone
@@ -50,6 +51,9 @@ def test_publish_and_pull_report_files_and_bytes(zoo: Zoo, model_dir: Path, tmp_
     distinct = {f.md5: f.size for f in pulled.files}
     assert down.starts == [("downloading", len(distinct), sum(distinct.values()))]
     assert (down.files, down.bytes) == (len(distinct), sum(distinct.values()))
+    # The current file is shown while it downloads (a pack's span shows its first member).
+    assert down.items and set(down.items) <= {f.path for f in pulled.files}
+    assert "model.onnx" in down.items  # the largest file travels loose, under its own name
     assert capsys.readouterr() == ("", "")  # nothing printed by the library
 
 
@@ -60,6 +64,9 @@ def test_terminal_bar_draws_one_line_and_clears_it() -> None:
     bar.advance(1, 1 << 20)
     text = stream.getvalue()
     assert text.startswith("\r") and "downloading 0/2 files" in text and "\n" not in text
+    time.sleep(0.15)  # past the redraw interval (ten a second)
+    bar.at("deployment/model.onnx")
+    assert stream.getvalue().rsplit("\r", 1)[-1].rstrip().endswith("deployment/model.onnx")
     bar.finish()
     assert stream.getvalue().endswith("\r")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from zoo_repo.core.progress import Progress, advance
+from zoo_repo.core.progress import Progress, advance, at
 from zoo_repo.errors import ObjectMissing, RemoteError, ZooError
 from zoo_repo.remote.errors import translate
 from zoo_repo.store.digest import Digest
@@ -207,6 +207,7 @@ class Remote:
                       jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
                       copy_out: CopyOut | None = None) -> int:
         def one(oid: str) -> int:
+            at(progress, wanted[oid][1])
             nbytes = self.download(store, oid, *wanted[oid], jobs=jobs, progress=progress, copy_out=copy_out)
             advance(progress, 1, 0)
             return nbytes

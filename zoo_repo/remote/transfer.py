@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from zoo_repo.core import packs
 from zoo_repo.core.manifest import Manifest
-from zoo_repo.core.progress import Progress, advance
+from zoo_repo.core.progress import Progress, advance, at
 from zoo_repo.errors import ZooError
 from zoo_repo.remote.base import CopyOut, Remote
 from zoo_repo.store.atomic import temp_name
@@ -104,6 +104,7 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
     def fetch_span(span: packs.Span) -> tuple[int, list[str]]:
         """Returns bytes fetched and the members to fetch loose instead (a bad pack)."""
         try:
+            at(progress, wanted[span.members[0][0]][1])
             data = remote.read_range(f"packs/{span.pack}.pack", span.start, span.end)
             for oid, offset, size in span.members:
                 expect, label = wanted[oid]
