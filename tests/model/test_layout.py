@@ -13,7 +13,10 @@ from zoo_repo import CardError, ModelDirError, StubError, UsageError, Zoo
 
 
 def _snapshot(zoo: Zoo, remote: Path) -> tuple[set[str], set[str], str]:
-    files = {p.relative_to(zoo.root).as_posix() for p in zoo.root.rglob("*") if ".git/" not in p.as_posix()}
+    # .zoo/ (caches, the publish's private snapshot) and the store's lock file are
+    # working state, not content: a refused publish may leave them, nothing else.
+    files = {p.relative_to(zoo.root).as_posix() for p in zoo.root.rglob("*") if ".git/" not in p.as_posix()
+             and not p.relative_to(zoo.root).as_posix().startswith(".zoo") and p.name != ".zoo.lock"}
     head = subprocess.run(["git", "-C", str(zoo.root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     return files, remote_objects(remote) if remote.exists() else set(), head
 
