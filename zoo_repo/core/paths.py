@@ -20,6 +20,7 @@ from dataclasses import dataclass
 MAX_COMPONENT_BYTES = 255
 MAX_PATH_BYTES = 4096
 _DRIVE = re.compile(r"[A-Za-z]:")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # exactly Unicode's category Cc
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def path_problem(path: object) -> str | None:
         encoded = path.encode("utf-8")
     except UnicodeEncodeError:
         return "is not valid UTF-8"
-    if any(unicodedata.category(ch) == "Cc" for ch in path):
+    if _CONTROL.search(path):
         return "has a control character (newline, tab, NUL, escape…)"
     if "\\" in path:
         return "has a backslash; separate folders with '/'"
@@ -73,6 +74,8 @@ def path_problem(path: object) -> str | None:
 
 def _folded(path: str) -> str:
     """What macOS and Windows consider the same name: NFC, then case folded."""
+    if path.isascii():
+        return path.lower()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())
 
 

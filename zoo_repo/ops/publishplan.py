@@ -96,8 +96,11 @@ def snapshot_dir(zoo: Workspace) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# The files validation reads; framework weights and other files are only hashed.
-_UNVALIDATED = ("framework", "other")
+def _validated(f: layout.ModelFile) -> bool:
+    """Whether validation reads ``f``: weights, other files and sample originals are only hashed."""
+    if f.role in ("card", "onnx", "archive", "recipes"):
+        return True
+    return f.role.startswith("sample-") and f.relpath.endswith((".tar.gz", *validate.SAMPLE_SUFFIXES))
 
 
 def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: float, atol: float,
@@ -111,7 +114,7 @@ def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: flo
         raise ModelDirError(str(model_dir), "has no model.md; every model needs a card with YAML front matter")
     if layout.ONNX_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
-    copies = {f.relpath: _copy(zoo, model_dir, f, snapshot) for f in files if f.role not in _UNVALIDATED}
+    copies = {f.relpath: _copy(zoo, model_dir, f, snapshot) for f in files if _validated(f)}
     card = _read_card(copies[CARD_NAME][0])
     check_stub_agrees(card, stub)
     validation = _validate(files, copies, run, rtol, atol, progress)
@@ -154,7 +157,8 @@ def _validate(files: list[layout.ModelFile], copies: dict[str, tuple[Path, Diges
             validate.check_recipe(copies[f.relpath][0], f.relpath)
         elif f.role.startswith("sample-") and f.relpath.endswith(".tar.gz"):
             validate.check_tar_members(copies[f.relpath][0], f.relpath)
-    samples = {role: validate.sample_blobs([(f.relpath, copies[f.relpath][0]) for f in files if f.role == role])
+    samples = {role: validate.sample_blobs([(f.relpath, copies[f.relpath][0]) for f in files
+                                          if f.role == role and f.relpath in copies])
                for role in ("sample-inputs", "sample-outputs", "sample-labels")}
     inputs, outputs, labels = samples["sample-inputs"], samples["sample-outputs"], samples["sample-labels"]
     check_labels(len(labels), len(inputs))
