@@ -114,7 +114,7 @@ def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: flo
         raise ModelDirError(str(model_dir), "has no model.md; every model needs a card with YAML front matter")
     if layout.ONNX_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
-    copies = {f.relpath: _copy(zoo, model_dir, f, snapshot) for f in files if _validated(f)}
+    copies = {f.relpath: _copy(zoo, model_dir, f, snapshot, progress) for f in files if _validated(f)}
     card = _read_card(copies[CARD_NAME][0])
     check_stub_agrees(card, stub)
     validation = _validate(files, copies, run, rtol, atol, progress)
@@ -122,9 +122,11 @@ def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: flo
     return ModelScan(model_dir, tuple(files), card, validation, copies)
 
 
-def _copy(zoo: Workspace, model_dir: Path, f: layout.ModelFile, snapshot: Path) -> tuple[Path, Digest]:
+def _copy(zoo: Workspace, model_dir: Path, f: layout.ModelFile, snapshot: Path,
+          progress: Progress | None) -> tuple[Path, Digest]:
     """The bytes of ``f`` as validation will read them: its store object when the
     stat cache knows the file unchanged, else a private copy, hashed as it is made."""
+    at(progress, f.relpath)
     with layout.open_file(model_dir, f.origin) as src:
         st = os.fstat(src.fileno())
         real = model_dir.resolve() / f.origin
