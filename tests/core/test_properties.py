@@ -82,7 +82,7 @@ def manifests(draw: st.DrawFn) -> Manifest:
                   for p in sorted(paths))
     stub = parse_stub(draw(stub_texts()))
     version = draw(st.integers(1, 10**6))
-    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+    text = st.text(st.characters(codec="utf-8"), max_size=40)
     return Manifest(stub=stub, version=version, created=draw(text), publisher=draw(text), files=files,
                     tree_md5=hashlib.md5(b"tree").hexdigest(),
                     parent=draw(st.none() | st.integers(1, version - 1)) if version > 1 else None,
