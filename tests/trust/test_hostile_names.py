@@ -113,6 +113,20 @@ def _deep(w: World) -> Path:
     return w.model
 
 
+def _huge_manifest(w: World) -> Path:
+    """5,000 files with 4,000-byte paths: a 20 MB manifest, over what readers accept."""
+    fd = os.open(w.model, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(15):
+        os.mkdir("d" * 250, dir_fd=fd)
+        sub = os.open("d" * 250, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = sub
+    for i in range(5000):
+        os.close(os.open(f"{i:05d}".ljust(240, "f"), os.O_CREAT | os.O_WRONLY, dir_fd=fd))
+    os.close(fd)
+    return w.model
+
+
 def _folder(name: str, inner: str = "config") -> Callable[[World], Path]:
     def make(w: World) -> Path:
         (w.model / name).mkdir(parents=True)
@@ -147,6 +161,8 @@ PUBLISH_CASES: list[tuple[str, Callable[[World], Path], str]] = [
     (".git file", _git_file, ".git: is a git repository or worktree"),
     (".dvc with config.local", _folder(".dvc", "config.local"), ".dvc: is a DVC project folder"),
     ("nested .git", _folder("pytorch/.git"), "pytorch/.git: is a git repository"),
+    ("manifest over the limit", _huge_manifest, "files: their manifest would be about 19 MiB; readers accept at "
+                                                "most 16 MiB"),
     ("the zoo itself", lambda w: w.zoo, "contains the zoo itself"),
     ("a folder holding the zoo", lambda w: w.tmp, "contains the zoo itself"),
 ]
