@@ -73,7 +73,10 @@ def scan(root: Path, framework: str) -> list[ModelFile]:
     found: dict[str, ModelFile] = {}
     fd = os.open(real_root, _DIR_FLAGS & ~os.O_NOFOLLOW)
     try:
-        _walk(fd, root, real_root, "", framework, found, {_key(os.fstat(fd))})
+        _walk(fd, root, real_root, "", "", framework, found, {_key(os.fstat(fd))})
+    except OSError as exc:  # unreadable, or changed under the walk (a folder swapped for a link)
+        raise ModelDirError(str(root), f"cannot be scanned: {exc.strerror} ({exc.filename or 'a folder'}); "
+                                       "publish again once nothing changes it") from exc
     finally:
         os.close(fd)
     problem = paths.find_problem(sorted(found))
@@ -86,10 +89,11 @@ def _key(st: os.stat_result) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def _walk(fd: int, root: Path, real_root: Path, prefix: str, framework: str,
+def _walk(fd: int, root: Path, real_root: Path, prefix: str, origin: str, framework: str,
           found: dict[str, ModelFile], seen_dirs: set[tuple[int, int]]) -> None:
-    """Walk by directory descriptors: no path is resolved twice, and depth is
-    not bounded by PATH_MAX (a path that is too long is refused by its rule)."""
+    """Walk by directory descriptors: depth is not bounded by PATH_MAX (a path
+    that is too long is refused by its rule). ``prefix`` is the folder's path
+    in the model, ``origin`` where it really is (they differ below a folder symlink)."""
     with os.scandir(fd) as entries:
         names = sorted(e.name for e in entries)
     for name in names:
@@ -103,16 +107,18 @@ def _walk(fd: int, root: Path, real_root: Path, prefix: str, framework: str,
         if len(rel.encode("utf-8")) > paths.MAX_PATH_BYTES:
             raise ModelDirError(f"{rel[:60]}…", f"is longer than {paths.MAX_PATH_BYTES:,} bytes")
         st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-        source = ""
-        if stat.S_ISLNK(st.st_mode):
+        source = "" if origin == prefix else origin + name
+        linked = stat.S_ISLNK(st.st_mode)
+        if linked:
             source, st = _link_target(root / rel, real_root, rel)
         if stat.S_ISDIR(st.st_mode):
             if _key(st) in seen_dirs:
                 raise ModelDirError(rel, "is a directory symlink loop")
-            sub = os.open(real_root / source if source else name, _DIR_FLAGS & ~os.O_NOFOLLOW if source
-                          else _DIR_FLAGS, dir_fd=None if source else fd)
+            sub = os.open(real_root / source, _DIR_FLAGS & ~os.O_NOFOLLOW) if linked else \
+                os.open(name, _DIR_FLAGS, dir_fd=fd)
             try:
-                _walk(sub, root, real_root, rel + "/", framework, found, seen_dirs | {_key(st)})
+                _walk(sub, root, real_root, rel + "/", (source or rel) + "/", framework, found,
+                      seen_dirs | {_key(st)})
             finally:
                 os.close(sub)
         elif stat.S_ISREG(st.st_mode):
