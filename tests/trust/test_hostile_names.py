@@ -159,7 +159,8 @@ PUBLISH_CASES: list[tuple[str, Callable[[World], Path], str]] = [
      "'sample-originals/a/b.bin': is inside 'sample-originals/A', which is also a file"),
     (".git folder", _folder(".git"), ".git: is a git repository or worktree"),
     (".git file", _git_file, ".git: is a git repository or worktree"),
-    (".dvc with config.local", _folder(".dvc", "config.local"), ".dvc: is a DVC project folder"),
+    (".dvc folder", _folder(".dvc"), ".dvc: is a DVC project folder"),
+    (".dvc/config.local", _folder(".dvc", "config.local"), ".dvc/config.local: holds DVC credentials"),
     ("nested .git", _folder("pytorch/.git"), "pytorch/.git: is a git repository"),
     ("manifest over the limit", _huge_manifest, "files: their manifest would be about 19 MiB; readers accept at "
                                                 "most 16 MiB"),

@@ -102,6 +102,8 @@ def _walk(fd: int, root: Path, real_root: Path, prefix: str, origin: str, framew
             name.encode("utf-8")
         except UnicodeEncodeError:
             raise ModelDirError(ascii(rel), "file name is not valid UTF-8; rename it") from None
+        if name == ".dvc" and os.path.lexists(root / rel / "config.local"):
+            raise ModelDirError(rel + "/config.local", "holds DVC credentials; publish the model's own folder")
         if name in _REFUSED:
             raise ModelDirError(rel, _REFUSED[name] + "; publish the model's own folder")
         if len(rel.encode("utf-8")) > paths.MAX_PATH_BYTES:
