@@ -42,14 +42,14 @@ def pointer_text(tree_md5: str, size: int, nfiles: int) -> str:
 # never to the tracked .dvc/config.
 SECRET_OPTIONS = frozenset({
     # S3
-    "access_key_id", "secret_access_key", "session_token", "sse_customer_key", "profile_credentials",
+    "access_key_id", "secret_access_key", "session_token", "sse_customer_key",
     # GCS
     "credentialpath", "token",
     # Azure
     "account_key", "sas_token", "connection_string", "client_secret", "client_certificate_password",
     "client_certificate_path",
-    # HTTP, WebDAV: the password is also the value of a custom auth header
-    "password", "user", "custom_auth_header_value", "bearer_token",
+    # HTTP, WebDAV: with auth = custom, the password is the value of the custom_auth_header
+    "password", "user", "custom_auth_header",
     # SSH, OSS, GDrive
     "keyfile", "passphrase", "key_passphrase", "oss_key_id", "oss_key_secret", "gdrive_client_secret",
     "gdrive_service_account_json_file_path", "gdrive_user_credentials_file",
