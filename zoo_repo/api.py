@@ -72,6 +72,10 @@ class Zoo(Workspace):
         cache (``ZOO_CACHE_DIR``, default ``~/.cache/zoo-repo``).
         """
         text = os.fspath(location)
+        if "://" in text:
+            from zoo_repo.core.urls import check_remote_url
+
+            check_remote_url(text)
         if "://" not in text and Path(text).is_file():
             from zoo_repo.ops.lock import read_lock
 

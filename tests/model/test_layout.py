@@ -13,7 +13,10 @@ from zoo_repo import CardError, ModelDirError, StubError, UsageError, Zoo
 
 
 def _snapshot(zoo: Zoo, remote: Path) -> tuple[set[str], set[str], str]:
-    files = {p.relative_to(zoo.root).as_posix() for p in zoo.root.rglob("*") if ".git/" not in p.as_posix()}
+    # .zoo/ (caches, the publish's private snapshot) and the store's lock file are
+    # working state, not content: a refused publish may leave them, nothing else.
+    files = {p.relative_to(zoo.root).as_posix() for p in zoo.root.rglob("*") if ".git/" not in p.as_posix()
+             and not p.relative_to(zoo.root).as_posix().startswith(".zoo") and p.name != ".zoo.lock"}
     head = subprocess.run(["git", "-C", str(zoo.root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     return files, remote_objects(remote) if remote.exists() else set(), head
 
@@ -108,3 +111,12 @@ def test_files_of_no_known_role_are_kept_as_other(zoo: Zoo, model_dir: Path) -> 
     assert roles["notes.txt"] == "other"
     assert roles["pytorch/model.pth"] == "other"  # the stub's framework is numpy
     assert roles["sample-originals.tar.gz"] == "sample-originals"
+
+
+def test_a_folder_symlink_inside_the_directory_is_followed(zoo: Zoo, model_dir: Path) -> None:
+    (model_dir / "data" / "deep").mkdir(parents=True)
+    (model_dir / "data" / "deep" / "x.bin").write_bytes(b"x")
+    os.symlink("data", model_dir / "alias")
+    manifest = zoo.publish(model_dir, STUB).manifest
+    entries = {f.path: f for f in manifest.files}
+    assert entries["alias/deep/x.bin"].sha256 == entries["data/deep/x.bin"].sha256

@@ -16,7 +16,7 @@ from zoo_repo.core.manifest import FileEntry, Manifest
 from zoo_repo.core.publishing import VersionPlan, decide_version, skipped_run
 from zoo_repo.core.pulling import CONFLICT, OUTSIDE, STAGED, Problem, first_refusal, placements, plan_fetch
 from zoo_repo.core.stub import parse_stub
-from zoo_repo.ops.publishplan import ingest, plan_version, scan_model
+from zoo_repo.ops.publishplan import ingest, plan_version, scan_model, snapshot_dir
 from zoo_repo.ops.pull import PullPlan
 
 
@@ -167,10 +167,10 @@ def test_the_version_decision() -> None:
 
 def test_a_publish_plan_names_the_version_and_the_uploads(zoo: Zoo, model_dir: Path) -> None:
     stub = parse_stub(STUB)
-    scan = scan_model(model_dir, stub, run=False, rtol=1e-3, atol=1e-5)
-    assert {f.relpath: f.role for f in scan.files}["model.onnx"] == "onnx"
-    assert scan.validation.run == {"skipped": "--no-run"}
-    with zoo.store.lock(shared=True):
+    with zoo.store.lock(shared=True), snapshot_dir(zoo) as snapshot:
+        scan = scan_model(zoo, model_dir, stub, run=False, rtol=1e-3, atol=1e-5, snapshot=snapshot)
+        assert {f.relpath: f.role for f in scan.files}["model.onnx"] == "onnx"
+        assert scan.validation.run == {"skipped": "--no-run"}
         entries = ingest(zoo, scan)
         plan = plan_version(zoo, stub, scan, entries, None, jobs=2)
     assert "model.onnx.tar.gz" in {e.path for e in entries}  # the archive publish generates
@@ -180,7 +180,8 @@ def test_a_publish_plan_names_the_version_and_the_uploads(zoo: Zoo, model_dir: P
     assert plan.upload_bytes == sum(objects.values()) + zoo.store.path(plan.tree_oid).stat().st_size
     assert zoo.versions(STUB) == []  # planning wrote no version
     published = zoo.publish(model_dir, STUB, run=False)
-    with zoo.store.lock(shared=True):
+    with zoo.store.lock(shared=True), snapshot_dir(zoo) as snapshot:
+        scan = scan_model(zoo, model_dir, stub, run=False, rtol=1e-3, atol=1e-5, snapshot=snapshot)
         unchanged = plan_version(zoo, stub, scan, ingest(zoo, scan), None, jobs=2)
     assert unchanged.version.unchanged and unchanged.version.existing == published.manifest
     assert unchanged.upload == ()

@@ -93,17 +93,17 @@ def test_models_share_objects_across_stubs(zoo: Zoo, model_dir: Path) -> None:
 
 def test_unchanged_files_are_not_hashed_again(zoo: Zoo, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     zoo.publish(model_dir, STUB)
-    calls: list[Path] = []
-    original = type(zoo.store).add_file
+    calls: list[str] = []
+    original = type(zoo.store).writer
 
-    def spy(self, src):  # type: ignore[no-untyped-def]
-        calls.append(Path(src))
-        return original(self, src)
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs.get("label", ""))
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(zoo.store), "add_file", spy)
+    monkeypatch.setattr(type(zoo.store), "writer", spy)
     (model_dir / "recipes" / "original.md").write_text("---\nversion: 2\n---\n")
     zoo.publish(model_dir, STUB)
-    assert [p.name for p in calls] == ["original.md"]
+    assert calls == ["recipes/original.md"]
 
 
 def test_pull_fetches_only_what_is_missing_and_is_idempotent(zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoo_repo.core.card import Card
-from zoo_repo.core.manifest import FileEntry, Manifest
+from zoo_repo.core.manifest import MAX_MANIFEST_BYTES, FileEntry, Manifest
 from zoo_repo.core.stub import Stub
 from zoo_repo.errors import ModelDirError, UsageError
 
@@ -103,3 +103,24 @@ def new_manifest(stub: Stub, version: VersionPlan, entries: Sequence[FileEntry],
         onnx=onnx,
         validation=run,
     )
+
+
+# What the manifest's stamp (date, publisher, version numbers) may add to the
+# rehearsal below: the publisher's git identity is not known yet.
+_STAMP_ROOM = 64 << 10
+
+
+def check_fits(stub: Stub, files: Sequence[tuple[str, str]], card: Card, onnx: dict[str, Any],
+               run: dict[str, Any], message: str | None) -> None:
+    """Refuse a model whose manifest readers would refuse as too large: the
+    manifest is rendered with the widest digests and sizes, before anything is stored."""
+    entries = [FileEntry(path, role, 10**15, "f" * 64, "f" * 32) for path, role in files]
+    if not any(path == "model.onnx.tar.gz" for path, _ in files):
+        entries.append(FileEntry("model.onnx.tar.gz", "archive", 10**15, "f" * 64, "f" * 32))
+    rehearsal = new_manifest(stub, VersionPlan(1, None), entries, "f" * 32, created="", publisher="",
+                             message=message, card=card, onnx=onnx, run=run)
+    size = len(rehearsal.to_text().encode("utf-8")) + _STAMP_ROOM
+    if size > MAX_MANIFEST_BYTES:
+        raise ModelDirError(f"{len(files):,} files", f"their manifest would be about {size >> 20} MiB; readers "
+                                                     f"accept at most {MAX_MANIFEST_BYTES >> 20} MiB: bundle small "
+                                                     "files into a .tar.gz (sample folders can be one)")

@@ -87,10 +87,11 @@ def _refuse_aliases(text: str) -> None:
             raise YamlProblem(f"line {event.start_mark.line + 1}: YAML aliases are not allowed")
 
 
-def load(text: str, tags: bool = False) -> Any:
-    """Parse one YAML document strictly, or raise YamlProblem; ``tags`` accepts ``!Tag`` nodes."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise YamlProblem(f"larger than {MAX_BYTES} bytes")
+def load(text: str, tags: bool = False, max_bytes: int = MAX_BYTES) -> Any:
+    """Parse one YAML document strictly, or raise YamlProblem; ``tags`` accepts ``!Tag`` nodes.
+    ``max_bytes`` caps the text (a manifest, one line a file, gets more than the default)."""
+    if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise YamlProblem(f"larger than {max_bytes} bytes")
     y = _yaml()
     try:
         _refuse_aliases(text)

@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from zoo_repo.core.urls import check_remote_url
 from zoo_repo.errors import ZooError
 from zoo_repo.remote import Remote, open_remote
 
@@ -38,6 +39,7 @@ def diagnose(url: str, options: dict[str, Any]) -> list[Check]:
     """Run every check that applies to the remote; never raises for remote trouble."""
     results: list[Check] = []
     try:
+        check_remote_url(url)
         remote = open_remote(url, options)
         results.append(Check("configuration", True, remote.describe()))
     except ZooError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from zoo_repo.core.urls import check_remote_url
 from zoo_repo.errors import UsageError
 from zoo_repo.repo import dvc, git
 from zoo_repo.repo.config import MARKER
@@ -37,6 +38,10 @@ stages:
 def init_zoo(path: Path, remote: str, remote_options: Mapping[str, str] | None = None,
              branch: str = "main") -> Path:
     """Create a zoo at ``path``; returns its root. See ``Zoo.init``."""
+    check_remote_url(remote or "")
+    for key, value in (remote_options or {}).items():
+        if key not in dvc.SECRET_OPTIONS:  # these are tracked: a URL among them must not carry secrets either
+            check_remote_url(str(value))
     root = path.resolve()
     if (root / MARKER).exists():
         raise UsageError(f"{root}: already a zoo (zoo.yaml exists)")

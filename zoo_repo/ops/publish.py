@@ -27,9 +27,9 @@ from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.publishing import new_manifest
 from zoo_repo.core.stub import Stub
-from zoo_repo.errors import RemoteError, ToolError, ZooError
+from zoo_repo.errors import ModelDirError, RemoteError, ToolError, ZooError
 from zoo_repo.model import validate
-from zoo_repo.ops.publishplan import PublishPlan, ingest, plan_version, scan_model
+from zoo_repo.ops.publishplan import PublishPlan, ingest, plan_version, scan_model, snapshot_dir
 from zoo_repo.remote import transfer
 from zoo_repo.repo import dvc, git
 from zoo_repo.repo.workspace import Workspace
@@ -84,10 +84,11 @@ def publish(
     if not remote.writable:
         raise RemoteError(f"remote {remote.url} is read-only ({remote.protocol}://); publish to a writable one",
                           hint="set the zoo's remote with `dvc remote modify origin url URL`")
-    scan = scan_model(model_dir, stub, run, rtol, atol, progress)
-    # Shared: gc must not remove objects this publish stored before its
-    # manifest exists to reference them.
-    with zoo.store.lock(shared=True):
+    _check_not_the_zoo(zoo, model_dir)
+    # Shared: gc must not remove objects this publish stored (or validates
+    # from) before its manifest exists to reference them.
+    with zoo.store.lock(shared=True), snapshot_dir(zoo) as snapshot:
+        scan = scan_model(zoo, model_dir, stub, run, rtol, atol, progress, snapshot=snapshot, message=message)
         entries = ingest(zoo, scan, progress)
         # One publish at a time per checkout: choosing the next version number
         # and committing it must not interleave with another process doing the same.
@@ -95,6 +96,13 @@ def publish(
             plan = plan_version(zoo, stub, scan, entries, version, jobs)
             return execute(zoo, plan, message=message, commit=commit, branch=branch, jobs=jobs,
                            progress=progress)
+
+
+def _check_not_the_zoo(zoo: Workspace, model_dir: Path) -> None:
+    """A model directory holding the zoo would publish its store and manifests, and git's and DVC's files."""
+    here = model_dir.resolve()
+    if zoo.root.resolve().is_relative_to(here):
+        raise ModelDirError(str(model_dir), f"contains the zoo itself ({zoo.root}); publish the model's own folder")
 
 
 def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: bool, branch: str | None,

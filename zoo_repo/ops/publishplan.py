@@ -10,21 +10,33 @@ version under the publish lock too, and returns the ``PublishPlan`` that
 
 from __future__ import annotations
 
+import contextlib
 import os
-from dataclasses import dataclass
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from zoo_repo.core.card import CARD_NAME, Card, check_stub_agrees, parse_card
 from zoo_repo.core.manifest import FileEntry
 from zoo_repo.core.progress import Progress, advance, at, start
-from zoo_repo.core.publishing import VersionPlan, check_labels, content_key, decide_version, skipped_run
+from zoo_repo.core.publishing import (
+    VersionPlan,
+    check_fits,
+    check_labels,
+    content_key,
+    decide_version,
+    skipped_run,
+)
 from zoo_repo.core.stub import Stub
 from zoo_repo.errors import CardError, ModelDirError
 from zoo_repo.model import layout, validate
 from zoo_repo.model.archive import write_onnx_archive
 from zoo_repo.repo import dvc
 from zoo_repo.repo.workspace import Workspace
-from zoo_repo.store.digest import Digest
+from zoo_repo.store.atomic import clear_stale_temps, temp_name
+from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
 
 _ARCHIVE_KIND = "onnx.tar.gz/v1"
 
@@ -32,12 +44,19 @@ _ARCHIVE_KIND = "onnx.tar.gz/v1"
 @dataclass(frozen=True)
 class ModelScan:
     """A model directory as publish read it: its files with their roles, its card,
-    and the outcome of validating it (ONNX interface, sample run)."""
+    and the outcome of validating it (ONNX interface, sample run).
+
+    ``copies`` are the bytes validation read, by path: a private snapshot (or
+    the store's object, for a file the stat cache knows unchanged), with their
+    digest. Those bytes, not the model directory's file, are what gets stored,
+    so what is published is what was validated even if the directory changes.
+    """
 
     model_dir: Path
     files: tuple[layout.ModelFile, ...]  # sorted by path
     card: Card
     validation: validate.Validation
+    copies: dict[str, tuple[Path, Digest]] = field(default_factory=dict)
 
     @property
     def by_path(self) -> dict[str, layout.ModelFile]:
@@ -45,7 +64,7 @@ class ModelScan:
 
     @property
     def card_path(self) -> Path:
-        return self.by_path[CARD_NAME].abspath
+        return self.copies[CARD_NAME][0]
 
 
 @dataclass(frozen=True)
@@ -62,33 +81,86 @@ class PublishPlan:
     upload_bytes: int = 0
 
 
-def scan_model(model_dir: Path, stub: Stub, run: bool, rtol: float, atol: float,
-               progress: Progress | None = None) -> ModelScan:
-    """Everything publish refuses about the model directory, before anything is written."""
+@contextlib.contextmanager
+def snapshot_dir(zoo: Workspace) -> Iterator[Path]:
+    """A private folder for the copies a publish validates (see ``ModelScan``),
+    removed afterwards; one left by a killed publish goes with the next."""
+    parent = zoo.root / ".zoo"
+    parent.mkdir(parents=True, exist_ok=True)
+    clear_stale_temps(parent)
+    folder = temp_name(parent / "publish-snapshot")
+    folder.mkdir(mode=0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _validated(f: layout.ModelFile) -> bool:
+    """Whether validation reads ``f``: weights, other files and sample originals are only hashed."""
+    if f.role in ("card", "onnx", "archive", "recipes"):
+        return True
+    return f.role.startswith("sample-") and f.relpath.endswith((".tar.gz", *validate.SAMPLE_SUFFIXES))
+
+
+def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: float, atol: float,
+               progress: Progress | None = None, *, snapshot: Path, message: str | None = None) -> ModelScan:
+    """Everything publish refuses about the model directory, before any object is
+    stored. The caller holds the store's lock shared (copies may be store objects)."""
     start(progress, "scanning the model directory")
     files = layout.scan(model_dir, stub.framework)
     by_path = {f.relpath: f for f in files}
-    card = _read_card(model_dir, by_path)
-    check_stub_agrees(card, stub)
+    if CARD_NAME not in by_path:
+        raise ModelDirError(str(model_dir), "has no model.md; every model needs a card with YAML front matter")
     if layout.ONNX_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
-    return ModelScan(model_dir, tuple(files), card, _validate(files, by_path, run, rtol, atol, progress))
+    copies = {f.relpath: _copy(zoo, model_dir, f, snapshot, progress) for f in files if _validated(f)}
+    card = _read_card(copies[CARD_NAME][0])
+    check_stub_agrees(card, stub)
+    validation = _validate(files, copies, run, rtol, atol, progress)
+    check_fits(stub, [(f.relpath, f.role) for f in files], card, validation.onnx, validation.run, message)
+    return ModelScan(model_dir, tuple(files), card, validation, copies)
 
 
-def _validate(files: list[layout.ModelFile], by_path: dict[str, layout.ModelFile], run: bool,
+def _copy(zoo: Workspace, model_dir: Path, f: layout.ModelFile, snapshot: Path,
+          progress: Progress | None) -> tuple[Path, Digest]:
+    """The bytes of ``f`` as validation will read them: its store object when the
+    stat cache knows the file unchanged, else a private copy, hashed as it is made."""
+    at(progress, f.relpath)
+    with layout.open_file(model_dir, f.origin) as src:
+        st = os.fstat(src.fileno())
+        real = model_dir.resolve() / f.origin
+        known = zoo.statcache().get(real, st)
+        if known is not None and zoo.store.has(known.md5):
+            return zoo.store.path(known.md5), known
+        dest = snapshot / f.relpath
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        hasher = Hasher()
+        with open(dest, "xb") as out:
+            while chunk := src.read(CHUNK):
+                hasher.update(chunk)
+                out.write(chunk)
+        digest = hasher.digest()
+        if os.fstat(src.fileno()).st_mtime_ns == st.st_mtime_ns:
+            zoo.statcache().put(real, st, digest)
+        return dest, digest
+
+
+def _validate(files: list[layout.ModelFile], copies: dict[str, tuple[Path, Digest]], run: bool,
               rtol: float, atol: float, progress: Progress | None) -> validate.Validation:
-    """Everything publish refuses about the files themselves, before anything is written."""
-    onnx_path = by_path[layout.ONNX_NAME].abspath
+    """Everything publish refuses about the files themselves, read from their copies."""
+    onnx_path = copies[layout.ONNX_NAME][0]
     start(progress, "checking model.onnx")
     interface = validate.inspect_onnx(onnx_path)
-    if layout.ARCHIVE_NAME in by_path:
-        validate.check_archive(by_path[layout.ARCHIVE_NAME].abspath, onnx_path)
+    if layout.ARCHIVE_NAME in copies:
+        validate.check_archive(copies[layout.ARCHIVE_NAME][0], onnx_path)
     for f in files:
         if f.role == "recipes":
-            validate.check_recipe(f.abspath, f.relpath)
+            validate.check_recipe(copies[f.relpath][0], f.relpath)
         elif f.role.startswith("sample-") and f.relpath.endswith(".tar.gz"):
-            validate.check_tar_members(f.abspath, f.relpath)
-    samples = {role: validate.sample_blobs([(f.relpath, f.abspath) for f in files if f.role == role])
+            validate.check_tar_members(copies[f.relpath][0], f.relpath)
+    samples = {role: validate.sample_blobs([(f.relpath, copies[f.relpath][0]) for f in files
+                                          if f.role == role and f.relpath in copies])
                for role in ("sample-inputs", "sample-outputs", "sample-labels")}
     inputs, outputs, labels = samples["sample-inputs"], samples["sample-outputs"], samples["sample-labels"]
     check_labels(len(labels), len(inputs))
@@ -99,11 +171,9 @@ def _validate(files: list[layout.ModelFile], by_path: dict[str, layout.ModelFile
     return validate.Validation(interface, dict(outcome))
 
 
-def _read_card(model_dir: Path, by_path: dict[str, layout.ModelFile]) -> Card:
-    if CARD_NAME not in by_path:
-        raise ModelDirError(str(model_dir), "has no model.md; every model needs a card with YAML front matter")
+def _read_card(path: Path) -> Card:
     try:
-        text = by_path[CARD_NAME].abspath.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CardError(CARD_NAME, "is not UTF-8 text") from exc
     return parse_card(text)
@@ -114,38 +184,60 @@ def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None) ->
     one); returns the entries, sorted. The caller holds the store's lock shared:
     gc must not remove these objects before a manifest references them."""
     by_path = scan.by_path
-    start(progress, "hashing", len(scan.files), sum(f.abspath.stat().st_size for f in scan.files))
-    entries = [_ingest(zoo, f, progress) for f in scan.files]
+    start(progress, "hashing", len(scan.files), sum(f.size for f in scan.files))
+    entries = [_ingest(zoo, scan, f, progress) for f in scan.files]
     if layout.ARCHIVE_NAME not in by_path:
         start(progress, f"writing {layout.ARCHIVE_NAME}")
         onnx_entry = next(e for e in entries if e.path == layout.ONNX_NAME)
-        entries.append(_archive(zoo, by_path[layout.ONNX_NAME].abspath, onnx_entry))
+        entries.append(_archive(zoo, scan.copies[layout.ONNX_NAME][0], onnx_entry))
     entries.sort()
     zoo.statcache().flush()
     return tuple(entries)
 
 
-def _ingest(zoo: Workspace, f: layout.ModelFile, progress: Progress | None) -> FileEntry:
-    """Hash a file and put it in the store, skipping both when nothing changed."""
-    cache = zoo.statcache()
-    real = f.abspath.resolve()
-    st = os.stat(real)
+def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Progress | None) -> FileEntry:
+    """Store a file: a validated one from its copy, checked against the digest
+    validation saw; another straight from the model directory, opened without
+    following links. Hashing and copying are skipped when nothing changed."""
     at(progress, f.relpath)
-    digest = cache.get(real, st)
-    if digest is None or not zoo.store.has(digest.md5):
-        if progress is None:
-            digest = zoo.store.add_file(real)
+    if f.relpath in scan.copies:
+        copy, digest = scan.copies[f.relpath]
+        if not zoo.store.has(digest.md5):
+            with open(copy, "rb") as src, zoo.store.writer(expect=digest, label=f.relpath, source="its copy") as out:
+                _stream(src, out, progress)
         else:
-            digest = zoo.store.add_file(real, lambda n: advance(progress, 0, n))
-        if os.stat(real).st_mtime_ns == st.st_mtime_ns:
-            cache.put(real, st, digest)
+            advance(progress, 0, digest.size)
     else:
-        advance(progress, 0, st.st_size)
+        digest = _store_direct(zoo, scan.model_dir, f, progress)
     advance(progress, 1, 0)
     return FileEntry(f.relpath, f.role, digest.size, digest.sha256, digest.md5)
 
 
+def _store_direct(zoo: Workspace, model_dir: Path, f: layout.ModelFile, progress: Progress | None) -> Digest:
+    cache = zoo.statcache()
+    with layout.open_file(model_dir, f.origin) as src:
+        st = os.fstat(src.fileno())
+        real = model_dir.resolve() / f.origin
+        digest = cache.get(real, st)
+        if digest is not None and zoo.store.has(digest.md5):
+            advance(progress, 0, st.st_size)
+            return digest
+        with zoo.store.writer(label=f.relpath) as out:
+            _stream(src, out, progress)
+        digest = out.hasher.digest()
+        if os.fstat(src.fileno()).st_mtime_ns == st.st_mtime_ns:
+            cache.put(real, st, digest)
+        return digest
+
+
+def _stream(src: BinaryIO, out: HashingWriter, progress: Progress | None) -> None:
+    while chunk := src.read(CHUNK):
+        out.write(chunk)
+        advance(progress, 0, len(chunk))
+
+
 def _archive(zoo: Workspace, onnx_path: Path, onnx_entry: FileEntry) -> FileEntry:
+    """The generated archive, from the validated copy of model.onnx."""
     cache = zoo.statcache()
     digest: Digest | None = cache.get_derived(_ARCHIVE_KIND, onnx_entry.sha256)
     if digest is None or not zoo.store.has(digest.md5):

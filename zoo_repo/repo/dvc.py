@@ -36,10 +36,24 @@ def pointer_text(tree_md5: str, size: int, nfiles: int) -> str:
     )
 
 
-# Remote options that are secrets: they go to .dvc/config.local, never tracked.
-SECRET_OPTIONS = frozenset({"access_key_id", "secret_access_key", "session_token", "sse_customer_key",
-                            "password", "token", "account_key", "sas_token", "connection_string",
-                            "client_secret"})
+# Remote options that are secrets, or that name a secret on this machine, by
+# DVC's names for every backend zoo supports (S3, GCS, Azure, HTTP/WebDAV) and
+# those DVC users bring along (SSH, OSS, GDrive): they go to .dvc/config.local,
+# never to the tracked .dvc/config.
+SECRET_OPTIONS = frozenset({
+    # S3
+    "access_key_id", "secret_access_key", "session_token", "sse_customer_key",
+    # GCS
+    "credentialpath", "token",
+    # Azure
+    "account_key", "sas_token", "connection_string", "client_secret", "client_certificate_password",
+    "client_certificate_path",
+    # HTTP, WebDAV: with auth = custom, the password is the value of the custom_auth_header
+    "password", "user", "custom_auth_header",
+    # SSH, OSS, GDrive
+    "keyfile", "passphrase", "key_passphrase", "oss_key_id", "oss_key_secret", "gdrive_client_secret",
+    "gdrive_service_account_json_file_path", "gdrive_user_credentials_file",
+})
 
 
 def local_remote_path(url: str) -> str:

@@ -17,6 +17,7 @@ from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, digest_of, load_doc, manifest_from_doc
 from zoo_repo.core.stub import Ref, Stub, parse_ref, parse_stub
+from zoo_repo.core.urls import check_remote_url
 from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError, ZooError
 from zoo_repo.repo.config import RemoteConfig, remote_config
 from zoo_repo.repo.sources import CheckoutSource, Source
@@ -101,6 +102,7 @@ class Workspace:
             from zoo_repo.remote import open_remote
 
             conf = self.remote_config(name)
+            check_remote_url(conf.url)  # a URL someone put in .dvc/config by hand is not shown either
             self._remotes[name] = open_remote(conf.url, conf.options)
         return self._remotes[name]
 

@@ -1,0 +1,149 @@
+"""Properties of the parsers of untrusted text: stubs, manifests, lockfiles and
+the remote's index. Whatever the text, they return a value or raise one of the
+package's own errors (never a KeyError, TypeError, RecursionError…); and a
+valid document survives render → parse unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zoo_repo.core import yamltext
+from zoo_repo.core.lockfile import Lock, Pin, parse_lock
+from zoo_repo.core.manifest import FileEntry, Manifest, manifest_from_doc, parse_manifest
+from zoo_repo.core.paths import find_problem
+from zoo_repo.core.stub import SPARSE_CATEGORIES, SPARSE_NAME_BASES, SPARSE_TARGETS, parse_ref, parse_stub
+from zoo_repo.errors import ZooError
+from zoo_repo.remote.meta import parse_index, render_index
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
+word = st.text(_ALPHABET, min_size=1, max_size=10)
+digests = st.binary(max_size=8).map(lambda b: "sha256:" + hashlib.sha256(b).hexdigest())
+
+
+@st.composite
+def stub_texts(draw: st.DrawFn) -> str:
+    def joined(*parts: str | None) -> str:
+        return "-".join(p for p in parts if p)
+
+    arch = joined(draw(word), draw(st.none() | word))
+    data = joined(draw(word), draw(st.none() | word))
+    name = draw(st.sampled_from(SPARSE_NAME_BASES)) + draw(st.text(_ALPHABET, max_size=4))
+    tag = joined(name, draw(st.sampled_from(SPARSE_CATEGORIES)), draw(st.none() | st.sampled_from(SPARSE_TARGETS)))
+    return "/".join([draw(word), draw(word), arch, draw(word), draw(word), data, tag])
+
+
+def _only_zoo_errors(parse: Any, text: Any) -> None:
+    try:
+        parse(text)
+    except ZooError:
+        pass
+
+
+@FAST
+@given(st.text(max_size=300))
+def test_the_stub_parser_raises_only_zoo_errors(text: str) -> None:
+    _only_zoo_errors(parse_stub, text)
+    _only_zoo_errors(parse_ref, text)
+
+
+@FAST
+@given(stub_texts())
+def test_a_valid_stub_round_trips(text: str) -> None:
+    stub = parse_stub(text)
+    assert str(stub) == text and parse_stub(str(stub)) == stub
+
+
+@FAST
+@given(st.text(max_size=500))
+def test_the_manifest_parser_raises_only_zoo_errors(text: str) -> None:
+    _only_zoo_errors(parse_manifest, text)
+    _only_zoo_errors(parse_manifest, "schema: 1\n" + text)
+
+
+# A file name component: printable text, slashes and control characters aside.
+component = st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="/\\"),
+                    min_size=1, max_size=12).filter(lambda c: c not in (".", "..") and not c[1:2] == ":")
+
+
+@st.composite
+def manifests(draw: st.DrawFn) -> Manifest:
+    paths = draw(st.lists(st.lists(component, min_size=1, max_size=3).map("/".join), max_size=8, unique=True))
+    if find_problem(paths) is not None:  # collisions are the parser's to refuse, not to round-trip
+        paths = []
+    files = tuple(FileEntry(p, draw(st.sampled_from(("other", "framework", "card"))), len(p),
+                            hashlib.sha256(p.encode()).hexdigest(), hashlib.md5(p.encode()).hexdigest())
+                  for p in sorted(paths))
+    stub = parse_stub(draw(stub_texts()))
+    version = draw(st.integers(1, 10**6))
+    text = st.text(st.characters(codec="utf-8"), max_size=40)
+    return Manifest(stub=stub, version=version, created=draw(text), publisher=draw(text), files=files,
+                    tree_md5=hashlib.md5(b"tree").hexdigest(),
+                    parent=draw(st.none() | st.integers(1, version - 1)) if version > 1 else None,
+                    message=draw(st.none() | text), card={"license": draw(text)})
+
+
+@FAST
+@given(manifests())
+def test_a_valid_manifest_round_trips(manifest: Manifest) -> None:
+    assert parse_manifest(manifest.to_text()) == manifest
+
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+
+
+@FAST
+@given(manifests(), st.data())
+def test_a_manifest_with_any_field_replaced_parses_or_is_refused(manifest: Manifest, data: st.DataObject) -> None:
+    doc = yamltext.load(manifest.to_text())
+    target = doc
+    if doc["files"] and data.draw(st.booleans()):
+        target = doc["files"][data.draw(st.integers(0, len(doc["files"]) - 1))]
+    key = data.draw(st.sampled_from(sorted(target)) | st.text(max_size=8))
+    target[key] = data.draw(json_values)
+    _only_zoo_errors(manifest_from_doc, doc)
+    _only_zoo_errors(parse_manifest, json.dumps(doc))
+
+
+@FAST
+@given(st.text(max_size=500))
+def test_the_lockfile_parser_raises_only_zoo_errors(text: str) -> None:
+    _only_zoo_errors(parse_lock, text)
+    _only_zoo_errors(parse_lock, "schema: 1\nmodels:\n" + text)
+
+
+pins = st.builds(Pin, stub=stub_texts(), selector=st.sampled_from(("latest", "stable", "v3")),
+                 version=st.integers(1, 10**6), digest=digests)
+
+
+@FAST
+@given(st.none() | st.sampled_from(("s3://models/zoo", "/srv/zoo", "https://h/zoo")),
+       st.lists(pins, max_size=5, unique_by=lambda p: p.stub),
+       st.dictionaries(st.sampled_from(("endpointurl", "region", "read_timeout")), st.text(
+           st.characters(whitelist_categories=("L", "N")), min_size=1, max_size=10), max_size=3))
+def test_a_valid_lockfile_round_trips(remote: str | None, pinned: list[Pin], options: dict[str, str]) -> None:
+    lock = Lock(remote, tuple(sorted(pinned, key=lambda p: p.stub)), options)
+    assert parse_lock(lock.to_text()) == lock
+
+
+@FAST
+@given(st.text(max_size=300) | json_values.map(json.dumps))
+def test_the_index_parser_raises_only_zoo_errors(text: str) -> None:
+    _only_zoo_errors(parse_index, text)
+    _only_zoo_errors(parse_index, '{"schema": 1, "stubs": ' + text + "}")
+
+
+@FAST
+@given(st.dictionaries(stub_texts(), st.dictionaries(st.integers(1, 999).map(lambda n: f"v{n}"),
+                                                     digests,
+                                                     min_size=1, max_size=3), max_size=4))
+def test_a_valid_index_round_trips(index: dict[str, dict[str, str]]) -> None:
+    assert parse_index(render_index(index)) == index
