@@ -33,6 +33,8 @@ This module imports nothing of the package, so any module may raise from it.
 
 from __future__ import annotations
 
+import errno as errno_module
+
 
 class ZooError(Exception):
     """Base of every error zoo_repo raises on purpose."""
@@ -210,17 +212,28 @@ _OS_PROBLEMS = {
 def os_error(exc: BaseException) -> LocalFileError | None:
     """The one line for an OSError of the environment (disk full, read-only, permission…),
     naming the path it concerned; None for any other exception."""
-    import errno as errnos
-
     if isinstance(exc, LocalFileError):
         return exc
     if not isinstance(exc, OSError) or exc.errno is None:
         return None
-    found = _OS_PROBLEMS.get(errnos.errorcode.get(exc.errno, ""))
+    found = _OS_PROBLEMS.get(errno_module.errorcode.get(exc.errno, ""))
     if found is None:
         return None
     problem, hint = found
-    path = exc.filename if exc.filename is not None else None
-    if exc.filename2 is not None:
-        path = f"{exc.filename} -> {exc.filename2}"
-    return LocalFileError(None if path is None else str(path), problem, hint=hint, errno=exc.errno)
+    path = None if exc.filename is None else str(exc.filename)
+    if exc.filename2 is not None:  # a copy or a rename: the disk that refused is the target's
+        target = str(exc.filename2)
+        path = target if exc.errno in _WRITES else f"{path} -> {target}"
+    return LocalFileError(path and _final_name(path), problem, hint=hint, errno=exc.errno)
+
+
+_WRITES = {getattr(errno_module, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS")
+           if hasattr(errno_module, name)}
+
+
+def _final_name(path: str) -> str:
+    """The name a temp file was written for (``store.atomic``'s ``.NAME.tmp-PID-RANDOM``):
+    what the user asked for, not the writer's scratch name."""
+    import re
+
+    return re.sub(r"(^|/)\.([^/]+)\.tmp-\d+-[0-9a-f]{8}$", r"\1\2", path)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.errors import IntegrityError, ObjectMissing, RemoteError, TooLarge, ZooError
 from zoo_repo.model.readfile import TEXT_LIMIT
-from zoo_repo.remote.errors import translate
+from zoo_repo.remote.errors import really_missing, translate
 from zoo_repo.remote.options import Timeouts, timeouts
 from zoo_repo.store.digest import Digest
 from zoo_repo.store.objects import Store, is_oid, oid_relpath
@@ -94,6 +94,8 @@ class Remote:
         except ZooError:
             raise
         except FileNotFoundError as exc:
+            if not really_missing(exc):
+                raise translate(self.url, exc, self.endpoint_in_use(), self.timeouts) from exc
             raise ObjectMissing(f"remote {self.url}", oid, label or oid_relpath(oid)) from exc
         except Exception as exc:
             raise translate(self.url, exc, self.endpoint_in_use(), self.timeouts) from exc

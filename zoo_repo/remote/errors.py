@@ -96,6 +96,14 @@ _TIMEOUTS = ("ReadTimeoutError", "ReadTimeout", "SocketTimeoutError", "ServerTim
              "ServiceResponseTimeoutError")
 
 
+def really_missing(exc: FileNotFoundError) -> bool:
+    """Whether a FileNotFoundError means absent: fsspec's HTTP filesystem raises it for
+    any failure to reach the URL (a time-out, a refused connection) as well as for a 404."""
+    network = set(_CONNECT_TIMEOUTS + _TIMEOUTS + _UNREACHABLE)
+    return not any(isinstance(link, (TimeoutError, ConnectionError)) or type(link).__name__ in network
+                   for link in list(_chain(exc))[1:])
+
+
 def _timeout_hint(name: str) -> str:
     return f"allow longer with -o {name}=SECONDS, or `dvc remote modify NAME {name} SECONDS`"
 

@@ -19,10 +19,11 @@ from zoo_repo.remote.retry import ATTEMPTS
 # Bounded time-outs unless the remote's config says otherwise (``connect_timeout``,
 # ``read_timeout``, in seconds, DVC's names): a dead endpoint must fail in
 # seconds, not hang. The read time-out bounds each wait for the next bytes, not
-# a whole transfer; an endpoint that accepts connections and never answers
-# fails after two such waits (``remote.retry``): about 30 s.
+# a whole transfer. An endpoint that accepts connections and never answers
+# fails after two such waits on zoo's own requests (``remote.retry``), three on
+# botocore's (listings, HEADs): 20 to 35 s.
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 15.0
+READ_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,9 @@ def s3_options(options: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {
         "connect_timeout": limits.connect,
         "read_timeout": limits.read,
-        "retries": {"max_attempts": ATTEMPTS, "mode": "standard"},  # the one policy: remote.retry
+        # The one policy (remote.retry): ATTEMPTS in all. botocore's max_attempts
+        # would count retries only, one attempt more.
+        "retries": {"total_max_attempts": ATTEMPTS, "mode": "standard"},
     }
     out: dict[str, Any] = {"client_kwargs": client, "config_kwargs": config}
     if "endpointurl" in options:
