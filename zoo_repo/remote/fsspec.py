@@ -9,7 +9,7 @@ from typing import Any
 
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.errors import RemoteError
-from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, Remote, size_mismatch
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, Remote, naming, size_mismatch
 from zoo_repo.remote.options import Backend, env_files, protocol_of, storage_options
 from zoo_repo.store.digest import CHUNK, Digest, Hasher
 from zoo_repo.store.objects import Store
@@ -117,7 +117,7 @@ class FsspecRemote(Remote):
         source = f"remote {self.url}"
         limit = expect.size if expect is not None else UNSIZED_LIMIT
         with self._errors(oid, label), self.fs.open(self.path(oid), "rb", **self._open_kw()) as src:
-            with store.writer(oid, expect, label, source) as out:
+            with store.writer(oid, expect, label, source) as out, naming(out.raw.name):
                 # Never past the declared size and one byte: an object larger
                 # than its manifest says is refused, not written out whole.
                 while chunk := src.read(min(CHUNK, limit + 1 - out.hasher.size)):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.model.readfile import chunks, open_regular
-from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, size_mismatch
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, naming, size_mismatch
 from zoo_repo.remote.fsspec import FsspecRemote
 from zoo_repo.store.atomic import atomic_write, create_exclusive
 from zoo_repo.store.digest import Digest, Hasher
@@ -53,7 +53,7 @@ class LocalRemote(FsspecRemote):
         with self._errors(oid, label):
             fd = open_regular(self.path(oid), f"{source}: {self.path(oid)[len(self.root) + 1:]} ({label})")
             try:
-                with store.writer(oid, expect, label, source) as out:
+                with store.writer(oid, expect, label, source) as out, naming(out.raw.name):
                     for chunk in chunks(fd, limit):
                         out.write(chunk)
                         advance(progress, 0, len(chunk))

@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from zoo_repo.errors import ZooError
 from zoo_repo.remote.errors import error_reason, status_error
 from zoo_repo.remote.http import POOL, Host, tls_context
 from zoo_repo.remote.options import Timeouts
@@ -156,15 +155,16 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
                 state.failed = exc
                 cond.notify_all()
             return
+        fd = -1
         try:
             for fd in fds:  # copies are written by the workers, beside the download
                 write_all(fd, view, start)
         except OSError as exc:
             # Not retried: a full disk or a size limit will not clear up. And it
-            # must reach the caller's thread, which otherwise waits for this part.
+            # must reach the caller's thread, which otherwise waits for this part,
+            # naming the file (the error boundary says what the errno means).
             with cond:
-                state.failed = ZooError(f"could not write the download to disk at byte {start}: {exc}",
-                                        hint="check the free space and any file size limit (ulimit -f)")
+                state.failed = OSError(exc.errno, f"{exc.strerror} (writing byte {start})", _fd_path(fd))
                 cond.notify_all()
             return
         with cond:
@@ -195,6 +195,14 @@ def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryvi
                 cond.notify_all()
             for future in futures:
                 future.cancel()
+
+
+def _fd_path(fd: int) -> str | None:
+    """The path an open file was opened as, where the system tells (Linux's /proc)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
 
 
 def write_all(fd: int, data: memoryview, offset: int) -> None:
