@@ -164,6 +164,14 @@ def _nothing(r: DirRemote) -> None:
     pass
 
 
+def _deep_manifests(r: DirRemote) -> None:
+    folder = r.path(f"zoo/manifests/{STUB}")
+    for _ in range(1500):  # deeper than Python's recursion limit, shorter than PATH_MAX on the way down
+        folder = folder / "a"
+        os.mkdir(folder)
+    (folder / "manifest.yaml").write_text("schema: 1\n")
+
+
 PULL, LIST = "pull", "list"
 
 # name, what the attacker does, which command, the exit status (0: the published bytes), the error's fragment
@@ -197,6 +205,7 @@ DIR_CASES: list[tuple[str, Callable[[DirRemote], None], str, int, str]] = [
     ("object larger", _appended, PULL, 1, "model.onnx: size mismatch"),
     ("object truncated", _truncated, PULL, 1, "model.onnx: "),
     ("object sparse 1 GiB", _object(_sparse(1 << 30)), PULL, 1, "model.onnx: size mismatch"),
+    ("manifests nested 1500 deep", _deep_manifests, PULL, 1, "its folders nest too deep to list"),
     ("card FIFO", _on(f"{V1}/model.md", _fifo), PULL, 0, ""),  # a pull reads no card: the bytes are the manifest's
 ]
 

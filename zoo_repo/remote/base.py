@@ -52,6 +52,15 @@ def meta_limit(rel: str) -> int:
     return next((limit for end, limit in META_LIMITS if rel.endswith(end)), META_LIMIT)
 
 
+def check_span(url: str, rel: str, start: int, end: int) -> None:
+    """RemoteError for a ranged read larger than any span of a real pack (a crafted
+    locator's slot): the transfer then fetches those objects loose."""
+    from zoo_repo.core.packs import MAX_SPAN
+
+    if end - start > MAX_SPAN:
+        raise RemoteError(f"remote {url}: {rel}: a range of {end - start} bytes is larger than any pack span")
+
+
 def size_mismatch(label: str, expected: int, got: int, source: str) -> IntegrityError:
     """More bytes than declared: reading stopped one byte past the declared size."""
     actual = f"more than {expected} bytes" if got > expected else f"{got} bytes"

@@ -115,6 +115,8 @@ def translate(url: str, exc: BaseException, endpoint: str | None = None,
     ``timeouts`` are the remote's, for the message when one ran out."""
     if isinstance(exc, ZooError):
         return exc
+    if isinstance(exc, RecursionError):  # fsspec lists folders recursively
+        return RemoteError(f"remote {url}: its folders nest too deep to list; refusing it (a crafted remote?)")
     local = os_error(exc)
     if local is not None and status_of(exc) is None:  # the disk refused, not the remote's server
         return local

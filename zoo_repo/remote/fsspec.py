@@ -9,7 +9,7 @@ from typing import Any
 
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.errors import RemoteError
-from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, Remote, naming, size_mismatch
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, Remote, check_span, naming, size_mismatch
 from zoo_repo.remote.options import Backend, env_files, protocol_of, storage_options
 from zoo_repo.store.digest import CHUNK, Digest, Hasher
 from zoo_repo.store.objects import Store
@@ -106,6 +106,7 @@ class FsspecRemote(Remote):
             return bytes(src.read(limit + 1))
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
+        check_span(self.url, rel, start, end)
         with self._errors(rel, rel):
             return bytes(self.fs.cat_file(f"{self.root}/{rel}", start=start, end=end))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.model.readfile import chunks, open_regular
-from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, naming, size_mismatch
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_span, naming, size_mismatch
 from zoo_repo.remote.fsspec import FsspecRemote
 from zoo_repo.store.atomic import atomic_write, create_exclusive
 from zoo_repo.store.digest import Digest, Hasher
@@ -39,6 +39,7 @@ class LocalRemote(FsspecRemote):
             os.close(fd)
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
+        check_span(self.url, rel, start, end)
         with self._errors(rel, rel):
             fd = self._open(rel)
             try:

@@ -11,10 +11,9 @@ import ssl
 from collections.abc import Mapping
 from typing import Any
 
-from zoo_repo.core.packs import MAX_SPAN
 from zoo_repo.core.progress import Progress, advance
-from zoo_repo.errors import IntegrityError, RemoteError
-from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, size_mismatch
+from zoo_repo.errors import IntegrityError
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_span, size_mismatch
 from zoo_repo.remote.errors import error_code, status_of
 from zoo_repo.remote.fsspec import FsspecRemote
 from zoo_repo.remote.options import Backend, storage_options
@@ -140,8 +139,7 @@ class S3Remote(FsspecRemote):
         return self._get(rel, limit=limit)
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
-        if end - start > MAX_SPAN:  # no span of a real pack is larger: a crafted locator
-            raise RemoteError(f"remote {self.url}: {rel}: a range of {end - start} bytes is larger than any pack span")
+        check_span(self.url, rel, start, end)
         with self._errors(rel, rel):
             return self._get(rel, start, end, limit=end - start)
 
