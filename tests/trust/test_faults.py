@@ -101,6 +101,7 @@ def test_s3_black_hole_fails_within_its_read_timeout(tmp_path: Path) -> None:
     line = assert_one_line(ran, (1,), f"http://127.0.0.1:{port} accepted the connection but sent no answer for 2 s",
                            max_seconds=15)
     assert "(read timeout)" in line and "-o read_timeout=SECONDS" in ran.stderr
+    print(f"black hole, read_timeout=2: failed after {ran.seconds:.1f} s")
     assert_nothing_at(tmp_path / "dest")
 
 
@@ -452,3 +453,13 @@ def test_a_sample_archive_bomb_is_refused_in_bounded_memory(built_models: dict[s
     assert_one_line(ran, (2,), "sample-inputs.tar.gz: member 'inp-0000.npy' inflates to 314572800 bytes")
     assert ran.rss_mib < 250, ran.rss_mib
     assert zoo.versions(STUB) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_a_lockfile_that_is_not_a_file(checkout: Zoo, tmp_path: Path, kind: str) -> None:
+    lockfile = tmp_path / "zoo.lock"
+    os.mkfifo(lockfile) if kind == "fifo" else os.symlink("/dev/zero", lockfile)
+    ran = run_watched("--zoo", checkout.root, "pull", "--locked", "--lockfile", lockfile, "--dest", tmp_path / "dest",
+                      cwd=tmp_path)
+    assert_one_line(ran, (2,), f"{lockfile}: is not a regular file")
+    assert_nothing_at(tmp_path / "dest")

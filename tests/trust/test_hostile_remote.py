@@ -164,6 +164,16 @@ def _nothing(r: DirRemote) -> None:
     pass
 
 
+def _remove_deep(top: Path) -> None:
+    """Remove a chain of nested folders from the bottom up: shutil.rmtree (and so pytest's
+    cleanup of old temp dirs) recurses once per level and fails past about a thousand."""
+    chain = [top]
+    while (chain[-1] / "a").is_dir():
+        chain.append(chain[-1] / "a")
+    for folder in reversed(chain):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _deep_manifests(r: DirRemote) -> None:
     folder = r.path(f"zoo/manifests/{STUB}")
     for _ in range(1500):  # deeper than Python's recursion limit, shorter than PATH_MAX on the way down
@@ -221,7 +231,10 @@ def test_hostile_directory_remote(published_dir: tuple[Path, Published], tmp_pat
     dest = tmp_path / "dest"
     args = ["pull", STUB, "--remote", remote.root, "--dest", dest] if command == PULL else \
         ["list", "--remote", remote.root]
-    ran = run_watched(*args, cwd=tmp_path, env={"ZOO_CACHE_DIR": str(tmp_path / "cache")})
+    try:
+        ran = run_watched(*args, cwd=tmp_path, env={"ZOO_CACHE_DIR": str(tmp_path / "cache")})
+    finally:
+        _remove_deep(remote.path(f"zoo/manifests/{STUB}/a"))
     if code == 0:
         assert_bounded(ran)
         assert ran.code == 0, ran.stderr
