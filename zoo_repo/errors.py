@@ -11,13 +11,17 @@ next thing to try, and the process exit status::
     │   ├── CardError             model.md that is missing or malformed
     │   ├── ManifestError         a manifest that does not match its schema
     │   ├── NotAZooError          no zoo at or above the given directory
-    │   └── DestinationConflict   the destination holds different bytes at a model path
+    │   ├── DestinationConflict   the destination holds different bytes at a model path
+    │   ├── NotRegularFile        a FIFO, device, folder or symlink where a file is read
+    │   └── TooLarge              a metadata file larger than any real one
     ├── NotFound                  exit 2: stub or version not published
     ├── RemoteError               exit 1: remote missing, unreachable, refusing
     │   └── ObjectMissing         an object the manifest names is not there
     ├── Offline                   exit 1: offline, and the cache lacks what is asked
     ├── IntegrityError            exit 1: bytes that do not match their digest
-    └── ToolError                 exit 1: git or dvc failed
+    ├── ToolError                 exit 1: git or dvc failed
+    └── LocalFileError            exit 1: the local disk refused (full, read-only,
+                                  permission, names too long…): see ``os_error``
 
 A message never names a command-line flag: where it names a parameter of the
 Python API it writes it in the keyword form `` `dest=` `` and declares the name
@@ -28,6 +32,8 @@ This module imports nothing of the package, so any module may raise from it.
 """
 
 from __future__ import annotations
+
+import errno as errno_module
 
 
 class ZooError(Exception):
@@ -96,6 +102,26 @@ class DestinationConflict(UsageError):
         self.path = path
 
 
+class NotRegularFile(UsageError):
+    """Something other than a regular file where one is read: opening a FIFO
+    blocks forever, a device never ends, a symlink may point anywhere."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        super().__init__(f"{path}: is not a regular file ({kind}); refusing to read it")
+        self.path = path
+        self.kind = kind
+
+
+class TooLarge(UsageError):
+    """A metadata file larger than its fixed cap: no real one is, so it is not read further."""
+
+    def __init__(self, path: str, limit: int) -> None:
+        super().__init__(f"{path}: is larger than {limit} bytes, more than any such file needs; "
+                         "refusing to read it")
+        self.path = path
+        self.limit = limit
+
+
 class NotFound(ZooError, LookupError):
     exit_code = 2
 
@@ -147,3 +173,67 @@ class IntegrityError(ZooError):
 
 class ToolError(ZooError):
     """git or dvc exited with an error."""
+
+
+class LocalFileError(ZooError):
+    """The local system refused a file operation: the disk, its permissions, its limits."""
+
+    def __init__(self, path: str | None, problem: str, *, hint: str | None = None, errno: int | None = None) -> None:
+        super().__init__(f"{path}: {problem}" if path else problem, hint=hint)
+        self.path = path
+        self.problem = problem
+        self.errno = errno
+
+
+# errno name → (what it means here, what to do). Only failures of the environment:
+# an errno not listed here (ENOENT, EBADF…) reaching the CLI is a bug and keeps its traceback.
+_OS_PROBLEMS = {
+    "EACCES": ("permission denied", "check the owner and mode of the path and of the folders above it"),
+    "EPERM": ("operation not permitted", "check the owner, mode and attributes (chattr) of the path"),
+    "ENOSPC": ("no space left on the device", "free some space (`zoo cache prune` removes unused cached "
+               "objects), or write somewhere else"),
+    "EDQUOT": ("disk quota exceeded", "free some space, or write somewhere else"),
+    "EFBIG": ("file too large for this file system or the file size limit", "check `ulimit -f` and the "
+              "file system's largest file"),
+    "EROFS": ("the file system is read-only", "write somewhere else, or remount it read-write"),
+    "ENAMETOOLONG": ("the path, or a name in it, is too long for the file system",
+                     "use a shorter destination, or shorter names"),
+    "ELOOP": ("too many levels of symbolic links", "check for a symlink that points at itself or its folder"),
+    "EISDIR": ("is a folder where a file was expected", "remove or move the folder (a file that became a "
+               "folder between versions?)"),
+    "ENOTDIR": ("a part of the path is a file where a folder was expected", "remove or move that file (a "
+                "folder that became a file between versions?)"),
+    "EMFILE": ("too many open files", "raise the limit (`ulimit -n`), or pull with fewer jobs"),
+    "ENFILE": ("too many open files in the system", "pull with fewer jobs"),
+    "EIO": ("input/output error", "check the disk (dmesg)"),
+}
+
+
+def os_error(exc: BaseException) -> LocalFileError | None:
+    """The one line for an OSError of the environment (disk full, read-only, permission…),
+    naming the path it concerned; None for any other exception."""
+    if isinstance(exc, LocalFileError):
+        return exc
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return None
+    found = _OS_PROBLEMS.get(errno_module.errorcode.get(exc.errno, ""))
+    if found is None:
+        return None
+    problem, hint = found
+    path = None if exc.filename is None else str(exc.filename)
+    if exc.filename2 is not None:  # a copy or a rename: the disk that refused is the target's
+        target = str(exc.filename2)
+        path = target if exc.errno in _WRITES else f"{path} -> {target}"
+    return LocalFileError(path and _final_name(path), problem, hint=hint, errno=exc.errno)
+
+
+_WRITES = {getattr(errno_module, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS")
+           if hasattr(errno_module, name)}
+
+
+def _final_name(path: str) -> str:
+    """The name a temp file was written for (``store.atomic``'s ``.NAME.tmp-PID-RANDOM``):
+    what the user asked for, not the writer's scratch name."""
+    import re
+
+    return re.sub(r"(^|/)\.([^/]+)\.tmp-\d+-[0-9a-f]{8}$", r"\1\2", path)

@@ -1,6 +1,9 @@
 """The CLI's one error boundary: a :class:`~zoo_repo.errors.ZooError` becomes
 one ``Error: …`` line, an optional ``Hint: …`` line, both on stderr, and the
 error's exit status; no traceback unless ``--debug`` (or ``ZOO_DEBUG``).
+An ``OSError`` of the environment (a full or read-only disk, a permission, a
+name too long: ``errors.os_error``) is shown the same way, naming its path, exit 1;
+any other exception is a bug and keeps its traceback.
 
 When the command was given ``--json`` (``State.json``, set by ``options.json_option``),
 the error is instead one JSON object on stderr, ``{"error": message, "hint": hint
@@ -29,7 +32,7 @@ from typing import Any
 
 import click
 
-from zoo_repo.errors import ZooError
+from zoo_repo.errors import ZooError, os_error
 
 # Keyword parameters of the library -> the flag the CLI offers for them.
 PARAM_FLAGS = {
@@ -97,11 +100,12 @@ class ZooGroup(click.Group):
         debug = getattr(ctx.obj, "debug", False) or os.environ.get("ZOO_DEBUG")
         try:
             return super().invoke(ctx)
-        except ZooError as exc:
-            if getattr(ctx.obj, "debug", False) or os.environ.get("ZOO_DEBUG"):
+        except (ZooError, OSError) as exc:
+            error = exc if isinstance(exc, ZooError) else os_error(exc)
+            if error is None or getattr(ctx.obj, "debug", False) or os.environ.get("ZOO_DEBUG"):
                 raise
-            report(exc, ctx.invoked_subcommand, getattr(ctx.obj, "json", False))
-            ctx.exit(exc.exit_code)
+            report(error, ctx.invoked_subcommand, getattr(ctx.obj, "json", False))
+            ctx.exit(error.exit_code)
         except click.ClickException as exc:  # usage errors: as JSON too when --json was given
             if not getattr(ctx.obj, "json", False):
                 raise

@@ -1,4 +1,5 @@
-"""The deterministic ``model.onnx.tar.gz``: the same model.onnx, the same bytes.
+"""The deterministic ``model.onnx.tar.gz``: the same model.onnx, the same bytes;
+and reading sample archives in bounded memory and time (``sample_members``).
 
 Every field that tar and gzip would take from the environment is fixed (times,
 owners, modes, the gzip header's name and mtime), so the archive's digest
@@ -9,8 +10,11 @@ from __future__ import annotations
 
 import gzip
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
+
+from zoo_repo.errors import ModelDirError
 
 COMPRESS_LEVEL = 6
 
@@ -33,3 +37,43 @@ def write_onnx_archive(onnx_path: Path, out: Sink) -> None:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
             with open(onnx_path, "rb") as src:
                 tar.addfile(info, src)
+
+
+# A sample archive is read by streaming its members, never by asking for all
+# of them at once, and sized by what its tar headers declare before a byte is
+# inflated: 250 KB of gzip can inflate to 250 MiB (or 250 GiB) of zeros.
+SAMPLE_MEMBER_LIMIT = 64 << 20  # one sample held in memory
+SAMPLES_KEPT_LIMIT = 256 << 20  # all the samples returned together
+ARCHIVE_INFLATED_LIMIT = 1 << 30  # every member of one archive, kept or skipped
+
+
+def sample_members(path: Path, relpath: str, check: Callable[[tarfile.TarInfo], None],
+                   keep: Callable[[str], bool]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of the members of the .tar.gz at ``path`` that ``keep`` wants, in
+    archive order; ``check`` sees every member first (and raises to refuse it).
+
+    ModelDirError (naming ``relpath``) for an archive that does not read, a
+    member above ``SAMPLE_MEMBER_LIMIT``, kept samples above ``SAMPLES_KEPT_LIMIT``
+    together, or members that inflate above ``ARCHIVE_INFLATED_LIMIT`` in all.
+    """
+    out: list[tuple[str, bytes]] = []
+    inflated = kept = 0
+    try:
+        with tarfile.open(path, "r|gz") as tar:  # a stream: one member at a time, no index of them all
+            for member in tar:
+                check(member)
+                inflated += member.size
+                if inflated > ARCHIVE_INFLATED_LIMIT:
+                    raise ModelDirError(relpath, f"inflates to more than {ARCHIVE_INFLATED_LIMIT} bytes; "
+                                        "refusing it (a compression bomb?)")
+                if not (member.isfile() and keep(member.name)):
+                    continue
+                kept += member.size
+                if member.size > SAMPLE_MEMBER_LIMIT or kept > SAMPLES_KEPT_LIMIT:
+                    raise ModelDirError(relpath, f"member {member.name!r} inflates to {member.size} bytes; samples "
+                                        f"may have {SAMPLE_MEMBER_LIMIT} each, {SAMPLES_KEPT_LIMIT} together")
+                body = tar.extractfile(member)
+                out.append((member.name, body.read(member.size) if body is not None else b""))
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ModelDirError(relpath, f"is not a readable .tar.gz: {exc}") from exc
+    return out

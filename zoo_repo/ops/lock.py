@@ -8,15 +8,19 @@ from pathlib import Path
 from zoo_repo.core.lockfile import LOCKABLE_OPTIONS, Lock, Pin, Stale, parse_lock
 from zoo_repo.core.stub import Ref, parse_stub
 from zoo_repo.errors import NotFound, UsageError, ZooError
+from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import write_text_atomic
 
 
 def read_lock(path: Path) -> Lock:
     try:
-        return parse_lock(path.read_text(encoding="utf-8"), str(path))
+        # A lockfile may come with a checkout or a download: a regular file, read up to a cap.
+        return parse_lock(read_text_bounded(str(path), TEXT_LIMIT), str(path))
     except FileNotFoundError:
         raise UsageError(f"{path}: no such lockfile", hint="create one with `zoo lock STUB[@SELECTOR]`") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: is not UTF-8 text") from exc
 
 
 def write_lock(path: Path, lock: Lock) -> None:

@@ -6,6 +6,7 @@ from zoo_repo.core.aliases import ALIASES_NAME, check_alias_name, render_aliases
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.stub import Stub
 from zoo_repo.errors import NotFound, RemoteError, ToolError, UsageError, ZooError
+from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
 from zoo_repo.repo import git
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import write_text_atomic
@@ -36,7 +37,7 @@ def _write(zoo: Workspace, stub: Stub, aliases: dict[str, int], message: str) ->
         raise UsageError(f"{stub} is not published in this zoo")
     path = zoo.manifests_dir / stub.path / ALIASES_NAME
     rel = path.relative_to(zoo.root).as_posix()
-    previous = path.read_text(encoding="utf-8") if path.exists() else None
+    previous = read_text_bounded(str(path), TEXT_LIMIT, rel) if path.exists() else None
     if aliases:
         write_text_atomic(path, render_aliases(str(stub), aliases))
     else:
@@ -62,7 +63,7 @@ def publish_aliases(zoo: Workspace, stub: Stub) -> None:
     path = zoo.manifests_dir / stub.path / ALIASES_NAME
     try:
         if path.exists():
-            remote.put_text(key, path.read_text(encoding="utf-8"))
+            remote.put_text(key, read_text_bounded(str(path), TEXT_LIMIT))
         else:
             remote.delete(key)
     except ZooError as exc:

@@ -15,14 +15,56 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from zoo_repo.core.progress import Progress, advance, at
-from zoo_repo.errors import ObjectMissing, RemoteError, ZooError
-from zoo_repo.remote.errors import translate
+from zoo_repo.errors import IntegrityError, ObjectMissing, RemoteError, TooLarge, ZooError
+from zoo_repo.model.readfile import TEXT_LIMIT
+from zoo_repo.remote.errors import really_missing, translate
+from zoo_repo.remote.options import Timeouts, timeouts
 from zoo_repo.store.digest import Digest
 from zoo_repo.store.objects import Store, is_oid, oid_relpath
 
 DEFAULT_JOBS = 8
 # Above this many objects, one listing beats one HEAD request per object.
 _LIST_THRESHOLD = 64
+
+# Fixed caps on a metadata file, by how its name ends: far above any real one
+# (an index of 100,000 versions is about 10 MB), so that a crafted one, or
+# /dev/zero behind its name, is refused instead of read into memory.
+META_LIMITS = (("index.json", 64 << 20), ("objects.json", 16 << 20), (".idx", 16 << 20))
+META_LIMIT = TEXT_LIMIT  # manifest.yaml, model.md, aliases.yaml
+# An object whose manifest declares no size (a version's .dir file list) is read up to this.
+UNSIZED_LIMIT = 64 << 20
+
+
+@contextlib.contextmanager
+def naming(path: str) -> Iterator[None]:
+    """Give a write's OSError the file's name when it has none (a full disk, a file
+    size limit): the error boundary then says which file the disk refused."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, path) from exc
+
+
+def meta_limit(rel: str) -> int:
+    """The most bytes a metadata file at ``rel`` may hold."""
+    return next((limit for end, limit in META_LIMITS if rel.endswith(end)), META_LIMIT)
+
+
+def check_span(url: str, rel: str, start: int, end: int) -> None:
+    """RemoteError for a ranged read larger than any span of a real pack (a crafted
+    locator's slot): the transfer then fetches those objects loose."""
+    from zoo_repo.core.packs import MAX_SPAN
+
+    if end - start > MAX_SPAN:
+        raise RemoteError(f"remote {url}: {rel}: a range of {end - start} bytes is larger than any pack span")
+
+
+def size_mismatch(label: str, expected: int, got: int, source: str) -> IntegrityError:
+    """More bytes than declared: reading stopped one byte past the declared size."""
+    actual = f"more than {expected} bytes" if got > expected else f"{got} bytes"
+    return IntegrityError(label, "size", str(expected), actual, source)
 
 
 class CopyOut(Protocol):
@@ -51,6 +93,11 @@ class Remote:
         self.options = dict(options or {})
         self.root = root.rstrip("/")
 
+    @property
+    def timeouts(self) -> Timeouts:
+        """How long to wait for a connection and for each next piece of an answer."""
+        return timeouts(self.options)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
 
@@ -68,9 +115,11 @@ class Remote:
         except ZooError:
             raise
         except FileNotFoundError as exc:
+            if not really_missing(exc):
+                raise translate(self.url, exc, self.endpoint_in_use(), self.timeouts) from exc
             raise ObjectMissing(f"remote {self.url}", oid, label or oid_relpath(oid)) from exc
         except Exception as exc:
-            raise translate(self.url, exc, self.endpoint_in_use()) from exc
+            raise translate(self.url, exc, self.endpoint_in_use(), self.timeouts) from exc
 
     def endpoint_in_use(self) -> str | None:
         """Where requests go, for messages, when the URL alone does not say."""
@@ -97,8 +146,8 @@ class Remote:
         """Write a metadata file only if it does not exist yet; False when it did."""
         raise NotImplementedError
 
-    def _read(self, rel: str) -> bytes:
-        """A whole file's bytes (FileNotFoundError when absent)."""
+    def _read(self, rel: str, limit: int) -> bytes:
+        """A whole file's bytes, but no more than ``limit + 1`` of them (FileNotFoundError when absent)."""
         raise NotImplementedError
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
@@ -138,21 +187,35 @@ class Remote:
     def has(self, oid: str) -> bool:
         return self.size(oid) is not None
 
-    def get_text(self, rel: str) -> str | None:
-        """A metadata file's text, or None when it is not there."""
+    def get_bytes(self, rel: str) -> bytes | None:
+        """A metadata file's bytes, or None when it is not there; TooLarge above its cap (``meta_limit``)."""
+        limit = meta_limit(rel)
         try:
             with self._errors(rel, rel):
-                data = self._read(rel)
+                data = self._read(rel, limit)
         except ObjectMissing:
+            return None
+        if len(data) > limit:
+            raise TooLarge(f"remote {self.url}: {rel}", limit)
+        return data
+
+    def get_text(self, rel: str) -> str | None:
+        """A metadata file's text, or None when it is not there; TooLarge above its cap (``meta_limit``)."""
+        data = self.get_bytes(rel)
+        if data is None:
             return None
         try:
             return bytes(data).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise RemoteError(f"remote {self.url}: {rel} is not UTF-8 text") from exc
 
-    def read_bytes(self, oid: str) -> bytes:
+    def read_bytes(self, oid: str, limit: int = UNSIZED_LIMIT) -> bytes:
+        """An object's bytes; TooLarge above ``limit``."""
         with self._errors(oid):
-            return self._read(oid_relpath(oid))
+            data = self._read(oid_relpath(oid), limit)
+        if len(data) > limit:
+            raise TooLarge(f"remote {self.url}: {oid_relpath(oid)}", limit)
+        return data
 
     def inventory(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS) -> dict[str, int]:
         """oid → size for those of ``oids`` the remote has."""

@@ -8,9 +8,12 @@ out of message text. The table at the bottom decides the line and the hint.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zoo_repo.errors import RemoteError, ZooError
+from zoo_repo.errors import RemoteError, ZooError, os_error
+
+if TYPE_CHECKING:
+    from zoo_repo.remote.options import Timeouts
 
 
 class HTTPStatusError(OSError):
@@ -85,16 +88,38 @@ def error_code(exc: BaseException) -> str | None:
 
 _NO_CREDENTIALS = ("NoCredentialsError", "PartialCredentialsError")
 _DENIED_CODES = ("AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken")
-_UNREACHABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError",
+_UNREACHABLE = ("EndpointConnectionError", "ClientConnectorError",
                 "ConnectionRefusedError", "ServerDisconnectedError", "gaierror", "ClientConnectorDNSError")
-_TIMEOUTS = ("ReadTimeoutError", "TimeoutError")
+# botocore's, ours (remote.http), aiohttp's (gcsfs, fsspec's http), the Azure SDK's.
+_CONNECT_TIMEOUTS = ("ConnectTimeoutError", "ConnectTimeout", "ConnectionTimeoutError")
+_TIMEOUTS = ("ReadTimeoutError", "ReadTimeout", "SocketTimeoutError", "ServerTimeoutError", "TimeoutError",
+             "ServiceResponseTimeoutError")
 
 
-def translate(url: str, exc: BaseException, endpoint: str | None = None) -> ZooError:
+def really_missing(exc: FileNotFoundError) -> bool:
+    """Whether a FileNotFoundError means absent: fsspec's HTTP filesystem raises it for
+    any failure to reach the URL (a time-out, a refused connection) as well as for a 404."""
+    network = set(_CONNECT_TIMEOUTS + _TIMEOUTS + _UNREACHABLE)
+    return not any(isinstance(link, (TimeoutError, ConnectionError)) or type(link).__name__ in network
+                   for link in list(_chain(exc))[1:])
+
+
+def _timeout_hint(name: str) -> str:
+    return f"allow longer with -o {name}=SECONDS, or `dvc remote modify NAME {name} SECONDS`"
+
+
+def translate(url: str, exc: BaseException, endpoint: str | None = None,
+              timeouts: Timeouts | None = None) -> ZooError:
     """One line, and the likely fix, for what a storage backend raised; ``endpoint``
-    is where the backend sends requests, when the remote's URL does not say."""
+    is where the backend sends requests, when the remote's URL does not say;
+    ``timeouts`` are the remote's, for the message when one ran out."""
     if isinstance(exc, ZooError):
         return exc
+    if isinstance(exc, RecursionError):  # fsspec lists folders recursively
+        return RemoteError(f"remote {url}: its folders nest too deep to list; refusing it (a crafted remote?)")
+    local = os_error(exc)
+    if local is not None and status_of(exc) is None:  # the disk refused, not the remote's server
+        return local
     names = {type(link).__name__ for link in _chain(exc)}
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     status, code = status_of(exc), error_code(exc)
@@ -105,11 +130,18 @@ def translate(url: str, exc: BaseException, endpoint: str | None = None) -> ZooE
     if status == 403 or code in _DENIED_CODES or isinstance(exc, PermissionError):
         return RemoteError(f"remote {url}: access denied ({text})",
                            hint="check the credentials and that they may read and write this bucket")
+    where = endpoint or url
+    if names & set(_CONNECT_TIMEOUTS):
+        after = f" within {timeouts.connect:g} s" if timeouts else ""
+        return RemoteError(f"remote {url}: no connection to {where}{after} (connect timeout)",
+                           hint="check the endpoint and the network, or " + _timeout_hint("connect_timeout"))
+    if names & set(_TIMEOUTS) or isinstance(exc, TimeoutError):
+        after = f" for {timeouts.read:g} s" if timeouts else ""
+        return RemoteError(f"remote {url}: {where} accepted the connection but sent no answer{after} "
+                           "(read timeout)", hint=_timeout_hint("read_timeout"))
     if names & set(_UNREACHABLE) or isinstance(exc, ConnectionError):
         where = f" {endpoint}" if endpoint else ""
         return RemoteError(f"remote {url}: cannot reach the endpoint{where} ({text})",
                            hint="set the endpoint with -o endpointurl=URL, `dvc remote modify NAME endpointurl URL` "
                            "or AWS_ENDPOINT_URL, and check the network")
-    if names & set(_TIMEOUTS) or isinstance(exc, TimeoutError):
-        return RemoteError(f"remote {url}: timed out ({text})")
     return RemoteError(f"remote {url}: {type(exc).__name__}: {text}")

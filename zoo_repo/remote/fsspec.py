@@ -9,7 +9,7 @@ from typing import Any
 
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.errors import RemoteError
-from zoo_repo.remote.base import DEFAULT_JOBS, CopyOut, Remote
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, Remote, check_span, naming, size_mismatch
 from zoo_repo.remote.options import Backend, env_files, protocol_of, storage_options
 from zoo_repo.store.digest import CHUNK, Digest, Hasher
 from zoo_repo.store.objects import Store
@@ -100,10 +100,13 @@ class FsspecRemote(Remote):
         self.put_text(rel, text)
         return True
 
-    def _read(self, rel: str) -> bytes:
-        return bytes(self.fs.cat_file(f"{self.root}/{rel}"))
+    def _read(self, rel: str, limit: int) -> bytes:
+        # Opened and read up to the cap, not cat_file: that would take whatever the server sends.
+        with self.fs.open(f"{self.root}/{rel}", "rb", **self._open_kw()) as src:
+            return bytes(src.read(limit + 1))
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
+        check_span(self.url, rel, start, end)
         with self._errors(rel, rel):
             return bytes(self.fs.cat_file(f"{self.root}/{rel}", start=start, end=end))
 
@@ -113,11 +116,16 @@ class FsspecRemote(Remote):
     def download(self, store: Store, oid: str, expect: Digest | None, label: str,
                  jobs: int = DEFAULT_JOBS, progress: Progress | None = None, copy_out: CopyOut | None = None) -> int:
         source = f"remote {self.url}"
+        limit = expect.size if expect is not None else UNSIZED_LIMIT
         with self._errors(oid, label), self.fs.open(self.path(oid), "rb", **self._open_kw()) as src:
-            with store.writer(oid, expect, label, source) as out:
-                while chunk := src.read(CHUNK):
+            with store.writer(oid, expect, label, source) as out, naming(out.raw.name):
+                # Never past the declared size and one byte: an object larger
+                # than its manifest says is refused, not written out whole.
+                while chunk := src.read(min(CHUNK, limit + 1 - out.hasher.size)):
                     out.write(chunk)
                     advance(progress, 0, len(chunk))
+                    if out.hasher.size > limit:
+                        raise size_mismatch(label, limit, out.hasher.size, source)
         return out.hasher.size
 
     def delete(self, rel: str) -> None:

@@ -3,6 +3,11 @@ one pool of kept-alive connections shared by every thread and request kind.
 
 Connections are keyed by scheme, host, port and TLS settings: a connection
 made without certificate checks never serves a caller that wants them.
+
+Every connection has two time-outs (``options.Timeouts``): one for connecting
+(TCP and the TLS handshake), one for each wait on the socket after that. An
+endpoint that accepts a connection and never answers fails within the read
+time-out, as ``ReadTimeout``; one that never accepts, as ``ConnectTimeout``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from zoo_repo.remote.options import Timeouts
 
 Host = tuple[str, str, "int | None"]  # scheme, host name, port
 MAX_IDLE = 16  # per host: enough for --jobs 8 with room for a second transfer
@@ -37,11 +45,54 @@ def _tls_context(verify: bool | str | None, env_bundle: str | None) -> ssl.SSLCo
     return ssl.create_default_context(cafile=verify if isinstance(verify, str) else env_bundle)
 
 
-def connection(host: Host, timeout: float, tls: ssl.SSLContext | None = None) -> http.client.HTTPConnection:
+class ConnectTimeout(TimeoutError):
+    """No connection (or no TLS handshake) within the connect time-out."""
+
+
+class ReadTimeout(TimeoutError):
+    """Connected, but the endpoint sent nothing within the read time-out."""
+
+
+class _Timed:
+    """Connect under the connect time-out, then wait on the socket under the read time-out."""
+
+    timeout: float | None
+    sock: Any
+    read_timeout = 60.0
+
+    def connect(self) -> None:
+        try:
+            super().connect()  # type: ignore[misc]
+        except TimeoutError as exc:
+            raise ConnectTimeout(f"no connection within {self.timeout:g} s") from exc
+        self.sock.settimeout(self.read_timeout)
+
+
+class _HTTP(_Timed, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPS(_Timed, http.client.HTTPSConnection):
+    pass
+
+
+def connection(host: Host, timeouts: Timeouts, tls: ssl.SSLContext | None = None) -> http.client.HTTPConnection:
     scheme, name, port = host
+    conn: _HTTP | _HTTPS
     if scheme == "https":
-        return http.client.HTTPSConnection(name, port, timeout=timeout, context=tls or tls_context())
-    return http.client.HTTPConnection(name, port, timeout=timeout)
+        conn = _HTTPS(name, port, timeout=timeouts.connect, context=tls or tls_context())
+    else:
+        conn = _HTTP(name, port, timeout=timeouts.connect)
+    conn.read_timeout = timeouts.read
+    return conn
+
+
+def _set_timeouts(conn: http.client.HTTPConnection, timeouts: Timeouts) -> None:
+    conn.timeout = timeouts.connect
+    if isinstance(conn, _Timed):
+        conn.read_timeout = timeouts.read
+    if conn.sock is not None:
+        conn.sock.settimeout(timeouts.read)
 
 
 class Pool:
@@ -52,28 +103,33 @@ class Pool:
         self._lock = threading.Lock()
 
     @contextmanager
-    def connection(self, host: Host, timeout: float,
+    def connection(self, host: Host, timeouts: Timeouts,
                    tls: ssl.SSLContext | None) -> Iterator[http.client.HTTPConnection]:
         """A connection to ``host``: back to the pool when the block ends normally,
-        closed when it raises (its state is then unknown)."""
-        conn = self._take(host, timeout, tls)
+        closed when it raises (its state is then unknown). A socket time-out
+        while waiting for an answer is raised as ``ReadTimeout``."""
+        conn = self._take(host, timeouts, tls)
         try:
             yield conn
+        except ConnectTimeout:
+            conn.close()
+            raise
+        except TimeoutError as exc:
+            conn.close()
+            raise ReadTimeout(f"no answer within {timeouts.read:g} s") from exc
         except BaseException:
             conn.close()
             raise
         self._give_back(host, tls, conn)
 
-    def _take(self, host: Host, timeout: float, tls: ssl.SSLContext | None) -> http.client.HTTPConnection:
+    def _take(self, host: Host, timeouts: Timeouts, tls: ssl.SSLContext | None) -> http.client.HTTPConnection:
         with self._lock:
             idle = self._idle.get((*host, tls))
             if idle:
                 conn = idle.pop()
-                conn.timeout = timeout
-                if conn.sock is not None:
-                    conn.sock.settimeout(timeout)
+                _set_timeouts(conn, timeouts)
                 return conn
-        return connection(host, timeout, tls)
+        return connection(host, timeouts, tls)
 
     def _give_back(self, host: Host, tls: ssl.SSLContext | None, conn: http.client.HTTPConnection) -> None:
         with self._lock:

@@ -3,19 +3,78 @@
 A filesystem shows a file while it is being written, so every file goes in
 under a temp name and is renamed into place (``store.atomic``), as object
 stores do by themselves with a PUT.
+
+A directory is also what a hostile remote is easiest to make of: any name in
+it may be a FIFO, a device or a symlink to one. Every file is read through
+``model.readfile``: regular files only, no final symlink, never past the
+size the reader expects and one byte.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+from zoo_repo.core.progress import Progress, advance
+from zoo_repo.model.readfile import chunks, open_regular
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_span, naming, size_mismatch
 from zoo_repo.remote.fsspec import FsspecRemote
 from zoo_repo.store.atomic import atomic_write, create_exclusive
+from zoo_repo.store.digest import Digest, Hasher
+from zoo_repo.store.objects import Store
 
 
 class LocalRemote(FsspecRemote):
     packs = False
+
+    def _open(self, rel: str) -> int:
+        return open_regular(f"{self.root}/{rel}", f"remote {self.url}: {rel}")
+
+    def _read(self, rel: str, limit: int) -> bytes:
+        fd = self._open(rel)
+        try:
+            return b"".join(chunks(fd, limit))
+        finally:
+            os.close(fd)
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        check_span(self.url, rel, start, end)
+        with self._errors(rel, rel):
+            fd = self._open(rel)
+            try:
+                return os.pread(fd, end - start, start)
+            finally:
+                os.close(fd)
+
+    def download(self, store: Store, oid: str, expect: Digest | None, label: str,
+                 jobs: int = DEFAULT_JOBS, progress: Progress | None = None, copy_out: CopyOut | None = None) -> int:
+        source = f"remote {self.url}"
+        limit = expect.size if expect is not None else UNSIZED_LIMIT
+        with self._errors(oid, label):
+            fd = open_regular(self.path(oid), f"{source}: {self.path(oid)[len(self.root) + 1:]} ({label})")
+            try:
+                with store.writer(oid, expect, label, source) as out, naming(out.raw.name):
+                    for chunk in chunks(fd, limit):
+                        out.write(chunk)
+                        advance(progress, 0, len(chunk))
+                    if out.hasher.size > limit:
+                        raise size_mismatch(label, limit, out.hasher.size, source)
+            finally:
+                os.close(fd)
+        return out.hasher.size
+
+    def hash_object(self, oid: str) -> Digest:
+        hasher = Hasher()
+        with self._errors(oid):
+            fd = self._open(self.path(oid)[len(self.root) + 1:])
+            try:
+                # A regular file ends: no cap needed beyond refusing what is not one.
+                for chunk in chunks(fd, 1 << 62):
+                    hasher.update(chunk)
+            finally:
+                os.close(fd)
+        return hasher.digest()
 
     def put_file(self, src: str, rel: str, label: str | None = None) -> int:
         self._require_writable()

@@ -20,7 +20,7 @@ from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.packs import LOCATOR_NAME, Locator, parse_locator
 from zoo_repo.core.stub import parse_stub, version_number
-from zoo_repo.errors import ManifestError, RemoteError, StubError
+from zoo_repo.errors import ManifestError, RemoteError, StubError, TooLarge
 from zoo_repo.remote.base import Remote
 
 PREFIX = "zoo"
@@ -65,7 +65,11 @@ def read_locator(remote: Remote, stub: str, version: int) -> Locator:
     """Where a version's small objects sit in packs; empty when unknown."""
     if not remote.packs:
         return {}
-    return parse_locator(remote.get_text(version_key(stub, version, LOCATOR_NAME)) or "")
+    try:
+        data = remote.get_bytes(version_key(stub, version, LOCATOR_NAME))
+    except TooLarge:
+        return {}  # a damaged locator costs speed only: its objects come loose
+    return parse_locator((data or b"").decode("utf-8", "replace"))
 
 
 def parse_index(text: str) -> Index:

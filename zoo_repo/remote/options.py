@@ -16,10 +16,40 @@ from typing import Any
 
 from zoo_repo.remote.retry import ATTEMPTS
 
-# Bounded time-outs and retries unless the remote's config says otherwise: a
-# dead endpoint must fail in seconds, not hang.
-CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 60
+# Bounded time-outs unless the remote's config says otherwise (``connect_timeout``,
+# ``read_timeout``, in seconds, DVC's names): a dead endpoint must fail in
+# seconds, not hang. The read time-out bounds each wait for the next bytes, not
+# a whole transfer. An endpoint that accepts connections and never answers
+# fails after two such waits on zoo's own requests (``remote.retry``), three on
+# botocore's (listings, HEADs): 20 to 35 s.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection, and for each next piece of an answer."""
+
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
+
+
+def timeouts(options: dict[str, Any]) -> Timeouts:
+    """The remote's time-outs from its options (RemoteError when one is not a positive number)."""
+    from zoo_repo.errors import RemoteError
+
+    values = []
+    for name, default in (("connect_timeout", CONNECT_TIMEOUT), ("read_timeout", READ_TIMEOUT)):
+        raw = options.get(name, default)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = -1.0
+        if not 0 < value <= 24 * 3600:
+            raise RemoteError(f"remote option {name}={raw!r} is not a number of seconds (0 < seconds <= 86400)",
+                              hint=f"set it with -o {name}=SECONDS or `dvc remote modify NAME {name} SECONDS`")
+        values.append(value)
+    return Timeouts(*values)
 
 
 @dataclass(frozen=True)
@@ -55,10 +85,13 @@ def _bool(value: Any) -> bool:
 def s3_options(options: dict[str, Any]) -> dict[str, Any]:
     """DVC's s3 remote options → ``s3fs.S3FileSystem`` keyword arguments."""
     client: dict[str, Any] = {}
+    limits = timeouts(options)
     config: dict[str, Any] = {
-        "connect_timeout": int(options.get("connect_timeout", CONNECT_TIMEOUT)),
-        "read_timeout": int(options.get("read_timeout", READ_TIMEOUT)),
-        "retries": {"max_attempts": ATTEMPTS, "mode": "standard"},  # the one policy: remote.retry
+        "connect_timeout": limits.connect,
+        "read_timeout": limits.read,
+        # The one policy (remote.retry): ATTEMPTS in all. botocore's max_attempts
+        # would count retries only, one attempt more.
+        "retries": {"total_max_attempts": ATTEMPTS, "mode": "standard"},
     }
     out: dict[str, Any] = {"client_kwargs": client, "config_kwargs": config}
     if "endpointurl" in options:
@@ -88,13 +121,30 @@ def storage_options(url: str, options: dict[str, Any]) -> dict[str, Any]:
         return gcs_options(options)
     if proto in ("az", "abfs", "azure"):
         return azure_options(options)
+    if proto in ("http", "https"):
+        return http_options(options)
     return {}
+
+
+def http_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``fsspec``'s HTTP filesystem: aiohttp's time-outs per connection and per read, none in total
+    (a large model takes as long as it takes while bytes keep coming)."""
+    import aiohttp
+
+    limits = timeouts(options)
+    return {"client_kwargs": {"timeout": aiohttp.ClientTimeout(total=None, sock_connect=limits.connect,
+                                                               sock_read=limits.read)}}
 
 
 def gcs_options(options: dict[str, Any]) -> dict[str, Any]:
     """DVC's gs remote options → ``gcsfs.GCSFileSystem`` keyword arguments, as dvc-gs maps them."""
     token = "anon" if _bool(options.get("allow_anonymous_login", False)) else options.get("credentialpath")
-    mapped = {"project": options.get("projectname"), "token": token, "endpoint_url": options.get("endpointurl")}
+    import aiohttp  # gcsfs's own client: its per-request time-out is aiohttp's
+
+    limits = timeouts(options)
+    mapped = {"project": options.get("projectname"), "token": token, "endpoint_url": options.get("endpointurl"),
+              "requests_timeout": aiohttp.ClientTimeout(total=None, sock_connect=limits.connect,
+                                                        sock_read=limits.read)}
     return {k: v for k, v in mapped.items() if v is not None}
 
 
@@ -103,6 +153,9 @@ def azure_options(options: dict[str, Any]) -> dict[str, Any]:
     maps them (what is not given, adlfs reads from ``AZURE_STORAGE_*`` in the environment)."""
     names = ("account_name", "account_key", "connection_string", "sas_token")
     out: dict[str, Any] = {name: options[name] for name in names if name in options}
+    limits = timeouts(options)  # the Azure SDK's transport takes whole seconds
+    out["connection_timeout"] = max(1, round(limits.connect))
+    out["read_timeout"] = max(1, round(limits.read))
     if _bool(options.get("allow_anonymous_login", False)):
         out["anon"] = True
     return out

@@ -3,7 +3,10 @@ botocore is given for the ones it sends).
 
 Transient means: the connection failed or timed out, or the server answered
 5xx or 429. A 4xx answer is final (a missing object stays missing, refused
-credentials stay refused), and so is anything else.
+credentials stay refused), and so is anything else. A time-out is tried
+again only once: an endpoint that accepted the connection and then said
+nothing for a whole read time-out rarely does better the third time, and
+waiting three time-outs would turn seconds into a minute.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from zoo_repo.remote.errors import HTTPStatusError
 T = TypeVar("T")
 
 ATTEMPTS = 3  # the first try and two more: a dead endpoint fails in seconds, not minutes
+TIMEOUT_ATTEMPTS = 2  # of which at most this many may end in a time-out
 BASE_DELAY = 0.2  # seconds; doubled after each failure, with jitter
 
 
@@ -42,4 +46,13 @@ def backoff(attempt: int) -> float:
 def retrying(call: Callable[[], T], *, attempts: int = ATTEMPTS,
              on_failure: Callable[[BaseException], None] | None = None) -> T:
     """``call()`` under this policy (see ``core.retry``); the last error is raised."""
-    return core_retry.retrying(call, attempts=attempts, transient=transient, delay=backoff, on_failure=on_failure)
+    timed_out = 0
+
+    def again(exc: BaseException) -> bool:
+        nonlocal timed_out
+        if isinstance(exc, TimeoutError):
+            timed_out += 1
+            return timed_out < TIMEOUT_ATTEMPTS
+        return transient(exc)
+
+    return core_retry.retrying(call, attempts=attempts, transient=again, delay=backoff, on_failure=on_failure)

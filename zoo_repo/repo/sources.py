@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -15,6 +16,7 @@ from zoo_repo.core.aliases import ALIASES_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.stub import Stub, parse_stub, version_number
 from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError
+from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
 from zoo_repo.store.atomic import write_text_atomic
 from zoo_repo.store.usercache import default_cache_dir
 
@@ -35,11 +37,29 @@ class Source(Protocol):
     def snapshot_dir(self, stub: Stub, version: int) -> Path | None: ...
 
 
+def _read_text(path: str, label: str, limit: int = TEXT_LIMIT) -> str:
+    """A metadata file of a checkout or cache: a regular file, read up to its cap.
+    A pull request can make any of them a FIFO or a symlink to /dev/zero."""
+    try:
+        return read_text_bounded(path, limit, label)
+    except UnicodeDecodeError as exc:
+        raise ManifestError(label, "is not UTF-8 text") from exc
+
+
+def _present(path: str) -> bool:
+    """Something other than a folder is at ``path`` (not followed: a link counts, and is refused on reading)."""
+    try:
+        return not stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 class CheckoutSource:
     """``manifests/<stub>/vN/`` in a zoo checkout.
 
     Plain ``os`` calls on strings rather than pathlib: listing a zoo of ten
-    thousand stubs is mostly path handling.
+    thousand stubs is mostly path handling. Symlinks are not followed into
+    folders, and a version's files are read only if they are regular files.
     """
 
     def __init__(self, root: Path, manifests_dir: Path) -> None:
@@ -58,27 +78,24 @@ class CheckoutSource:
         found = []
         for name in names:
             number = version_number(name)
-            if number is not None and os.path.isfile(os.path.join(base, name, MANIFEST_NAME)):
+            if number is not None and _present(os.path.join(base, name, MANIFEST_NAME)):
                 found.append(number)
         return sorted(found)
 
     def read(self, stub: Stub, version: int, name: str) -> str:
         path = os.path.join(self._base, stub.path, f"v{version}", name)
         try:
-            with open(path, encoding="utf-8") as fh:
-                return fh.read()
+            return _read_text(path, self.where(stub, version, name))
         except FileNotFoundError:
             raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
-        except UnicodeDecodeError as exc:
-            raise ManifestError(self.where(stub, version, name), "is not UTF-8 text") from exc
 
     def snapshot_dir(self, stub: Stub, version: int) -> Path | None:
         return None  # a checkout's files go where dvc pull puts them: manifests/<stub>/vN/model
 
     def aliases_text(self, stub: Stub) -> str | None:
+        path = os.path.join(self._base, stub.path, ALIASES_NAME)
         try:
-            with open(os.path.join(self._base, stub.path, ALIASES_NAME), encoding="utf-8") as fh:
-                return fh.read()
+            return _read_text(path, f"{self.base.relative_to(self.root).as_posix()}/{stub}/{ALIASES_NAME}")
         except FileNotFoundError:
             return None
 
@@ -87,7 +104,8 @@ class CheckoutSource:
 
         def walk(directory: str, parts: list[str]) -> None:
             try:
-                entries = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
+                entries = sorted(e.name for e in os.scandir(directory)
+                                 if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
             except (FileNotFoundError, NotADirectoryError):
                 return
             for name in entries:
@@ -112,8 +130,10 @@ class RemoteSource:
 
     def __init__(self, remote: Remote, cache_dir: Path, offline: bool = False) -> None:
         from zoo_repo.remote import meta
+        from zoo_repo.remote.base import meta_limit
 
         self._meta = meta
+        self._index_limit = meta_limit(meta.INDEX)
         self.remote = remote
         self.offline = offline
         key = hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:16]
@@ -131,7 +151,7 @@ class RemoteSource:
         if self._index is None:
             cached = self.cache / "index.json"
             if self.offline:
-                text = cached.read_text(encoding="utf-8") if cached.exists() else None
+                text = _read_text(str(cached), str(cached), self._index_limit) if cached.exists() else None
             else:
                 text = self.remote.get_text(self._meta.INDEX)
                 if text is not None:
@@ -164,7 +184,7 @@ class RemoteSource:
     def aliases_text(self, stub: Stub) -> str | None:
         cached = self.cache / "manifests" / stub.path / ALIASES_NAME
         if self.offline:
-            return cached.read_text(encoding="utf-8") if cached.exists() else None
+            return _read_text(str(cached), str(cached)) if cached.exists() else None
         # Aliases move, so always ask the remote (a copy is kept for offline use).
         text = self.remote.get_text(f"{self._meta.PREFIX}/manifests/{stub}/{ALIASES_NAME}")
         if text is not None:
@@ -178,7 +198,7 @@ class RemoteSource:
         if cached.is_file():
             if name == MANIFEST_NAME:
                 os.utime(cached)  # last use, for `zoo cache prune --older-than`
-            return cached.read_text(encoding="utf-8")
+            return _read_text(str(cached), str(cached))
         if self.offline:
             raise Offline(f"{stub}@v{version} ({name}) is")
         text = self.remote.get_text(self._meta.version_key(str(stub), version, name))

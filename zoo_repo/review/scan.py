@@ -14,7 +14,8 @@ from zoo_repo.core.aliases import ALIASES_NAME
 from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
 from zoo_repo.core.stub import Stub, parse_stub, version_number
-from zoo_repo.errors import StubError
+from zoo_repo.errors import NotRegularFile, StubError, TooLarge
+from zoo_repo.model.readfile import TEXT_LIMIT, read_bounded
 from zoo_repo.repo import dvc
 from zoo_repo.review.rules import (
     MANIFESTS,
@@ -103,20 +104,30 @@ def _scan_stub(path: Path, rel: str, problems: list[Problem]) -> Versions:
             problems.append(Problem(f"{child}/{name}", "layout",
                                     "unexpected in a version directory (manifest.yaml, model.md, model.dvc)"))
     if aliases_file is not None:
-        raw = Path(aliases_file.path).read_bytes()
+        try:
+            raw = read_bounded(aliases_file.path, TEXT_LIMIT, f"{rel}/{ALIASES_NAME}")
+        except (NotRegularFile, TooLarge) as exc:
+            problems.append(_refused(exc))
+            return versions
         check_aliases(raw, f"{rel}/{ALIASES_NAME}", set(versions), problems)
     return versions
 
 
 # -- one version --------------------------------------------------------------
 def _read(root: Path, rel: str, names: frozenset[str], name: str) -> bytes | None:
-    """Version ``rel``'s file ``name``, or None when the directory listing or the disk lacks it."""
+    """Version ``rel``'s file ``name``, or None when the directory listing or the disk lacks it.
+    A pull request can make it a FIFO, a device or a symlink to one, or huge: NotRegularFile
+    or TooLarge, never a read that blocks or fills memory."""
     if name not in names:
         return None
     try:
-        return (root / f"{rel}/{name}").read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return read_bounded(str(root / f"{rel}/{name}"), TEXT_LIMIT, f"{rel}/{name}")
+    except (FileNotFoundError, NotADirectoryError):
         return None
+
+
+def _refused(exc: NotRegularFile | TooLarge) -> Problem:
+    return Problem(exc.path, "layout", exc.message.removeprefix(f"{exc.path}: "))
 
 
 def check_version(root: Path, stub: Stub, number: int, rel: str, names: frozenset[str],
@@ -126,11 +137,15 @@ def check_version(root: Path, stub: Stub, number: int, rel: str, names: frozense
     The card and the pointer are read only once the manifest parses: the
     rules on them need it.
     """
-    manifest = check_manifest(_read(root, rel, names, MANIFEST_NAME), rel, stub, number, problems)
-    if manifest is None:
+    try:
+        manifest = check_manifest(_read(root, rel, names, MANIFEST_NAME), rel, stub, number, problems)
+        if manifest is None:
+            return None
+        check_card(_read(root, rel, names, CARD_NAME), rel, manifest, problems)
+        check_pointer(_read(root, rel, names, dvc.POINTER_NAME), rel, manifest, problems)
+    except (NotRegularFile, TooLarge) as exc:
+        problems.append(_refused(exc))
         return None
-    check_card(_read(root, rel, names, CARD_NAME), rel, manifest, problems)
-    check_pointer(_read(root, rel, names, dvc.POINTER_NAME), rel, manifest, problems)
     return manifest
 
 

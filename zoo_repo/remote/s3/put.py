@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from zoo_repo.remote.errors import error_reason, status_error
 from zoo_repo.remote.http import POOL, Host
+from zoo_repo.remote.options import Timeouts
 from zoo_repo.remote.retry import retrying
 from zoo_repo.remote.s3.get import url_lifetime
 
@@ -38,9 +39,9 @@ class PutError(OSError):
 class Sender:
     """PUTs of presigned URLs over the shared pool of kept-alive connections."""
 
-    def __init__(self, timeout: float = 60.0, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, timeouts: Timeouts | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.tls = tls
-        self.timeout = timeout
+        self.timeouts = timeouts or Timeouts()
 
     def put(self, url: str, body: bytes | memoryview) -> str:
         """PUT ``body``; returns the ETag. Transient failures are retried (``remote.retry``)."""
@@ -49,7 +50,7 @@ class Sender:
         host: Host = (split.scheme, split.hostname or "", split.port)
 
         def once() -> str:
-            with POOL.connection(host, self.timeout, self.tls) as conn:
+            with POOL.connection(host, self.timeouts, self.tls) as conn:
                 conn.request("PUT", target, body=body, headers={"Content-Length": str(len(body))})
                 response = conn.getresponse()
                 data = response.read()
@@ -86,10 +87,11 @@ class _Buffers(threading.local):
 
 
 def put_small(fs: Any, items: Sequence[tuple[str, str]], jobs: int,
-              done: Callable[[str, int], None] | None = None, tls: ssl.SSLContext | None = None) -> None:
+              done: Callable[[str, int], None] | None = None, tls: ssl.SSLContext | None = None,
+              timeouts: Timeouts | None = None) -> None:
     """Upload (local file, remote path) pairs, each in one PUT."""
     urls = presign(fs, [(remote, {}) for _, remote in items])
-    sender = Sender(tls=tls)
+    sender = Sender(timeouts, tls=tls)
 
     def one(pair: tuple[tuple[str, str], str]) -> None:
         (local, remote), url = pair
@@ -104,7 +106,8 @@ def put_small(fs: Any, items: Sequence[tuple[str, str]], jobs: int,
 
 
 def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART_SIZE,
-              progress: Callable[[int], None] | None = None, tls: ssl.SSLContext | None = None) -> None:
+              progress: Callable[[int], None] | None = None, tls: ssl.SSLContext | None = None,
+              timeouts: Timeouts | None = None) -> None:
     """Multipart upload with parallel parts; aborted (nothing visible) on any failure."""
     from fsspec.asyn import sync
 
@@ -113,7 +116,7 @@ def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART
     parts = [(n + 1, start, min(part_size, size - start)) for n, start in enumerate(range(0, size, part_size))]
     created = sync(fs.loop, fs._call_s3, "create_multipart_upload", Bucket=bucket, Key=key)
     upload_id = created["UploadId"]
-    sender = Sender(tls=tls)
+    sender = Sender(timeouts, tls=tls)
     try:
         urls = presign(fs, [(remote, {"UploadId": upload_id, "PartNumber": n}) for n, _, _ in parts],
                        "upload_part", expires=url_lifetime(size))

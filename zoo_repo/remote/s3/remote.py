@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from zoo_repo.core.progress import Progress, advance
-from zoo_repo.remote.base import DEFAULT_JOBS, CopyOut
+from zoo_repo.errors import IntegrityError
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_span, size_mismatch
 from zoo_repo.remote.errors import error_code, status_of
 from zoo_repo.remote.fsspec import FsspecRemote
-from zoo_repo.remote.options import READ_TIMEOUT, Backend, storage_options
+from zoo_repo.remote.options import Backend, storage_options
 from zoo_repo.store.digest import Digest
 from zoo_repo.store.objects import Store, oid_relpath
 
@@ -87,13 +88,12 @@ class S3Remote(FsspecRemote):
         date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
         return str(date) if date else None
 
-    def _get(self, rel: str, start: int | None = None, end: int | None = None) -> bytes:
-        """One object's bytes (or a range of them) by a presigned GET."""
+    def _get(self, rel: str, start: int | None = None, end: int | None = None, *, limit: int) -> bytes:
+        """One object's bytes (at most ``limit + 1``), or a range of them, by a presigned GET."""
         from zoo_repo.remote.s3 import get
 
         url = self._signer.url(f"{self.root}/{rel}")
-        return get.fetch(url, start, end, timeout=float(self.options.get("read_timeout", READ_TIMEOUT)),
-                         tls=self.tls)
+        return get.fetch(url, start, end, limit=limit, timeouts=self.timeouts, tls=self.tls)
 
     def size(self, oid: str) -> int | None:
         with self._errors(oid):
@@ -114,9 +114,9 @@ class S3Remote(FsspecRemote):
         size = os.stat(src).st_size
         with self._errors(rel, label or rel):
             if size >= FAST_PUT_MIN:
-                put.put_large(self.fs, src, final, DEFAULT_JOBS, tls=self.tls)
+                put.put_large(self.fs, src, final, DEFAULT_JOBS, tls=self.tls, timeouts=self.timeouts)
             else:
-                put.put_small(self.fs, [(src, final)], 1, tls=self.tls)
+                put.put_small(self.fs, [(src, final)], 1, tls=self.tls, timeouts=self.timeouts)
         return size
 
     def create_text(self, rel: str, text: str) -> bool:
@@ -135,12 +135,13 @@ class S3Remote(FsspecRemote):
                 raise
         return True
 
-    def _read(self, rel: str) -> bytes:
-        return self._get(rel)
+    def _read(self, rel: str, limit: int) -> bytes:
+        return self._get(rel, limit=limit)
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
+        check_span(self.url, rel, start, end)
         with self._errors(rel, rel):
-            return self._get(rel, start, end)
+            return self._get(rel, start, end, limit=end - start)
 
     def download(self, store: Store, oid: str, expect: Digest | None, label: str,
                  jobs: int = DEFAULT_JOBS, progress: Progress | None = None, copy_out: CopyOut | None = None) -> int:
@@ -157,12 +158,19 @@ class S3Remote(FsspecRemote):
                 # same manifest; `zoo verify` rechecks it).
                 also = copy_out.files(oid) if copy_out is not None else []
                 with store.writer(oid, expect, label, source, md5=False) as out:
-                    get.download(url, expect.size, [out.raw.fileno(), *also], out.hasher.update, jobs=jobs,
-                                 part_size=get.PART_SIZE, progress=lambda n: advance(progress, 0, n), tls=self.tls)
+                    try:
+                        get.download(url, expect.size, [out.raw.fileno(), *also], out.hasher.update, jobs=jobs,
+                                     part_size=get.PART_SIZE, progress=lambda n: advance(progress, 0, n),
+                                     tls=self.tls, timeouts=self.timeouts)
+                    except get.SizeMismatch as exc:
+                        raise IntegrityError(label, "size", str(expect.size), exc.actual, source) from exc
                     out.raw.seek(expect.size)
             return expect.size
+        limit = expect.size if expect is not None else UNSIZED_LIMIT
         with self._errors(oid, label):
-            data = self._get(oid_relpath(oid))
+            data = self._get(oid_relpath(oid), limit=limit)
+        if len(data) > limit or (expect is not None and len(data) != expect.size):
+            raise size_mismatch(label, limit, len(data), source)
         store.put_bytes(oid, data, expect, label, source)
         if copy_out is not None:
             copy_out.write(oid, memoryview(data))
@@ -189,10 +197,10 @@ class S3Remote(FsspecRemote):
             for start in range(0, len(small), _BATCH):
                 batch = small[start:start + _BATCH]
                 put.put_small(self.fs, [(str(store.path(o)), self.path(o)) for o in batch], jobs,
-                              done=lambda _, n: advance(progress, 1, n), tls=self.tls)
+                              done=lambda _, n: advance(progress, 1, n), tls=self.tls, timeouts=self.timeouts)
             for oid in oids:
                 if sizes[oid] >= FAST_PUT_MIN:
                     put.put_large(self.fs, str(store.path(oid)), self.path(oid), jobs,
-                                  progress=lambda n: advance(progress, 0, n), tls=self.tls)
+                                  progress=lambda n: advance(progress, 0, n), tls=self.tls, timeouts=self.timeouts)
                     advance(progress, 1, 0)
         return sum(sizes.values())
