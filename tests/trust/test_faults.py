@@ -440,8 +440,6 @@ def _zeros_tar_gz(path: Path, member: str, size: int) -> None:
         tar.addfile(info, io.BufferedReader(Zeros(size)))
 
 
-@pytest.mark.xfail(strict=True, reason="model/validate.py reads sample archives whole (owned by the names helper): "
-                   "its sample_blobs and check_tar_members are to call model.archive.sample_members")
 def test_a_sample_archive_bomb_is_refused_in_bounded_memory(built_models: dict[str, Path], tmp_path: Path) -> None:
     zoo = Zoo.init(tmp_path / "zoo", remote=str(tmp_path / "remote"))
     model = tmp_path / "model"

@@ -6,6 +6,7 @@ Every refusal is a ModelDirError naming the file and what was expected.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import tarfile
@@ -15,6 +16,7 @@ from typing import Any
 
 from zoo_repo.core import yamltext
 from zoo_repo.errors import ModelDirError
+from zoo_repo.model import archive as archives
 
 DEFAULT_RTOL = 1e-3
 DEFAULT_ATOL = 1e-5
@@ -77,6 +79,8 @@ def check_archive(archive: Path, onnx_path: Path, relpath: str = "model.onnx.tar
             member = members[0]
             if not member.isfile():
                 raise ModelDirError(relpath, "model.onnx in it is a link or special entry, not a regular file")
+            if member.size != onnx_path.stat().st_size:  # before inflating a byte of it
+                raise ModelDirError(relpath, "its model.onnx differs from the model.onnx beside it")
             digest = hashlib.sha256()
             src = tar.extractfile(member)
             assert src is not None  # a regular file always has a body
@@ -119,13 +123,9 @@ def _safe_member(member: tarfile.TarInfo, relpath: str) -> None:
 
 
 def check_tar_members(path: Path, relpath: str) -> None:
-    """Every member of a sample archive stays inside it and is a regular file or folder."""
-    try:
-        with tarfile.open(path, "r:gz") as tar:
-            for member in tar:
-                _safe_member(member, relpath)
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ModelDirError(relpath, f"is not a readable .tar.gz: {exc}") from exc
+    """Every member of a sample archive stays inside it and is a regular file or folder;
+    read as a stream with caps (a small .tar.gz may inflate a thousandfold)."""
+    archives.sample_members(path, relpath, lambda m: _safe_member(m, relpath), keep=lambda name: False)
 
 
 def sample_blobs(files: list[tuple[str, Path]]) -> list[tuple[str, bytes]]:
@@ -133,15 +133,9 @@ def sample_blobs(files: list[tuple[str, Path]]) -> list[tuple[str, bytes]]:
     out: list[tuple[str, bytes]] = []
     for rel, path in files:
         if rel.endswith(".tar.gz"):
-            try:
-                with tarfile.open(path, "r:gz") as tar:
-                    for member in tar.getmembers():
-                        _safe_member(member, rel)
-                        if member.isfile() and member.name.endswith(SAMPLE_SUFFIXES):
-                            body = tar.extractfile(member)
-                            out.append((f"{rel}:{member.name}", body.read() if body else b""))
-            except (tarfile.TarError, OSError, EOFError) as exc:
-                raise ModelDirError(rel, f"is not a readable .tar.gz: {exc}") from exc
+            out += [(f"{rel}:{name}", data) for name, data in archives.sample_members(
+                path, rel, functools.partial(_safe_member, relpath=rel),
+                keep=lambda name: name.endswith(SAMPLE_SUFFIXES))]
         elif rel.endswith(SAMPLE_SUFFIXES):
             out.append((rel, path.read_bytes()))
     return sorted(out)
