@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.stub import Ref, Stub
-from zoo_repo.errors import UsageError
+from zoo_repo.errors import UsageError, ZooError
 from zoo_repo.repo.config import find_root
 from zoo_repo.repo.workspace import Workspace, as_ref, as_stub
 from zoo_repo.store.objects import Store
@@ -143,12 +143,14 @@ class Zoo(Workspace):
         """catalog.json's entries by (stub, version); empty when there is none or it does not parse."""
         import json
 
+        from zoo_repo.model.readfile import read_text_bounded
+
         if self._root is None:
             return {}
-        try:
-            doc = json.loads((self._root / "catalog.json").read_text(encoding="utf-8"))
+        try:  # a checkout's file: bounded, and never more than a speed-up
+            doc = json.loads(read_text_bounded(str(self._root / "catalog.json"), 64 << 20))
             return {(e["stub"], int(e["version"][1:])): e for e in doc["models"]}
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ZooError, OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
             return {}
 
     def search(self, text: str | None = None, **fields: Any) -> Iterator[Manifest]:

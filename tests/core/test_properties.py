@@ -9,12 +9,14 @@ import hashlib
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zoo_repo.core import yamltext
 from zoo_repo.core.lockfile import Lock, Pin, parse_lock
 from zoo_repo.core.manifest import FileEntry, Manifest, manifest_from_doc, parse_manifest
+from zoo_repo.core.packs import parse_locator
 from zoo_repo.core.paths import find_problem
 from zoo_repo.core.stub import SPARSE_CATEGORIES, SPARSE_NAME_BASES, SPARSE_TARGETS, parse_ref, parse_stub
 from zoo_repo.errors import ZooError
@@ -147,3 +149,10 @@ def test_the_index_parser_raises_only_zoo_errors(text: str) -> None:
                                                      min_size=1, max_size=3), max_size=4))
 def test_a_valid_index_round_trips(index: dict[str, dict[str, str]]) -> None:
     assert parse_index(render_index(index)) == index
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a":' * 100_000])
+def test_json_nested_past_the_parser_s_depth_is_refused_as_zoo_errors(text: str) -> None:
+    # Too deep for hypothesis to find: json's recursion limit, not a value error.
+    _only_zoo_errors(parse_index, text)
+    assert parse_locator(text) == {}  # a locator is only an accelerator: ignored

@@ -49,6 +49,7 @@ PARAM_FLAGS = {
     "workdir": "--workdir",
     "zoo": "--zoo",
     "offline": "--offline",
+    "remote_options": "-o/--remote-option",
 }
 
 # Commands whose flag for a parameter is not the usual one.

@@ -85,7 +85,7 @@ def parse_locator(text: str) -> Locator:
     try:
         doc = json.loads(text)
         raw = doc["objects"] if doc.get("schema") == 1 else {}
-    except (ValueError, AttributeError, KeyError, TypeError):
+    except (ValueError, RecursionError, AttributeError, KeyError, TypeError):
         return {}
     out: Locator = {}
     for oid, slot in raw.items():

@@ -75,7 +75,7 @@ def read_locator(remote: Remote, stub: str, version: int) -> Locator:
 def parse_index(text: str) -> Index:
     try:
         doc = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than json allows
         raise ManifestError(INDEX, f"is not JSON: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("schema") != INDEX_SCHEMA or not isinstance(doc.get("stubs"), dict):
         raise ManifestError(INDEX, f"expected {{'schema': {INDEX_SCHEMA}, 'stubs': {{…}}}}")
