@@ -15,12 +15,19 @@ import os
 import stat
 from collections.abc import Iterator
 
+from zoo_repo.core.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES
 from zoo_repo.errors import NotRegularFile, TooLarge
 
 CHUNK = 1 << 20
 # The cap on a metadata file read as text (manifest.yaml, model.md, aliases.yaml,
 # a DVC pointer): YAML is refused above 1 MiB anyway, a card is far smaller.
 TEXT_LIMIT = 4 << 20
+
+
+def text_limit(name: str) -> int:
+    """The cap for a version's text file: a manifest has a line per file, so it may be
+    as large as publish allows one to be; cards, aliases and lockfiles get TEXT_LIMIT."""
+    return MAX_MANIFEST_BYTES if name.endswith(MANIFEST_NAME) else TEXT_LIMIT
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 

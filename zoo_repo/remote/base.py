@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from zoo_repo.core.progress import Progress, advance, at
 from zoo_repo.errors import IntegrityError, ObjectMissing, RemoteError, TooLarge, ZooError
-from zoo_repo.model.readfile import TEXT_LIMIT
+from zoo_repo.model.readfile import text_limit
 from zoo_repo.remote.errors import really_missing, translate
 from zoo_repo.remote.options import Timeouts, timeouts
 from zoo_repo.store.digest import Digest
@@ -30,7 +30,6 @@ _LIST_THRESHOLD = 64
 # (an index of 100,000 versions is about 10 MB), so that a crafted one, or
 # /dev/zero behind its name, is refused instead of read into memory.
 META_LIMITS = (("index.json", 64 << 20), ("objects.json", 16 << 20), (".idx", 16 << 20))
-META_LIMIT = TEXT_LIMIT  # manifest.yaml, model.md, aliases.yaml
 # An object whose manifest declares no size (a version's .dir file list) is read up to this.
 UNSIZED_LIMIT = 64 << 20
 
@@ -49,7 +48,7 @@ def naming(path: str) -> Iterator[None]:
 
 def meta_limit(rel: str) -> int:
     """The most bytes a metadata file at ``rel`` may hold."""
-    return next((limit for end, limit in META_LIMITS if rel.endswith(end)), META_LIMIT)
+    return next((limit for end, limit in META_LIMITS if rel.endswith(end)), text_limit(rel))
 
 
 def check_span(url: str, rel: str, start: int, end: int) -> None:

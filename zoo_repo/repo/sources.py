@@ -16,7 +16,7 @@ from zoo_repo.core.aliases import ALIASES_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.stub import Stub, parse_stub, version_number
 from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError
-from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
+from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded, text_limit
 from zoo_repo.store.atomic import write_text_atomic
 from zoo_repo.store.usercache import default_cache_dir
 
@@ -85,7 +85,7 @@ class CheckoutSource:
     def read(self, stub: Stub, version: int, name: str) -> str:
         path = os.path.join(self._base, stub.path, f"v{version}", name)
         try:
-            return _read_text(path, self.where(stub, version, name))
+            return _read_text(path, self.where(stub, version, name), text_limit(name))
         except FileNotFoundError:
             raise NotFound(f"{stub}@v{version} is not published in this zoo") from None
 
@@ -198,7 +198,7 @@ class RemoteSource:
         if cached.is_file():
             if name == MANIFEST_NAME:
                 os.utime(cached)  # last use, for `zoo cache prune --older-than`
-            return _read_text(str(cached), str(cached))
+            return _read_text(str(cached), str(cached), text_limit(name))
         if self.offline:
             raise Offline(f"{stub}@v{version} ({name}) is")
         text = self.remote.get_text(self._meta.version_key(str(stub), version, name))

@@ -15,7 +15,7 @@ from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
 from zoo_repo.core.stub import Stub, parse_stub, version_number
 from zoo_repo.errors import NotRegularFile, StubError, TooLarge
-from zoo_repo.model.readfile import TEXT_LIMIT, read_bounded
+from zoo_repo.model.readfile import TEXT_LIMIT, read_bounded, text_limit
 from zoo_repo.repo import dvc
 from zoo_repo.review.rules import (
     MANIFESTS,
@@ -121,7 +121,7 @@ def _read(root: Path, rel: str, names: frozenset[str], name: str) -> bytes | Non
     if name not in names:
         return None
     try:
-        return read_bounded(str(root / f"{rel}/{name}"), TEXT_LIMIT, f"{rel}/{name}")
+        return read_bounded(str(root / f"{rel}/{name}"), text_limit(name), f"{rel}/{name}")
     except (FileNotFoundError, NotADirectoryError):
         return None
 
