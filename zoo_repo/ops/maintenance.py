@@ -80,7 +80,8 @@ def fetch(zoo: Workspace, manifests: Iterable[Manifest], jobs: int = 8,
     count = nbytes = 0
     with zoo.store.lock(shared=True):
         for m in manifests:  # per version, so each uses its own pack locator
-            wanted = {oid: v for oid, v in referenced([m]).items() if not zoo.store.has(oid)}
+            # Objects that fail verification are fetched again: the download replaces them.
+            wanted = {oid: v for oid, v in referenced([m]).items() if not zoo.store.verified(oid, v[0])}
             if wanted:
                 locator = meta.read_locator(remote, str(m.stub), m.version)
                 count += len(wanted)

@@ -7,6 +7,17 @@ zoo's DVC config points ``cache.dir`` here, ``dvc`` and ``zoo`` share objects.
 Objects are only ever created by writing a temp file in the store, checking its
 digest, and renaming it to its final name, so a crash leaves at worst a stray
 temp file (removed by ``zoo gc``), never a partial object under a final name.
+
+An object is handed out (``verified``, ``materialise``) only against the
+sha256 the reader trusts, and only while a *stamp* says its bytes were hashed
+to that sha256 and have not changed since: the stamp records the object's
+size, mtime, ctime and inode when it was verified, with a MAC under the user's
+key (a stamp database that came with a clone proves nothing). Anything else
+(no stamp, a stale one, a stamp of other bytes) means hashing the object
+again; bytes that do not match are treated as missing, and fetching them
+again replaces them. So a file edited through a hard link, a flipped bit, or
+bytes stored under a name by a download that trusted another manifest's md5
+are never passed on.
 """
 
 from __future__ import annotations
@@ -20,13 +31,16 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from zoo_repo.errors import IntegrityError, ZooError
-from zoo_repo.store.atomic import install, remove_readonly, staged, temp_name
-from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
+from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, temp_name
+from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter, hash_file
 from zoo_repo.store.lock import file_lock
+from zoo_repo.store.statcache import StatCache
 
 _OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
 LINK_MODES = ("copy", "reflink", "hardlink", "symlink")
 LOCK_NAME = ".zoo.lock"
+STAMPS_NAME = ".zoo-stamps.sqlite"
+_NO_KEY = b""
 
 
 def is_oid(text: str) -> bool:
@@ -40,11 +54,15 @@ def oid_relpath(oid: str) -> str:
 
 
 class Store:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key: bytes | None = _NO_KEY) -> None:
+        """``key``: the user's secret for stamps (default: ``userkey.user_key()``;
+        None: no stamps, every use of an object hashes it again)."""
         self.root = Path(root)
         self._tmp = self.root / "tmp"
         self._tmp_made = False
         self._folders: set[str] = set()  # object folders known to exist
+        self._key = key
+        self._stamps: StatCache | None = None
 
     def path(self, oid: str) -> Path:
         return self.root / oid_relpath(oid)
@@ -64,12 +82,17 @@ class Store:
                     yield prefix + name
 
     def temp_files(self) -> list[Path]:
-        """Leftovers of interrupted writes: safe to delete under the exclusive lock."""
+        """Leftovers of interrupted writes: temp names whose writer has died.
+
+        A live process's temp is never listed, even though deleting ones only
+        happens under the exclusive lock (which every writer holds shared):
+        a writer that does not take the lock (an older zoo, the reflink
+        probe of a plan) must not lose its file."""
         found = list(self._tmp.glob("*")) if self._tmp.is_dir() else []
         base = self.root / "files" / "md5"
         if base.is_dir():
             found += [p for p in base.glob("*/.*.tmp-*")]
-        return found
+        return [p for p in found if not _writer_alive(p.name)]
 
     @contextlib.contextmanager
     def writer(
@@ -90,37 +113,109 @@ class Store:
                 yield out
             got = out.hasher.digest()
             _check(got, oid, expect, label, source)
-            self._commit(tmp, oid or got.md5)
+            self._commit(tmp, oid or got.md5, got)
 
     def put_bytes(self, oid: str, data: bytes | memoryview, expect: Digest | None, label: str = "object",
                   source: str = "") -> None:
         """Store bytes already in memory (a slice of a pack): checked before anything is written."""
         hasher = Hasher()
         hasher.update(data)
-        _check(hasher.digest(), oid, expect, label, source)
-        self._write_new(oid, data)
+        got = hasher.digest()
+        _check(got, oid, expect, label, source)
+        self._write_new(oid, data, got)
 
-    def _write_new(self, oid: str, data: bytes | memoryview) -> None:
+    def _write_new(self, oid: str, data: bytes | memoryview, got: Digest) -> None:
         if not self._tmp_made:
             self._tmp.mkdir(parents=True, exist_ok=True)
             self._tmp_made = True
         with staged("object", self._tmp) as tmp:
             with open(tmp, "xb") as fh:
                 fh.write(data)
-            self._commit(tmp, oid)
+            self._commit(tmp, oid, got)
 
-    def _commit(self, tmp: str | Path, oid: str) -> None:
+    def _commit(self, tmp: str | Path, oid: str, got: Digest) -> None:
+        """Give verified bytes their name, and stamp them. An object already there
+        is kept only if its stamp vouches for these very bytes; anything else
+        under the name (corrupt, edited, another manifest's bytes) is replaced."""
         # Plain strings and a memo of made folders: thousands of small objects
         # make pathlib's overhead show.
         rel = oid_relpath(oid)
         final = f"{self.root}/{rel}"
-        if os.path.exists(final):
+        if os.path.exists(final) and self._stamped(oid, got) is not None:
             return
         folder = final.rsplit("/", 1)[0]
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
         install(tmp, final, 0o444)
+        self.stamp(oid, got)
+
+    # -- stamps: which bytes an object was verified to hold ------------------
+    def _stamp_db(self) -> StatCache | None:
+        if self._stamps is None:
+            key = self._key
+            if key == _NO_KEY:
+                from zoo_repo.store.userkey import user_key
+
+                try:
+                    key = user_key()
+                except OSError:  # no writable cache directory: every use hashes again
+                    key = None
+            self._key = key
+            if key is None:
+                return None
+            self._stamps = StatCache(self.root / STAMPS_NAME, key)
+        return self._stamps
+
+    def stamp(self, oid: str, got: Digest) -> None:
+        """Remember that the object holds the bytes ``got`` describes (the caller
+        hashed them: ``got.md5`` is "" when only sha256 was checked)."""
+        db = self._stamp_db()
+        if db is not None:
+            try:
+                db.put(oid, os.stat(self.path(oid)), got)
+            except FileNotFoundError:
+                pass
+
+    def _stamped(self, oid: str, expect: Digest | None) -> Digest | None:
+        """The stamp's digest when it is fresh and vouches for ``expect`` (its sha256
+        and size; without ``expect``, an md5 equal to the name)."""
+        db = self._stamp_db()
+        if db is None:
+            return None
+        try:
+            st = os.stat(self.path(oid))
+        except FileNotFoundError:
+            return None
+        got = db.get(oid, st)
+        return got if got is not None and _vouches(got, oid, expect) else None
+
+    def verified(self, oid: str, expect: Digest | None) -> bool:
+        """Whether the object exists and holds ``expect``'s bytes (sha256 and size;
+        without ``expect``: bytes whose md5 is its name). A fresh stamp answers;
+        otherwise the object is hashed again, and stamped when it matches."""
+        if self._stamped(oid, expect) is not None:
+            return True
+        path = self.path(oid)
+        try:
+            before = os.stat(path)
+            got = hash_file(path)
+        except FileNotFoundError:
+            return False
+        if not _vouches(got, oid, expect):
+            return False
+        db = self._stamp_db()
+        if db is not None and _same_file(before, os.stat(path)):  # unchanged while hashed
+            db.put(oid, before, got)
+        return True
+
+    def corruption(self, oid: str, expect: Digest, label: str) -> IntegrityError:
+        """The error for an object that exists but failed ``verified``: expected vs got."""
+        path = self.path(oid)
+        got = hash_file(path)
+        algo, want, have = ("size", str(expect.size), str(got.size)) if got.size != expect.size else \
+            ("sha256", expect.sha256, got.sha256)
+        return IntegrityError(str(path), algo, want, have, f"the store ({label})", stored=True)
 
     def add_file(self, src: Path, progress: Callable[[int], None] | None = None) -> Digest:
         """Copy a file in, hashing as it streams: one read of the source.
@@ -138,9 +233,10 @@ class Store:
         """Store small bytes (a ``.dir`` listing); returns the oid."""
         hasher = Hasher()
         hasher.update(data)
-        oid = hasher.digest().md5 + suffix
+        got = hasher.digest()
+        oid = got.md5 + suffix
         if not self.has(oid):
-            self._write_new(oid, data)
+            self._write_new(oid, data, got)
         return oid
 
     def generate(self, produce: Callable[[HashingWriter], None]) -> Digest:
@@ -158,10 +254,14 @@ class Store:
         got = hasher.digest()
         if got.md5 != oid.removesuffix(".dir"):
             raise IntegrityError(str(self.path(oid)), "md5", oid, got.md5, "the store", stored=True)
+        self.stamp(oid, got)
         return got
 
     def remove(self, oid: str) -> None:
         remove_readonly(self.path(oid))
+        db = self._stamp_db()
+        if db is not None:
+            db.forget(oid)
 
     def can_reflink(self, dest: Path) -> bool:
         """Whether objects can be cloned (copy-on-write) to ``dest``, a folder that may not exist yet."""
@@ -183,13 +283,24 @@ class Store:
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
 
-    def materialise(self, oid: str, dest: Path, mode: str = "copy") -> None:
-        """Place an object at ``dest`` (atomically: temp name, then rename)."""
+    def materialise(self, oid: str, dest: Path, mode: str = "copy", expect: Digest | None = None,
+                    label: str = "object") -> None:
+        """Place an object at ``dest`` (atomically: temp name, then rename), after
+        checking it still holds ``expect``'s bytes (IntegrityError if not).
+
+        A hard link or symlink makes ``dest`` the object itself: an edit of
+        ``dest`` changes the object's times, so its stamp no longer vouches for
+        it and the next use hashes it again (and replaces it if it changed)."""
         src = self.path(oid)
+        if expect is not None and not self.verified(oid, expect):
+            raise self.corruption(oid, expect, label)
+        known = self._stamped(oid, expect) if expect is not None else None
         dest.parent.mkdir(parents=True, exist_ok=True)
         with staged(dest) as tmp:
             if mode == "hardlink":
                 os.link(src, tmp)
+                if known is not None:
+                    self.stamp(oid, known)  # a new link changes the ctime, not the bytes just verified
             elif mode == "symlink":
                 os.symlink(src.resolve(), tmp)
             elif mode == "reflink":
@@ -203,6 +314,26 @@ class Store:
     def lock(self, *, shared: bool = False) -> AbstractContextManager[None]:
         """The store's lock (see ``store.lock``): shared to add objects, exclusive to delete them."""
         return file_lock(self.root / LOCK_NAME, shared=shared)
+
+
+def _vouches(got: Digest, oid: str, expect: Digest | None) -> bool:
+    """Whether a digest of an object's bytes is what a reader expects of it."""
+    if expect is None:
+        return got.md5 == oid.removesuffix(".dir")
+    return got.sha256 == expect.sha256 and got.size == expect.size
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_size, a.st_mtime_ns, a.st_ctime_ns, a.st_ino) == (b.st_size, b.st_mtime_ns, b.st_ctime_ns, b.st_ino)
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process whose pid a temp name carries (see ``atomic.temp_name``) still runs."""
+    try:
+        pid = int(name.rsplit(".tmp-", 1)[1].split("-", 1)[0])
+    except (ValueError, IndexError):
+        return False  # not a name zoo gives its temps: no live zoo process owns it
+    return pid_alive(pid)
 
 
 def _check(got: Digest, oid: str | None, expect: Digest | None, label: str, source: str) -> None:

@@ -7,8 +7,6 @@ An object is kept while any kept version's manifest names it.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import time
 from collections.abc import Iterable
@@ -16,38 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, parse_manifest
-from zoo_repo.store.atomic import create_exclusive
 from zoo_repo.store.objects import Store
+from zoo_repo.store.userkey import KEY_NAME, default_cache_dir, user_key
 
-KEY_NAME = "cache.key"
-
-
-def default_cache_dir() -> Path:
-    """``ZOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/zoo-repo``, else ``~/.cache/zoo-repo``."""
-    if os.environ.get("ZOO_CACHE_DIR"):
-        return Path(os.environ["ZOO_CACHE_DIR"])
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "zoo-repo"
-
-
-def user_key(cache_dir: Path | None = None) -> bytes:
-    """This user's secret for authenticating what zoo caches about manifests.
-
-    A checkout's ``.zoo/`` can arrive with the clone (committed with ``git add
-    -f``, or in a tarball); entries it holds are used only if they carry a
-    MAC made with this key, which lives outside every checkout.
-    """
-    path = (cache_dir or default_cache_dir()) / KEY_NAME
-    try:
-        key = path.read_bytes()
-    except FileNotFoundError:
-        create_exclusive(path, secrets.token_bytes(32))  # of two racing processes, one key wins
-        os.chmod(path, 0o600)
-        key = path.read_bytes()
-    if len(key) < 32:
-        raise OSError(f"{path}: not a zoo cache key (remove it to make a new one)")
-    return key
-
+__all__ = ["KEY_NAME", "CacheReport", "CachedVersion", "PrunePlan", "default_cache_dir", "plan_prune",
+           "plan_remove", "scan", "user_key"]
 
 @dataclass(frozen=True)
 class CachedVersion:
