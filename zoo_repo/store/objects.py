@@ -167,6 +167,12 @@ class Store:
             self._stamps = StatCache(self.root / STAMPS_NAME, key)
         return self._stamps
 
+    def close(self) -> None:
+        """Close the stamp database (it is opened again when next needed)."""
+        if self._stamps is not None:
+            self._stamps.close()
+            self._stamps = None
+
     def stamp(self, oid: str, got: Digest) -> None:
         """Remember that the object holds the bytes ``got`` describes (the caller
         hashed them: ``got.md5`` is "" when only sha256 was checked)."""
