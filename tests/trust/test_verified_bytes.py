@@ -330,6 +330,21 @@ def test_rows_of_the_old_unauthenticated_table_are_ignored(world: World) -> None
     refused(world.pull(dest), "exists with different content", (2,))
 
 
+def test_a_forged_derived_row_cannot_name_the_archive_of_a_new_version(world: World, model_dir: Path) -> None:
+    # A committed stat cache claiming that model.onnx's archive is the card's object.
+    _, onnx_sha = world.entry()
+    card_md5, card_sha = world.entry("model.md")
+    forged = StatCache(world.zoo.root / ".zoo" / "stat.sqlite", b"f" * 32)
+    forged.put_derived("onnx.tar.gz/v1", onnx_sha, Digest(card_sha, card_md5, world.store_object("model.md")
+                                                          .stat().st_size))
+    forged.close()
+    (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"a change, so there is a v2")
+    ok(world.run("--zoo", world.zoo.root, "publish", model_dir, "--stub", STUB))
+    v2 = world.zoo.manifest(STUB, 2)
+    archive = next(f for f in v2.files if f.path == "model.onnx.tar.gz")
+    assert archive == next(f for f in world.manifest.files if f.path == "model.onnx.tar.gz")
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "garbage wal"])
 def test_a_damaged_stat_cache_is_rebuilt_without_a_traceback(world: World, damage: str) -> None:
     # Processes of their own, as a user's commands: no connection of this one keeps the file's pages.

@@ -78,7 +78,8 @@ class StatCache:
         self._key = key
         self._path = db_path
         self._mutex = threading.Lock()  # one connection, shared by a pull's download threads
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # a read-only place: see _reopen
+            db_path.parent.mkdir(parents=True, exist_ok=True)
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -87,8 +88,18 @@ class StatCache:
         except sqlite3.DatabaseError as exc:
             if _busy(exc):
                 raise
-            self._move_aside()
+            return self._reopen()
+
+    def _reopen(self) -> sqlite3.Connection:
+        """A new file in place of a damaged one; where none can be written (a
+        read-only store), a database in memory: remembered for this process only."""
+        self._move_aside()
+        try:
             return self._connect()
+        except (OSError, sqlite3.DatabaseError):
+            db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            db.executescript(_SCHEMA)
+            return db
 
     def _connect(self) -> sqlite3.Connection:
         # Autocommit: no write transaction stays open, so other zoo processes
@@ -113,7 +124,7 @@ class StatCache:
     def _move_aside(self) -> None:
         """Keep the unreadable file for a post-mortem, out of the way of a new one."""
         for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.replace(f"{self._path}{suffix}", f"{self._path}.corrupt{suffix}")
 
     def _run(self, work: Callable[[sqlite3.Connection], T], default: T) -> T:
@@ -127,8 +138,7 @@ class StatCache:
                     raise
                 with contextlib.suppress(sqlite3.Error):
                     self._db.close()
-                self._move_aside()
-                self._db = self._connect()
+                self._db = self._reopen()
                 return default
 
     def flush(self) -> None:
