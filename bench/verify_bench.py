@@ -114,11 +114,12 @@ def main() -> None:
             repetition(*zoos[label], rep, results[label])
     for _, work, _ in zoos.values():
         shutil.rmtree(work, ignore_errors=True)
-    print(f"pull of a {args.size_mib} MiB model from a directory remote, median of {args.reps} (s)")
-    print(f"{'case':<10} {'old':>8} {'new':>8}")
+    print(f"pull of a {args.size_mib} MiB model from a directory remote, median (min-max) of {args.reps}, seconds")
+    print(f"{'case':<10} {'old':>18} {'new':>18}")
     for case in ("fresh", "no-op", "warm", "hardlink", "unstamped"):
-        cells = [f"{statistics.median(r[case]):8.2f}" if case in r else f"{'-':>8}" for r in results.values()]
-        print(f"{case:<10} {' '.join(cells)}")
+        cells = [f"{statistics.median(r[case]):6.2f} ({min(r[case]):.2f}-{max(r[case]):.2f})" if case in r
+                 else "-" for r in results.values()]
+        print(f"{case:<10} {cells[0]:>18} {cells[1]:>18}")
 
 
 if __name__ == "__main__":

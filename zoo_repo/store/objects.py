@@ -32,7 +32,8 @@ from pathlib import Path
 
 from zoo_repo.errors import IntegrityError, ZooError
 from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, temp_name
-from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter, hash_file
+from zoo_repo.store.copying import NO_REFLINK, clone_from, copy_from, reflink
+from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
 from zoo_repo.store.lock import file_lock
 from zoo_repo.store.statcache import StatCache
 
@@ -147,8 +148,17 @@ class Store:
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
-        install(tmp, final, 0o444)
-        self.stamp(oid, got)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            install(tmp, final, 0o444)
+            # The stat of this very file once named: a racing writer that
+            # replaced the name since has another inode, so no stamp of
+            # these bytes can ever vouch for that one.
+            db = self._stamp_db()
+            if db is not None:
+                db.put(oid, os.fstat(fd), got)
+        finally:
+            os.close(fd)
 
     # -- stamps: which bytes an object was verified to hold ------------------
     def _stamp_db(self) -> StatCache | None:
@@ -200,23 +210,40 @@ class Store:
         """Whether the object exists and holds ``expect``'s bytes (sha256 and size;
         without ``expect``: bytes whose md5 is its name). A fresh stamp answers;
         otherwise the object is hashed again, and stamped when it matches."""
-        if self._stamped(oid, expect) is not None:
-            return True
-        path = self.path(oid)
         try:
-            before = os.stat(path)
-            got = hash_file(path)
+            fd = os.open(self.path(oid), os.O_RDONLY)
         except FileNotFoundError:
             return False
-        if not _vouches(got, oid, expect):
-            return False
+        try:
+            return self._vouched(oid, fd, expect) is not None
+        finally:
+            os.close(fd)
+
+    def _vouched(self, oid: str, fd: int, expect: Digest | None) -> Digest | None:
+        """The digest of the open object ``fd`` if it is what ``expect`` says (see
+        ``verified``): from its stamp while fresh, else by hashing it (and stamping it)."""
         db = self._stamp_db()
-        if db is not None and _same_file(before, os.stat(path)):  # unchanged while hashed
+        before = os.fstat(fd)
+        got = db.get(oid, before) if db is not None else None
+        if got is not None and _vouches(got, oid, expect):
+            return got
+        hasher = Hasher(md5=expect is None)  # sha256 is what a reader trusts; md5 halves the rate
+        with open(fd, "rb", buffering=0, closefd=False) as fh:
+            fh.seek(0)
+            buf = memoryview(bytearray(CHUNK))
+            while n := fh.readinto(buf):
+                hasher.update(buf[:n])
+        got = hasher.digest()
+        if not _vouches(got, oid, expect):
+            return None
+        if db is not None and _same_file(before, os.fstat(fd)):  # unchanged while hashed
             db.put(oid, before, got)
-        return True
+        return got
 
     def corruption(self, oid: str, expect: Digest, label: str) -> IntegrityError:
         """The error for an object that exists but failed ``verified``: expected vs got."""
+        from zoo_repo.store.digest import hash_file
+
         path = self.path(oid)
         got = hash_file(path)
         algo, want, have = ("size", str(expect.size), str(got.size)) if got.size != expect.size else \
@@ -276,14 +303,14 @@ class Store:
             existing = existing.parent
         self._tmp.mkdir(parents=True, exist_ok=True)
         devices = (os.stat(self._tmp).st_dev, os.stat(existing).st_dev)
-        if devices[0] != devices[1] or devices in _NO_REFLINK:
+        if devices[0] != devices[1] or devices in NO_REFLINK:
             return False
         probe = temp_name(self._tmp / "reflink-probe")
         clone = temp_name(probe)
         try:
             probe.write_bytes(b"probe")
-            _reflink(probe, clone, devices)
-            return devices not in _NO_REFLINK
+            reflink(probe, clone, devices)
+            return devices not in NO_REFLINK
         finally:
             for leftover in (probe, clone):
                 with contextlib.suppress(FileNotFoundError):
@@ -297,25 +324,34 @@ class Store:
         A hard link or symlink makes ``dest`` the object itself: an edit of
         ``dest`` changes the object's times, so its stamp no longer vouches for
         it and the next use hashes it again (and replaces it if it changed)."""
+        if mode not in LINK_MODES:
+            raise ZooError(f"link mode {mode!r} is not one of {', '.join(LINK_MODES)}")
         src = self.path(oid)
-        if expect is not None and not self.verified(oid, expect):
-            raise self.corruption(oid, expect, label)
-        known = self._stamped(oid, expect) if expect is not None else None
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with staged(dest) as tmp:
-            if mode == "hardlink":
-                os.link(src, tmp)
-                if known is not None:
-                    self.stamp(oid, known)  # a new link changes the ctime, not the bytes just verified
-            elif mode == "symlink":
-                os.symlink(src.resolve(), tmp)
-            elif mode == "reflink":
-                _reflink(src, Path(tmp))
-            elif mode == "copy":
-                shutil.copyfile(src, tmp)
-            else:
-                raise ZooError(f"link mode {mode!r} is not one of {', '.join(LINK_MODES)}")
-            install(tmp, dest)
+        fd = os.open(src, os.O_RDONLY)  # what is checked is what is placed, whatever the name holds later
+        try:
+            known = self._vouched(oid, fd, expect) if expect is not None else None
+            if expect is not None and known is None:
+                raise self.corruption(oid, expect, label)
+            st = os.fstat(fd)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with staged(dest) as tmp:
+                if mode == "hardlink":
+                    os.link(src, tmp)
+                    linked = os.lstat(tmp)
+                    if (linked.st_ino, linked.st_dev, linked.st_mtime_ns) != (st.st_ino, st.st_dev, st.st_mtime_ns):
+                        os.unlink(tmp)  # the name was replaced or written since: copy what was checked
+                        copy_from(fd, tmp)
+                    elif known is not None and self._stamps is not None:
+                        self._stamps.put(oid, linked, known)  # a new link moves the ctime, not the bytes
+                elif mode == "symlink":
+                    os.symlink(src.resolve(), tmp)
+                elif mode == "reflink":
+                    clone_from(fd, tmp, (st.st_dev, os.stat(dest.parent).st_dev))
+                else:
+                    copy_from(fd, tmp)
+                install(tmp, dest)
+        finally:
+            os.close(fd)
 
     def lock(self, *, shared: bool = False) -> AbstractContextManager[None]:
         """The store's lock (see ``store.lock``): shared to add objects, exclusive to delete them."""
@@ -354,25 +390,3 @@ def _check(got: Digest, oid: str | None, expect: Digest | None, label: str, sour
         have = str(got.size) if algo == "size" else getattr(got, algo)
         if have != want:
             raise IntegrityError(label, algo, want, have, source)
-
-
-_NO_REFLINK: set[tuple[int, int]] = set()  # (source device, destination device) pairs that refused
-
-
-def _reflink(src: Path, dst: Path, devices: tuple[int, int] | None = None) -> None:
-    """Copy-on-write clone where the filesystem supports it, else a kernel-side copy.
-
-    A filesystem that refuses once is not asked again for every file of a pull.
-    """
-    import fcntl
-
-    devices = devices or (os.stat(src).st_dev, os.stat(dst.parent).st_dev)
-    if devices not in _NO_REFLINK:
-        ficlone = 0x40049409  # FICLONE from linux/fs.h
-        with open(src, "rb") as s, open(dst, "xb") as d:
-            try:
-                fcntl.ioctl(d.fileno(), ficlone, s.fileno())
-                return
-            except OSError:
-                _NO_REFLINK.add(devices)
-    shutil.copyfile(src, dst)  # copy_file_range/sendfile: no bytes through Python
