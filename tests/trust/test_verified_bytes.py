@@ -257,6 +257,20 @@ def test_editing_a_hardlinked_file_does_not_corrupt_later_pulls(world: World) ->
     assert sha(world.store_object()) == world.entry()[1]
 
 
+def test_editing_a_file_of_a_cache_snapshot_does_not_corrupt_later_pulls(world: World) -> None:
+    out = world.run("pull", STUB, "--remote", world.url, "--json")  # no dest: hard links into the cache
+    ok(out)
+    snapshot = Path(json.loads(out.stdout)["dest"])
+    pulled = snapshot / ONNX
+    assert pulled.stat().st_ino == world.cache_object().stat().st_ino
+    pulled.chmod(0o644)
+    with open(pulled, "r+b") as fh:
+        fh.write(b"edited")
+    ok(world.pull_url(world.tmp / "project"))
+    exact(world, world.tmp / "project")
+    assert sha(world.cache_object()) == world.entry()[1]
+
+
 def test_editing_a_symlinked_file_does_not_corrupt_later_pulls(world: World) -> None:
     ok(world.pull(world.tmp / "linked", "--link", "symlink"))
     target = (world.tmp / "linked" / ONNX).resolve()
