@@ -213,6 +213,22 @@ def test_another_objects_bytes_under_a_name_are_refetched(world: World) -> None:
     exact(world, world.tmp / "dest")
 
 
+@pytest.mark.parametrize("thing", ["symlink", "fifo"])
+def test_a_link_or_fifo_under_an_objects_name_is_replaced(world: World, thing: str) -> None:
+    obj = world.store_object()
+    obj.chmod(0o644)
+    obj.unlink()
+    if thing == "symlink":
+        good = world.tmp / "elsewhere.onnx"  # even one to the right bytes: its target can change at any time
+        shutil.copyfile(world.remote / obj.relative_to(world.zoo.store.root), good)
+        obj.symlink_to(good)
+    else:
+        os.mkfifo(obj)  # would block a reader that opened it
+    ok(world.pull(world.tmp / "dest"))
+    exact(world, world.tmp / "dest")
+    assert obj.is_file() and not obj.is_symlink() and sha(obj) == world.entry()[1]
+
+
 def test_offline_a_flipped_byte_in_the_store_is_one_error_naming_the_file(world: World) -> None:
     flip(world.store_object())
     line = refused(world.run("--zoo", world.zoo.root, "--offline", "pull", STUB, "--dest", world.tmp / "dest"),

@@ -26,6 +26,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -35,13 +36,13 @@ from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, t
 from zoo_repo.store.copying import NO_REFLINK, clone_from, copy_from, reflink
 from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
 from zoo_repo.store.lock import file_lock
-from zoo_repo.store.statcache import StatCache
+from zoo_repo.store.stamps import DEFAULT_KEY, Stamps
+from zoo_repo.store.stamps import NAME as STAMPS_NAME
 
 _OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
 LINK_MODES = ("copy", "reflink", "hardlink", "symlink")
 LOCK_NAME = ".zoo.lock"
-STAMPS_NAME = ".zoo-stamps.sqlite"
-_NO_KEY = b""
+__all__ = ["LINK_MODES", "LOCK_NAME", "STAMPS_NAME", "Store", "is_oid", "oid_relpath"]
 
 
 def is_oid(text: str) -> bool:
@@ -55,15 +56,13 @@ def oid_relpath(oid: str) -> str:
 
 
 class Store:
-    def __init__(self, root: Path, key: bytes | None = _NO_KEY) -> None:
-        """``key``: the user's secret for stamps (default: ``userkey.user_key()``;
-        None: no stamps, every use of an object hashes it again)."""
+    def __init__(self, root: Path, key: bytes | None = DEFAULT_KEY) -> None:
+        """``key``: the user's secret for stamps (see ``store.stamps``)."""
         self.root = Path(root)
         self._tmp = self.root / "tmp"
         self._tmp_made = False
         self._folders: set[str] = set()  # object folders known to exist
-        self._key = key
-        self._stamps: StatCache | None = None
+        self.stamps = Stamps(self.root, key)
 
     def path(self, oid: str) -> Path:
         return self.root / oid_relpath(oid)
@@ -154,97 +153,68 @@ class Store:
             # The stat of this very file once named: a racing writer that
             # replaced the name since has another inode, so no stamp of
             # these bytes can ever vouch for that one.
-            db = self._stamp_db()
-            if db is not None:
-                db.put(oid, os.fstat(fd), got)
+            self.stamps.put(oid, os.fstat(fd), got)
         finally:
             os.close(fd)
 
-    # -- stamps: which bytes an object was verified to hold ------------------
-    def _stamp_db(self) -> StatCache | None:
-        if self._stamps is None:
-            key = self._key
-            if key == _NO_KEY:
-                from zoo_repo.store.userkey import user_key
-
-                try:
-                    key = user_key()
-                except OSError:  # no writable cache directory: every use hashes again
-                    key = None
-            self._key = key
-            if key is None:
-                return None
-            self._stamps = StatCache(self.root / STAMPS_NAME, key)
-        return self._stamps
-
+    # -- handing objects out: only while a stamp vouches, else hashed again ---
     def close(self) -> None:
         """Close the stamp database (it is opened again when next needed)."""
-        if self._stamps is not None:
-            self._stamps.close()
-            self._stamps = None
+        self.stamps.close()
 
     def stamp(self, oid: str, got: Digest) -> None:
         """Remember that the object holds the bytes ``got`` describes (the caller
         hashed them: ``got.md5`` is "" when only sha256 was checked)."""
-        db = self._stamp_db()
-        if db is not None:
-            try:
-                db.put(oid, os.stat(self.path(oid)), got)
-            except FileNotFoundError:
-                pass
+        try:
+            self.stamps.put(oid, os.lstat(self.path(oid)), got)
+        except FileNotFoundError:
+            pass
 
     def _stamped(self, oid: str, expect: Digest | None) -> Digest | None:
-        """The stamp's digest when it is fresh and vouches for ``expect`` (its sha256
-        and size; without ``expect``, an md5 equal to the name)."""
-        db = self._stamp_db()
-        if db is None:
-            return None
         try:
-            st = os.stat(self.path(oid))
+            return self.stamps.fresh(oid, os.lstat(self.path(oid)), expect)  # a link is never an object
         except FileNotFoundError:
             return None
-        got = db.get(oid, st)
-        return got if got is not None and _vouches(got, oid, expect) else None
 
     def verified(self, oid: str, expect: Digest | None) -> bool:
         """Whether the object exists and holds ``expect``'s bytes (sha256 and size;
         without ``expect``: bytes whose md5 is its name). A fresh stamp answers;
         otherwise the object is hashed again, and stamped when it matches."""
         try:
-            fd = os.open(self.path(oid), os.O_RDONLY)
+            fd = self._open(oid)
         except FileNotFoundError:
             return False
+        if fd is None:
+            return False
         try:
-            return self._vouched(oid, fd, expect) is not None
+            return self.stamps.check(oid, fd, expect) is not None
         finally:
             os.close(fd)
 
-    def _vouched(self, oid: str, fd: int, expect: Digest | None) -> Digest | None:
-        """The digest of the open object ``fd`` if it is what ``expect`` says (see
-        ``verified``): from its stamp while fresh, else by hashing it (and stamping it)."""
-        db = self._stamp_db()
-        before = os.fstat(fd)
-        got = db.get(oid, before) if db is not None else None
-        if got is not None and _vouches(got, oid, expect):
-            return got
-        hasher = Hasher(md5=expect is None)  # sha256 is what a reader trusts; md5 halves the rate
-        with open(fd, "rb", buffering=0, closefd=False) as fh:
-            fh.seek(0)
-            buf = memoryview(bytearray(CHUNK))
-            while n := fh.readinto(buf):
-                hasher.update(buf[:n])
-        got = hasher.digest()
-        if not _vouches(got, oid, expect):
+    def _open(self, oid: str) -> int | None:
+        """The object opened for reading; None when its name holds something other
+        than a regular file (a link, whose target can change at any time; a FIFO,
+        which would block the reader): never an object, so fetched again.
+        FileNotFoundError when there is nothing."""
+        try:
+            fd = os.open(self.path(oid), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            raise
+        except OSError:  # ELOOP: a symlink
             return None
-        if db is not None and _same_file(before, os.fstat(fd)):  # unchanged while hashed
-            db.put(oid, before, got)
-        return got
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        return fd
 
     def corruption(self, oid: str, expect: Digest, label: str) -> IntegrityError:
         """The error for an object that exists but failed ``verified``: expected vs got."""
         from zoo_repo.store.digest import hash_file
 
         path = self.path(oid)
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return IntegrityError(str(path), "file type", "regular file", "something else", f"the store ({label})",
+                                  stored=True)
         got = hash_file(path)
         algo, want, have = ("size", str(expect.size), str(got.size)) if got.size != expect.size else \
             ("sha256", expect.sha256, got.sha256)
@@ -292,9 +262,7 @@ class Store:
 
     def remove(self, oid: str) -> None:
         remove_readonly(self.path(oid))
-        db = self._stamp_db()
-        if db is not None:
-            db.forget(oid)
+        self.stamps.forget(oid)
 
     def can_reflink(self, dest: Path) -> bool:
         """Whether objects can be cloned (copy-on-write) to ``dest``, a folder that may not exist yet."""
@@ -327,9 +295,11 @@ class Store:
         if mode not in LINK_MODES:
             raise ZooError(f"link mode {mode!r} is not one of {', '.join(LINK_MODES)}")
         src = self.path(oid)
-        fd = os.open(src, os.O_RDONLY)  # what is checked is what is placed, whatever the name holds later
+        fd = self._open(oid)  # what is checked is what is placed, whatever the name holds later
+        if fd is None:
+            raise self.corruption(oid, expect or Digest("", oid, 0), label)
         try:
-            known = self._vouched(oid, fd, expect) if expect is not None else None
+            known = self.stamps.check(oid, fd, expect) if expect is not None else None
             if expect is not None and known is None:
                 raise self.corruption(oid, expect, label)
             st = os.fstat(fd)
@@ -341,8 +311,8 @@ class Store:
                     if (linked.st_ino, linked.st_dev, linked.st_mtime_ns) != (st.st_ino, st.st_dev, st.st_mtime_ns):
                         os.unlink(tmp)  # the name was replaced or written since: copy what was checked
                         copy_from(fd, tmp)
-                    elif known is not None and self._stamps is not None:
-                        self._stamps.put(oid, linked, known)  # a new link moves the ctime, not the bytes
+                    elif known is not None:
+                        self.stamps.put(oid, linked, known)  # a new link moves the ctime, not the bytes
                 elif mode == "symlink":
                     os.symlink(src.resolve(), tmp)
                 elif mode == "reflink":
@@ -356,17 +326,6 @@ class Store:
     def lock(self, *, shared: bool = False) -> AbstractContextManager[None]:
         """The store's lock (see ``store.lock``): shared to add objects, exclusive to delete them."""
         return file_lock(self.root / LOCK_NAME, shared=shared)
-
-
-def _vouches(got: Digest, oid: str, expect: Digest | None) -> bool:
-    """Whether a digest of an object's bytes is what a reader expects of it."""
-    if expect is None:
-        return got.md5 == oid.removesuffix(".dir")
-    return got.sha256 == expect.sha256 and got.size == expect.size
-
-
-def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
-    return (a.st_size, a.st_mtime_ns, a.st_ctime_ns, a.st_ino) == (b.st_size, b.st_mtime_ns, b.st_ctime_ns, b.st_ino)
 
 
 def _writer_alive(name: str) -> bool:
