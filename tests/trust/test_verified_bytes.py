@@ -418,6 +418,16 @@ def test_verify_reports_and_repair_refetches(world: World) -> None:
     ok(world.run("--zoo", world.zoo.root, "verify"))
 
 
+def test_verify_repairs_a_fifo_under_an_objects_name_without_blocking(world: World) -> None:
+    obj = world.store_object()
+    obj.chmod(0o644)
+    obj.unlink()
+    os.mkfifo(obj)
+    refused(world.run("--zoo", world.zoo.root, "verify"), "file type mismatch", (1,))
+    ok(world.run("--zoo", world.zoo.root, "verify", "--repair"))
+    assert obj.is_file() and sha(obj) == world.entry()[1]
+
+
 def test_verify_repair_offline_removes_so_the_next_pull_fetches(world: World) -> None:
     flip(world.store_object())
     out = world.run("--zoo", world.zoo.root, "--offline", "verify", "--repair")

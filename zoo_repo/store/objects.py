@@ -250,14 +250,19 @@ class Store:
 
     def check(self, oid: str) -> Digest:
         """Hash a stored object; raise IntegrityError if its md5 is not its name."""
+        fd = self._open(oid)
+        if fd is None:
+            raise IntegrityError(str(self.path(oid)), "file type", "regular file", "something else", "the store",
+                                 stored=True)
         hasher = Hasher()
-        with open(self.path(oid), "rb") as fh:
+        with open(fd, "rb") as fh:
+            st = os.fstat(fd)
             while chunk := fh.read(CHUNK):
                 hasher.update(chunk)
         got = hasher.digest()
         if got.md5 != oid.removesuffix(".dir"):
             raise IntegrityError(str(self.path(oid)), "md5", oid, got.md5, "the store", stored=True)
-        self.stamp(oid, got)
+        self.stamps.put(oid, st, got)
         return got
 
     def remove(self, oid: str) -> None:
