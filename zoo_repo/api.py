@@ -285,11 +285,13 @@ class Zoo(Workspace):
                                dict(include=tuple(include), files=tuple(files), exclude=tuple(exclude),
                                     link=link, force=force, jobs=jobs, progress=progress))
 
-    def verify(self) -> VerifyReport:
-        """Every manifest parses, and every stored object matches its digests."""
+    def verify(self, *, repair: bool = False, jobs: int = DEFAULT_JOBS) -> VerifyReport:
+        """Every manifest parses, and every stored object matches its digests; with
+        ``repair``, corrupt objects are fetched again (or removed when the remote
+        cannot supply them)."""
         from zoo_repo.ops.maintenance import verify
 
-        return verify(self)
+        return verify(self, repair=repair, jobs=jobs)
 
     def plan_gc(self, lockfiles: Iterable[PathLike] = ()) -> GcPlan:
         """What ``gc`` would remove (see ``ops.maintenance.plan_gc``); ``.execute()`` removes it."""

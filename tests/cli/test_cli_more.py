@@ -151,7 +151,7 @@ def test_json_on_tag_untag_lock_prune_catalog(cli, zoo: Zoo, model_dir: Path, tm
     assert json.loads(cli(*z, "catalog", "--json").stdout) == {"written": [], "up_to_date": True}
     monkeypatch.chdir(tmp_path)
     pruned = json.loads(cli("cache", "prune", "--keep-latest", "0", "--json").stdout)
-    assert pruned == {"dry_run": False, "versions": [], "objects": [], "bytes": 0}
+    assert pruned == {"dry_run": False, "versions": [], "objects": [], "temp_files": [], "bytes": 0}
 
 
 def test_errors_with_json_are_json_on_stderr(cli, zoo: Zoo, model_dir: Path) -> None:  # type: ignore[no-untyped-def]

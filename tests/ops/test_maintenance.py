@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 from tests.conftest import STUB, clone, remote_objects
@@ -17,7 +18,9 @@ def test_gc_removes_only_unreferenced_objects(zoo: Zoo, model_dir: Path) -> None
     stray.write_bytes(b"never published")
     unreferenced = zoo.store.add_file(stray).md5
     (zoo.store.root / "tmp").mkdir(exist_ok=True)
-    leftover = zoo.store.root / "tmp" / ".object.tmp-1-dead"
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid names a process that no longer runs
+    leftover = zoo.store.root / "tmp" / f".object.tmp-{dead.pid}-dead"
     leftover.write_bytes(b"partial")
 
     plan = zoo.plan_gc()

@@ -80,7 +80,8 @@ def fetch(zoo: Workspace, manifests: Iterable[Manifest], jobs: int = 8,
     count = nbytes = 0
     with zoo.store.lock(shared=True):
         for m in manifests:  # per version, so each uses its own pack locator
-            wanted = {oid: v for oid, v in referenced([m]).items() if not zoo.store.has(oid)}
+            # Objects that fail verification are fetched again: the download replaces them.
+            wanted = {oid: v for oid, v in referenced([m]).items() if not zoo.store.verified(oid, v[0])}
             if wanted:
                 locator = meta.read_locator(remote, str(m.stub), m.version)
                 count += len(wanted)
@@ -92,15 +93,21 @@ def fetch(zoo: Workspace, manifests: Iterable[Manifest], jobs: int = 8,
 class VerifyReport:
     manifests: int
     objects: int
-    problems: tuple[str, ...]
+    problems: tuple[str, ...]  # what is still wrong
+    repaired: tuple[str, ...] = ()  # corrupt objects fetched again (or removed), one line each
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify(zoo: Workspace) -> VerifyReport:
-    """Every manifest parses, and every stored object matches its digests."""
+def verify(zoo: Workspace, repair: bool = False, jobs: int = 8) -> VerifyReport:
+    """Every manifest parses, and every stored object matches its digests.
+
+    With ``repair``, each corrupt object is fetched again from the remote
+    (verified, replacing it); one the remote cannot supply (offline, missing
+    there) is removed, so that a later pull fetches it rather than place it.
+    """
     problems: list[str] = []
     manifests: list[Manifest] = []
     for stub in zoo.stubs():
@@ -111,21 +118,43 @@ def verify(zoo: Workspace) -> VerifyReport:
                 problems.append(exc.message)
     expected = referenced(manifests)
     count = 0
+    corrupt: dict[str, tuple[str, str]] = {}  # oid -> the problem, the repair by hand
     for oid in zoo.store.oids():
         count += 1
         try:
             got = zoo.store.check(oid)
         except IntegrityError as exc:
-            # The report is all a user sees of it, so it carries the repair too.
-            problems.append(f"{exc.message}: {exc.hint}" if exc.hint else exc.message)
+            corrupt[oid] = (exc.message, exc.hint or "")
             continue
         want = expected.get(oid, (None, ""))[0]
         if want is not None and got.sha256 != want.sha256:
-            problems.append(
-                f"{zoo.store.path(oid)}: sha256 mismatch: expected sha256:{want.sha256}, "
-                f"got sha256:{got.sha256} ({expected[oid][1]})"
-            )
-    return VerifyReport(len(manifests), count, tuple(problems))
+            corrupt[oid] = (f"{zoo.store.path(oid)}: sha256 mismatch: expected sha256:{want.sha256}, "
+                            f"got sha256:{got.sha256} ({expected[oid][1]})", "")
+    if not repair:
+        # The report is all a user sees of it, so it carries the repair too.
+        return VerifyReport(len(manifests), count, (*problems, *(
+            f"{line}: {hint + ', or ' if hint else ''}run `zoo verify --repair`" for line, hint in corrupt.values())))
+    repaired = []
+    with zoo.store.lock():  # exclusive: no pull places an object while it is replaced or removed
+        for oid, (line, _) in corrupt.items():
+            how = _refetch(zoo, oid, expected.get(oid, (None, oid)), jobs)
+            repaired.append(f"{line}: {how}")
+    return VerifyReport(len(manifests), count, tuple(problems), tuple(repaired))
+
+
+def _refetch(zoo: Workspace, oid: str, want: tuple[Digest | None, str], jobs: int) -> str:
+    """Fetch a corrupt object again (the download replaces it), else remove it; says which."""
+    from zoo_repo.remote import transfer
+
+    if not zoo.offline:
+        try:
+            transfer.receive(zoo.store, zoo.remote(), {oid: want}, {}, jobs=jobs)
+            if zoo.store.verified(oid, want[0]):
+                return "fetched a good copy from the remote"
+        except ZooError:
+            pass
+    zoo.store.remove(oid)
+    return "removed (the remote could not supply it: the next pull or `zoo fetch` fetches it)"
 
 
 @dataclass(frozen=True)

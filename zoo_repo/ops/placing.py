@@ -33,9 +33,13 @@ def place(zoo: Workspace, plan: PullPlan, jobs: int, progress: Progress | None) 
     for p in plan.placements:
         f = p.entry
         path = f"{plan.dest}/{f.path}"
+        digest = Digest(f.sha256, f.md5, f.size)
         if f.path not in placed:
-            zoo.store.materialise(f.md5, Path(path), plan.link)
-        placed_now.append((path, os.stat(path), Digest(f.sha256, f.md5, f.size)))
+            # Checked again: cheap while the stamp is fresh, and it closes the
+            # window between planning and placing.
+            zoo.store.materialise(f.md5, Path(path), plan.link, digest,
+                                  f"{plan.manifest.stub}@{plan.manifest.version_name}:{f.path}")
+        placed_now.append((path, os.stat(path), digest))
     zoo.statcache().put_many(placed_now)
     return fetched
 

@@ -38,7 +38,7 @@ from zoo_repo.errors import DestinationConflict, Offline, UsageError
 from zoo_repo.repo import dvc
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import clear_stale_temps
-from zoo_repo.store.digest import hash_file
+from zoo_repo.store.digest import Digest, hash_file
 from zoo_repo.store.objects import LINK_MODES
 from zoo_repo.store.statcache import Entry, fresh
 
@@ -165,7 +165,7 @@ class PullPlan:
             for folder in {(self.dest / p.entry.path).parent for p in plan.placements}:
                 clear_stale_temps(folder)  # left by a pull that was killed mid-way
             if plan.fetch.objects and zoo.offline:
-                raise Offline(offline_what(self.manifest, plan.fetch))
+                _refuse_offline(zoo, self.manifest, plan.fetch)
             fetched = place(zoo, plan, jobs, progress)
         return PullResult(self.manifest, self.dest, self.files, len(plan.fetch.objects), fetched,
                           zoo.digest(self.manifest.stub, self.manifest.version))
@@ -179,7 +179,7 @@ class PullPlan:
         """This plan, or (when the store has changed since planning) its store part made again."""
         zoo = self._workspace()
         todo = [p.entry for p in self.placements]
-        missing = {f.md5 for f in todo if not zoo.store.has(f.md5)}
+        missing = unverified(zoo, todo)
         if missing == self.fetch.oids:
             return self
         fetch, places, locator = _plan_store(zoo, self.manifest, self.dest, todo, missing, self.link, self.locator)
@@ -216,7 +216,7 @@ def plan_pull(
         return plan  # refused as it stands: nothing to fetch or place
     # Shared: the probe that tells whether reflinks work is a temp file that gc must leave alone.
     with zoo.store.lock(shared=True):
-        missing = {f.md5 for f in todo if not zoo.store.has(f.md5)}
+        missing = unverified(zoo, todo)
         fetch, places, locator = _plan_store(zoo, manifest, target, todo, missing, link)
     return replace(plan, fetch=fetch, placements=places, locator=locator)
 
@@ -238,6 +238,29 @@ def pull(
     plan = plan_pull(zoo, manifest, dest=dest, include=include, link=link, force=force, files=files,
                      exclude=exclude)
     return plan.execute(jobs=jobs, progress=progress)
+
+
+def unverified(zoo: Workspace, todo: Sequence[FileEntry]) -> set[str]:
+    """The objects of ``todo`` the store cannot hand out: missing, or holding bytes
+    other than the manifest's sha256 (those are fetched again, and replaced)."""
+    checked: dict[str, bool] = {}
+    for f in todo:
+        if f.md5 not in checked:
+            checked[f.md5] = zoo.store.verified(f.md5, Digest(f.sha256, f.md5, f.size))
+    return {oid for oid, ok in checked.items() if not ok}
+
+
+def _refuse_offline(zoo: Workspace, manifest: Manifest, fetch: Fetch) -> None:
+    """Offline, nothing can be fetched: an object that is there but corrupt is an
+    IntegrityError naming it (and the repair), the rest Offline."""
+    for f in fetch.objects:
+        if zoo.store.has(f.md5):
+            err = zoo.store.corruption(f.md5, Digest(f.sha256, f.md5, f.size),
+                                       f"{manifest.stub}@{manifest.version_name}:{f.path}")
+            err.hint = ("pull again online to fetch a good copy (it replaces the corrupt one), "
+                        "or run `zoo verify --repair`")
+            raise err
+    raise Offline(offline_what(manifest, fetch))
 
 
 def _plan_store(zoo: Workspace, manifest: Manifest, target: Path, todo: Sequence[FileEntry],

@@ -37,6 +37,9 @@ def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int,
          progress: Progress | None = None) -> Sent:
     """Upload ``oids`` loose, and pack the small ones; returns where they were packed."""
     oids = sorted(oids)
+    for oid in oids:
+        if not store.verified(oid, None):  # never hand a remote bytes other than the object's name
+            store.check(oid)  # raises IntegrityError, naming the object and the repair
     sizes = {oid: store.path(oid).stat().st_size for oid in oids}
     if progress is not None:
         progress.start("uploading", len(oids), sum(sizes.values()))
@@ -114,7 +117,7 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
                     copy_out.write(oid, chunk)
         except ZooError:
             # Packs are an accelerator: every object is also stored loose.
-            return 0, [oid for oid, _, _ in span.members if not store.has(oid)]
+            return 0, [oid for oid, _, _ in span.members if not store.verified(oid, wanted[oid][0])]
         advance(progress, len(span.members), len(data))
         return len(data), []
 

@@ -7,6 +7,17 @@ zoo's DVC config points ``cache.dir`` here, ``dvc`` and ``zoo`` share objects.
 Objects are only ever created by writing a temp file in the store, checking its
 digest, and renaming it to its final name, so a crash leaves at worst a stray
 temp file (removed by ``zoo gc``), never a partial object under a final name.
+
+An object is handed out (``verified``, ``materialise``) only against the
+sha256 the reader trusts, and only while a *stamp* says its bytes were hashed
+to that sha256 and have not changed since: the stamp records the object's
+size, mtime, ctime and inode when it was verified, with a MAC under the user's
+key (a stamp database that came with a clone proves nothing). Anything else
+(no stamp, a stale one, a stamp of other bytes) means hashing the object
+again; bytes that do not match are treated as missing, and fetching them
+again replaces them. So a file edited through a hard link, a flipped bit, or
+bytes stored under a name by a download that trusted another manifest's md5
+are never passed on.
 """
 
 from __future__ import annotations
@@ -15,18 +26,23 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from zoo_repo.errors import IntegrityError, ZooError
-from zoo_repo.store.atomic import install, remove_readonly, staged, temp_name
+from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, temp_name
+from zoo_repo.store.copying import NO_REFLINK, clone_from, copy_from, reflink
 from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
 from zoo_repo.store.lock import file_lock
+from zoo_repo.store.stamps import DEFAULT_KEY, Stamps
+from zoo_repo.store.stamps import NAME as STAMPS_NAME
 
 _OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
 LINK_MODES = ("copy", "reflink", "hardlink", "symlink")
 LOCK_NAME = ".zoo.lock"
+__all__ = ["LINK_MODES", "LOCK_NAME", "STAMPS_NAME", "Store", "is_oid", "oid_relpath"]
 
 
 def is_oid(text: str) -> bool:
@@ -40,11 +56,13 @@ def oid_relpath(oid: str) -> str:
 
 
 class Store:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key: bytes | None = DEFAULT_KEY) -> None:
+        """``key``: the user's secret for stamps (see ``store.stamps``)."""
         self.root = Path(root)
         self._tmp = self.root / "tmp"
         self._tmp_made = False
         self._folders: set[str] = set()  # object folders known to exist
+        self.stamps = Stamps(self.root, key)
 
     def path(self, oid: str) -> Path:
         return self.root / oid_relpath(oid)
@@ -64,12 +82,17 @@ class Store:
                     yield prefix + name
 
     def temp_files(self) -> list[Path]:
-        """Leftovers of interrupted writes: safe to delete under the exclusive lock."""
+        """Leftovers of interrupted writes: temp names whose writer has died.
+
+        A live process's temp is never listed, even though deleting ones only
+        happens under the exclusive lock (which every writer holds shared):
+        a writer that does not take the lock (an older zoo, the reflink
+        probe of a plan) must not lose its file."""
         found = list(self._tmp.glob("*")) if self._tmp.is_dir() else []
         base = self.root / "files" / "md5"
         if base.is_dir():
             found += [p for p in base.glob("*/.*.tmp-*")]
-        return found
+        return [p for p in found if not _writer_alive(p.name)]
 
     @contextlib.contextmanager
     def writer(
@@ -90,37 +113,112 @@ class Store:
                 yield out
             got = out.hasher.digest()
             _check(got, oid, expect, label, source)
-            self._commit(tmp, oid or got.md5)
+            self._commit(tmp, oid or got.md5, got)
 
     def put_bytes(self, oid: str, data: bytes | memoryview, expect: Digest | None, label: str = "object",
                   source: str = "") -> None:
         """Store bytes already in memory (a slice of a pack): checked before anything is written."""
         hasher = Hasher()
         hasher.update(data)
-        _check(hasher.digest(), oid, expect, label, source)
-        self._write_new(oid, data)
+        got = hasher.digest()
+        _check(got, oid, expect, label, source)
+        self._write_new(oid, data, got)
 
-    def _write_new(self, oid: str, data: bytes | memoryview) -> None:
+    def _write_new(self, oid: str, data: bytes | memoryview, got: Digest) -> None:
         if not self._tmp_made:
             self._tmp.mkdir(parents=True, exist_ok=True)
             self._tmp_made = True
         with staged("object", self._tmp) as tmp:
             with open(tmp, "xb") as fh:
                 fh.write(data)
-            self._commit(tmp, oid)
+            self._commit(tmp, oid, got)
 
-    def _commit(self, tmp: str | Path, oid: str) -> None:
+    def _commit(self, tmp: str | Path, oid: str, got: Digest) -> None:
+        """Give verified bytes their name, and stamp them. An object already there
+        is kept only if its stamp vouches for these very bytes; anything else
+        under the name (corrupt, edited, another manifest's bytes) is replaced."""
         # Plain strings and a memo of made folders: thousands of small objects
         # make pathlib's overhead show.
         rel = oid_relpath(oid)
         final = f"{self.root}/{rel}"
-        if os.path.exists(final):
+        if os.path.exists(final) and self._stamped(oid, got) is not None:
             return
         folder = final.rsplit("/", 1)[0]
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
-        install(tmp, final, 0o444)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            install(tmp, final, 0o444)
+            # The stat of this very file once named: a racing writer that
+            # replaced the name since has another inode, so no stamp of
+            # these bytes can ever vouch for that one.
+            self.stamps.put(oid, os.fstat(fd), got)
+        finally:
+            os.close(fd)
+
+    # -- handing objects out: only while a stamp vouches, else hashed again ---
+    def close(self) -> None:
+        """Close the stamp database (it is opened again when next needed)."""
+        self.stamps.close()
+
+    def stamp(self, oid: str, got: Digest) -> None:
+        """Remember that the object holds the bytes ``got`` describes (the caller
+        hashed them: ``got.md5`` is "" when only sha256 was checked)."""
+        try:
+            self.stamps.put(oid, os.lstat(self.path(oid)), got)
+        except FileNotFoundError:
+            pass
+
+    def _stamped(self, oid: str, expect: Digest | None) -> Digest | None:
+        try:
+            return self.stamps.fresh(oid, os.lstat(self.path(oid)), expect)  # a link is never an object
+        except FileNotFoundError:
+            return None
+
+    def verified(self, oid: str, expect: Digest | None) -> bool:
+        """Whether the object exists and holds ``expect``'s bytes (sha256 and size;
+        without ``expect``: bytes whose md5 is its name). A fresh stamp answers;
+        otherwise the object is hashed again, and stamped when it matches."""
+        try:
+            fd = self._open(oid)
+        except FileNotFoundError:
+            return False
+        if fd is None:
+            return False
+        try:
+            return self.stamps.check(oid, fd, expect) is not None
+        finally:
+            os.close(fd)
+
+    def _open(self, oid: str) -> int | None:
+        """The object opened for reading; None when its name holds something other
+        than a regular file (a link, whose target can change at any time; a FIFO,
+        which would block the reader): never an object, so fetched again.
+        FileNotFoundError when there is nothing."""
+        try:
+            fd = os.open(self.path(oid), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            raise
+        except OSError:  # ELOOP: a symlink
+            return None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        return fd
+
+    def corruption(self, oid: str, expect: Digest, label: str) -> IntegrityError:
+        """The error for an object that exists but failed ``verified``: expected vs got."""
+        from zoo_repo.store.digest import hash_file
+
+        path = self.path(oid)
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return IntegrityError(str(path), "file type", "regular file", "something else", f"the store ({label})",
+                                  stored=True)
+        got = hash_file(path)
+        algo, want, have = ("size", str(expect.size), str(got.size)) if got.size != expect.size else \
+            ("sha256", expect.sha256, got.sha256)
+        return IntegrityError(str(path), algo, want, have, f"the store ({label})", stored=True)
 
     def add_file(self, src: Path, progress: Callable[[int], None] | None = None) -> Digest:
         """Copy a file in, hashing as it streams: one read of the source.
@@ -138,9 +236,10 @@ class Store:
         """Store small bytes (a ``.dir`` listing); returns the oid."""
         hasher = Hasher()
         hasher.update(data)
-        oid = hasher.digest().md5 + suffix
+        got = hasher.digest()
+        oid = got.md5 + suffix
         if not self.has(oid):
-            self._write_new(oid, data)
+            self._write_new(oid, data, got)
         return oid
 
     def generate(self, produce: Callable[[HashingWriter], None]) -> Digest:
@@ -151,17 +250,24 @@ class Store:
 
     def check(self, oid: str) -> Digest:
         """Hash a stored object; raise IntegrityError if its md5 is not its name."""
+        fd = self._open(oid)
+        if fd is None:
+            raise IntegrityError(str(self.path(oid)), "file type", "regular file", "something else", "the store",
+                                 stored=True)
         hasher = Hasher()
-        with open(self.path(oid), "rb") as fh:
+        with open(fd, "rb") as fh:
+            st = os.fstat(fd)
             while chunk := fh.read(CHUNK):
                 hasher.update(chunk)
         got = hasher.digest()
         if got.md5 != oid.removesuffix(".dir"):
             raise IntegrityError(str(self.path(oid)), "md5", oid, got.md5, "the store", stored=True)
+        self.stamps.put(oid, st, got)
         return got
 
     def remove(self, oid: str) -> None:
         remove_readonly(self.path(oid))
+        self.stamps.forget(oid)
 
     def can_reflink(self, dest: Path) -> bool:
         """Whether objects can be cloned (copy-on-write) to ``dest``, a folder that may not exist yet."""
@@ -170,39 +276,70 @@ class Store:
             existing = existing.parent
         self._tmp.mkdir(parents=True, exist_ok=True)
         devices = (os.stat(self._tmp).st_dev, os.stat(existing).st_dev)
-        if devices[0] != devices[1] or devices in _NO_REFLINK:
+        if devices[0] != devices[1] or devices in NO_REFLINK:
             return False
         probe = temp_name(self._tmp / "reflink-probe")
         clone = temp_name(probe)
         try:
             probe.write_bytes(b"probe")
-            _reflink(probe, clone, devices)
-            return devices not in _NO_REFLINK
+            reflink(probe, clone, devices)
+            return devices not in NO_REFLINK
         finally:
             for leftover in (probe, clone):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
 
-    def materialise(self, oid: str, dest: Path, mode: str = "copy") -> None:
-        """Place an object at ``dest`` (atomically: temp name, then rename)."""
+    def materialise(self, oid: str, dest: Path, mode: str = "copy", expect: Digest | None = None,
+                    label: str = "object") -> None:
+        """Place an object at ``dest`` (atomically: temp name, then rename), after
+        checking it still holds ``expect``'s bytes (IntegrityError if not).
+
+        A hard link or symlink makes ``dest`` the object itself: an edit of
+        ``dest`` changes the object's times, so its stamp no longer vouches for
+        it and the next use hashes it again (and replaces it if it changed)."""
+        if mode not in LINK_MODES:
+            raise ZooError(f"link mode {mode!r} is not one of {', '.join(LINK_MODES)}")
         src = self.path(oid)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with staged(dest) as tmp:
-            if mode == "hardlink":
-                os.link(src, tmp)
-            elif mode == "symlink":
-                os.symlink(src.resolve(), tmp)
-            elif mode == "reflink":
-                _reflink(src, Path(tmp))
-            elif mode == "copy":
-                shutil.copyfile(src, tmp)
-            else:
-                raise ZooError(f"link mode {mode!r} is not one of {', '.join(LINK_MODES)}")
-            install(tmp, dest)
+        fd = self._open(oid)  # what is checked is what is placed, whatever the name holds later
+        if fd is None:
+            raise self.corruption(oid, expect or Digest("", oid, 0), label)
+        try:
+            known = self.stamps.check(oid, fd, expect) if expect is not None else None
+            if expect is not None and known is None:
+                raise self.corruption(oid, expect, label)
+            st = os.fstat(fd)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with staged(dest) as tmp:
+                if mode == "hardlink":
+                    os.link(src, tmp)
+                    linked = os.lstat(tmp)
+                    if (linked.st_ino, linked.st_dev, linked.st_mtime_ns) != (st.st_ino, st.st_dev, st.st_mtime_ns):
+                        os.unlink(tmp)  # the name was replaced or written since: copy what was checked
+                        copy_from(fd, tmp)
+                    elif known is not None:
+                        self.stamps.put(oid, linked, known)  # a new link moves the ctime, not the bytes
+                elif mode == "symlink":
+                    os.symlink(src.resolve(), tmp)
+                elif mode == "reflink":
+                    clone_from(fd, tmp, (st.st_dev, os.stat(dest.parent).st_dev))
+                else:
+                    copy_from(fd, tmp)
+                install(tmp, dest)
+        finally:
+            os.close(fd)
 
     def lock(self, *, shared: bool = False) -> AbstractContextManager[None]:
         """The store's lock (see ``store.lock``): shared to add objects, exclusive to delete them."""
         return file_lock(self.root / LOCK_NAME, shared=shared)
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process whose pid a temp name carries (see ``atomic.temp_name``) still runs."""
+    try:
+        pid = int(name.rsplit(".tmp-", 1)[1].split("-", 1)[0])
+    except (ValueError, IndexError):
+        return False  # not a name zoo gives its temps: no live zoo process owns it
+    return pid_alive(pid)
 
 
 def _check(got: Digest, oid: str | None, expect: Digest | None, label: str, source: str) -> None:
@@ -217,25 +354,3 @@ def _check(got: Digest, oid: str | None, expect: Digest | None, label: str, sour
         have = str(got.size) if algo == "size" else getattr(got, algo)
         if have != want:
             raise IntegrityError(label, algo, want, have, source)
-
-
-_NO_REFLINK: set[tuple[int, int]] = set()  # (source device, destination device) pairs that refused
-
-
-def _reflink(src: Path, dst: Path, devices: tuple[int, int] | None = None) -> None:
-    """Copy-on-write clone where the filesystem supports it, else a kernel-side copy.
-
-    A filesystem that refuses once is not asked again for every file of a pull.
-    """
-    import fcntl
-
-    devices = devices or (os.stat(src).st_dev, os.stat(dst.parent).st_dev)
-    if devices not in _NO_REFLINK:
-        ficlone = 0x40049409  # FICLONE from linux/fs.h
-        with open(src, "rb") as s, open(dst, "xb") as d:
-            try:
-                fcntl.ioctl(d.fileno(), ficlone, s.fileno())
-                return
-            except OSError:
-                _NO_REFLINK.add(devices)
-    shutil.copyfile(src, dst)  # copy_file_range/sendfile: no bytes through Python

@@ -1,41 +1,55 @@
 """Remembers what is costly to recompute: digests of unchanged files, and parsed manifests.
 
-Keyed by absolute path and checked against (size, mtime_ns, inode, ctime_ns):
-if any differs, the file is hashed again. Derived objects (the generated
+Keyed by absolute path (or, for the store's verification stamps, by object
+id) and checked against (size, mtime_ns, inode, ctime_ns): if any differs,
+the file is hashed again. Derived objects (the generated
 ``model.onnx.tar.gz``) are remembered by the digest of their source, so a
 re-publish of an unchanged 1 GB model neither rehashes nor recompresses it.
 Parsed manifests are kept as JSON under the sha256 of their text: parsing
 YAML in Python is most of the cost of listing or checking a large zoo, and
 the same text always parses to the same data. JSON, not pickle: this file
-can come with a clone, and reading it must never run code. Each manifest
-entry carries an HMAC made with the user's key (``usercache.user_key``), so
-entries that this user did not write are ignored; the caller checks the data
-against the manifest schema again.
+can come with a clone, and reading it must never run code.
+
+Every row carries an HMAC made with the user's key (``userkey.user_key``), so
+rows that this user did not write (a ``stat.sqlite`` committed to the zoo with
+``git add -f``) are ignored: a forged row could otherwise vouch for bytes that
+were never hashed. Without a key nothing is remembered. A file that sqlite
+cannot read (truncated, overwritten, not a database) is moved aside to
+``NAME.corrupt`` and a new one is started: it is a cache, losing it costs a
+rehash, and a pull must not fail on it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import random
 import sqlite3
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from zoo_repo.core.retry import retrying
 from zoo_repo.store.digest import Digest
 
+T = TypeVar("T")
+
+# The tables of earlier releases (rows without a MAC) are dropped: nothing in
+# them can be told apart from a forgery.
 _SCHEMA = """
-create table if not exists stat (
-  path text primary key, size integer, mtime_ns integer, inode integer, ctime_ns integer,
-  sha256 text, md5 text);
+drop table if exists stat;
 drop table if exists manifests;
+drop table if exists derived;
+create table if not exists file_stat (
+  path text primary key, size integer, mtime_ns integer, inode integer, ctime_ns integer,
+  sha256 text, md5 text, mac blob);
 create table if not exists manifest_docs (digest text primary key, doc text, mac blob);
-create table if not exists derived (
-  kind text, source text, sha256 text, md5 text, size integer, primary key (kind, source));
+create table if not exists derived_docs (
+  kind text, source text, sha256 text, md5 text, size integer, mac blob, primary key (kind, source));
 """
 
 
@@ -49,76 +63,164 @@ def fresh(entry: Entry | None, st: os.stat_result) -> Digest | None:
     return None
 
 
-_PUT = "insert or replace into stat values (?, ?, ?, ?, ?, ?, ?)"
+_PUT = "insert or replace into file_stat values (?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = "path, size, mtime_ns, inode, ctime_ns, sha256, md5, mac"
 
 
-def _row(path: str | Path, st: os.stat_result, digest: Digest) -> tuple[Any, ...]:
-    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5)
+def _busy(exc: BaseException) -> bool:
+    """sqlite's "database is locked"/"busy": another process's turn, not damage."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 class StatCache:
     def __init__(self, db_path: Path, key: bytes | None = None) -> None:
-        """``key``: the user's secret for manifest entries (none: they are not cached)."""
+        """``key``: the user's secret (none: nothing is remembered or believed)."""
         self._key = key
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = db_path
+        self._mutex = threading.Lock()  # one connection, shared by a pull's download threads
+        with contextlib.suppress(OSError):  # a read-only place: see _reopen
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            if _busy(exc):
+                raise
+            return self._reopen()
+
+    def _reopen(self) -> sqlite3.Connection:
+        """A new file in place of a damaged one; where none can be written (a
+        read-only store), a database in memory: remembered for this process only."""
+        self._move_aside()
+        try:
+            return self._connect()
+        except (OSError, sqlite3.DatabaseError):
+            db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            db.executescript(_SCHEMA)
+            return db
+
+    def _connect(self) -> sqlite3.Connection:
         # Autocommit: no write transaction stays open, so other zoo processes
         # sharing this file never wait on us. A cache: losing the last writes
         # to a crash only costs a rehash, so no sync to disk on every write.
-        self._db = sqlite3.connect(db_path, timeout=30, check_same_thread=False, isolation_level=None)
+        db = sqlite3.connect(self._path, timeout=30, check_same_thread=False, isolation_level=None)
+
+        def setup() -> None:
+            db.execute("pragma journal_mode=wal")
+            db.execute("pragma synchronous=off")
+            db.executescript(_SCHEMA)
+
         # Switching to WAL needs a moment alone with the file; processes that
         # open it at the same time wait their turn rather than fail.
-        retrying(self._setup, attempts=100, transient=lambda exc: isinstance(exc, sqlite3.OperationalError),
-                 delay=lambda _: 0.05 + random.random() * 0.05)
+        try:
+            retrying(setup, attempts=100, transient=_busy, delay=lambda _: 0.05 + random.random() * 0.05)
+        except BaseException:
+            db.close()
+            raise
+        return db
 
-    def _setup(self) -> None:
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute("pragma synchronous=off")
-        self._db.executescript(_SCHEMA)
+    def _move_aside(self) -> None:
+        """Keep the unreadable file for a post-mortem, out of the way of a new one."""
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.replace(f"{self._path}{suffix}", f"{self._path}.corrupt{suffix}")
+
+    def _run(self, work: Callable[[sqlite3.Connection], T], default: T) -> T:
+        """``work`` on the database; if sqlite finds it damaged, start a new one and
+        answer ``default`` (what an empty cache would say)."""
+        with self._mutex:
+            try:
+                return work(self._db)
+            except sqlite3.DatabaseError as exc:
+                if _busy(exc):
+                    raise
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.close()
+                self._db = self._reopen()
+                return default
 
     def flush(self) -> None:
         """Kept for callers that batch; every write is already committed."""
 
     def close(self) -> None:
-        self._db.close()
+        with self._mutex:
+            self._db.close()
 
+    # -- file digests ------------------------------------------------------
     def get(self, path: str | Path, st: os.stat_result) -> Digest | None:
-        row = self._db.execute(
-            "select size, mtime_ns, inode, ctime_ns, sha256, md5 from stat where path = ?",
-            (str(path),),
-        ).fetchone()
-        return fresh(row, st)
+        if self._key is None:
+            return None
+        row = self._run(lambda db: db.execute(f"select {_COLUMNS} from file_stat where path = ?",
+                                              (str(path),)).fetchone(), None)
+        return fresh(self._checked(row), st)
 
     def under(self, folder: str | Path) -> dict[str, Entry]:
         """Every entry below ``folder``, in one query: for a pull that checks each of its files."""
+        if self._key is None:
+            return {}
         prefix = str(folder).rstrip("/") + "/"
-        rows = self._db.execute(
-            "select path, size, mtime_ns, inode, ctime_ns, sha256, md5 from stat where path >= ? and path < ?",
+        rows: list[Any] = self._run(lambda db: db.execute(
+            f"select {_COLUMNS} from file_stat where path >= ? and path < ?",
             (prefix, prefix[:-1] + "0"),  # "0" is the character after "/"
-        )
-        return {row[0]: tuple(row[1:]) for row in rows}
+        ).fetchall(), [])
+        out = {}
+        for row in rows:
+            entry = self._checked(row)
+            if entry is not None:
+                out[row[0]] = entry
+        return out
 
     def put(self, path: str | Path, st: os.stat_result, digest: Digest) -> None:
-        self._db.execute(_PUT, _row(path, st, digest))
+        if self._key is not None:
+            row = self._row(path, st, digest)
+            self._run(lambda db: db.execute(_PUT, row), None)
 
     def put_many(self, entries: Sequence[tuple[str | Path, os.stat_result, Digest]]) -> None:
         """Remember many files at once: one short transaction, not one per file."""
-        self._db.execute("begin")
-        try:
-            self._db.executemany(_PUT, [_row(*entry) for entry in entries])
-        except BaseException:
-            self._db.execute("rollback")
-            raise
-        self._db.execute("commit")
+        if self._key is None or not entries:
+            return
+        rows = [self._row(*entry) for entry in entries]
 
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("begin")
+            try:
+                db.executemany(_PUT, rows)
+            except BaseException:
+                db.execute("rollback")
+                raise
+            db.execute("commit")
+
+        self._run(work, None)
+
+    def forget(self, path: str | Path) -> None:
+        self._run(lambda db: db.execute("delete from file_stat where path = ?", (str(path),)), None)
+
+    def _row(self, path: str | Path, st: os.stat_result, digest: Digest) -> tuple[Any, ...]:
+        fields = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, digest.sha256, digest.md5)
+        return (*fields, self._mac("file", *fields))
+
+    def _checked(self, row: Sequence[Any] | None) -> Entry | None:
+        """The row's entry if this user's key made its MAC; None for a forged or foreign row."""
+        if row is None or not isinstance(row[-1], bytes):
+            return None
+        if not hmac.compare_digest(row[-1], self._mac("file", *row[:-1])):
+            return None
+        size, mtime_ns, inode, ctime_ns, sha256, md5 = row[1:-1]
+        return (size, mtime_ns, inode, ctime_ns, sha256, md5)
+
+    # -- parsed manifests --------------------------------------------------
     def get_manifest(self, digest: str) -> Any:
         """The plain data (as JSON loads it) of the manifest whose text has this
         sha256, if this user cached it; None otherwise."""
         if self._key is None:
             return None
-        row = self._db.execute("select doc, mac from manifest_docs where digest = ?", (digest,)).fetchone()
+        row = self._run(lambda db: db.execute("select doc, mac from manifest_docs where digest = ?",
+                                              (digest,)).fetchone(), None)
         if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
             return None
-        if not hmac.compare_digest(row[1], self._mac(digest, row[0])):
+        if not hmac.compare_digest(row[1], self._mac("manifest", digest, row[0])):
             return None  # not written by this user: parse the manifest again
         try:
             return json.loads(row[0])
@@ -129,21 +231,31 @@ class StatCache:
         if self._key is None:
             return
         text = json.dumps(doc, separators=(",", ":"))
-        self._db.execute("insert or replace into manifest_docs values (?, ?, ?)",
-                         (digest, text, self._mac(digest, text)))
+        mac = self._mac("manifest", digest, text)
+        self._run(lambda db: db.execute("insert or replace into manifest_docs values (?, ?, ?)",
+                                        (digest, text, mac)), None)
 
-    def _mac(self, digest: str, doc: str) -> bytes:
-        assert self._key is not None
-        return hmac.new(self._key, f"{digest}\0{doc}".encode(), hashlib.sha256).digest()
-
+    # -- derived objects ---------------------------------------------------
     def get_derived(self, kind: str, source: str) -> Digest | None:
-        row = self._db.execute(
-            "select sha256, md5, size from derived where kind = ? and source = ?", (kind, source)
-        ).fetchone()
-        return Digest(row[0], row[1], row[2]) if row else None
+        if self._key is None:
+            return None
+        row = self._run(lambda db: db.execute(
+            "select sha256, md5, size, mac from derived_docs where kind = ? and source = ?", (kind, source)
+        ).fetchone(), None)
+        if row is None or not isinstance(row[3], bytes):
+            return None
+        if not hmac.compare_digest(row[3], self._mac("derived", kind, source, *row[:3])):
+            return None
+        return Digest(row[0], row[1], row[2])
 
     def put_derived(self, kind: str, source: str, digest: Digest) -> None:
-        self._db.execute(
-            "insert or replace into derived values (?, ?, ?, ?, ?)",
-            (kind, source, digest.sha256, digest.md5, digest.size),
-        )
+        if self._key is None:
+            return
+        mac = self._mac("derived", kind, source, digest.sha256, digest.md5, digest.size)
+        self._run(lambda db: db.execute("insert or replace into derived_docs values (?, ?, ?, ?, ?, ?)",
+                                        (kind, source, digest.sha256, digest.md5, digest.size, mac)), None)
+
+    def _mac(self, kind: str, *fields: object) -> bytes:
+        assert self._key is not None
+        text = "\0".join([kind, *(str(f) for f in fields)])
+        return hmac.new(self._key, text.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()

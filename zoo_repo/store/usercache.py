@@ -7,8 +7,6 @@ An object is kept while any kept version's manifest names it.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import time
 from collections.abc import Iterable
@@ -16,37 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, parse_manifest
-from zoo_repo.store.atomic import create_exclusive
+from zoo_repo.store.atomic import remove_readonly
 from zoo_repo.store.objects import Store
+from zoo_repo.store.userkey import KEY_NAME, default_cache_dir, user_key
 
-KEY_NAME = "cache.key"
-
-
-def default_cache_dir() -> Path:
-    """``ZOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/zoo-repo``, else ``~/.cache/zoo-repo``."""
-    if os.environ.get("ZOO_CACHE_DIR"):
-        return Path(os.environ["ZOO_CACHE_DIR"])
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "zoo-repo"
-
-
-def user_key(cache_dir: Path | None = None) -> bytes:
-    """This user's secret for authenticating what zoo caches about manifests.
-
-    A checkout's ``.zoo/`` can arrive with the clone (committed with ``git add
-    -f``, or in a tarball); entries it holds are used only if they carry a
-    MAC made with this key, which lives outside every checkout.
-    """
-    path = (cache_dir or default_cache_dir()) / KEY_NAME
-    try:
-        key = path.read_bytes()
-    except FileNotFoundError:
-        create_exclusive(path, secrets.token_bytes(32))  # of two racing processes, one key wins
-        os.chmod(path, 0o600)
-        key = path.read_bytes()
-    if len(key) < 32:
-        raise OSError(f"{path}: not a zoo cache key (remove it to make a new one)")
-    return key
+__all__ = ["KEY_NAME", "CacheReport", "CacheVerifyReport", "CachedVersion", "PrunePlan", "default_cache_dir",
+           "plan_prune", "plan_remove", "scan", "user_key", "verify_cache"]
 
 
 @dataclass(frozen=True)
@@ -65,11 +38,14 @@ class CacheReport:
     versions: tuple[CachedVersion, ...]
     total_bytes: int  # everything in the object store
     total_objects: int
+    stale_temps: tuple[Path, ...] = ()  # partial objects of killed pulls (their writer is dead)
+    stale_bytes: int = 0
 
 
 def scan(root: Path) -> CacheReport:
     store = Store(root)
     sizes = {oid: store.path(oid).stat().st_size for oid in store.oids()}
+    temps = tuple(store.temp_files())
     versions = []
     for manifest_path in sorted((root / "remotes").glob(f"*/manifests/**/{MANIFEST_NAME}")):
         try:
@@ -81,7 +57,17 @@ def scan(root: Path) -> CacheReport:
         key = manifest_path.relative_to(root / "remotes").parts[0]
         versions.append(CachedVersion(key, manifest, manifest_path, manifest_path.stat().st_mtime,
                                       present, objects))
-    return CacheReport(root, tuple(versions), sum(sizes.values()), len(sizes))
+    return CacheReport(root, tuple(versions), sum(sizes.values()), len(sizes), temps, _sizes(temps))
+
+
+def _sizes(paths: Iterable[Path]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += path.lstat().st_size
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def _named(versions: Iterable[CachedVersion]) -> set[str]:
@@ -95,6 +81,7 @@ class PrunePlan:
     drop_objects: tuple[str, ...]
     bytes: int
     root: Path
+    temp_files: tuple[Path, ...] = ()  # stale temps: reclaimed by every prune
 
     def execute(self) -> None:
         """Remove the planned versions and objects, under the cache's exclusive lock
@@ -109,6 +96,8 @@ class PrunePlan:
             for oid in self.drop_objects:
                 if oid not in kept:  # a pull may have cached a version naming it since
                     store.remove(oid)
+            for path in set(self.temp_files) & set(store.temp_files()):  # their writers still dead
+                remove_readonly(path)
 
 
 def plan_prune(report: CacheReport, keep_latest: int | None = None, older_than_days: float | None = None) -> PrunePlan:
@@ -134,7 +123,52 @@ def _plan(report: CacheReport, drop: Iterable[CachedVersion]) -> PrunePlan:
     store = Store(report.root)
     objects = tuple(oid for oid in store.oids() if oid not in kept)
     nbytes = sum(store.path(oid).stat().st_size for oid in objects)
-    return PrunePlan(dropped, objects, nbytes, report.root)
+    return PrunePlan(dropped, objects, nbytes + report.stale_bytes, report.root, report.stale_temps)
+
+
+@dataclass(frozen=True)
+class CacheVerifyReport:
+    root: Path
+    objects: int
+    corrupt: tuple[str, ...]  # one line per corrupt object
+    removed: bool  # whether they were removed (repair)
+
+    @property
+    def ok(self) -> bool:
+        return not self.corrupt or self.removed
+
+
+def verify_cache(root: Path, repair: bool = False) -> CacheVerifyReport:
+    """Hash every object in the cache: its md5 must be its name, and its sha256
+    what some cached manifest naming it says. With ``repair`` the corrupt ones
+    are removed (under the exclusive lock), so the next pull fetches them from
+    its remote: the cache does not know which remote a stray object came from,
+    and a pull checks what it fetches against the manifest it trusts."""
+    from zoo_repo.errors import IntegrityError
+
+    store = Store(root)
+    wanted: dict[str, set[str]] = {}
+    for v in scan(root).versions:
+        for f in v.manifest.files:
+            wanted.setdefault(f.md5, set()).add(f.sha256)
+    corrupt: dict[str, str] = {}
+    count = 0
+    for oid in store.oids():
+        count += 1
+        try:
+            got = store.check(oid)
+        except IntegrityError as exc:
+            corrupt[oid] = exc.message
+            continue
+        shas = wanted.get(oid)
+        if shas and got.sha256 not in shas:
+            corrupt[oid] = (f"{store.path(oid)}: sha256 mismatch: expected sha256:{min(shas)}, "
+                            f"got sha256:{got.sha256}")
+    if repair and corrupt:
+        with store.lock():
+            for oid in corrupt:
+                store.remove(oid)
+    return CacheVerifyReport(root, count, tuple(corrupt.values()), repair)
 
 
 def plan_remove(report: CacheReport, ref: str) -> PrunePlan:

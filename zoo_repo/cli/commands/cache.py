@@ -1,4 +1,4 @@
-"""``zoo cache ls``, ``zoo cache prune``, ``zoo cache rm``: the per-user cache."""
+"""``zoo cache ls``, ``zoo cache verify``, ``zoo cache prune``, ``zoo cache rm``: the per-user cache."""
 
 from __future__ import annotations
 
@@ -28,12 +28,45 @@ def cache_ls(as_json: bool) -> None:
     if as_json:
         print_json({"root": str(report.root), "total_bytes": report.total_bytes, "objects": report.total_objects,
                     "versions": [{"stub": str(v.manifest.stub), "version": v.manifest.version_name,
-                                  "bytes": v.present, "last_used": v.last_used} for v in rows]})
+                                  "bytes": v.present, "last_used": v.last_used} for v in rows],
+                    "stale_temps": {"count": len(report.stale_temps), "bytes": report.stale_bytes}})
         return
     for v in rows:
         click.echo(f"{human_size(v.present):>10}  {v.manifest.stub}@{v.manifest.version_name}")
     objects = count(report.total_objects, "object")
     click.echo(f"{human_size(report.total_bytes):>10}  total ({objects} in {report.root})")
+    if report.stale_temps:
+        click.echo(f"{human_size(report.stale_bytes):>10}  in {count(len(report.stale_temps), 'stale temp file')} "
+                   "left by killed pulls (`zoo cache prune` removes them)")
+
+
+@cache.command(name="verify")
+@click.option("--repair", is_flag=True, help="Remove corrupt objects, so the next pull fetches them again.")
+@json_option("Print the report as JSON.")
+def cache_verify(repair: bool, as_json: bool) -> None:
+    """Hash every cached object against its name and the cached manifests.
+
+    Exit status 1 when a corrupt object is found and not removed (without --repair)."""
+    from zoo_repo.store.usercache import default_cache_dir, verify_cache
+
+    report = verify_cache(default_cache_dir(), repair)
+    if as_json:
+        print_json({"root": str(report.root), "objects": report.objects, "corrupt": list(report.corrupt),
+                    "removed": report.removed and bool(report.corrupt)})
+    else:
+        for line in report.corrupt:
+            if report.removed:
+                click.echo(f"removed {line}")
+            else:
+                click.echo(f"Error: {line}", err=True)
+        click.echo(f"verified {count(report.objects, 'object')} in {report.root}: "
+                   + ("ok" if not report.corrupt else count(len(report.corrupt), "corrupt object")
+                      + (", removed (the next pull fetches them)" if report.removed else "")))
+        if report.corrupt and not report.removed:
+            click.echo("Hint: run `zoo cache verify --repair` to remove them; the next pull fetches good copies",
+                       err=True)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
 
 
 @cache.command(name="prune")
@@ -70,12 +103,14 @@ def _carry_out(plan: Any, dry_run: bool, as_json: bool) -> None:
     if as_json:
         print_json({"dry_run": dry_run, "versions": [f"{v.manifest.stub}@{v.manifest.version_name}"
                                                      for v in plan.drop_versions],
-                    "objects": list(plan.drop_objects), "bytes": plan.bytes})
+                    "objects": list(plan.drop_objects), "temp_files": [str(p) for p in plan.temp_files],
+                    "bytes": plan.bytes})
         return
     verb = "would remove" if dry_run else "removed"
     for v in plan.drop_versions:
         click.echo(f"{verb} {v.manifest.stub}@{v.manifest.version_name}")
-    click.echo(f"{verb} {count(len(plan.drop_objects), 'object')} ({human_size(plan.bytes)})")
+    temps = f" and {count(len(plan.temp_files), 'stale temp file')}" if plan.temp_files else ""
+    click.echo(f"{verb} {count(len(plan.drop_objects), 'object')}{temps} ({human_size(plan.bytes)})")
 
 
 COMMANDS = (cache,)

@@ -49,18 +49,28 @@ def _transfer_out(result: Any, verb: str, as_json: bool) -> None:
 
 
 @click.command(name="verify")
+@click.option("--repair", is_flag=True, help="Fetch corrupt objects again from the remote (removing those it "
+              "cannot supply, so the next pull fetches them).")
+@jobs_option
 @json_option("Print the report as JSON.")
 @pass_state
-def verify(state: State, as_json: bool) -> None:
-    """Check every manifest, and every stored object against its digests."""
-    report = state.zoo().verify()
+def verify(state: State, repair: bool, jobs: int, as_json: bool) -> None:
+    """Check every manifest, and every stored object against its digests (hashing each).
+
+    Exit status 1 when something is wrong (with --repair: when something could
+    not be repaired)."""
+    report = state.zoo().verify(repair=repair, jobs=jobs)
     if as_json:
-        print_json({"manifests": report.manifests, "objects": report.objects, "problems": list(report.problems)})
+        print_json({"manifests": report.manifests, "objects": report.objects, "problems": list(report.problems),
+                    "repaired": list(report.repaired)})
     else:
+        for line in report.repaired:
+            click.echo(f"repaired {line}")
         for problem in report.problems:
             click.echo(f"Error: {problem}", err=True)
         click.echo(f"verified {count(report.manifests, 'manifest')}, {count(report.objects, 'object')}: "
-                   + ("ok" if report.ok else count(len(report.problems), "problem")))
+                   + ("ok" if report.ok else count(len(report.problems), "problem"))
+                   + (f", {len(report.repaired)} repaired" if report.repaired else ""))
     if not report.ok:
         raise click.exceptions.Exit(1)
 

@@ -27,10 +27,12 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 @click.option("--files", "globs", multiple=True, metavar="GLOB", help="Only files whose path matches (repeatable).")
 @click.option("--link", type=click.Choice(["copy", "reflink", "hardlink", "symlink"]), default="reflink",
               show_default=True, help="How files at --dest relate to the cache (reflink falls back to copy; "
-              "hardlinks and symlinks are read-only).")
+              "hardlinks and symlinks are read-only views of the cache's object: an edit through one is "
+              "detected, and the next pull fetches the object again).")
 @click.option("--locked", is_flag=True, help="Pull exactly what the lockfile pins (see `zoo lock`).")
 @lockfile_option
-@click.option("--force", is_flag=True, help="Overwrite destination files that differ.")
+@click.option("--force", is_flag=True, help="Overwrite destination files that differ (each one is hashed "
+              "unless this user's stat cache vouches for it unchanged).")
 @jobs_option
 @json_option("Print the result as JSON.")
 @remote_option
