@@ -33,7 +33,9 @@ This module imports nothing of the package, so any module may raise from it.
 
 from __future__ import annotations
 
+import contextlib
 import errno as errno_module
+from collections.abc import Iterator
 
 
 class ZooError(Exception):
@@ -237,3 +239,16 @@ def _final_name(path: str) -> str:
     import re
 
     return re.sub(r"(^|/)\.([^/]+)\.tmp-\d+-[0-9a-f]{8}$", r"\1\2", path)
+
+
+@contextlib.contextmanager
+def naming(path: str) -> Iterator[None]:
+    """Give a write's OSError the file's name when it has none (a full disk, a file
+    size limit, a kernel-side copy): the error boundary then says which file the
+    disk refused."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, path) from exc

@@ -214,8 +214,6 @@ def test_full_disk_at_the_destination(remote: tuple[Path, dict[str, str]], tmp_p
     _no_partial_file(_full_disk(remote, tmp_path), remote[1])
 
 
-@pytest.mark.xfail(strict=True, reason="ops/placing.py::place materialises files one by one under their final "
-                   "names: those placed before the disk filled stay (owned by the bytes helper)")
 def test_full_disk_leaves_nothing_at_the_destination(remote: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     assert_nothing_at(_full_disk(remote, tmp_path))
 
@@ -449,7 +447,9 @@ def test_a_sample_archive_bomb_is_refused_in_bounded_memory(built_models: dict[s
     assert (model / "sample-inputs.tar.gz").stat().st_size < 1 << 20
     ran = run_watched("--zoo", zoo.root, "publish", model, "--stub", STUB, cwd=tmp_path)
     assert_one_line(ran, (2,), "sample-inputs.tar.gz: member 'inp-0000.npy' inflates to 314572800 bytes")
-    assert ran.rss_mib < 250, ran.rss_mib
+    # A publish (onnx, onnxruntime loaded) peaks near 250 MiB; holding the inflated
+    # 300 MiB member would add all of it.
+    assert ran.rss_mib < 400, ran.rss_mib
     assert zoo.versions(STUB) == []
 
 

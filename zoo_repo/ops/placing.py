@@ -24,51 +24,45 @@ if TYPE_CHECKING:
 
 
 def place(zoo: Workspace, plan: PullPlan, jobs: int, progress: Progress | None) -> int:
-    """Fetch the plan's objects, then place its files; returns the bytes fetched."""
-    fetched = 0
-    placed: set[str] = set()  # paths written from a download's memory, not from the store
-    if plan.fetch.objects:
-        fetched, placed = _fetch(zoo, plan, jobs, progress)
-    placed_now = []
-    for p in plan.placements:
-        f = p.entry
-        path = f"{plan.dest}/{f.path}"
-        digest = Digest(f.sha256, f.md5, f.size)
-        if f.path not in placed:
-            # Checked again: cheap while the stamp is fresh, and it closes the
-            # window between planning and placing.
-            zoo.store.materialise(f.md5, Path(path), plan.link, digest,
-                                  f"{plan.manifest.stub}@{plan.manifest.version_name}:{f.path}")
-        placed_now.append((path, os.stat(path), digest))
-    zoo.statcache().put_many(placed_now)
+    """Fetch the plan's objects, then place its files; returns the bytes fetched.
+
+    Every file keeps a temp name until all of them are written: a pull that
+    fails midway (a full disk, a dead server) leaves the destination as it was.
+    """
+    staged = Staged(plan.dest, [p.entry for p in plan.placements if p.how == STAGED])
+    try:
+        fetched = _fetch(zoo, plan, jobs, progress, staged) if plan.fetch.objects else 0
+        copied = set(staged.temps)  # written from a download's bytes, not from the store
+        for p in plan.placements:
+            f = p.entry
+            if f.path not in copied:
+                # Checked again: cheap while the stamp is fresh, and it closes the
+                # window between planning and placing.
+                zoo.store.place_at(f.md5, staged.temp_for(f.path), plan.link, Digest(f.sha256, f.md5, f.size),
+                                   f"{plan.manifest.stub}@{plan.manifest.version_name}:{f.path}")
+        staged.commit()
+    finally:
+        staged.discard()
+    placed = [(path, os.stat(path), Digest(f.sha256, f.md5, f.size))
+              for f in (p.entry for p in plan.placements) for path in [f"{plan.dest}/{f.path}"]]
+    zoo.statcache().put_many(placed)
     return fetched
 
 
-def _fetch(zoo: Workspace, plan: PullPlan, jobs: int, progress: Progress | None) -> tuple[int, set[str]]:
-    """Download the plan's objects into the store, writing the STAGED files as they
-    arrive; returns the bytes fetched and the files so written."""
+def _fetch(zoo: Workspace, plan: PullPlan, jobs: int, progress: Progress | None, staged: Staged) -> int:
+    """Download the plan's objects into the store, writing the STAGED files (under
+    temp names) as they arrive; returns the bytes fetched."""
     from zoo_repo.remote import transfer
 
-    remote = zoo.remote()
     wanted = {f.md5: (Digest(f.sha256, f.md5, f.size), f.path) for f in plan.fetch.objects}
-    stage = [p.entry for p in plan.placements if p.how == STAGED]
-    staged = Staged(plan.dest, stage) if stage else None
-    placed: set[str] = set()
-    try:
-        fetched = transfer.receive(zoo.store, remote, wanted, plan.locator or {}, jobs=jobs, progress=progress,
-                                   copy_out=staged)[1]
-        if staged:
-            placed = set(staged.temps)
-            staged.commit()
-    finally:
-        if staged:
-            staged.discard()
-    return fetched, placed
+    return transfer.receive(zoo.store, zoo.remote(), wanted, plan.locator or {}, jobs=jobs, progress=progress,
+                            copy_out=staged if staged.paths else None)[1]
 
 
 class Staged:
-    """Copies written to the destination while objects arrive, under temp names:
-    they get their names only once every object has arrived and been verified."""
+    """A pull's files at the destination under temp names (copies written while
+    objects arrive, and files placed from the store): they get their names only
+    once every object has arrived and been verified and every file is written."""
 
     def __init__(self, target: Path, files: list[FileEntry]) -> None:
         self.target = target
@@ -82,17 +76,17 @@ class Staged:
 
     def write(self, oid: str, data: memoryview) -> None:
         for rel in self.paths.get(oid, ()):
-            with open(self._temp_for(rel), "xb") as fh:
+            with open(self.temp_for(rel), "xb") as fh:
                 fh.write(data)
 
     def files(self, oid: str) -> list[int]:
         fds = []
         for rel in self.paths.get(oid, ()):
-            fds.append(os.open(self._temp_for(rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            fds.append(os.open(self.temp_for(rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
             self._fds.append(fds[-1])
         return fds
 
-    def _temp_for(self, rel: str) -> str:
+    def temp_for(self, rel: str) -> str:
         """A new temp name beside ``rel``'s place, its folder made; remembered for commit or discard."""
         final = f"{self.target}/{rel}"
         folder = os.path.dirname(final)

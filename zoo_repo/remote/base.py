@@ -34,18 +34,6 @@ META_LIMITS = (("index.json", 64 << 20), ("objects.json", 16 << 20), (".idx", 16
 UNSIZED_LIMIT = 64 << 20
 
 
-@contextlib.contextmanager
-def naming(path: str) -> Iterator[None]:
-    """Give a write's OSError the file's name when it has none (a full disk, a file
-    size limit): the error boundary then says which file the disk refused."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.filename is not None or exc.errno is None:
-            raise
-        raise OSError(exc.errno, exc.strerror, path) from exc
-
-
 def meta_limit(rel: str) -> int:
     """The most bytes a metadata file at ``rel`` may hold."""
     return next((limit for end, limit in META_LIMITS if rel.endswith(end)), text_limit(rel))

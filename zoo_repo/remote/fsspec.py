@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from zoo_repo.core.progress import Progress, advance
-from zoo_repo.errors import RemoteError
-from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, Remote, check_span, naming, size_mismatch
+from zoo_repo.errors import RemoteError, naming
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, Remote, check_span, size_mismatch
 from zoo_repo.remote.options import Backend, env_files, protocol_of, storage_options
 from zoo_repo.store.digest import CHUNK, Digest, Hasher
 from zoo_repo.store.objects import Store

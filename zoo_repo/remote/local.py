@@ -17,8 +17,9 @@ import shutil
 from pathlib import Path
 
 from zoo_repo.core.progress import Progress, advance
+from zoo_repo.errors import naming
 from zoo_repo.model.readfile import chunks, open_regular
-from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_span, naming, size_mismatch
+from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_span, size_mismatch
 from zoo_repo.remote.fsspec import FsspecRemote
 from zoo_repo.store.atomic import atomic_write, create_exclusive
 from zoo_repo.store.digest import Digest, Hasher

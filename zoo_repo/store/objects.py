@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from zoo_repo.errors import IntegrityError, ZooError
+from zoo_repo.errors import IntegrityError, ZooError, naming
 from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, temp_name
 from zoo_repo.store.copying import NO_REFLINK, clone_from, copy_from, reflink
 from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
@@ -292,11 +292,20 @@ class Store:
     def materialise(self, oid: str, dest: Path, mode: str = "copy", expect: Digest | None = None,
                     label: str = "object") -> None:
         """Place an object at ``dest`` (atomically: temp name, then rename), after
-        checking it still holds ``expect``'s bytes (IntegrityError if not).
+        checking it still holds ``expect``'s bytes (IntegrityError if not)."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with staged(dest) as tmp:
+            self.place_at(oid, tmp, mode, expect, label)
+            install(tmp, dest)
 
-        A hard link or symlink makes ``dest`` the object itself: an edit of
-        ``dest`` changes the object's times, so its stamp no longer vouches for
-        it and the next use hashes it again (and replaces it if it changed)."""
+    def place_at(self, oid: str, new: str, mode: str = "copy", expect: Digest | None = None,
+                 label: str = "object") -> None:
+        """Write an object to ``new``, a path that does not exist yet in an existing
+        folder (a caller's temp name), after checking it still holds ``expect``'s bytes.
+
+        A hard link or symlink makes ``new`` the object itself: an edit of it
+        changes the object's times, so its stamp no longer vouches for it and
+        the next use hashes it again (and replaces it if it changed)."""
         if mode not in LINK_MODES:
             raise ZooError(f"link mode {mode!r} is not one of {', '.join(LINK_MODES)}")
         src = self.path(oid)
@@ -308,23 +317,21 @@ class Store:
             if expect is not None and known is None:
                 raise self.corruption(oid, expect, label)
             st = os.fstat(fd)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with staged(dest) as tmp:
+            with naming(new):
                 if mode == "hardlink":
-                    os.link(src, tmp)
-                    linked = os.lstat(tmp)
+                    os.link(src, new)
+                    linked = os.lstat(new)
                     if (linked.st_ino, linked.st_dev, linked.st_mtime_ns) != (st.st_ino, st.st_dev, st.st_mtime_ns):
-                        os.unlink(tmp)  # the name was replaced or written since: copy what was checked
-                        copy_from(fd, tmp)
+                        os.unlink(new)  # the name was replaced or written since: copy what was checked
+                        copy_from(fd, new)
                     elif known is not None:
                         self.stamps.put(oid, linked, known)  # a new link moves the ctime, not the bytes
                 elif mode == "symlink":
-                    os.symlink(src.resolve(), tmp)
+                    os.symlink(src.resolve(), new)
                 elif mode == "reflink":
-                    clone_from(fd, tmp, (st.st_dev, os.stat(dest.parent).st_dev))
+                    clone_from(fd, new, (st.st_dev, os.stat(os.path.dirname(new) or ".").st_dev))
                 else:
-                    copy_from(fd, tmp)
-                install(tmp, dest)
+                    copy_from(fd, new)
         finally:
             os.close(fd)
 
