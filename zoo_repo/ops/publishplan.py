@@ -131,7 +131,7 @@ def _copy(zoo: Workspace, model_dir: Path, f: layout.ModelFile, snapshot: Path,
         st = os.fstat(src.fileno())
         real = model_dir.resolve() / f.origin
         known = zoo.statcache().get(real, st)
-        if known is not None and zoo.store.has(known.md5):
+        if known is not None and zoo.store.verified(known.md5, known):
             return zoo.store.path(known.md5), known
         dest = snapshot / f.relpath
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +202,7 @@ def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Prog
     at(progress, f.relpath)
     if f.relpath in scan.copies:
         copy, digest = scan.copies[f.relpath]
-        if not zoo.store.has(digest.md5):
+        if not zoo.store.verified(digest.md5, digest):
             with open(copy, "rb") as src, zoo.store.writer(expect=digest, label=f.relpath, source="its copy") as out:
                 _stream(src, out, progress)
         else:
@@ -219,7 +219,7 @@ def _store_direct(zoo: Workspace, model_dir: Path, f: layout.ModelFile, progress
         st = os.fstat(src.fileno())
         real = model_dir.resolve() / f.origin
         digest = cache.get(real, st)
-        if digest is not None and zoo.store.has(digest.md5):
+        if digest is not None and zoo.store.verified(digest.md5, digest):
             advance(progress, 0, st.st_size)
             return digest
         with zoo.store.writer(label=f.relpath) as out:
@@ -240,7 +240,7 @@ def _archive(zoo: Workspace, onnx_path: Path, onnx_entry: FileEntry) -> FileEntr
     """The generated archive, from the validated copy of model.onnx."""
     cache = zoo.statcache()
     digest: Digest | None = cache.get_derived(_ARCHIVE_KIND, onnx_entry.sha256)
-    if digest is None or not zoo.store.has(digest.md5):
+    if digest is None or not zoo.store.verified(digest.md5, digest):
         digest = zoo.store.generate(lambda out: write_onnx_archive(onnx_path, out))
         cache.put_derived(_ARCHIVE_KIND, onnx_entry.sha256, digest)
     return FileEntry(layout.ARCHIVE_NAME, "archive", digest.size, digest.sha256, digest.md5)
