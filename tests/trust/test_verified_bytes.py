@@ -508,3 +508,11 @@ def test_publishing_again_heals_a_corrupt_store_object(world: World, model_dir: 
     ok(again)
     assert sha(world.store_object(path)) == world.entry(path)[1]
     ok(world.run("--zoo", world.zoo.root, "verify"))
+
+
+def test_a_destination_inside_a_symlink_loop_is_one_error(world: World) -> None:
+    os.symlink("b", world.tmp / "a")
+    os.symlink("a", world.tmp / "b")
+    line = refused(world.pull(world.tmp / "a" / "model"), "", (1,))
+    assert str(world.tmp / "a") in line and "symbolic links" in line, line
+    assert os.readlink(world.tmp / "a") == "b" and os.readlink(world.tmp / "b") == "a"

@@ -209,7 +209,7 @@ def plan_pull(
     target = Path(dest) if dest is not None else default_dest(zoo, manifest)
     if dest is None and zoo.snapshot_dir(manifest.stub, manifest.version) is not None:
         link = "hardlink"  # a snapshot is read-only and costs no space beside the cache
-    target = target.resolve()
+    target = Path(os.path.realpath(target))  # Path.resolve raises RuntimeError on a loop; let ELOOP say it
     in_place, todo, problems = _survey(zoo, target, chosen, force)
     plan = PullPlan(manifest, target, chosen, in_place, problems, force, link, zoo.offline, _zoo=zoo)
     if first_refusal(problems, force) is not None:
