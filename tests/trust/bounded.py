@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,15 +34,45 @@ class Ran:
     killed: bool
 
 
+# The process that runs zoo is forked from this small interpreter, not from the
+# test run: a child forked from a large pytest process starts with its resident
+# pages (and Linux carries that high-water mark across exec), so its peak RSS
+# would be the test run's. Limits are set here too, in a fresh process, not in a
+# preexec hook running inside the forked test run.
+_TRAMPOLINE = """
+import os, resource, signal, sys
+report, fsize, argv = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+if fsize >= 0:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # stays ignored across exec: a write past it fails (EFBIG)
+    hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, hard))  # the soft limit: this process lifts it again
+pid = os.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+_, status, usage = os.wait4(pid, 0)
+if fsize >= 0:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))  # to write the report
+with open(report, "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_watched(*args: str | os.PathLike[str], cwd: Path, env: dict[str, str] | None = None,
-                deadline: float = DEADLINE, prefix: Sequence[str] = (),
-                preexec: Callable[[], None] | None = None) -> Ran:
-    """``zoo ARGS`` as a user runs it (``prefix`` goes before the interpreter, e.g. setpriv)."""
-    cmd = [*prefix, sys.executable, "-m", "zoo_repo", *[str(a) for a in args]]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+                deadline: float = DEADLINE, prefix: Sequence[str] = (), file_size_limit: int | None = None) -> Ran:
+    """``zoo ARGS`` as a user runs it (``prefix`` goes before the interpreter, e.g.
+    setpriv); ``file_size_limit``: RLIMIT_FSIZE in bytes, for a disk that refuses writes."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as report:
+        cmd = [*prefix, sys.executable, "-c", _TRAMPOLINE, report.name,
+               str(-1 if file_size_limit is None else file_size_limit),
+               sys.executable, "-m", "zoo_repo", *[str(a) for a in args]]
         started = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err,
-                                preexec_fn=preexec, start_new_session=True)
+                                start_new_session=True)
         killed = threading.Event()
 
         def kill() -> None:
@@ -52,15 +82,15 @@ def run_watched(*args: str | os.PathLike[str], cwd: Path, env: dict[str, str] | 
         timer = threading.Timer(deadline, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         finally:
             timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
         seconds = time.monotonic() - started
         out.seek(0)
         err.seek(0)
+        rss_kib = report.read().strip()
         return Ran(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   seconds, usage.ru_maxrss / 1024, killed.is_set())
+                   seconds, int(rss_kib) / 1024 if rss_kib else 0.0, killed.is_set())
 
 
 def assert_bounded(ran: Ran, max_seconds: float = MAX_SECONDS) -> None:
