@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,22 +21,33 @@ from zoo_repo.ops.demo import STUB_BASE, STUB_PRUNED, build_model_dir
 STUB = STUB_BASE
 
 
-@pytest.fixture(autouse=True)
-def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the user's config, caches or git identity."""
-    home = tmp_path_factory.mktemp("home")
+def hermetic_env(home: Path) -> dict[str, str]:
+    """The environment of a user whose home is ``home`` (made, with a git identity):
+    nothing of the real user's config, caches or git identity is read or written."""
+    home.mkdir(parents=True, exist_ok=True)
     gitconfig = home / ".gitconfig"
     gitconfig.write_text("[user]\n\tname = Test Publisher\n\temail = publisher@example.com\n"
                          "[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
-    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site"))
-    monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(home / "dvc-global"))
-    monkeypatch.setenv("DVC_SYSTEM_CONFIG_DIR", str(home / "dvc-system"))
+    return {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1",
+            "XDG_CACHE_HOME": str(home / "cache"), "XDG_CONFIG_HOME": str(home / "config"),
+            "DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": str(home / "dvc-site"),
+            "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc-global"), "DVC_SYSTEM_CONFIG_DIR": str(home / "dvc-system")}
+
+
+@contextlib.contextmanager
+def hermetic_home(home: Path) -> Iterator[None]:
+    """``hermetic_env`` for a block: for fixtures wider than one test (module-scoped)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for var, value in hermetic_env(home).items():
+            mp.setenv(var, value)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's config, caches or git identity."""
+    for var, value in hermetic_env(tmp_path_factory.mktemp("home")).items():
+        monkeypatch.setenv(var, value)
     for var in ("ZOO_DIR", "ZOO_DEBUG", "GIT_DIR", "GIT_WORK_TREE"):
         monkeypatch.delenv(var, raising=False)
 

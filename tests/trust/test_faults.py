@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests import seaweed as weed
-from tests.conftest import STUB
+from tests.conftest import STUB, hermetic_home
 from tests.remote.conftest import s3_client
 from tests.trust.bounded import (
     Ran,
@@ -149,14 +149,7 @@ def test_a_timeout_that_is_not_a_number(tmp_path: Path) -> None:
 def remote(built_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """The base model published once to a directory remote: (remote, path → sha256)."""
     base = tmp_path_factory.mktemp("faults")
-    home = base / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = P\n\temail = p@example.com\n[init]\n\tdefaultBranch = main\n")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        mp.setenv("DVC_NO_ANALYTICS", "1")
-        mp.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site"))
+    with hermetic_home(base / "home"):
         zoo = Zoo.init(base / "zoo", remote=str(base / "remote"))
         manifest = zoo.publish(built_models["base"], STUB).manifest
     return base / "remote", {f.path: f.sha256 for f in manifest.files}

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Result
+from tests.conftest import Result, hermetic_home
 from zoo_repo import Zoo
 from zoo_repo.core import yamltext
 from zoo_repo.ops.demo import STUB_BASE, STUB_PRUNED
@@ -33,15 +33,7 @@ Cli = Callable[..., Result]
 def published(built_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A zoo with two stubs, made once; each test works on its own copy."""
     base = tmp_path_factory.mktemp("names")
-    home = base / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = T\n\temail = t@example.com\n[init]\n\tdefaultBranch = main\n")
-    with pytest.MonkeyPatch.context() as mp:
-        for var, value in (("HOME", home), ("GIT_CONFIG_GLOBAL", home / ".gitconfig"), ("GIT_CONFIG_NOSYSTEM", 1),
-                           ("XDG_CACHE_HOME", home / "cache"), ("XDG_CONFIG_HOME", home / "config"),
-                           ("DVC_NO_ANALYTICS", 1), ("DVC_SITE_CACHE_DIR", home / "dvc"),
-                           ("DVC_GLOBAL_CONFIG_DIR", home / "dvc-g"), ("DVC_SYSTEM_CONFIG_DIR", home / "dvc-s")):
-            mp.setenv(var, str(value))
+    with hermetic_home(base / "home"):
         zoo = Zoo.init(base / "zoo", remote=str(base / "remote"))
         zoo.publish(built_models["base"], GOOD)
         zoo.publish(built_models["pruned"], OTHER)

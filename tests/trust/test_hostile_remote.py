@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests import seaweed as weed
-from tests.conftest import STUB
+from tests.conftest import STUB, hermetic_home
 from tests.remote.conftest import S3Objects, seaweed_server, session_bucket  # noqa: F401 - fixtures
 from tests.trust.bounded import assert_bounded, assert_nothing_at, assert_one_line, run_watched, tree_digests
 from zoo_repo import Zoo
@@ -53,15 +53,7 @@ def _publish(model: Path, zoo_dir: Path, remote: str, options: dict[str, str] | 
 def published_dir(built_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Published]:
     """One honest publish to a directory remote per module; each case gets a copy to spoil."""
     base = tmp_path_factory.mktemp("honest")
-    home = base / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = P\n\temail = p@example.com\n[init]\n\tdefaultBranch = main\n")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        mp.setenv("XDG_CACHE_HOME", str(home / "cache"))
-        mp.setenv("DVC_NO_ANALYTICS", "1")
-        mp.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site"))
+    with hermetic_home(base / "home"):
         published = _publish(built_models["base"], base / "zoo", str(base / "remote"))
     return base / "remote", published
 
