@@ -123,12 +123,6 @@ class Placement:
     how: str
 
 
-def stages_copies(link: str, can_reflink: bool) -> bool:
-    """Whether downloads are copied straight to the destination (then the store's
-    copy need not be read back): for copies, and reflinks the filesystem refuses."""
-    return link == "copy" or (link == "reflink" and not can_reflink)
-
-
 def placements(todo: Iterable[FileEntry], fetch: Fetch, link: str, staged: bool) -> tuple[Placement, ...]:
     fetched = fetch.oids if staged else frozenset()
     return tuple(Placement(f, STAGED if f.md5 in fetched else link) for f in todo)

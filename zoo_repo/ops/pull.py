@@ -280,6 +280,8 @@ def _plan_store(zoo: Workspace, manifest: Manifest, target: Path, todo: Sequence
             from zoo_repo.remote import meta
 
             locator = meta.read_locator(remote, str(manifest.stub), manifest.version)
+        # Copies (and reflinks the filesystem refuses) are written straight to the
+        # destination as objects arrive: the store's copy need not be read back.
         staged = link == "copy" or (link == "reflink" and not zoo.store.can_reflink(target))
     fetch = plan_fetch(todo, missing, locator, loose_only)
     return fetch, placements(todo, fetch, link, staged), locator
