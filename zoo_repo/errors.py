@@ -16,7 +16,9 @@ next thing to try, and the process exit status::
     │   └── TooLarge              a metadata file larger than any real one
     ├── NotFound                  exit 2: stub or version not published
     ├── RemoteError               exit 1: remote missing, unreachable, refusing
-    │   └── ObjectMissing         an object the manifest names is not there
+    │   ├── ObjectMissing         an object the manifest names is not there
+    │   ├── Claimed               another checkout holds stub@vN on the remote
+    │   └── ProjectionMoved       the remote's projection is ahead of, or beside, the release branch
     ├── Offline                   exit 1: offline, and the cache lacks what is asked
     ├── IntegrityError            exit 1: bytes that do not match their digest
     ├── ToolError                 exit 1: git or dvc failed
@@ -130,6 +132,15 @@ class NotFound(ZooError, LookupError):
 
 class RemoteError(ZooError):
     pass
+
+
+class Claimed(RemoteError):
+    """Another checkout holds the version number on the remote: the history diverged."""
+
+
+class ProjectionMoved(RemoteError):
+    """The remote's projection is not behind this checkout's release branch
+    (it is ahead, or on another line of history): moving it would undo reviewed work."""
 
 
 class ObjectMissing(RemoteError, FileNotFoundError):

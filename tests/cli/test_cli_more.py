@@ -138,7 +138,7 @@ def test_json_on_tag_untag_lock_prune_catalog(cli, zoo: Zoo, model_dir: Path, tm
     zoo.publish(model_dir, STUB)
     z = ("--zoo", zoo.root)
     assert json.loads(cli(*z, "tag", f"{STUB}@v1", "stable", "--json").stdout) == \
-        {"stub": STUB, "alias": "stable", "version": "v1"}
+        {"stub": STUB, "alias": "stable", "version": "v1", "listed": True}
     untagged = json.loads(cli(*z, "untag", STUB, "stable", "--json").stdout)
     assert untagged == {"stub": STUB, "alias": "stable", "was": "v1"}
     lockfile = tmp_path / "zoo.lock"

@@ -18,9 +18,9 @@ from zoo_repo.core.lockfile import Lock, Pin, parse_lock
 from zoo_repo.core.manifest import FileEntry, Manifest, manifest_from_doc, parse_manifest
 from zoo_repo.core.packs import parse_locator
 from zoo_repo.core.paths import find_problem
+from zoo_repo.core.projection import Move, Projection, apply, parse_move, parse_view, render_move, render_view
 from zoo_repo.core.stub import SPARSE_CATEGORIES, SPARSE_NAME_BASES, SPARSE_TARGETS, parse_ref, parse_stub
 from zoo_repo.errors import ZooError
-from zoo_repo.remote.meta import parse_index, render_index
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -138,21 +138,29 @@ def test_a_valid_lockfile_round_trips(remote: str | None, pinned: list[Pin], opt
 
 @FAST
 @given(st.text(max_size=300) | json_values.map(json.dumps))
-def test_the_index_parser_raises_only_zoo_errors(text: str) -> None:
-    _only_zoo_errors(parse_index, text)
-    _only_zoo_errors(parse_index, '{"schema": 1, "stubs": ' + text + "}")
+def test_the_projection_parsers_raise_only_zoo_errors(text: str) -> None:
+    for parse in (parse_view, parse_move):
+        _only_zoo_errors(lambda t, parse=parse: parse(t, "zoo/index.json"), text)
+        _only_zoo_errors(lambda t, parse=parse: parse(t, "zoo/index.json"), '{"schema": 1, "stubs": ' + text + "}")
+        move = '{"schema": 1, "seq": 1, "commit": "c", "branch": "main", "added": {}, "aliases": '
+        _only_zoo_errors(lambda t, parse=parse: parse(t, "x"), move + text + "}")
 
 
 @FAST
 @given(st.dictionaries(stub_texts(), st.dictionaries(st.integers(1, 999).map(lambda n: f"v{n}"),
                                                      digests,
                                                      min_size=1, max_size=3), max_size=4))
-def test_a_valid_index_round_trips(index: dict[str, dict[str, str]]) -> None:
-    assert parse_index(render_index(index)) == index
+def test_a_valid_projection_round_trips_and_applies(index: dict[str, dict[str, str]]) -> None:
+    aliases = {stub: {"stable": int(min(vs, key=len)[1:])} for stub, vs in index.items()}
+    move = Move(1, "c0ffee", "main", index, aliases)
+    assert parse_move(render_move(move), "m") == move
+    view = apply(Projection(), move)
+    assert parse_view(render_view(view), "v") == view
+    assert view.versions == index and view.seq == 1 and view.commit == "c0ffee"
 
 
 @pytest.mark.parametrize("text", ["[" * 100_000, '{"a":' * 100_000])
 def test_json_nested_past_the_parser_s_depth_is_refused_as_zoo_errors(text: str) -> None:
     # Too deep for hypothesis to find: json's recursion limit, not a value error.
-    _only_zoo_errors(parse_index, text)
+    _only_zoo_errors(lambda t: parse_view(t, "zoo/index.json"), text)
     assert parse_locator(text) == {}  # a locator is only an accelerator: ignored

@@ -23,7 +23,8 @@ def test_publish_then_pull_in_a_fresh_clone(remote_zoo: Zoo, backend: Backend, m
     expected = {oid_relpath(f.md5) for f in manifest.files} | {oid_relpath(manifest.tree_md5 + ".dir")}
     keys = backend.keys()
     assert {k for k in keys if k.startswith("files/")} == expected
-    meta = {f"zoo/manifests/{STUB}/v1/manifest.yaml", f"zoo/manifests/{STUB}/v1/model.md", "zoo/index.json"}
+    meta = {f"zoo/manifests/{STUB}/v1/manifest.yaml", f"zoo/manifests/{STUB}/v1/model.md", "zoo/index.json",
+            "zoo/projection/0000000001.json"}
     if backend.capabilities.packs:  # small objects are also packed for fast pulls; a directory needs no packs
         meta.add(f"zoo/manifests/{STUB}/v1/objects.json")
         assert len([k for k in keys if k.startswith("packs/")]) == 2  # one pack and its index
@@ -184,8 +185,9 @@ def test_two_checkouts_racing_for_one_version(remote_zoo: Zoo, model_dir: Path, 
     (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"ours")
     remote_zoo.publish(model_dir, STUB)
     (model_dir / "sample-labels" / "lab-0000.npy").write_bytes(b"theirs")
-    with pytest.raises(RemoteError, match=f"the remote already has a different {STUB}@v2"):
-        other.publish(model_dir, STUB)
+    with pytest.raises(RemoteError, match="another checkout published or tagged since"):
+        other.publish(model_dir, STUB)  # behind the remote's listing: refused before anything is written
+    assert other.versions(STUB) == [1] and not (other.manifests_dir / STUB / "v2").exists()
     theirs = Zoo.open(remote_zoo.remote().url if "://" in remote_zoo.remote().url else
                       Path(remote_zoo.remote().url).as_uri(),
                       remote_options=remote_zoo.remote_config().options, cache_dir=tmp_path / "cache")

@@ -6,6 +6,7 @@ remote: its manifest's sha256 is not the one they were verified against."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def test_bytes_a_hostile_s3_remote_planted_are_not_handed_out_for_another_remote
     backend.write(oid_relpath(entry.md5), bytes(evil))
     key = f"zoo/manifests/{STUB}/v1/manifest.yaml"
     backend.write(key, backend.read(key).replace(entry.sha256.encode(), hashlib.sha256(evil).hexdigest().encode()))
-    backend.delete("zoo/index.json")
+    index = json.loads(backend.read("zoo/index.json"))  # A's listing vouches for its forged manifest
+    index["stubs"][STUB]["v1"] = "sha256:" + hashlib.sha256(backend.read(key)).hexdigest()
+    backend.write("zoo/index.json", json.dumps(index).encode())
 
     cache = tmp_path / "cache"
     from_a = Zoo.open(backend.url, remote_options=backend.options, cache_dir=cache).pull(

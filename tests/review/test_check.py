@@ -244,7 +244,7 @@ def test_remote_clean(two_versions: Zoo) -> None:
     manifests = [two_versions.manifest(STUB, n) for n in (1, 2)]
     oids = {f.md5 for m in manifests for f in m.files} | {m.tree_md5 + ".dir" for m in manifests}
     assert report.objects == len(oids)
-    assert report.rules[-3:] == ("remote-missing", "remote-size", "remote-digest")
+    assert report.rules[-4:] == ("remote-missing", "remote-size", "remote-version", "remote-digest")
 
 
 def test_remote_missing(two_versions: Zoo, remote_dir: Path) -> None:

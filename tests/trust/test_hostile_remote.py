@@ -208,7 +208,8 @@ DIR_CASES: list[tuple[str, Callable[[DirRemote], None], str, int, str]] = [
     ("object larger", _appended, PULL, 1, "model.onnx: size mismatch"),
     ("object truncated", _truncated, PULL, 1, "model.onnx: "),
     ("object sparse 1 GiB", _object(_sparse(1 << 30)), PULL, 1, "model.onnx: size mismatch"),
-    ("manifests nested 1500 deep", _deep_manifests, PULL, 1, "its folders nest too deep to list"),
+    # Consumers read the listing (index and log), never walk zoo/manifests/: nesting there is not read.
+    ("manifests nested 1500 deep", _deep_manifests, PULL, 0, ""),
     ("card FIFO", _on(f"{V1}/model.md", _fifo), PULL, 0, ""),  # a pull reads no card: the bytes are the manifest's
 ]
 

@@ -124,7 +124,6 @@ def _hostile_remote(w: World) -> tuple[Path, bytes]:
     (same size, another sha256), and whose object under that md5 holds those bytes."""
     a = w.tmp / "remote-a"
     shutil.copytree(w.remote, a)
-    (a / "zoo" / "index.json").unlink()  # A serves what it likes: no index to disagree with
     md5, good = w.entry()
     evil = bytearray((w.remote / "files" / "md5" / md5[:2] / md5[2:]).read_bytes())
     evil[100] ^= 0xFF
@@ -133,7 +132,18 @@ def _hostile_remote(w: World) -> tuple[Path, bytes]:
     obj.write_bytes(bytes(evil))
     manifest = next(a.joinpath("zoo", "manifests").rglob("manifest.yaml"))
     manifest.write_text(manifest.read_text().replace(good, hashlib.sha256(evil).hexdigest()))
+    relist(a, manifest.read_bytes())  # A serves what it likes: its listing agrees with its manifest
     return a, bytes(evil)
+
+
+def relist(remote: Path, manifest: bytes) -> None:
+    """A hostile directory remote's listing, made to vouch for its forged (only) manifest."""
+    index = remote / "zoo" / "index.json"
+    doc = json.loads(index.read_text())
+    for versions in doc["stubs"].values():
+        for name in versions:
+            versions[name] = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    index.write_text(json.dumps(doc))
 
 
 def test_a_hostile_remote_cannot_plant_bytes_under_another_remotes_md5(world: World) -> None:

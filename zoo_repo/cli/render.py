@@ -33,6 +33,7 @@ def publish_dict(result: Any) -> dict[str, Any]:
         "uploaded_file_bytes": result.uploaded_file_bytes,
         "commit": result.commit,
         "branch": result.branch,
+        "listed": result.listed,
     }
 
 
@@ -45,8 +46,34 @@ def publish_line(result: Any) -> str:
         f"uploaded {count(result.uploaded_files, 'new file')} ({human_size(result.uploaded_file_bytes)})"
     )
     if result.branch:
-        return line + f"; commit {result.commit[:10]} on new branch {result.branch}"
-    return line + (f"; commit {result.commit[:10]}" if result.commit else "; not committed")
+        return line + f"; commit {result.commit[:10]} on new branch {result.branch}{WAITS}"
+    if result.listed:
+        return line + f"; commit {result.commit[:10]}, listed on the remote"
+    return line + (f"; commit {result.commit[:10]}" if result.commit else "; not committed") + WAITS
+
+
+# Why a version or alias is in git but not yet what consumers without git see.
+WAITS = " (consumers without git see it once it is on the release branch and `zoo push` runs)"
+
+
+def push_lines(result: Any) -> list[str]:
+    """What ``zoo push`` did to the objects and to what consumers see."""
+    from zoo_repo.catalog.index import human_size
+
+    lines = [f"uploaded {count(result.objects, 'object')} ({human_size(result.bytes)})"]
+    p = result.projection
+    if p is None:
+        if not result.missing:
+            lines.append("the remote's listing was not moved: this checkout has no local release branch")
+    elif p.moved:
+        added = f"{count(len(p.added), 'new version')}" + (f", aliases of {count(len(p.aliases), 'stub')}"
+                                                           if p.aliases else "")
+        lines.append(f"the remote now lists {p.branch} at {p.commit[:10]}"
+                     f"{f' (was {p.before[:10]})' if p.before else ''}: {added}")
+    else:
+        lines.append(f"the remote's listing already matches {p.branch}"
+                     + (f" ({p.commit[:10]})" if p.commit else ""))
+    return lines
 
 
 def pull_dict(result: Any) -> dict[str, Any]:

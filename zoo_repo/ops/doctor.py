@@ -22,6 +22,7 @@ from zoo_repo.remote import Remote, open_remote
 
 if TYPE_CHECKING:
     from zoo_repo.remote.s3.remote import S3Remote
+    from zoo_repo.repo.workspace import Workspace
 
 # S3 rejects signatures more than 15 minutes off; warn well before that.
 MAX_SKEW_SECONDS = 300
@@ -35,8 +36,10 @@ class Check:
     fix: str | None = None
 
 
-def diagnose(url: str, options: dict[str, Any]) -> list[Check]:
-    """Run every check that applies to the remote; never raises for remote trouble."""
+def diagnose(url: str, options: dict[str, Any], zoo: Workspace | None = None) -> list[Check]:
+    """Run every check that applies to the remote; never raises for remote trouble.
+    With ``zoo`` (the checkout whose remote this is), also whether the remote
+    shows consumers what its release branch has."""
     results: list[Check] = []
     try:
         check_remote_url(url)
@@ -51,6 +54,8 @@ def diagnose(url: str, options: dict[str, Any]) -> list[Check]:
     else:
         steps = [lambda: _reachable_root(remote)]
     steps.append(lambda: _round_trip(remote))
+    if zoo is not None and zoo.is_checkout:
+        steps.append(lambda: projection_check(zoo, remote))
     for step in steps:
         check = step()
         results.append(check)
@@ -127,3 +132,29 @@ def _round_trip(remote: Remote) -> Check:
         return Check(name, False, "the object read back differs from what was written",
                      "a proxy or gateway is altering bodies; check the endpoint")
     return Check(name, True, f"{len(payload)} bytes")
+
+
+def projection_check(zoo: Workspace, remote: Remote) -> Check:
+    """Whether what the remote lists for consumers is the release branch: the same,
+    behind it (`zoo push`), ahead of this checkout (`git pull`), or on another history."""
+    from zoo_repo.remote import meta
+    from zoo_repo.repo.release import RELATION_WORDS, plan_move, relation, release_of
+
+    name = "consumers see the release branch"
+    try:
+        release = release_of(zoo.root)
+        view = meta.read_view(remote)
+        if release.commit is None:
+            return Check(name, False, f"this checkout has no branch {release.branch} (the release branch)",
+                         f"git fetch, then `git checkout {release.branch}`")
+        how = relation(zoo.root, view.commit, release.commit)
+        listed = f"{view.count()} versions listed"
+        at = f"remote at {(view.commit or 'no commit')[:10]}, {release.branch} at {release.commit[:10]}"
+        if how in ("behind", "new") and plan_move(zoo.root, view, release).move.empty:
+            how = "same"  # the commits since change nothing consumers see
+    except ZooError as exc:
+        return Check(name, False, exc.message, exc.hint)
+    words = RELATION_WORDS[how].format(branch=release.branch)
+    fixes = {"behind": "zoo push", "new": "zoo push", "ahead": "git pull", "unknown": "git pull",
+             "diverged": "git pull (merge), then zoo push"}
+    return Check(name, how == "same", f"the remote's listing {words} ({at}; {listed})", fixes.get(how))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from zoo_repo.core import yamltext
 from zoo_repo.core.urls import check_remote_url
 from zoo_repo.errors import UsageError
 from zoo_repo.repo import dvc, git
@@ -32,6 +33,14 @@ stages:
           cache: false
       - catalog:
           cache: false
+"""
+
+
+_MARKER_TEXT = """\
+# This directory is a zoo: see `zoo --help`.
+format: 1
+# The branch whose commits consumers without git see on the remote: `zoo publish`
+# and `zoo tag` update the remote when they commit on it, `zoo push` after a merge.
 """
 
 
@@ -64,7 +73,8 @@ def init_zoo(path: Path, remote: str, remote_options: Mapping[str, str] | None =
         dvc.init_repo(root, remote_url, options=remote_options)
     if not (root / "dvc.yaml").exists():
         write_text_atomic(root / "dvc.yaml", _DVC_YAML)
-    write_text_atomic(root / MARKER, "# This directory is a zoo: see `zoo --help`.\nformat: 1\n")
+    release = git.current_branch(root) or branch
+    write_text_atomic(root / MARKER, _MARKER_TEXT + yamltext.dump({"release": release}))
     git.commit(
         root,
         [MARKER, ".gitignore", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",

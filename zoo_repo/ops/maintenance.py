@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.errors import IntegrityError, ZooError
+from zoo_repo.ops.wanted import referenced
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import remove_readonly
 from zoo_repo.store.digest import Digest
+
+if TYPE_CHECKING:
+    from zoo_repo.ops.project import ProjectResult
 
 
 @dataclass(frozen=True)
@@ -23,22 +28,16 @@ class TransferResult:
     objects: int
     bytes: int
     missing: tuple[str, ...] = ()  # referenced objects found on neither side
-
-
-def referenced(manifests: Iterable[Manifest]) -> dict[str, tuple[Digest | None, str]]:
-    """oid → (expected digest, a label for messages) for every object referenced."""
-    out: dict[str, tuple[Digest | None, str]] = {}
-    for m in manifests:
-        out[m.tree_md5 + ".dir"] = (None, f"{m.stub}@{m.version_name} (file list)")
-        for f in m.files:
-            out.setdefault(f.md5, (Digest(f.sha256, f.md5, f.size), f"{m.stub}@{m.version_name}:{f.path}"))
-    return out
+    projection: ProjectResult | None = None  # what push did to the remote's projection
 
 
 def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> TransferResult:
-    """Upload every referenced object the remote lacks, then the manifests and index."""
-    from zoo_repo.core import packs
-    from zoo_repo.remote import meta, transfer
+    """Upload every object the checkout's manifests reference that the remote lacks
+    (a branch's too: review checks them there), then move the remote's projection
+    to the release branch (``ops.project``), which is all consumers see."""
+    from zoo_repo.ops.project import project
+    from zoo_repo.remote import transfer
+    from zoo_repo.repo.release import release_of
 
     manifests = list(zoo.all_manifests())
     wanted = referenced(manifests)
@@ -48,26 +47,11 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> Tra
     local = sorted(oid for oid in missing if zoo.store.has(oid))
     sent = transfer.send(zoo.store, remote, local, jobs=jobs, progress=progress)
     lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))
-    if not lost:  # a manifest goes up only when all its objects are there
-        listed = meta.listed_versions(remote)
-        slots: packs.Locator | None = None
-        known = []
-        for m in manifests:
-            text = zoo.manifest_text(m.stub, m.version)
-            if m.version not in listed.get(str(m.stub), []):
-                if slots is None and remote.packs:
-                    slots = transfer.all_slots(remote)
-                mine = {f.md5 for f in m.files}
-                locator = {o: s for o, s in (slots or {}).items() if o in mine}
-                meta.upload_version(remote, str(m.stub), m.version, text, zoo.card_text(m.stub, m.version),
-                                           packs.render_locator(locator) if locator else None)
-            known.append((str(m.stub), m.version, text))
-        meta.update_index(remote, known)
-        from zoo_repo.ops.tag import publish_aliases
-
-        for stub in zoo.stubs():
-            publish_aliases(zoo, stub)
-    return TransferResult(sent.objects, sent.bytes, lost)
+    if lost or release_of(zoo.root).commit is None:
+        # The projection lists a version only when all its files are there; and
+        # without a local release branch (a PR's checkout) there is nothing to project.
+        return TransferResult(sent.objects, sent.bytes, lost)
+    return TransferResult(sent.objects, sent.bytes, lost, project(zoo, jobs=jobs, progress=progress))
 
 
 def fetch(zoo: Workspace, manifests: Iterable[Manifest], jobs: int = 8,

@@ -3,7 +3,12 @@
 Order is the invariant (docs/design.md): validate everything, put objects in
 the store, push them to the remote, and only then write the manifest
 directory (atomically, by renaming a complete temp directory) and commit it.
-A manifest therefore never names an object the remote lacks.
+A manifest therefore never names an object the remote lacks. On the release
+branch the version is also claimed on the remote before the commit (of two
+checkouts publishing the same number, one commits and the other is told to
+`git pull`), and listed for consumers after it (``ops.project``). Anywhere
+else (another branch, ``branch=``, ``commit=False``) nothing but objects
+reaches the remote: consumers see the version once it is merged and pushed.
 
 ``ops.publishplan`` reads, validates, stores the objects and decides (a
 ``PublishPlan``: files and roles, validation, entries, the version or that the
@@ -32,6 +37,7 @@ from zoo_repo.model import validate
 from zoo_repo.ops.publishplan import PublishPlan, ingest, plan_version, scan_model, snapshot_dir
 from zoo_repo.remote import transfer
 from zoo_repo.repo import dvc, git
+from zoo_repo.repo.release import on_release_branch, release_of
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import clear_stale_temps, install_dir, temp_name, write_text_atomic
 from zoo_repo.store.lock import file_lock
@@ -52,6 +58,7 @@ class PublishResult:
     # what the user recognises; uploaded_objects/bytes also count the hidden .dir file list.
     uploaded_files: int = 0
     uploaded_file_bytes: int = 0
+    listed: bool = False  # consumers without git see it now (committed on the release branch, projected)
 
     @property
     def ref(self) -> str:
@@ -108,13 +115,18 @@ def _check_not_the_zoo(zoo: Workspace, model_dir: Path) -> None:
 def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: bool, branch: str | None,
             jobs: int, progress: Progress | None) -> PublishResult:
     """Carry out ``plan``: upload, then write and commit the version (or put it on
-    a new branch), then list it on the remote. The caller holds the locks ``publish`` takes."""
+    a new branch). On the release branch the version is claimed on the remote
+    before it is committed, and listed for consumers after. The caller holds the
+    locks ``publish`` takes."""
     existing = plan.version.existing
+    release = commit and branch is None and on_release_branch(zoo.root)
     if existing is not None:
         if plan.version.finish:
-            _finish_interrupted(zoo, existing, commit)
+            _finish_interrupted(zoo, existing, commit, release)
         return PublishResult(existing, created=False)
     remote = zoo.remote()
+    if release:
+        _check_current(zoo, remote)  # before any work: a stale main would lose its claim, or its move
     sent = transfer.send(zoo.store, remote, plan.upload, jobs=jobs, progress=progress)
     manifest = _manifest(zoo, plan, message)
     new = _new_files(plan)
@@ -124,9 +136,51 @@ def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: b
         branch_sha = _commit_on_branch(zoo, manifest, plan.scan.card_path, name, message)
         return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, name, *new)
     final = _write_version_dir(zoo, manifest, plan.scan.card_path)
-    sha = _commit(zoo, manifest, final, message) if commit else None
-    _announce(zoo, remote, manifest, final, transfer.version_locator(remote, manifest, sent.slots))
-    return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new)
+    if not release:
+        sha = _commit(zoo, manifest, final, message) if commit else None
+        return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new)
+    locator = transfer.version_locator(remote, manifest, sent.slots)
+    made = _claim(remote, manifest, final, locator)
+    try:
+        sha = _commit(zoo, manifest, final, message)
+    except ZooError:
+        if made:
+            _release(remote, manifest, final)
+        raise
+    _list(zoo, manifest, {(str(manifest.stub), manifest.version): locator}, jobs)
+    return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new, listed=True)
+
+
+def _check_current(zoo: Workspace, remote: Remote) -> None:
+    from zoo_repo.ops.project import check_can_move
+    from zoo_repo.remote import meta
+
+    check_can_move(zoo, meta.read_view(remote), release_of(zoo.root))
+
+
+def _claim(remote: Remote, manifest: Manifest, final: Path, locator: packs.Locator) -> bool:
+    """Take ``stub@vN`` on the remote; when another checkout holds it, the
+    version directory goes again and nothing is committed."""
+    from zoo_repo.remote import meta
+
+    try:
+        return meta.claim_version(remote, str(manifest.stub), manifest.version,
+                                  (final / MANIFEST_NAME).read_text(encoding="utf-8"),
+                                  (final / CARD_NAME).read_text(encoding="utf-8"),
+                                  packs.render_locator(locator) if locator else None)
+    except ZooError:
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+
+
+def _release(remote: Remote, manifest: Manifest, final: Path) -> None:
+    """Give the number back after a failed commit (``_commit`` removed the directory)."""
+    from zoo_repo.remote import meta
+
+    try:
+        meta.release_claim(remote, str(manifest.stub), manifest.version, manifest.to_text())
+    except ZooError:
+        pass  # the commit's error is the one to report; a stale claim only costs the number
 
 
 def _new_files(plan: PublishPlan) -> tuple[int, int]:
@@ -170,38 +224,33 @@ def _commit(zoo: Workspace, manifest: Manifest, final: Path, message: str) -> st
                         hint="fix the git problem (e.g. a failing hook) and publish again") from exc
 
 
-def _announce(zoo: Workspace, remote: Remote, manifest: Manifest, version_dir: Path, locator: packs.Locator) -> None:
-    """Put the version where consumers without git find it: manifest, card, index."""
-    from zoo_repo.remote import meta
+def _list(zoo: Workspace, manifest: Manifest, locators: dict[tuple[str, int], packs.Locator], jobs: int) -> None:
+    """Move the remote's projection to the commit just made, so consumers without git see the version."""
+    from zoo_repo.ops.project import project
 
-    text = (version_dir / MANIFEST_NAME).read_text(encoding="utf-8")
     try:
-        meta.upload_version(remote, str(manifest.stub), manifest.version, text,
-                                   (version_dir / CARD_NAME).read_text(encoding="utf-8"),
-                                   packs.render_locator(locator) if locator else None)
-        meta.update_index(remote, [(str(manifest.stub), manifest.version, text)])
+        project(zoo, jobs=jobs, locators=locators)
     except ZooError as exc:
         raise RemoteError(
-            f"{manifest.stub}@{manifest.version_name} is published in git, but not yet listed on "
-            f"the remote: {exc.message}",
-            hint="run `zoo push` once the remote is reachable",
+            f"{manifest.stub}@{manifest.version_name} is committed, but consumers without git do not see it "
+            f"yet: {exc.message}", hint=exc.hint or "run `zoo push` once the remote is reachable",
         ) from exc
 
 
-def _finish_interrupted(zoo: Workspace, latest: Manifest, commit: bool) -> None:
+def _finish_interrupted(zoo: Workspace, latest: Manifest, commit: bool, release: bool) -> None:
     """A publish killed after writing its version can leave it uncommitted or
-    unannounced; publishing the same content again finishes the job."""
+    unlisted; publishing the same content again finishes the job."""
     final = zoo.version_dir(latest.stub, latest.version)
     rel = final.relative_to(zoo.root).as_posix()
-    if commit and not git.is_tracked(zoo.root, f"{rel}/{MANIFEST_NAME}"):
+    tracked = git.is_tracked(zoo.root, f"{rel}/{MANIFEST_NAME}")
+    if release and not tracked:
+        _check_current(zoo, zoo.remote())
+        _claim(zoo.remote(), latest, final, {})
+    if commit and not tracked:
         git.commit(zoo.root, [rel], f"Publish {latest.stub}@{latest.version_name} "
                                         f"({human_size(latest.size)}), completing an interrupted publish")
-    from zoo_repo.remote import meta
-
-    remote = zoo.remote()
-    key = meta.version_key(str(latest.stub), latest.version, MANIFEST_NAME)
-    if remote.get_text(key) is None:
-        _announce(zoo, remote, latest, final, {})
+    if release:
+        _list(zoo, latest, {}, 8)
 
 
 def _pointer(manifest: Manifest) -> str:

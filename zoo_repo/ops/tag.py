@@ -1,4 +1,5 @@
-"""``zoo tag`` / ``zoo untag``: move an alias, as a commit and on the remote."""
+"""``zoo tag`` / ``zoo untag``: move an alias, as a commit; on the release branch,
+also on the remote (``ops.project``), where consumers without git read it."""
 
 from __future__ import annotations
 
@@ -12,15 +13,17 @@ from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import write_text_atomic
 
 
-def tag(zoo: Workspace, manifest: Manifest, alias: str) -> None:
+def tag(zoo: Workspace, manifest: Manifest, alias: str) -> bool:
+    """Point ``alias`` at ``manifest``'s version, committed; True when consumers without
+    git see it now (committed on the release branch), False when it waits for a merge and push."""
     check_alias_name(alias)
     aliases = zoo.aliases(manifest.stub)
     if aliases.get(alias) == manifest.version:
-        return  # already there: nothing to commit
+        return _list(zoo)  # already committed: make sure the remote says so too
     before = aliases.get(alias)
     aliases[alias] = manifest.version
     moved = f" (was v{before})" if before else ""
-    _write(zoo, manifest.stub, aliases, f"Tag {manifest.stub}@{manifest.version_name} as {alias}{moved}")
+    return _write(zoo, manifest.stub, aliases, f"Tag {manifest.stub}@{manifest.version_name} as {alias}{moved}")
 
 
 def untag(zoo: Workspace, stub: Stub, alias: str) -> int:
@@ -32,12 +35,13 @@ def untag(zoo: Workspace, stub: Stub, alias: str) -> int:
     return number
 
 
-def _write(zoo: Workspace, stub: Stub, aliases: dict[str, int], message: str) -> None:
+def _write(zoo: Workspace, stub: Stub, aliases: dict[str, int], message: str) -> bool:
     if not zoo.versions(stub):
         raise UsageError(f"{stub} is not published in this zoo")
     path = zoo.manifests_dir / stub.path / ALIASES_NAME
     rel = path.relative_to(zoo.root).as_posix()
     previous = read_text_bounded(str(path), TEXT_LIMIT, rel) if path.exists() else None
+    _check_current(zoo)
     if aliases:
         write_text_atomic(path, render_aliases(str(stub), aliases))
     else:
@@ -51,22 +55,29 @@ def _write(zoo: Workspace, stub: Stub, aliases: dict[str, int], message: str) ->
             write_text_atomic(path, previous)
         git.unstage(zoo.root, [rel])
         raise
-    publish_aliases(zoo, stub)
+    return _list(zoo)
 
 
-def publish_aliases(zoo: Workspace, stub: Stub) -> None:
-    """Mirror a stub's aliases file on the remote, for consumers without git."""
-    from zoo_repo.remote.meta import PREFIX
+def _check_current(zoo: Workspace) -> None:
+    """On the release branch, refuse before committing when the remote is ahead of it or beside it."""
+    from zoo_repo.ops.project import check_can_move
+    from zoo_repo.remote import meta
+    from zoo_repo.repo.release import on_release_branch, release_of
 
-    remote = zoo.remote()
-    key = f"{PREFIX}/manifests/{stub}/{ALIASES_NAME}"
-    path = zoo.manifests_dir / stub.path / ALIASES_NAME
+    if on_release_branch(zoo.root):
+        check_can_move(zoo, meta.read_view(zoo.remote()), release_of(zoo.root))
+
+
+def _list(zoo: Workspace) -> bool:
+    """On the release branch, move the remote's projection to the commit just made; whether it moved."""
+    from zoo_repo.ops.project import project
+    from zoo_repo.repo.release import on_release_branch
+
+    if not on_release_branch(zoo.root):
+        return False  # a branch's aliases reach consumers when it is merged and pushed
     try:
-        if path.exists():
-            remote.put_text(key, read_text_bounded(str(path), TEXT_LIMIT))
-        else:
-            remote.delete(key)
+        project(zoo)
     except ZooError as exc:
-        raise RemoteError(f"the alias is committed, but the remote was not updated: {exc.message}",
-                          hint="run `zoo push` once the remote is reachable") from exc
-
+        raise RemoteError(f"the alias is committed, but consumers without git do not see it yet: {exc.message}",
+                          hint=exc.hint or "run `zoo push` once the remote is reachable") from exc
+    return True

@@ -1,64 +1,88 @@
 """What a remote holds besides objects, for consumers that have only its URL.
 
-    <remote>/zoo/manifests/<stub>/vN/model.md
-    <remote>/zoo/manifests/<stub>/vN/manifest.yaml
-    <remote>/zoo/index.json      {"schema": 1, "stubs": {stub: {"v1": "sha256:…"}}}
+    <remote>/zoo/manifests/<stub>/vN/model.md        a version's card
+    <remote>/zoo/manifests/<stub>/vN/manifest.yaml   its manifest: created once, never replaced
+    <remote>/zoo/projection/0000000001.json …        the log of the release branch's projection
+    <remote>/zoo/index.json                          the projection's current view (a cache of the log)
 
-Written after the objects they name (card, then manifest, then index), so a
-reader never sees a manifest whose objects are missing. The manifests are the
-truth; the index is a cache of their list and digests, rebuilt from a listing
-when it is missing or behind.
+A manifest on the remote is a *claim*: ``stub@vN`` is taken, by these bytes.
+It is not yet published: consumers see a version only once the projection
+(``core.projection``) lists it, which happens from the release branch alone
+(``ops.project``). So the order is objects, card, manifest (the claim), then
+the projection's move, and a consumer never sees a version whose files are
+missing, nor one that was not committed on the release branch.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from typing import Any
 
+from zoo_repo.core import projection
 from zoo_repo.core.card import CARD_NAME
-from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
+from zoo_repo.core.manifest import MANIFEST_NAME
 from zoo_repo.core.packs import LOCATOR_NAME, Locator, parse_locator
+from zoo_repo.core.projection import Move, Projection
 from zoo_repo.core.stub import parse_stub, version_number
 from zoo_repo.errors import ManifestError, RemoteError, StubError, TooLarge
 from zoo_repo.remote.base import Remote
 
 PREFIX = "zoo"
 INDEX = f"{PREFIX}/index.json"
-INDEX_SCHEMA = 1
-
-Index = dict[str, dict[str, str]]  # stub → version name → manifest digest
+PROJECTION = f"{PREFIX}/projection"
 
 
 def version_key(stub: str, version: int, name: str) -> str:
     return f"{PREFIX}/manifests/{stub}/v{version}/{name}"
 
 
-def upload_version(remote: Remote, stub: str, version: int, manifest_text: str, card_text: str,
-                   locator_text: str | None = None) -> None:
-    """Card and locator first, manifest last: a manifest on the remote means the version is complete.
-
-    The manifest is created, never replaced: if another publisher (another
-    checkout whose history diverged) put a different vN there first, this one
-    is refused rather than silently overwriting theirs.
-    """
+def claim_version(remote: Remote, stub: str, version: int, manifest_text: str, card_text: str,
+                  locator_text: str | None = None) -> bool:
+    """Take ``stub@vN`` for this manifest: card and locator first, the manifest
+    last and created, never replaced. True when this call made the claim, False
+    when the remote already had exactly this manifest; ``Claimed`` when another
+    checkout took the number with other bytes."""
     key = version_key(stub, version, MANIFEST_NAME)
     existing = remote.get_text(key)
-    if existing is not None and existing != manifest_text:
-        raise _conflict(stub, version)
-    if existing is None:
-        remote.put_text(version_key(stub, version, CARD_NAME), card_text)
-        if locator_text is not None:
-            remote.put_text(version_key(stub, version, LOCATOR_NAME), locator_text)
-        if not remote.create_text(key, manifest_text) and remote.get_text(key) != manifest_text:
-            raise _conflict(stub, version)
+    if existing is not None:
+        if existing != manifest_text:
+            raise claimed(stub, version, existing)
+        return False
+    remote.put_text(version_key(stub, version, CARD_NAME), card_text)
+    if locator_text is not None:
+        remote.put_text(version_key(stub, version, LOCATOR_NAME), locator_text)
+    if remote.create_text(key, manifest_text):
+        return True
+    existing = remote.get_text(key)
+    if existing != manifest_text:
+        raise claimed(stub, version, existing or "")
+    return False
 
 
-def _conflict(stub: str, version: int) -> RemoteError:
-    return RemoteError(
-        f"the remote already has a different {stub}@v{version}: another checkout published it first",
-        hint="git pull (the other version is in their commit), then publish again to make the next version",
-    )
+def release_claim(remote: Remote, stub: str, version: int, manifest_text: str) -> None:
+    """Give back a claim this checkout made and could not commit (a failing git hook):
+    only while the remote's manifest is still exactly ours."""
+    key = version_key(stub, version, MANIFEST_NAME)
+    if remote.get_text(key) == manifest_text:
+        remote.delete(key)
+
+
+def claimed(stub: str, version: int, theirs: str) -> RemoteError:
+    """The loser's one line: who holds the number, and what to do."""
+    from zoo_repo.errors import Claimed
+
+    who = _claimant(theirs)
+    return Claimed(f"{stub}@v{version} was published by another checkout{who}",
+                   hint="git pull (their version is in their commit), then publish again to make the next version")
+
+
+def _claimant(text: str) -> str:
+    from zoo_repo.core.manifest import parse_manifest
+
+    try:
+        theirs = parse_manifest(text, "the remote's claim")
+    except ManifestError:
+        return ""  # who holds it is a courtesy; that it is held is the point
+    return f" ({theirs.publisher}, at {theirs.created})"
 
 
 def read_locator(remote: Remote, stub: str, version: int) -> Locator:
@@ -72,25 +96,43 @@ def read_locator(remote: Remote, stub: str, version: int) -> Locator:
     return parse_locator((data or b"").decode("utf-8", "replace"))
 
 
-def parse_index(text: str) -> Index:
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than json allows
-        raise ManifestError(INDEX, f"is not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("schema") != INDEX_SCHEMA or not isinstance(doc.get("stubs"), dict):
-        raise ManifestError(INDEX, f"expected {{'schema': {INDEX_SCHEMA}, 'stubs': {{…}}}}")
-    return {str(k): dict(v) for k, v in doc["stubs"].items() if isinstance(v, dict)}
+def move_key(seq: int) -> str:
+    return f"{PROJECTION}/{seq:010d}.json"
 
 
-def render_index(index: Index) -> str:
-    stubs = {stub: dict(sorted(vs.items(), key=lambda kv: version_number(kv[0]) or 0))
-             for stub, vs in sorted(index.items())}
-    return json.dumps({"schema": INDEX_SCHEMA, "stubs": stubs}, indent=1) + "\n"
-
-
-def read_index(remote: Remote) -> Index | None:
+def read_view(remote: Remote) -> Projection:
+    """The remote's projection now: ``index.json``, then every move the log has past it."""
     text = remote.get_text(INDEX)
-    return None if text is None else parse_index(text)
+    view = projection.parse_view(text, f"remote {remote.url}: {INDEX}") if text is not None else Projection()
+    while True:
+        move = read_move(remote, view.seq + 1)
+        if move is None:
+            return view
+        try:
+            view = projection.apply(view, move)
+        except projection.Rewrite as exc:  # only a crafted log does this: the writer checks first
+            raise ManifestError(f"remote {remote.url}: {move_key(move.seq)}", str(exc)) from exc
+
+
+def read_move(remote: Remote, seq: int) -> Move | None:
+    text = remote.get_text(move_key(seq))
+    if text is None:
+        return None
+    move = projection.parse_move(text, f"remote {remote.url}: {move_key(seq)}")
+    if move.seq != seq:
+        raise ManifestError(f"remote {remote.url}: {move_key(seq)}", f"says seq {move.seq}")
+    return move
+
+
+def write_move(remote: Remote, view: Projection, move: Move) -> Projection | None:
+    """Take the next step of the log; None when another writer took it first
+    (the caller reads the view again and decides anew). The new view is then
+    written to ``index.json`` for the next reader's one GET."""
+    new = projection.apply(view, move)
+    if not remote.create_text(move_key(move.seq), projection.render_move(move)):
+        return None
+    remote.put_text(INDEX, projection.render_view(new))
+    return new
 
 
 def listed_versions(remote: Remote, stub: str | None = None) -> dict[str, list[int]]:
@@ -113,19 +155,5 @@ def listed_versions(remote: Remote, stub: str | None = None) -> dict[str, list[i
     return {s: sorted(v) for s, v in found.items()}
 
 
-def update_index(remote: Remote, known: Iterable[tuple[str, int, str]] = ()) -> Index:
-    """Merge what we know (stub, version, manifest text) and what is listed; write it."""
-    index: Index = read_index(remote) or {}
-    for stub, version, text in known:
-        index.setdefault(stub, {})[f"v{version}"] = digest_of(text)
-    for stub, versions in listed_versions(remote).items():
-        for number in versions:
-            if f"v{number}" not in index.get(stub, {}):
-                text = remote.get_text(version_key(stub, number, MANIFEST_NAME)) or ""
-                index.setdefault(stub, {})[f"v{number}"] = digest_of(text)
-    remote.put_text(INDEX, render_index(index))
-    return index
-
-
-def summary(index: Index) -> dict[str, Any]:
-    return {"stubs": len(index), "versions": sum(len(v) for v in index.values())}
+def summary(view: Projection) -> dict[str, Any]:
+    return {"stubs": len(view.versions), "versions": view.count(), "commit": view.commit, "seq": view.seq}

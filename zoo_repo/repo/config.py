@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoo_repo.errors import NotAZooError, RemoteError
+from zoo_repo.errors import ManifestError, NotAZooError, RemoteError
 
 MARKER = "zoo.yaml"
+DEFAULT_RELEASE = "main"
 
 
 def find_root(start: Path) -> Path:
@@ -25,6 +26,22 @@ def find_root(start: Path) -> Path:
         if (candidate / MARKER).is_file():
             return candidate
     raise NotAZooError(str(start))
+
+
+def release_branch(root: Path) -> str:
+    """The branch whose commits the remote shows consumers (``release:`` in zoo.yaml, default main)."""
+    from zoo_repo.core import yamltext
+    from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
+
+    where = str(root / MARKER)
+    try:
+        doc = yamltext.load(read_text_bounded(where, TEXT_LIMIT, where))
+    except (yamltext.YamlProblem, UnicodeDecodeError) as exc:
+        raise ManifestError(where, f"does not parse: {exc}") from exc
+    branch = doc.get("release", DEFAULT_RELEASE) if isinstance(doc, dict) else DEFAULT_RELEASE
+    if not isinstance(branch, str) or not branch or branch.startswith("-") or any(c.isspace() for c in branch):
+        raise ManifestError(where, f"release is {branch!r}; expected a branch name such as main")
+    return branch
 
 
 @dataclass(frozen=True)

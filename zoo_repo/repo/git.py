@@ -212,3 +212,32 @@ def is_tracked(root: Path, path: str) -> bool:
     """Whether ``path`` is in HEAD's tree (committed)."""
     proc = subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"HEAD:{path}"], capture_output=True)
     return proc.returncode == 0
+
+
+# -- the release branch (``ops.project``) -----------------------------------
+def current_branch(root: Path) -> str | None:
+    """The branch HEAD is on; None when detached."""
+    proc = subprocess.run(["git", "-C", str(root), "symbolic-ref", "-q", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def branch_commit(root: Path, branch: str) -> str | None:
+    """The commit local branch ``branch`` points at; None when there is no such branch (or no commit yet)."""
+    proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet",
+                           f"refs/heads/{branch}^{{commit}}"], capture_output=True, text=True)
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def has_commit(root: Path, sha: str) -> bool:
+    proc = subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True)
+    return proc.returncode == 0
+
+
+def is_ancestor(root: Path, older: str, newer: str) -> bool:
+    """Whether ``older`` is ``newer`` or in its history (both must be known commits)."""
+    proc = subprocess.run(["git", "-C", str(root), "merge-base", "--is-ancestor", older, newer],
+                          capture_output=True)
+    if proc.returncode not in (0, 1):
+        raise ToolError(f"git merge-base failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    return proc.returncode == 0

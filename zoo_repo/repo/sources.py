@@ -12,8 +12,9 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from zoo_repo.core.aliases import ALIASES_NAME
+from zoo_repo.core.aliases import ALIASES_NAME, render_aliases
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
+from zoo_repo.core.projection import Projection
 from zoo_repo.core.stub import Stub, parse_stub, version_number
 from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError
 from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded, text_limit
@@ -124,9 +125,12 @@ class CheckoutSource:
 
 
 class RemoteSource:
-    """Manifests on a remote, cached per user: a version's files never change,
-    so a cached copy is good forever once its digest matched the index.
-    Offline, only the cache is read, and what it lacks is an Offline error."""
+    """What a remote shows consumers: its projection of the zoo's release branch
+    (``core.projection``), with the manifests and cards it lists, cached per
+    user. A version's files never change, so a cached copy is good forever once
+    its digest matched the projection. A manifest the projection does not list
+    (a claim of a publish still under way, or one never committed) is not
+    published. Offline, only the cache is read, and what it lacks is an Offline error."""
 
     def __init__(self, remote: Remote, cache_dir: Path, offline: bool = False) -> None:
         from zoo_repo.remote import meta
@@ -138,7 +142,7 @@ class RemoteSource:
         self.offline = offline
         key = hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:16]
         self.cache = cache_dir / "remotes" / key
-        self._index: dict[str, dict[str, str]] | None = None
+        self._view: Projection | None = None
 
     def where(self, stub: Stub, version: int, name: str) -> str:
         return f"{self.remote.url}/{self._meta.version_key(str(stub), version, name)}"
@@ -147,68 +151,76 @@ class RemoteSource:
         """Where a pull without a destination places a version: in the cache, per remote."""
         return self.cache / SNAPSHOTS / stub.path / f"v{version}"
 
-    def index(self) -> dict[str, dict[str, str]]:
-        if self._index is None:
-            cached = self.cache / "index.json"
+    def view(self) -> Projection:
+        """The projection, read once per source (and kept in the cache for offline use)."""
+        from zoo_repo.core.projection import render_view
+
+        if self._view is None:
             if self.offline:
-                text = _read_text(str(cached), str(cached), self._index_limit) if cached.exists() else None
+                self._view = self._cached_view()
             else:
-                text = self.remote.get_text(self._meta.INDEX)
-                if text is not None:
-                    write_text_atomic(cached, text)
-            self._index = self._meta.parse_index(text) if text else {}
-        return self._index
+                self._view = self._meta.read_view(self.remote)
+                # Never backwards: a remote that vanished (or a stale mirror) lists
+                # less, and must not take away what offline use was promised.
+                if self._view.seq >= self._cached_view().seq:
+                    write_text_atomic(self.cache / "index.json", render_view(self._view))
+        return self._view
+
+    def _cached_view(self) -> Projection:
+        from zoo_repo.core.projection import parse_view
+
+        cached = self.cache / "index.json"
+        text = _read_text(str(cached), str(cached), self._index_limit) if cached.exists() else None
+        return parse_view(text, str(cached)) if text else Projection()
 
     def stubs(self) -> list[Stub]:
-        if self.offline:  # what the cache can serve, not everything the index knew
+        if self.offline:  # what the cache can serve, not everything the projection knew
             return self._cached_stubs()
-        index = self.index()
-        if index or not self.remote.listable:
-            names = list(index)
-        else:
-            names = list(self._meta.listed_versions(self.remote))
-        return sorted((parse_stub(s) for s in names), key=str)
+        return sorted((parse_stub(s) for s, vs in self.view().versions.items() if vs), key=str)
 
     def _cached_stubs(self) -> list[Stub]:
         return CheckoutSource(self.cache, self.cache / "manifests").stubs()
 
     def versions(self, stub: Stub) -> list[int]:
         if self.offline:
-            return CheckoutSource(self.cache, self.cache / "manifests").versions(stub)
-        if not self.remote.listable:
-            found = (version_number(v) for v in self.index().get(str(stub), {}))
-            return sorted(n for n in found if n is not None)
-        # A listing for one stub is cheap and always current; the index may lag.
-        return self._meta.listed_versions(self.remote, str(stub)).get(str(stub), [])
+            cached = CheckoutSource(self.cache, self.cache / "manifests").versions(stub)
+            listed = set(self.view().numbers(str(stub)))
+            return [v for v in cached if v in listed]
+        return self.view().numbers(str(stub))
 
     def aliases_text(self, stub: Stub) -> str | None:
-        cached = self.cache / "manifests" / stub.path / ALIASES_NAME
-        if self.offline:
-            return _read_text(str(cached), str(cached)) if cached.exists() else None
-        # Aliases move, so always ask the remote (a copy is kept for offline use).
-        text = self.remote.get_text(f"{self._meta.PREFIX}/manifests/{stub}/{ALIASES_NAME}")
-        if text is not None:
-            write_text_atomic(cached, text)
-        elif cached.exists():
-            cached.unlink()
+        if not self.offline:
+            self._view = None  # aliases move: ask again, never answer from a stale view
+        aliases = self.view().aliases.get(str(stub))
+        text = render_aliases(str(stub), aliases) if aliases else None
+        if not self.offline:  # kept beside the cached versions, for `zoo cache` to name them by alias
+            cached = self.cache / "manifests" / stub.path / ALIASES_NAME
+            if text is not None:
+                write_text_atomic(cached, text)
+            else:
+                cached.unlink(missing_ok=True)
         return text
 
     def read(self, stub: Stub, version: int, name: str) -> str:
+        expected = self.view().digest(str(stub), version)
+        if expected is None:
+            raise NotFound(f"{stub}@v{version} is not published on remote {self.remote.url}")
         cached = self.cache / "manifests" / stub.path / f"v{version}" / name
         if cached.is_file():
-            if name == MANIFEST_NAME:
+            kept = _read_text(str(cached), str(cached), text_limit(name))
+            if name != MANIFEST_NAME:
+                return kept
+            if digest_of(kept) == expected:
                 os.utime(cached)  # last use, for `zoo cache prune --older-than`
-            return _read_text(str(cached), str(cached), text_limit(name))
+                return kept
         if self.offline:
             raise Offline(f"{stub}@v{version} ({name}) is")
         text = self.remote.get_text(self._meta.version_key(str(stub), version, name))
         if text is None:
-            raise NotFound(f"{stub}@v{version} is not on remote {self.remote.url}")
-        if name == MANIFEST_NAME:
-            expected = self.index().get(str(stub), {}).get(f"v{version}")
-            if expected and digest_of(text) != expected:
-                raise ManifestError(self.where(stub, version, name),
-                                    f"digest {digest_of(text)} does not match the remote index ({expected})")
+            raise NotFound(f"{stub}@v{version} is listed but its {name} is missing from remote {self.remote.url}")
+        if name == MANIFEST_NAME and digest_of(text) != expected:
+            raise ManifestError(self.where(stub, version, name),
+                                f"digest {digest_of(text)} does not match the remote index ({expected})")
         write_text_atomic(cached, text)
         return text
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.repo import git
 from zoo_repo.review.history import check_immutable, check_sequence
-from zoo_repo.review.remote_check import check_remote
+from zoo_repo.review.remote_check import check_listing, check_remote
 from zoo_repo.review.rules import (
     MANIFESTS,
     REMOTE_RULES,
@@ -143,6 +143,7 @@ def run_check(
     if remote:
         rules.extend(REMOTE_RULES + (("remote-digest",) if deep else ()))
         objects = check_remote(zoo.remote(), [manifests[rel] for rel in sorted(manifests)], deep, problems)
+        check_listing(root, zoo.remote(), manifests, problems)
 
     report = CheckReport(
         problems=tuple(sorted(set(problems))),

@@ -1,6 +1,8 @@
-"""The remote's side of ``zoo check``: is every object of the checked versions there, whole?
+"""The remote's side of ``zoo check``: is every object of the checked versions
+there, whole, and does the remote list each version as git has it?
 
-Rules ``remote-missing``, ``remote-size`` and, when ``deep``, ``remote-digest``.
+Rules ``remote-missing``, ``remote-size``, ``remote-version`` and, when
+``deep``, ``remote-digest``.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
@@ -75,3 +78,36 @@ def check_remote(
     for oid, (rule, detail) in found.items():
         problems.extend(Problem(where, rule, f"{label}: {detail}") for where, label in wanted[oid].uses)
     return len(wanted)
+
+
+def check_listing(root: Path, remote: Remote, manifests: dict[str, Manifest], problems: list[Problem]) -> None:
+    """``remote-version``: each checked version is listed on the remote with this
+    manifest's digest; one the remote does not list yet is not claimed there by
+    other bytes (two branches that each add the same vN), and is not on the
+    release branch already (merged, but the `zoo push` after it never ran)."""
+    from zoo_repo.core.manifest import digest_of
+    from zoo_repo.model.readfile import read_text_bounded, text_limit
+    from zoo_repo.remote import meta
+    from zoo_repo.repo import git
+    from zoo_repo.repo.release import release_of
+
+    view = meta.read_view(remote)
+    release = release_of(root)
+    released = git.ls_tree(root, release.commit, MANIFESTS) if release.commit else {}
+    place = f"remote {remote.url}"
+    for rel, m in sorted(manifests.items()):
+        where = f"{rel}/{MANIFEST_NAME}"
+        ours = digest_of(read_text_bounded(str(root / where), text_limit(MANIFEST_NAME), where))
+        listed = view.digest(str(m.stub), m.version)
+        if listed is not None:
+            if listed != ours:
+                problems.append(Problem(where, "remote-version", f"{place} lists {m.stub}@{m.version_name} as "
+                                        f"{listed}, not this {ours}: another checkout published that number"))
+            continue
+        theirs = remote.get_text(meta.version_key(str(m.stub), m.version, MANIFEST_NAME))
+        if theirs is not None and digest_of(theirs) != ours:
+            problems.append(Problem(where, "remote-version", f"{m.stub}@{m.version_name} is claimed on {place} by "
+                                    "another checkout's publish: git pull, then publish this as the next version"))
+        elif where in released:
+            problems.append(Problem(where, "remote-version", f"{place} does not list {m.stub}@{m.version_name}, "
+                                    f"though {release.branch} has it: run `zoo push` on {release.branch}"))

@@ -16,6 +16,9 @@ Rules (ids are stable; tests and scripts match on them):
                     (aliases.yaml excepted: aliases are meant to move)
     remote-missing  every object of a checked version is on the remote
     remote-size     … with the size the manifest records
+    remote-version  the remote lists the version with this manifest's digest; or, not
+                    yet listed, no other checkout claimed that number there and no
+                    listing made from a commit that has it left it out
     remote-digest   … and the bytes hash to the recorded digest (``deep``)
 
 Everything here is pure: it judges bytes someone else read (``scan`` reads
@@ -43,7 +46,7 @@ STATIC_RULES = (
     "layout", "schema", "stub-path", "contiguous", "parent", "duplicate", "card", "tree-md5", "dvc-pointer",
     "aliases",
 )
-REMOTE_RULES = ("remote-missing", "remote-size")
+REMOTE_RULES = ("remote-missing", "remote-size", "remote-version")
 RULES = (*STATIC_RULES, "immutable", *REMOTE_RULES, "remote-digest")
 RULE_HELP = {
     "layout": "only <stub>/vN/ directories holding manifest.yaml, model.md, model.dvc",
@@ -60,6 +63,7 @@ RULE_HELP = {
     "remote-missing": "every object is on the remote",
     "remote-size": "remote objects have the recorded size",
     "remote-digest": "remote objects hash to the recorded digest",
+    "remote-version": "the remote lists the version as git has it, or not yet and unclaimed",
 }
 
 

@@ -26,13 +26,15 @@ def doctor(state: State, name: str | None, url: str | None, remote_options: tupl
     if name and "://" in name:
         url, name = name, None
     options: dict[str, Any]
+    zoo = None
     if url:
         state.remote_options.update(parse_key_values(remote_options, "--remote-option"))
         options = state.options_for(url)
     else:
-        conf = state.zoo().remote_config(name)
+        zoo = state.zoo()
+        conf = zoo.remote_config(name)
         url, options = conf.url, {**conf.options, **parse_key_values(remote_options, "--remote-option")}
-    checks = diagnose(url, options)
+    checks = diagnose(url, options, zoo if name is None else None)
     if as_json:
         print_json([vars(c) for c in checks])
     else:

@@ -17,10 +17,22 @@ from zoo_repo.core.words import count
 @json_option("Print the result as JSON.")
 @pass_state
 def push(state: State, jobs: int, as_json: bool) -> None:
-    """Upload every object the manifests reference that the remote lacks."""
+    """Upload every object the manifests reference that the remote lacks, then make the
+    remote list what the release branch has (the step CI runs after a merge)."""
+    from zoo_repo.cli.render import push_lines
+
     with state.progress_bar() as bar:
         result = state.zoo().push(jobs=jobs, progress=bar)
-    _transfer_out(result, "uploaded", as_json)
+    if as_json:
+        p = result.projection
+        print_json({"objects": result.objects, "bytes": result.bytes, "missing": list(result.missing),
+                    "projection": None if p is None else {"branch": p.branch, "commit": p.commit, "before": p.before,
+                                                          "added": list(p.added), "aliases": list(p.aliases)}})
+    else:
+        for line in push_lines(result):
+            click.echo(line)
+        for label in result.missing:
+            click.echo(f"Error: {label}: in neither the store nor the remote", err=True)
     if result.missing:
         raise click.exceptions.Exit(1)
 

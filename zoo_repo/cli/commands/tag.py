@@ -6,6 +6,7 @@ import click
 
 from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import json_option, print_json
+from zoo_repo.cli.render import WAITS
 from zoo_repo.cli.state import State, pass_state
 
 
@@ -15,12 +16,17 @@ from zoo_repo.cli.state import State, pass_state
 @json_option("Print the result as JSON.")
 @pass_state
 def tag(state: State, ref: str, alias: str, as_json: bool) -> None:
-    """Point ALIAS (e.g. stable) at a version; committed, and mirrored on the remote."""
-    manifest = state.zoo().tag(ref, alias)
+    """Point ALIAS (e.g. stable) at a version, committed; on the release branch the
+    remote follows at once, elsewhere once the branch is merged and pushed."""
+    from zoo_repo.repo.release import on_release_branch
+
+    zoo = state.zoo()
+    manifest = zoo.tag(ref, alias)
+    listed = on_release_branch(zoo.root)
     if as_json:
-        print_json({"stub": str(manifest.stub), "alias": alias, "version": manifest.version_name})
+        print_json({"stub": str(manifest.stub), "alias": alias, "version": manifest.version_name, "listed": listed})
     else:
-        click.echo(f"{manifest.stub}@{alias} -> {manifest.version_name}")
+        click.echo(f"{manifest.stub}@{alias} -> {manifest.version_name}" + ("" if listed else WAITS))
 
 
 @click.command(name="untag")

@@ -1,0 +1,199 @@
+"""The remote's projection of the release branch: what git-less consumers see. Pure.
+
+A consumer without git reads the zoo from its remote: which stubs, which
+versions (each by its manifest digest) and which aliases. That view is a
+*projection* of the zoo's release branch at one commit, and it only moves
+forward along that branch's history. It is kept as a log of moves::
+
+    zoo/projection/0000000007.json   one move: seq, commit, what it added (created, never replaced)
+    zoo/index.json                   the whole view at some seq (a cache of the log)
+
+A move is created-if-absent at the next sequence number, so of two writers
+racing from the same view one wins and the other starts again from the new
+one; ``index.json`` may lag (a slow writer can put an older one back), so a
+reader follows the log past it. Nothing here does I/O: ``remote.meta`` reads
+and writes these files, ``ops.project`` decides the moves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from zoo_repo.core.aliases import check_alias_name
+from zoo_repo.core.stub import version_number
+from zoo_repo.errors import ManifestError, UsageError
+
+SCHEMA = 1
+Versions = dict[str, dict[str, str]]  # stub → version name → manifest digest
+Aliases = dict[str, dict[str, int]]  # stub → alias → version number
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The view at ``seq`` (0: nothing projected yet), made from ``commit`` of ``branch``."""
+
+    seq: int = 0
+    commit: str | None = None
+    branch: str | None = None
+    versions: Versions = field(default_factory=dict)
+    aliases: Aliases = field(default_factory=dict)
+
+    def digest(self, stub: str, version: int) -> str | None:
+        return self.versions.get(stub, {}).get(f"v{version}")
+
+    def numbers(self, stub: str) -> list[int]:
+        found = (version_number(name) for name in self.versions.get(stub, {}))
+        return sorted(n for n in found if n is not None)
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.versions.values())
+
+
+@dataclass(frozen=True)
+class Move:
+    """One step of the log: from ``seq - 1`` to ``seq``, made from ``commit``.
+
+    ``aliases`` holds every stub whose aliases changed, with the whole new set
+    (empty: all removed), so applying a move needs nothing but the view before it.
+    """
+
+    seq: int
+    commit: str
+    branch: str
+    added: Versions = field(default_factory=dict)
+    aliases: Aliases = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.added and not self.aliases
+
+
+class Rewrite(ValueError):
+    """A move would change a version the view already has: versions are immutable."""
+
+    def __init__(self, stub: str, name: str, had: str, new: str) -> None:
+        super().__init__(f"{stub}@{name}: the remote lists {had}, the release branch has {new}")
+        self.stub, self.name, self.had, self.new = stub, name, had, new
+
+
+def apply(view: Projection, move: Move) -> Projection:
+    """The view after ``move``; Rewrite if it would change a listed version."""
+    if move.seq != view.seq + 1:
+        raise ValueError(f"move {move.seq} does not follow view {view.seq}")
+    versions = {stub: dict(vs) for stub, vs in view.versions.items()}
+    for stub, added in move.added.items():
+        have = versions.setdefault(stub, {})
+        for name, digest in added.items():
+            if have.get(name, digest) != digest:
+                raise Rewrite(stub, name, have[name], digest)
+            have[name] = digest
+    aliases = {stub: dict(a) for stub, a in view.aliases.items()}
+    for stub, now in move.aliases.items():
+        if now:
+            aliases[stub] = dict(now)
+        else:
+            aliases.pop(stub, None)
+    return Projection(move.seq, move.commit, move.branch, versions, aliases)
+
+
+def dangling(view: Projection) -> list[str]:
+    """Aliases that name a version the view does not list, as ``stub@alias -> vN``."""
+    return [f"{stub}@{name} -> v{number}"
+            for stub, names in sorted(view.aliases.items()) for name, number in sorted(names.items())
+            if view.digest(stub, number) is None]
+
+
+# -- text forms -------------------------------------------------------------
+def render_view(view: Projection) -> str:
+    doc: dict[str, Any] = {"schema": SCHEMA, "seq": view.seq, "branch": view.branch, "commit": view.commit,
+                           "stubs": _sorted_versions(view.versions),
+                           "aliases": {s: dict(sorted(a.items())) for s, a in sorted(view.aliases.items()) if a}}
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def parse_view(text: str, where: str) -> Projection:
+    """A view; also the index a remote written before projections kept (seq 0, no commit)."""
+    doc = _load(text, where)
+    stubs = doc.get("stubs")
+    if doc.get("schema") != SCHEMA or not isinstance(stubs, dict):
+        raise ManifestError(where, f"expected {{'schema': {SCHEMA}, 'stubs': {{…}}}}")
+    return Projection(_seq(doc, where, allow_zero=True), _opt_str(doc, "commit", where),
+                      _opt_str(doc, "branch", where), _versions(stubs, where), _aliases(doc.get("aliases"), where))
+
+
+def render_move(move: Move) -> str:
+    doc = {"schema": SCHEMA, "seq": move.seq, "branch": move.branch, "commit": move.commit,
+           "added": _sorted_versions(move.added),
+           "aliases": {s: dict(sorted(a.items())) for s, a in sorted(move.aliases.items())}}
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def parse_move(text: str, where: str) -> Move:
+    doc = _load(text, where)
+    commit, branch = _opt_str(doc, "commit", where), _opt_str(doc, "branch", where)
+    if doc.get("schema") != SCHEMA or not commit or not branch or not isinstance(doc.get("added"), dict):
+        raise ManifestError(where, f"expected a projection move (schema: {SCHEMA}, seq, commit, branch, added)")
+    return Move(_seq(doc, where, allow_zero=False), commit, branch, _versions(doc["added"], where),
+                _aliases(doc.get("aliases"), where, allow_empty=True))
+
+
+def _load(text: str, where: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than json allows
+        raise ManifestError(where, f"is not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ManifestError(where, "expected a JSON object")
+    return doc
+
+
+def _seq(doc: dict[str, Any], where: str, *, allow_zero: bool) -> int:
+    seq = doc.get("seq", 0)
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < (0 if allow_zero else 1):
+        raise ManifestError(where, f"seq is {seq!r}; expected a whole number of at least {0 if allow_zero else 1}")
+    return seq
+
+
+def _opt_str(doc: dict[str, Any], key: str, where: str) -> str | None:
+    value = doc.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ManifestError(where, f"{key} must be a string")
+    return value
+
+
+def _versions(raw: dict[str, Any], where: str) -> Versions:
+    out: Versions = {}
+    for stub, versions in raw.items():
+        if not isinstance(versions, dict) or not all(
+                version_number(k) is not None and isinstance(v, str) and v.startswith("sha256:")
+                for k, v in versions.items()):
+            raise ManifestError(where, f"{stub}: expected vN: sha256:… entries")
+        out[str(stub)] = dict(versions)
+    return out
+
+
+def _aliases(raw: Any, where: str, allow_empty: bool = False) -> Aliases:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ManifestError(where, "aliases must map stubs to {alias: version number}")
+    out: Aliases = {}
+    for stub, names in raw.items():
+        if not isinstance(names, dict) or (not names and not allow_empty) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0
+                for k, v in names.items()):
+            raise ManifestError(where, f"aliases of {stub}: expected alias: version number")
+        for name in names:
+            try:
+                check_alias_name(name)
+            except UsageError as exc:
+                raise ManifestError(where, f"aliases of {stub}: {exc.message}") from exc
+        out[str(stub)] = dict(names)
+    return out
+
+
+def _sorted_versions(versions: Versions) -> Versions:
+    return {stub: dict(sorted(vs.items(), key=lambda kv: version_number(kv[0]) or 0))
+            for stub, vs in sorted(versions.items())}

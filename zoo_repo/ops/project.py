@@ -1,0 +1,123 @@
+"""Moving the remote's projection forward to the release branch.
+
+Only this module writes what consumers without git see (``core.projection``):
+``publish`` and ``tag`` call it after committing on the release branch, and
+``zoo push`` calls it (the after-merge CI step). The steps, each safe to
+repeat, so a killed or failed move leaves the remote as it was for readers:
+
+1. read the remote's view and check that the release branch descends from
+   the commit it was made from (else ``ProjectionMoved``: never backwards,
+   never sideways);
+2. plan the move from git (``repo.release.plan_move``): the versions the
+   branch adds, every alias it moved;
+3. make sure the new versions' objects are on the remote (uploading those
+   the store has), then claim each version (create-if-absent manifest);
+4. create the next log entry; if another writer took it first, start again
+   from its view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from zoo_repo.core import packs
+from zoo_repo.core.manifest import parse_manifest
+from zoo_repo.core.progress import Progress
+from zoo_repo.core.projection import Projection
+from zoo_repo.errors import ProjectionMoved, RemoteError
+from zoo_repo.ops.wanted import referenced
+from zoo_repo.repo import release as rel
+from zoo_repo.repo.workspace import Workspace
+
+if TYPE_CHECKING:
+    from zoo_repo.remote.base import Remote
+
+_ATTEMPTS = 8  # writers racing for the same log entry: each loss means another moved it forward
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    branch: str
+    commit: str | None  # the projection's commit now
+    before: str | None  # …and before
+    added: tuple[str, ...] = ()  # stub@vN newly listed
+    aliases: tuple[str, ...] = ()  # stubs whose aliases moved
+
+    @property
+    def moved(self) -> bool:
+        return self.commit != self.before
+
+
+def check_can_move(zoo: Workspace, view: Projection, release: rel.Release) -> None:
+    """ProjectionMoved unless the release branch is at or ahead of the view's commit."""
+    if release.commit is None:
+        return
+    how = rel.relation(zoo.root, view.commit, release.commit)
+    if how in ("same", "behind", "new"):
+        return
+    theirs = (view.commit or "")[:10]
+    ours = f"{release.branch} ({release.commit[:10]})"
+    if how == "diverged":
+        raise ProjectionMoved(f"the remote lists commit {theirs} of {release.branch}, and this checkout's {ours} "
+                              "is on another line of history", hint=f"git pull (merge {theirs}), then try again")
+    raise ProjectionMoved(f"the remote lists commit {theirs} of {release.branch}, which this checkout's {ours} "
+                          "does not have: another checkout published or tagged since",
+                          hint="git pull, then try again")
+
+
+def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
+            locators: dict[tuple[str, int], packs.Locator] | None = None) -> ProjectResult:
+    """Move the remote's projection to the release branch's commit (see the module docstring).
+
+    ``locators`` are the pack slots of versions the caller just uploaded
+    (publish); others get theirs from their parent's or the remote's packs.
+    """
+    from zoo_repo.remote import meta
+
+    release = rel.release_of(zoo.root)
+    remote = zoo.remote()
+    for _ in range(_ATTEMPTS):
+        view = meta.read_view(remote)
+        if release.commit is not None and view.commit == release.commit:
+            return ProjectResult(release.branch, view.commit, view.commit)
+        check_can_move(zoo, view, release)
+        plan = rel.plan_move(zoo.root, view, release)
+        if plan.move.empty and view.commit is not None:
+            # Nothing consumers see changed (commits outside manifests/): no log entry for it.
+            return ProjectResult(release.branch, view.commit, view.commit)
+        _put_versions(zoo, remote, plan, jobs, progress, locators or {})
+        if meta.write_move(remote, view, plan.move) is not None:
+            return ProjectResult(release.branch, release.commit, view.commit,
+                                 tuple(v.ref for v in plan.versions), tuple(sorted(plan.move.aliases)))
+    raise RemoteError(f"remote {remote.url}: other writers kept moving its projection while this one was made",
+                      hint="run `zoo push` again")
+
+
+def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int, progress: Progress | None,
+                  locators: dict[tuple[str, int], packs.Locator]) -> None:
+    """Every new version's objects, then its claim (card, locator, manifest), on the remote."""
+    from zoo_repo.remote import meta, transfer
+
+    if not plan.versions:
+        return
+    manifests = {v.ref: parse_manifest(v.manifest_text, f"{v.ref} at {plan.move.branch}") for v in plan.versions}
+    wanted = referenced(manifests.values())
+    sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
+    missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
+    lost = sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid))
+    if lost:
+        raise RemoteError(f"{lost[0]}: in neither the store nor the remote ({len(lost)} objects): "
+                          "the remote cannot list these versions without their files",
+                          hint="run `zoo push` in a checkout that has them (where they were published)")
+    sent = transfer.send(zoo.store, remote, sorted(missing), jobs=jobs, progress=progress)
+    slots: packs.Locator | None = None
+    for v in plan.versions:
+        locator = locators.get((v.stub, v.version))
+        if locator is None and remote.packs:
+            if slots is None:
+                slots = {**transfer.all_slots(remote), **sent.slots}
+            mine = {f.md5 for f in manifests[v.ref].files}
+            locator = {o: s for o, s in slots.items() if o in mine}
+        meta.claim_version(remote, v.stub, v.version, v.manifest_text, v.card_text,
+                           packs.render_locator(locator) if locator else None)

@@ -1,0 +1,181 @@
+"""The release branch, read from git: where it is, how it relates to the remote's
+projection, and what moving the projection to it would add.
+
+Everything is read from commits, never from the working tree: what reaches
+consumers is what was committed on the release branch, not what a checkout
+happens to hold (an uncommitted version, a half-merged aliases.yaml).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
+from zoo_repo.core.card import CARD_NAME
+from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
+from zoo_repo.core.projection import Move, Projection, apply, dangling
+from zoo_repo.core.stub import parse_stub, version_number
+from zoo_repo.errors import ManifestError, StubError, UsageError
+from zoo_repo.repo import git
+from zoo_repo.repo.config import release_branch
+
+MANIFESTS = "manifests"
+Relation = Literal["same", "behind", "ahead", "diverged", "unknown", "new"]
+RELATION_WORDS = {
+    "same": "matches {branch}",
+    "behind": "is behind {branch}: `zoo push` moves it forward",
+    "ahead": "is ahead of this checkout's {branch}: run `git pull`",
+    "diverged": "is on another line of history than this checkout's {branch}: run `git pull` (merge), then `zoo push`",
+    "unknown": "is at a commit this checkout has not seen: run `git pull`",
+    "new": "was not made from git yet: `zoo push` on {branch} makes it",
+}
+
+
+@dataclass(frozen=True)
+class Release:
+    branch: str
+    commit: str | None  # None: no such local branch (yet)
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    stub: str
+    version: int
+    manifest_text: str
+    card_text: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.stub}@v{self.version}"
+
+
+@dataclass(frozen=True)
+class MovePlan:
+    """The next move of the projection, and the versions it adds (their texts, from git)."""
+
+    move: Move
+    versions: tuple[NewVersion, ...]
+    view: Projection  # what the view becomes
+
+
+def release_of(root: Path) -> Release:
+    branch = release_branch(root)
+    return Release(branch, git.branch_commit(root, branch))
+
+
+def on_release_branch(root: Path) -> bool:
+    """Whether HEAD is the release branch, so that a commit made now is a release."""
+    return git.current_branch(root) == release_branch(root)
+
+
+def relation(root: Path, projected: str | None, commit: str) -> Relation:
+    """How the projection's commit stands to ``commit`` (the release branch's)."""
+    if projected is None:
+        return "new"
+    if projected == commit:
+        return "same"
+    if not git.has_commit(root, projected):
+        return "unknown"
+    if git.is_ancestor(root, projected, commit):
+        return "behind"
+    return "ahead" if git.is_ancestor(root, commit, projected) else "diverged"
+
+
+def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
+    """What the release branch's commit adds to ``view``: new versions (their
+    manifests as committed) and every stub whose aliases.yaml says otherwise.
+
+    UsageError when the branch changed or removed a version the view lists
+    (versions are immutable), or an alias names a version it does not have.
+    """
+    if release.commit is None:
+        raise UsageError(f"this zoo has no local branch {release.branch!r} (its release branch, in zoo.yaml)",
+                         hint=f"git fetch, then `git checkout {release.branch}`")
+    tree = git.ls_tree(root, release.commit, MANIFESTS)
+    incremental = view.commit is not None and git.has_commit(root, view.commit)
+    if incremental:
+        assert view.commit is not None
+        touched = {path for _, path in git.changed_paths(root, view.commit, MANIFESTS, against=release.commit)}
+    else:
+        touched = set(tree)
+    added: dict[str, dict[str, str]] = {}
+    versions: list[NewVersion] = []
+    wanted = sorted(p for p in touched if _version_of(p) is not None or p.endswith("/" + ALIASES_NAME))
+    blobs = git.read_blobs(root, [tree[p] for p in wanted if p in tree] +
+                           [tree[c] for p in wanted if (c := _card_path(p)) and c in tree])
+    alias_moves: dict[str, dict[str, int]] = {}
+    for path in wanted:
+        data = blobs.get(tree.get(path, ""))
+        if path.endswith("/" + ALIASES_NAME):
+            stub = path[len(MANIFESTS) + 1:-len(ALIASES_NAME) - 1]
+            _check_stub(stub, path)
+            now = parse_aliases(_text(data, path), path) if data is not None else {}
+            if now != view.aliases.get(stub, {}):
+                alias_moves[stub] = now
+            continue
+        stub, number = _version_of(path) or ("", 0)
+        had = view.digest(stub, number)
+        if data is None:
+            if had is not None:
+                raise _rewritten(release, path, "removes")
+            continue
+        text = _text(data, path)
+        if had is not None:
+            if had != digest_of(text):
+                raise _rewritten(release, path, "changes")
+            continue
+        card = blobs.get(tree.get(_card_path(path) or "", ""))
+        if card is None:
+            raise ManifestError(path, f"has no {CARD_NAME} beside it at {release.branch} ({release.commit[:10]})")
+        added.setdefault(stub, {})[f"v{number}"] = digest_of(text)
+        versions.append(NewVersion(stub, number, text, _text(card, path)))
+    if not incremental:  # a view never made from git: stubs it has aliases for but the branch has none
+        for stub in set(view.aliases) - {p[len(MANIFESTS) + 1:-len(ALIASES_NAME) - 1]
+                                          for p in tree if p.endswith("/" + ALIASES_NAME)}:
+            alias_moves[stub] = {}
+    move = Move(view.seq + 1, release.commit, release.branch, added, alias_moves)
+    new_view = apply(view, move)
+    bad = dangling(new_view)
+    if bad:
+        raise UsageError(f"{bad[0]}: the alias names a version that is not on {release.branch} "
+                         f"({release.commit[:10]})", hint="fix aliases.yaml on the release branch (`zoo check`)")
+    return MovePlan(move, tuple(sorted(versions, key=lambda v: (v.stub, v.version))), new_view)
+
+
+def _version_of(path: str) -> tuple[str, int] | None:
+    """(stub, N) for ``manifests/<stub>/vN/manifest.yaml``."""
+    parts = path.split("/")
+    if len(parts) != 10 or parts[0] != MANIFESTS or parts[-1] != MANIFEST_NAME:
+        return None
+    number = version_number(parts[-2])
+    stub = "/".join(parts[1:-2])
+    if number is None:
+        return None
+    _check_stub(stub, path)
+    return stub, number
+
+
+def _check_stub(stub: str, path: str) -> None:
+    try:
+        parse_stub(stub)
+    except StubError as exc:
+        raise ManifestError(path, exc.message) from exc
+
+
+def _card_path(path: str) -> str | None:
+    return path[: -len(MANIFEST_NAME)] + CARD_NAME if path.endswith("/" + MANIFEST_NAME) else None
+
+
+def _text(data: bytes | None, path: str) -> str:
+    try:
+        return (data or b"").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(path, "is not UTF-8 text") from exc
+
+
+def _rewritten(release: Release, path: str, how: str) -> UsageError:
+    return UsageError(f"{path}: {release.branch} ({release.commit and release.commit[:10]}) {how} a version the "
+                      "remote already lists; published versions are immutable",
+                      hint="restore the file as it was published (see `zoo check --base`), then `zoo push`")
