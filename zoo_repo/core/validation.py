@@ -93,11 +93,10 @@ def record_problems(manifest: Manifest) -> list[str]:
         out.append(f"validation.outputs_match is {record['outputs_match']!r}: publish refuses samples "
                    "that do not match, so it only ever records true")
     missing = [k for k in RUN_KEYS if k not in record]
-    extra = sorted(str(k) for k in record if k not in RUN_KEYS)
-    if missing or extra:
-        out.append("validation " + "; ".join(
-            ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has unknown {', '.join(extra)}"] if extra else []))
-            + ": a sample run records samples, rtol, atol and outputs_match")
+    unknown = sorted(str(k) for k in record if k not in RUN_KEYS)
+    wrong = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has {', '.join(unknown)}"] if unknown else [])
+    if wrong:
+        out.append(f"validation {'; '.join(wrong)}: a sample run records samples, rtol, atol and outputs_match")
     for key in ("rtol", "atol"):
         if key in record and _number(record[key]) is None:
             out.append(f"validation.{key} is {record[key]!r}; a tolerance is a finite number")

@@ -144,7 +144,7 @@ def check_version(root: Path, stub: Stub, number: int, rel: str, names: frozense
             return None
         check_validation(rel, manifest, problems)
         card = _read(root, rel, names, CARD_NAME)
-        if check_card(card, rel, manifest, problems):  # else the card rule already refuses the version
+        if check_card(card, rel, manifest, problems) and card is not None:  # else the card rule refuses it
             check_card_fields(card, rel, manifest, problems)
         check_pointer(_read(root, rel, names, dvc.POINTER_NAME), rel, manifest, problems)
     except (NotRegularFile, TooLarge) as exc:
