@@ -212,3 +212,48 @@ def test_review_and_show_print_each_versions_validation(pr: Zoo, model_dir: Path
     assert f"| validation | {lines[2]} |" in text and f"| validation | {lines[3]} |" in text
     assert f"| validation | {lines[1]} |" not in text  # v1 is not added since main
     assert "| validation | validation record is one publish writes (re-run with --deep) | ✅ pass |" in text
+
+
+def _pack_samples(model_dir: Path) -> None:
+    """Each sample folder as one .tar.gz, as a model with many samples ships them."""
+    import tarfile
+
+    for role in ("sample-inputs", "sample-outputs"):
+        with tarfile.open(model_dir / f"{role}.tar.gz", "w:gz") as tar:
+            for path in sorted((model_dir / role).iterdir()):
+                tar.add(path, arcname=path.name)
+        shutil.rmtree(model_dir / role)
+
+
+def test_packed_samples_are_counted_on_the_bytes(pr: Zoo, model_dir: Path) -> None:
+    _pack_samples(model_dir)
+    set_metric(model_dir, 75.9)
+    pr.publish(model_dir, STUB)
+    assert check(pr, base="main", deep=True).ok  # a genuine publish of packed samples
+    # The manifest cannot tell how many samples an archive holds; the bytes can.
+    edit(_manifest(pr, 2), "samples: 4,", "samples: 3,")
+    assert check(pr, base="main").ok
+    report = check(pr, base="main", deep=True)
+    assert [(p.path, p.rule, p.message) for p in report.problems] == [
+        (f"{vdir(pr, STUB, 2)}/manifest.yaml", "validation", "validation.samples is 3 in the manifest, 4 when re-run")]
+
+
+def test_deep_in_a_fresh_clone_fetches_the_bytes_it_reruns(pr: Zoo, model_dir: Path, tmp_path: Path,
+                                                         cli: Cli) -> None:
+    """CI's checkout has an empty store: the bytes come from the remote, verified, as `zoo fetch` brings them."""
+    from tests.conftest import clone
+
+    out = model_dir / "sample-outputs" / "out-0003.npy"
+    np.save(out, np.load(out) * 2.0)
+    pr.publish(model_dir, STUB, run=False)
+    edit(_manifest(pr, 2), NO_RUN, RUN)
+    _commit(pr, "claim a sample run")
+    ci = clone(pr, tmp_path / "ci")
+    onnx = next(f for f in ci.manifest(STUB, 2).files if f.path == "model.onnx")
+    assert not ci.store.has(onnx.md5)
+    result = cli("--zoo", ci.root, "check", "--base", "origin/main", "--deep")
+    assert result.exit_code == 1
+    assert [line.split(": ", 1)[0] for line in _problem_lines(result, "validation")] == [
+        f"{vdir(pr, STUB, 2)}/manifest.yaml"]
+    assert "sample-outputs/out-0003.npy: output 'output' differs" in result.stdout
+    assert ci.store.has(onnx.md5)  # fetched into the clone's store, where `zoo pull` finds it
