@@ -20,6 +20,7 @@ from zoo_repo.core.card import Metric, validation_metric
 from zoo_repo.core.lockfile import LOCKABLE_OPTIONS
 from zoo_repo.core.manifest import Manifest, digest_of
 from zoo_repo.core.stub import Stub
+from zoo_repo.core.validation import describe
 
 CATALOG_SCHEMA = 1
 
@@ -208,7 +209,8 @@ def validation_status(m: Manifest) -> dict[str, Any]:
     whether the sample inputs were run and matched the sample outputs
     (``samples`` of them, within ``rtol``/``atol``); ``skipped`` says why
     they were not run. ``status`` is ``"validated"`` (both), ``"checked"``
-    (the checker only) or ``"none"``; ``display`` says it in a line.
+    (the checker only) or ``"none"``; ``display`` says it in a line
+    (``core.validation.describe``).
     Anything of another type in the manifest counts as not recorded.
     """
     run = m.validation
@@ -216,12 +218,8 @@ def validation_status(m: Manifest) -> dict[str, Any]:
     outputs_match = run.get("outputs_match") is True
     skipped = run.get("skipped") if isinstance(run.get("skipped"), str) else None
     status = "validated" if checker and outputs_match else "checked" if checker else "none"
-    if status == "validated":
-        display = "validated: checker \u2713, outputs match \u2713"
-    elif status == "checked":
-        display = "checker \u2713, outputs not compared" + (f" ({skipped})" if skipped else "")
-    else:
-        display = "not validated"
+    # The words `zoo show` and `zoo review` use too.
+    display = describe(run)
     return {
         "status": status,
         "checker": checker,

@@ -7,6 +7,7 @@ from typing import Any
 from zoo_repo.catalog.index import Summary, human_size
 from zoo_repo.core.card import validation_metric
 from zoo_repo.core.manifest import ROLES, Manifest
+from zoo_repo.core.validation import describe
 from zoo_repo.core.words import count
 
 
@@ -110,6 +111,7 @@ def show_text(m: Manifest) -> str:
     for metric in m.metrics:
         where = ", ".join(x for x in (metric.dataset, metric.split) if x)
         lines.append(f"  {'metric':16} {metric.display()}" + (f" ({where})" if where else ""))
+    lines.append(f"  {'validation':16} {describe(m.validation)}")
     lines.append(f"  {'size':16} {human_size(m.size)} in {count(len(m.files), 'file')}")
     for role in ROLES:
         files = m.by_role(role)

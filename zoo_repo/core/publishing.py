@@ -21,6 +21,8 @@ from zoo_repo.errors import ModelDirError, UsageError
 # value is part of the manifest format (it names the command-line flag, as it
 # always has), not a message.
 SKIPPED_ON_REQUEST = "--no-run"
+# Likewise the reason recorded when the model directory has nothing to compare.
+NO_SAMPLES = "no sample-inputs and sample-outputs to compare"
 CARD_FIELDS = ("license", "description", "tags")  # the card's metadata a manifest carries
 
 
@@ -29,7 +31,7 @@ def skipped_run(run: bool, inputs: int, outputs: int) -> dict[str, object] | Non
     if not run:
         return {"skipped": SKIPPED_ON_REQUEST}
     if not inputs or not outputs:
-        return {"skipped": "no sample-inputs and sample-outputs to compare"}
+        return {"skipped": NO_SAMPLES}
     return None
 
 

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from zoo_repo.core import yamltext
+from zoo_repo.core.validation import SAMPLE_SUFFIXES as SAMPLE_SUFFIXES  # where publish reads it
 from zoo_repo.errors import ModelDirError
 from zoo_repo.model import archive as archives
 
@@ -22,7 +23,6 @@ DEFAULT_RTOL = 1e-3
 DEFAULT_ATOL = 1e-5
 # The checker's full mode (with shape inference) loads the model into memory.
 FULL_CHECK_MAX = 1 << 30
-SAMPLE_SUFFIXES = (".npy", ".npz")
 
 
 @dataclass(frozen=True)

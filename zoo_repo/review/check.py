@@ -13,6 +13,8 @@ This module runs the pieces in order; each lives in its own module:
     scan          the walk over manifests/, reading each version's files
     history       a stub's run of versions; immutability against a base ref
     remote_check  the objects on the remote
+    claims        what a manifest claims against what it is derived from (card-fields, validation)
+    revalidate    with ``deep``, the validation re-run on the remote's bytes
     workers       spreading the per-version work over processes
 """
 
@@ -26,6 +28,7 @@ from zoo_repo.core.manifest import Manifest
 from zoo_repo.repo import git
 from zoo_repo.review.history import check_immutable, check_sequence
 from zoo_repo.review.remote_check import check_listing, check_remote
+from zoo_repo.review.revalidate import revalidate
 from zoo_repo.review.rules import (
     MANIFESTS,
     REMOTE_RULES,
@@ -67,6 +70,7 @@ class CheckReport:
     versions: int  # version directories found
     stubs: int  # stub directories found
     objects: int = 0  # distinct remote objects checked
+    revalidated: int = 0  # versions whose validation ``deep`` ran again
     base: str | None = None
     added: tuple[str, ...] = ()  # version directories absent at ``base``, e.g. manifests/<stub>/v2
     rules: tuple[str, ...] = STATIC_RULES  # the rules that ran
@@ -101,7 +105,8 @@ def check(
     unchanged now, and only versions added since ``base`` are checked against
     the remote (older ones passed this gate when they were added). Without
     it, ``remote`` checks every version. ``deep`` (which implies ``remote``)
-    also downloads every object and checks its digest.
+    also downloads every object and checks its digest, and runs the same
+    versions' validation again on their bytes (``review.revalidate``).
     ``jobs`` caps the processes that parse manifests (default: one per CPU,
     used only for large zoos).
     """
@@ -139,17 +144,21 @@ def run_check(
     for versions in layout.values():
         check_sequence(versions, contents, problems)
 
-    objects = 0
+    objects = revalidated = 0
     if remote:
         rules.extend(REMOTE_RULES + (("remote-digest",) if deep else ()))
-        objects = check_remote(zoo.remote(), [manifests[rel] for rel in sorted(manifests)], deep, problems)
+        checked = [manifests[rel] for rel in sorted(manifests)]
+        objects = check_remote(zoo.remote(), checked, deep, problems)
         check_listing(root, zoo.remote(), manifests, problems)
+        if deep:  # after the remote rules: a version whose objects they refused is not re-run
+            revalidated = revalidate(zoo, checked, problems)
 
     report = CheckReport(
         problems=tuple(sorted(set(problems))),
         versions=len(all_versions),
         stubs=len(layout),
         objects=objects,
+        revalidated=revalidated,
         base=base,
         added=added,
         rules=tuple(rules),

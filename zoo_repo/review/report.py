@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from zoo_repo.catalog.index import human_size
 from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.manifest import ROLES, Manifest
+from zoo_repo.core.validation import describe
 from zoo_repo.core.words import count
 from zoo_repo.errors import ManifestError, ZooError
 from zoo_repo.repo import git
@@ -214,6 +215,7 @@ def _fields_table(m: Manifest, added: AddedVersion) -> list[str]:
             rows.append((key, str(m.card[key])))
     if m.card.get("tags"):
         rows.append(("tags", ", ".join(str(t) for t in m.card["tags"])))
+    rows.append(("validation", describe(m.validation)))  # as the manifest records it; the checks judge it
     rows.append(("size", f"{human_size(m.size)} in {count(len(m.files), 'file')}"))
     rows.append(("new bytes", f"{human_size(added.new_bytes)} in {count(added.new_objects, 'object')} (after dedup)"))
     return ["| field | value |", "| --- | --- |", *(f"| {k} | {_cell(v)} |" for k, v in rows)]

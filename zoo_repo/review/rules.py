@@ -9,6 +9,11 @@ Rules (ids are stable; tests and scripts match on them):
     parent          a version's parent is the version before it
     duplicate       a version does not repeat its parent's content
     card            model.md is the card file the manifest lists (same sha256)
+    card-fields     the manifest's card fields and metrics are what model.md's front
+                    matter says (``claims``)
+    validation      the validation record is one publish writes beside the version's
+                    files; with ``deep``, re-running it on the remote's bytes agrees
+                    (``claims``, ``revalidate``)
     tree-md5        the manifest's dvc.md5 is the md5 of DVC's listing of its files
     dvc-pointer     model.dvc names the same .dir object, size and file count
     aliases         <stub>/aliases.yaml parses, and every alias names an existing version
@@ -43,8 +48,8 @@ MANIFESTS = "manifests"
 VERSION_FILES = (MANIFEST_NAME, CARD_NAME, dvc.POINTER_NAME)
 
 STATIC_RULES = (
-    "layout", "schema", "stub-path", "contiguous", "parent", "duplicate", "card", "tree-md5", "dvc-pointer",
-    "aliases",
+    "layout", "schema", "stub-path", "contiguous", "parent", "duplicate", "card", "card-fields", "validation",
+    "tree-md5", "dvc-pointer", "aliases",
 )
 REMOTE_RULES = ("remote-missing", "remote-size", "remote-version")
 RULES = (*STATIC_RULES, "immutable", *REMOTE_RULES, "remote-digest")
@@ -56,6 +61,8 @@ RULE_HELP = {
     "parent": "parent is the previous version",
     "duplicate": "content differs from the parent's",
     "card": "model.md is the card the manifest lists",
+    "card-fields": "card fields and metrics are what model.md says",
+    "validation": "validation record is one publish writes (re-run with --deep)",
     "tree-md5": "dvc.md5 is the md5 of the file listing",
     "dvc-pointer": "model.dvc agrees with the manifest",
     "aliases": "aliases.yaml parses and names existing versions",
@@ -142,8 +149,9 @@ def check_manifest(
     return manifest
 
 
-def check_card(raw: bytes | None, rel: str, manifest: Manifest, problems: list[Problem]) -> None:
-    """``card``: version ``rel``'s model.md (``raw``, None when absent) is the card its manifest lists."""
+def check_card(raw: bytes | None, rel: str, manifest: Manifest, problems: list[Problem]) -> bool:
+    """``card``: version ``rel``'s model.md (``raw``, None when absent) is the card its manifest lists.
+    Returns whether it is (only then do its fields say anything about the manifest)."""
     where = f"{rel}/{CARD_NAME}"
     listed = next((f for f in manifest.files if f.path == CARD_NAME), None)
     if raw is None:
@@ -152,10 +160,12 @@ def check_card(raw: bytes | None, rel: str, manifest: Manifest, problems: list[P
         problems.append(Problem(where, "card", "the manifest lists no model.md"))
     else:
         got = hashlib.sha256(raw).hexdigest()
-        if got != listed.sha256:
-            problems.append(Problem(
-                where, "card", f"sha256:{got} differs from the manifest's sha256:{listed.sha256}",
-            ))
+        if got == listed.sha256:
+            return True
+        problems.append(Problem(
+            where, "card", f"sha256:{got} differs from the manifest's sha256:{listed.sha256}",
+        ))
+    return False
 
 
 def check_pointer(raw: bytes | None, rel: str, manifest: Manifest, problems: list[Problem]) -> None:

@@ -17,6 +17,7 @@ from zoo_repo.core.stub import Stub, parse_stub, version_number
 from zoo_repo.errors import NotRegularFile, StubError, TooLarge
 from zoo_repo.model.readfile import TEXT_LIMIT, read_bounded, text_limit
 from zoo_repo.repo import dvc
+from zoo_repo.review.claims import check_card_fields, check_validation
 from zoo_repo.review.rules import (
     MANIFESTS,
     VERSION_FILES,
@@ -135,13 +136,16 @@ def check_version(root: Path, stub: Stub, number: int, rel: str, names: frozense
     """The per-version rules; returns the manifest when it parses.
 
     The card and the pointer are read only once the manifest parses: the
-    rules on them need it.
+    rules on them need it. The card is read once for ``card`` and ``card-fields``.
     """
     try:
         manifest = check_manifest(_read(root, rel, names, MANIFEST_NAME), rel, stub, number, problems)
         if manifest is None:
             return None
-        check_card(_read(root, rel, names, CARD_NAME), rel, manifest, problems)
+        check_validation(rel, manifest, problems)
+        card = _read(root, rel, names, CARD_NAME)
+        if check_card(card, rel, manifest, problems) and card is not None:  # else the card rule refuses it
+            check_card_fields(card, rel, manifest, problems)
         check_pointer(_read(root, rel, names, dvc.POINTER_NAME), rel, manifest, problems)
     except (NotRegularFile, TooLarge) as exc:
         problems.append(_refused(exc))

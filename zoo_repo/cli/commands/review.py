@@ -24,7 +24,8 @@ def _zoo() -> Any:
 @click.option("--base", metavar="REF",
               help="A git ref (e.g. origin/main): files there must be unchanged, versions only added.")
 @click.option("--remote", is_flag=True, help="Also check that the remote holds every object, at its size.")
-@click.option("--deep", is_flag=True, help="Download every object and check its digest (implies --remote).")
+@click.option("--deep", is_flag=True, help="Download every object and check its digest, and run the versions' "
+              "validation again on those bytes (implies --remote).")
 @json_option("Print the report as JSON.")
 def check_cmd(base: str | None, remote: bool, deep: bool, as_json: bool) -> None:
     """Check every version's manifest, card and DVC pointer; exit 1 on any problem."""
@@ -37,6 +38,7 @@ def check_cmd(base: str | None, remote: bool, deep: bool, as_json: bool) -> None
             "versions": report.versions,
             "stubs": report.stubs,
             "objects": report.objects,
+            "revalidated": report.revalidated,
             "base": report.base,
             "added": list(report.added),
             "rules": list(report.rules),
@@ -56,6 +58,8 @@ def _summary(report: Any) -> str:
         parts.append(f"{len(report.added)} added since {report.base}")
     if "remote-missing" in report.rules:
         parts.append(count(report.objects, "remote object") + (" hashed" if "remote-digest" in report.rules else ""))
+    if "remote-digest" in report.rules:
+        parts.append(f"{count(report.revalidated, 'version')} revalidated")
     return ", ".join(parts) + ": " + ("ok" if report.ok else count(len(report.problems), "problem"))
 
 
