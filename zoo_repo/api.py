@@ -56,7 +56,9 @@ class Zoo(Workspace):
     remote opened by URL with a per-user cache as its store.
 
     Reading (``list``, ``show``, ``versions``, ``pull``) works on both;
-    publishing and maintenance need a checkout.
+    publishing and maintenance need a checkout. A zoo opened from a lockfile
+    reads only what it pins: every reference resolves through the pins
+    (``Workspace.resolve``; the rule is in ``core.lockfile``).
     """
 
     # -- opening -----------------------------------------------------------
@@ -65,7 +67,14 @@ class Zoo(Workspace):
              remote_options: dict[str, Any] | None = None, cache_dir: Path | None = None,
              offline: bool | None = None) -> Zoo:
         """Open a zoo checkout at or above a directory, a remote by URL, or the
-        remote a lockfile names.
+        remote a lockfile names, read through the lockfile's pins.
+
+        From a lockfile, ``resolve``, ``show``, ``pull``, ``plan_pull``, ``pull_many``,
+        ``fetch``, ``list`` and ``search`` see only the pinned versions, each checked
+        against its pinned manifest digest (``PinMismatch``); a stub it does not pin,
+        or a selector other than the pinned one, its version number or a prefix of
+        its digest, is ``NotPinned`` (exit 2). ``lock`` still pins from what the
+        remote publishes now, and ``versions`` lists it.
 
         A remote opened by URL (``s3://bucket/zoo``, ``file:///srv/zoo``…)
         needs no git: its manifests and objects are read through a per-user
@@ -84,7 +93,9 @@ class Zoo(Workspace):
                 raise UsageError(f"{text}: the lockfile names no remote to open")
             url = lock.remote if "://" in lock.remote else Path(lock.remote).as_uri()
             options = {**lock.remote_options, **(remote_options or {})}  # what the caller says wins
-            return cls.open(url, remote_options=options, cache_dir=cache_dir, offline=offline)
+            zoo = cls.open(url, remote_options=options, cache_dir=cache_dir, offline=offline)
+            zoo.pins = lock
+            return zoo
         if "://" not in text:
             return cls(find_root(Path(text)), offline=offline)
         from zoo_repo.remote import open_remote
@@ -113,9 +124,9 @@ class Zoo(Workspace):
 
     # -- reading -----------------------------------------------------------
     def list(self, filters: ListFilter | None = None, **fields: Any) -> list[Manifest]:
-        """The latest manifest of every stub that matches the filters."""
+        """The latest manifest of every stub that matches the filters (from a lockfile: the pinned ones)."""
         filters = filters or ListFilter(**fields)
-        found = [self.resolve(stub) for stub in self.stubs() if filters.matches(stub)]
+        found = [self.current(stub) for stub in self.stubs() if filters.matches(stub)]
         self.flush()
         return found
 
@@ -125,6 +136,8 @@ class Zoo(Workspace):
         from zoo_repo.catalog.index import Summary
 
         filters = filters or ListFilter(**fields)
+        if self.pins is not None:  # only the pinned versions, each checked against its digest
+            return [Summary.of(m) for m in self.list(filters)]
         index = self._catalog_entries()
         out = []
         for stub in self.stubs():
@@ -276,12 +289,10 @@ class Zoo(Workspace):
                     force: bool = False, jobs: int = DEFAULT_JOBS,
                     progress: Progress | None = None) -> builtins.list[PullResult]:
         """Pull exactly the pinned versions, each to ``dest/<stub>``; every pin is
-        checked before any byte moves."""
+        checked (``Workspace.resolve_pin``) before any byte moves."""
         from zoo_repo.ops.lock import read_lock, verify_pins
 
-        lock = read_lock(Path(path))
-        verify_pins(self, lock)
-        return self._pull_each([self.manifest(p.stub, p.version) for p in lock.pins], dest,
+        return self._pull_each(verify_pins(self, read_lock(Path(path))), dest,
                                dict(include=tuple(include), files=tuple(files), exclude=tuple(exclude),
                                     link=link, force=force, jobs=jobs, progress=progress))
 
