@@ -93,9 +93,7 @@ class Zoo(Workspace):
                 raise UsageError(f"{text}: the lockfile names no remote to open")
             url = lock.remote if "://" in lock.remote else Path(lock.remote).as_uri()
             options = {**lock.remote_options, **(remote_options or {})}  # what the caller says wins
-            zoo = cls.open(url, remote_options=options, cache_dir=cache_dir, offline=offline)
-            zoo.pins = lock
-            return zoo
+            return cls.open(url, remote_options=options, cache_dir=cache_dir, offline=offline).pinned_by(lock)
         if "://" not in text:
             return cls(find_root(Path(text)), offline=offline)
         from zoo_repo.remote import open_remote
@@ -106,6 +104,18 @@ class Zoo(Workspace):
         offline = offline_from_env() if offline is None else offline
         return cls(source=RemoteSource(remote, cache, offline), store=Store(cache), remote=remote,
                    state_dir=cache, offline=offline)
+
+    def pinned_by(self, lock: PathLike | Lock) -> Zoo:
+        """Read this zoo through a lockfile's pins from now on (see ``open``); returns it.
+
+        ``Zoo.open("zoo.lock")`` does this with the remote the lockfile names; the CLI's
+        ``--pins`` does it also to a checkout or a ``--remote`` URL.
+        """
+        from zoo_repo.core.lockfile import Lock
+        from zoo_repo.ops.lock import read_lock
+
+        self.pins = lock if isinstance(lock, Lock) else read_lock(Path(lock))
+        return self
 
     @classmethod
     def init(cls, path: PathLike, remote: str, remote_options: dict[str, str] | None = None,
@@ -126,7 +136,7 @@ class Zoo(Workspace):
     def list(self, filters: ListFilter | None = None, **fields: Any) -> list[Manifest]:
         """The latest manifest of every stub that matches the filters (from a lockfile: the pinned ones)."""
         filters = filters or ListFilter(**fields)
-        found = [self.current(stub) for stub in self.stubs() if filters.matches(stub)]
+        found = [self.current(stub) for stub in self.current_stubs() if filters.matches(stub)]
         self.flush()
         return found
 
@@ -258,10 +268,16 @@ class Zoo(Workspace):
 
     def fetch(self, refs: Iterable[Ref | Stub | str] = (), *, jobs: int = DEFAULT_JOBS,
               progress: Progress | None = None) -> TransferResult:
-        """Download into the store every object of ``refs`` (default: every version) it lacks."""
+        """Download into the store every object of ``refs`` (default: every version; from a
+        lockfile, every pinned version) it lacks."""
         from zoo_repo.ops.maintenance import fetch
 
-        manifests = [self.resolve(r) for r in refs] if refs else list(self.all_manifests())
+        if refs:
+            manifests = [self.resolve(r) for r in refs]
+        elif self.pins is not None:
+            manifests = [self.current(stub) for stub in self.current_stubs()]
+        else:
+            manifests = list(self.all_manifests())
         return fetch(self, manifests, jobs=jobs, progress=progress)
 
     def tag(self, ref: Ref | Stub | str, alias: str) -> Manifest:

@@ -7,9 +7,10 @@ remote opened by URL alike; writing needs a checkout (``root``).
 
 A workspace with ``pins`` (a zoo opened from a lockfile) resolves every
 reference through them, here and nowhere else: ``resolve``, and through it
-show, pull, plan_pull, pull_many, fetch; ``stubs``/``current``/``all_manifests``
-(list, search, fetch of everything) see only the pinned versions.
-``versions`` still lists what is published: it names no version.
+show, pull, plan_pull, pull_many, fetch, tag, diff; ``current_stubs``/``current``
+(list, search, fetch of everything) see only the pinned versions. ``stubs``,
+``versions`` and ``all_manifests`` still say what is published: gc, push and
+verify must never see less.
 """
 
 from __future__ import annotations
@@ -270,18 +271,19 @@ class Workspace:
             raise Offline(f"{ref.stub}@{ref.selector} is")
 
     def stubs(self) -> Iterator[Stub]:
-        """Every stub with at least one version, in sorted order (with ``pins``: the pinned ones)."""
-        if self.pins is not None:
-            yield from sorted((parse_stub(p.stub) for p in self.pins.pins), key=str)
-            return
+        """Every stub with at least one version, in sorted order, whatever ``pins`` say:
+        gc, push and verify must see every version, never only the pinned ones."""
         yield from self._source.stubs()
 
+    def current_stubs(self) -> Iterator[Stub]:
+        """The stubs ``current`` answers for: with ``pins`` the pinned ones, else ``stubs()``."""
+        if self.pins is None:
+            yield from self.stubs()
+            return
+        yield from sorted((parse_stub(p.stub) for p in self.pins.pins), key=str)
+
     def all_manifests(self) -> Iterator[Manifest]:
-        """Every version of every stub (with ``pins``: the pinned versions, checked)."""
         for stub in self.stubs():
-            if self.pins is not None:
-                yield self.current(stub)
-                continue
             for version in self.versions(stub):
                 yield self.manifest(stub, version)
         self.flush()
