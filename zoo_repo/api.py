@@ -56,7 +56,9 @@ class Zoo(Workspace):
     remote opened by URL with a per-user cache as its store.
 
     Reading (``list``, ``show``, ``versions``, ``pull``) works on both;
-    publishing and maintenance need a checkout.
+    publishing and maintenance need a checkout. A zoo opened from a lockfile
+    reads only what it pins: every reference resolves through the pins
+    (``Workspace.resolve``; the rule is in ``core.lockfile``).
     """
 
     # -- opening -----------------------------------------------------------
@@ -65,7 +67,14 @@ class Zoo(Workspace):
              remote_options: dict[str, Any] | None = None, cache_dir: Path | None = None,
              offline: bool | None = None) -> Zoo:
         """Open a zoo checkout at or above a directory, a remote by URL, or the
-        remote a lockfile names.
+        remote a lockfile names, read through the lockfile's pins.
+
+        From a lockfile, ``resolve``, ``show``, ``pull``, ``plan_pull``, ``pull_many``,
+        ``fetch``, ``list`` and ``search`` see only the pinned versions, each checked
+        against its pinned manifest digest (``PinMismatch``); a stub it does not pin,
+        or a selector other than the pinned one, its version number or a prefix of
+        its digest, is ``NotPinned`` (exit 2). ``lock`` still pins from what the
+        remote publishes now, and ``versions`` lists it.
 
         A remote opened by URL (``s3://bucket/zoo``, ``file:///srv/zoo``…)
         needs no git: its manifests and objects are read through a per-user
@@ -84,7 +93,7 @@ class Zoo(Workspace):
                 raise UsageError(f"{text}: the lockfile names no remote to open")
             url = lock.remote if "://" in lock.remote else Path(lock.remote).as_uri()
             options = {**lock.remote_options, **(remote_options or {})}  # what the caller says wins
-            return cls.open(url, remote_options=options, cache_dir=cache_dir, offline=offline)
+            return cls.open(url, remote_options=options, cache_dir=cache_dir, offline=offline).pinned_by(lock)
         if "://" not in text:
             return cls(find_root(Path(text)), offline=offline)
         from zoo_repo.remote import open_remote
@@ -95,6 +104,18 @@ class Zoo(Workspace):
         offline = offline_from_env() if offline is None else offline
         return cls(source=RemoteSource(remote, cache, offline), store=Store(cache), remote=remote,
                    state_dir=cache, offline=offline)
+
+    def pinned_by(self, lock: PathLike | Lock) -> Zoo:
+        """Read this zoo through a lockfile's pins from now on (see ``open``); returns it.
+
+        ``Zoo.open("zoo.lock")`` does this with the remote the lockfile names; the CLI's
+        ``--pins`` does it also to a checkout or a ``--remote`` URL.
+        """
+        from zoo_repo.core.lockfile import Lock
+        from zoo_repo.ops.lock import read_lock
+
+        self.pins = lock if isinstance(lock, Lock) else read_lock(Path(lock))
+        return self
 
     @classmethod
     def init(cls, path: PathLike, remote: str, remote_options: dict[str, str] | None = None,
@@ -113,9 +134,9 @@ class Zoo(Workspace):
 
     # -- reading -----------------------------------------------------------
     def list(self, filters: ListFilter | None = None, **fields: Any) -> list[Manifest]:
-        """The latest manifest of every stub that matches the filters."""
+        """The latest manifest of every stub that matches the filters (from a lockfile: the pinned ones)."""
         filters = filters or ListFilter(**fields)
-        found = [self.resolve(stub) for stub in self.stubs() if filters.matches(stub)]
+        found = [self.current(stub) for stub in self.current_stubs() if filters.matches(stub)]
         self.flush()
         return found
 
@@ -125,6 +146,8 @@ class Zoo(Workspace):
         from zoo_repo.catalog.index import Summary
 
         filters = filters or ListFilter(**fields)
+        if self.pins is not None:  # only the pinned versions, each checked against its digest
+            return [Summary.of(m) for m in self.list(filters)]
         index = self._catalog_entries()
         out = []
         for stub in self.stubs():
@@ -245,10 +268,16 @@ class Zoo(Workspace):
 
     def fetch(self, refs: Iterable[Ref | Stub | str] = (), *, jobs: int = DEFAULT_JOBS,
               progress: Progress | None = None) -> TransferResult:
-        """Download into the store every object of ``refs`` (default: every version) it lacks."""
+        """Download into the store every object of ``refs`` (default: every version; from a
+        lockfile, every pinned version) it lacks."""
         from zoo_repo.ops.maintenance import fetch
 
-        manifests = [self.resolve(r) for r in refs] if refs else list(self.all_manifests())
+        if refs:
+            manifests = [self.resolve(r) for r in refs]
+        elif self.pins is not None:
+            manifests = [self.current(stub) for stub in self.current_stubs()]
+        else:
+            manifests = list(self.all_manifests())
         return fetch(self, manifests, jobs=jobs, progress=progress)
 
     def tag(self, ref: Ref | Stub | str, alias: str) -> Manifest:
@@ -276,12 +305,10 @@ class Zoo(Workspace):
                     force: bool = False, jobs: int = DEFAULT_JOBS,
                     progress: Progress | None = None) -> builtins.list[PullResult]:
         """Pull exactly the pinned versions, each to ``dest/<stub>``; every pin is
-        checked before any byte moves."""
+        checked (``Workspace.resolve_pin``) before any byte moves."""
         from zoo_repo.ops.lock import read_lock, verify_pins
 
-        lock = read_lock(Path(path))
-        verify_pins(self, lock)
-        return self._pull_each([self.manifest(p.stub, p.version) for p in lock.pins], dest,
+        return self._pull_each(verify_pins(self, read_lock(Path(path))), dest,
                                dict(include=tuple(include), files=tuple(files), exclude=tuple(exclude),
                                     link=link, force=force, jobs=jobs, progress=progress))
 

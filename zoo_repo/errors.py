@@ -15,6 +15,8 @@ next thing to try, and the process exit status::
     │   ├── NotRegularFile        a FIFO, device, folder or symlink where a file is read
     │   └── TooLarge              a metadata file larger than any real one
     ├── NotFound                  exit 2: stub or version not published
+    │   ├── NotPinned             a lockfile in use pins no such stub or selector
+    │   └── PinMismatch           a pinned version's manifest no longer has the pinned digest
     ├── RemoteError               exit 1: remote missing, unreachable, refusing
     │   ├── ObjectMissing         an object the manifest names is not there
     │   ├── Claimed               another checkout holds stub@vN on the remote
@@ -128,6 +130,30 @@ class TooLarge(UsageError):
 
 class NotFound(ZooError, LookupError):
     exit_code = 2
+
+
+class NotPinned(NotFound):
+    """A zoo opened from a lockfile was asked for what the lockfile does not pin."""
+
+    def __init__(self, message: str, *, lockfile: str, ref: str, hint: str) -> None:
+        super().__init__(message, hint=hint)
+        self.lockfile = lockfile
+        self.ref = ref
+
+
+class PinMismatch(NotFound):
+    """The pinned version is on the remote, but its manifest is not the one pinned:
+    what the lockfile names is gone, so nothing is read from that version."""
+
+    def __init__(self, lockfile: str, ref: str, expected: str, actual: str) -> None:
+        super().__init__(
+            f"{ref}: the remote's manifest digest is {actual}, {lockfile} pins {expected}; nothing was pulled",
+            hint=f"the version was rewritten; if that is intended, re-pin with `zoo lock --upgrade -f {lockfile}`",
+        )
+        self.lockfile = lockfile
+        self.ref = ref
+        self.expected = expected
+        self.actual = actual
 
 
 class RemoteError(ZooError):

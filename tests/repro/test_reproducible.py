@@ -72,11 +72,11 @@ def test_a_rewritten_or_missing_pin_stops_the_pull_before_any_byte(published: Zo
     good = lockfile.read_text()
     digest = published.digest(STUB, 1)
     lockfile.write_text(good.replace(digest, "sha256:" + "0" * 64))
-    with pytest.raises(ZooError, match="the lockfile pins sha256:0000"):
+    with pytest.raises(ZooError, match="zoo.lock pins sha256:0000"):
         published.pull_locked(lockfile, dest=tmp_path / "out")
     assert not (tmp_path / "out").exists()  # the pruned model, pinned fine, was not pulled either
     lockfile.write_text(good.replace("version: v1, digest: '" + digest, "version: v7, digest: '" + digest))
-    with pytest.raises(NotFound, match="v7 is pinned in the lockfile but no longer exists"):
+    with pytest.raises(NotFound, match="v7 is pinned in .*zoo.lock but no longer exists"):
         published.pull_locked(lockfile, dest=tmp_path / "out")
 
 
@@ -123,7 +123,7 @@ def test_partial_pulls_fetch_only_what_is_asked(published: Zoo, remote_dir: Path
 
 def test_python_api_gives_paths_by_role(published: Zoo, tmp_path: Path) -> None:
     lockfile = tmp_path / "zoo.lock"
-    published.lock([f"{STUB}@stable"], lockfile)
+    published.lock([f"{STUB}@stable", STUB_PRUNED], lockfile)  # search sees only what is pinned
     zoo = Zoo.open(lockfile, cache_dir=tmp_path / "cache")
     model = zoo.pull(f"zoo:{STUB}@stable", dest=tmp_path / "m")
     assert model.onnx_path == tmp_path / "m" / "model.onnx" and model.onnx_path.is_file()

@@ -96,15 +96,22 @@ def _to_state(ctx: click.Context, param: click.Parameter, value: Any) -> None:
 
 
 def global_params(*, from_env: bool = True, hidden: bool = False) -> list[click.Option]:
-    """``--zoo``, ``--debug``, ``-q/--quiet``, ``--offline``, defined once: the group
-    takes them, and so does every command (``hidden`` there), so they work before
-    and after the subcommand, as with git and dvc. The environment (``ZOO_DIR``)
-    is read once, by the group (``from_env``)."""
+    """``--zoo``, ``--pins``, ``--debug``, ``-q/--quiet``, ``--offline``, defined once: the
+    group takes them, and so does every command (``hidden`` there), so they work before
+    and after the subcommand, as with git and dvc. The environment (``ZOO_DIR``,
+    ``ZOO_PINS``) is read once, by the group (``from_env``)."""
     common: dict[str, Any] = {"expose_value": False, "callback": _to_state, "hidden": hidden}
     flag: dict[str, Any] = {**common, "is_flag": True, "default": None}
     return [
         click.Option(["--zoo", "zoo_dir"], envvar="ZOO_DIR" if from_env else None, metavar="DIR", **common,
                      help="The zoo checkout (default: the current directory or a parent)."),
+        # Not --lock nor --lockfile: gc's --lock and pull's and lock's -f/--lockfile take those names.
+        click.Option(["--pins", "pins"], envvar="ZOO_PINS" if from_env else None, metavar="LOCKFILE",
+                     type=click.Path(dir_okay=False), **common,
+                     help="Read through this lockfile's pins (also ZOO_PINS): every STUB[@SELECTOR] must "
+                     "name the version it pins (by its pinned selector, vN or digest prefix), else exit 2; "
+                     "list shows only the pinned versions. Outside a checkout, without --remote, it opens "
+                     "the remote the lockfile names."),
         click.Option(["--debug"], **flag, help="Show tracebacks."),
         click.Option(["-q", "--quiet"], **flag, help="No progress bars."),
         click.Option(["--offline"], **flag,

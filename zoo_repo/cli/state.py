@@ -18,6 +18,7 @@ class State:
     def __init__(self, zoo_dir: str | None = None, quiet: bool = False, offline: bool = False,
                  debug: bool = False) -> None:
         self.zoo_dir = zoo_dir
+        self.pins: str | None = None  # --pins LOCKFILE: every reference resolves through it
         self.quiet = quiet
         self.debug = debug
         self._offline = offline
@@ -46,7 +47,13 @@ class State:
             bar.finish()
 
     def zoo(self, remote: str | None = None) -> Any:
-        """The zoo checkout, or with ``remote`` the zoo at that URL (no git needed)."""
+        """The zoo checkout, or with ``remote`` the zoo at that URL (no git needed); with
+        ``--pins``, the zoo ``zoo_for_lock`` opens for that lockfile, read through its pins."""
+        if self.pins:
+            return self.zoo_for_lock(remote, self.pins, pinned=True)
+        return self._open(remote)
+
+    def _open(self, remote: str | None) -> Any:
         from pathlib import Path
 
         from zoo_repo.api import Zoo
@@ -73,12 +80,14 @@ class State:
             options.update(configured.options)
         return {**options, **self.remote_options}
 
-    def zoo_for_lock(self, remote: str | None, lockfile: str) -> Any:
-        """The zoo at ``remote``, else the checkout, else the one ``lockfile`` was made from."""
-        if remote or self.in_checkout():
-            return self.zoo(remote)
+    def zoo_for_lock(self, remote: str | None, lockfile: str, *, pinned: bool = False) -> Any:
+        """The zoo at ``remote``, else the checkout, else the one ``lockfile`` was made from
+        (read through its pins, as ``Zoo.open`` does); ``pinned``: through its pins in any case."""
         from zoo_repo.api import Zoo
 
+        if remote or self.in_checkout():
+            zoo = self._open(remote)
+            return zoo.pinned_by(lockfile) if pinned else zoo
         return Zoo.open(lockfile, remote_options=self.remote_options, offline=self.offline)
 
     def in_checkout(self) -> bool:

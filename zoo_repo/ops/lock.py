@@ -1,13 +1,20 @@
-"""``zoo lock`` and pulls from a lockfile: pins resolved, read, written and checked."""
+"""``zoo lock`` and pulls from a lockfile: pins resolved, read, written and checked.
+
+Pins are made from what the zoo publishes now (``Workspace.resolve_published``),
+also on a zoo opened from the lockfile being updated; they are honoured by
+``Workspace.resolve_pin``, the one check of a pin against the remote.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from zoo_repo.core.lockfile import LOCKABLE_OPTIONS, Lock, Pin, Stale, parse_lock
+from zoo_repo.core.lockfile import DEFAULT_NAME, LOCKABLE_OPTIONS, Lock, Pin, Stale, parse_lock
+from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.stub import Ref, parse_stub
-from zoo_repo.errors import NotFound, UsageError, ZooError
+from zoo_repo.core.urls import check_remote_url
+from zoo_repo.errors import UsageError, ZooError
 from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import write_text_atomic
@@ -28,29 +35,22 @@ def write_lock(path: Path, lock: Lock) -> None:
 
 
 def pin(zoo: Workspace, ref: Ref) -> Pin:
-    """Resolve a selector into a pin."""
-    manifest = zoo.resolve(ref)
+    """Resolve a selector into a pin: what it names now, whatever the zoo's pins say."""
+    manifest = zoo.resolve_published(ref)
     return Pin(str(ref.stub), ref.selector, manifest.version, zoo.digest(ref.stub, manifest.version))
 
 
-def verify_pins(zoo: Workspace, lock: Lock) -> None:
-    """Every pinned version still exists with its pinned digest, or ZooError naming the first that does not."""
-    for p in lock.pins:
-        if p.version not in zoo.versions(p.stub):
-            raise NotFound(f"{p.ref} is pinned in the lockfile but no longer exists; nothing was pulled")
-        digest = zoo.digest(p.stub, p.version)
-        if digest != p.digest:
-            raise ZooError(
-                f"{p.ref}: manifest digest is {digest}, the lockfile pins {p.digest}; nothing was pulled",
-                hint="the version was rewritten; if that is intended, re-lock with `zoo lock --upgrade`",
-            )
+def verify_pins(zoo: Workspace, lock: Lock) -> list[Manifest]:
+    """The pinned versions' manifests, once every one is known to still exist with its pinned
+    digest; else NotFound or PinMismatch naming the lockfile and the first pin that does not."""
+    return [zoo.resolve_pin(p, lock.where) for p in lock.pins]
 
 
 def stale_pins(zoo: Workspace, lock: Lock) -> list[Stale]:
     """Pins whose selector now resolves to another version (e.g. a newer latest)."""
     out = []
     for p in lock.pins:
-        now = zoo.resolve(Ref(parse_stub(p.stub), p.selector)).version
+        now = zoo.resolve_published(Ref(parse_stub(p.stub), p.selector)).version
         if now != p.version:
             out.append(Stale(p, now))
     return out
@@ -63,7 +63,10 @@ def lock(zoo: Workspace, refs: Iterable[Ref], path: Path | None = None) -> Lock:
     if path is not None and path.exists():
         replaced = {n.stub for n in new}
         kept = [p for p in read_lock(path).pins if p.stub not in replaced]
-    result = Lock(zoo.remote_url, tuple(kept + new), _public_options(zoo))
+    url = zoo.remote_url
+    if url is not None:
+        check_remote_url(url)  # a lockfile is handed around: a URL with a key in it never goes there
+    result = Lock(url, tuple(kept + new), _public_options(zoo), str(path) if path is not None else DEFAULT_NAME)
     if path is not None:
         write_lock(path, result)
     return result

@@ -4,6 +4,13 @@ one, with the verbs added.
 
 Reading (``versions``, ``manifest``, ``resolve``…) works on a checkout and on a
 remote opened by URL alike; writing needs a checkout (``root``).
+
+A workspace with ``pins`` (a zoo opened from a lockfile) resolves every
+reference through them, here and nowhere else: ``resolve``, and through it
+show, pull, plan_pull, pull_many, fetch, tag, diff; ``current_stubs``/``current``
+(list, search, fetch of everything) see only the pinned versions. ``stubs``,
+``versions`` and ``all_manifests`` still say what is published: gc, push and
+verify must never see less.
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, digest_of, load_doc, manifest_from_doc
 from zoo_repo.core.stub import Ref, Stub, parse_ref, parse_stub
 from zoo_repo.core.urls import check_remote_url
-from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError, ZooError
+from zoo_repo.errors import ManifestError, NotFound, Offline, PinMismatch, UsageError, ZooError
 from zoo_repo.repo.config import RemoteConfig, remote_config
 from zoo_repo.repo.sources import CheckoutSource, Source
 from zoo_repo.store.objects import Store
 
 if TYPE_CHECKING:
+    from zoo_repo.core.lockfile import Lock, Pin
     from zoo_repo.remote.base import Remote
     from zoo_repo.store.statcache import StatCache
 
@@ -68,6 +76,8 @@ class Workspace:
         self._state_dir = state_dir
         self._statcache: StatCache | None = None
         self._unflushed = 0
+        # The lockfile this zoo was opened from: every reference resolves through it (``resolve``).
+        self.pins: Lock | None = None
 
     def __repr__(self) -> str:
         where = str(self._root) if self._root is not None else (self._remote.url if self._remote else "?")
@@ -134,8 +144,11 @@ class Workspace:
 
     def manifest(self, stub: Stub | str, version: int) -> Manifest:
         stub = as_stub(stub)
+        return self._manifest_of(stub, version, self.manifest_text(stub, version))
+
+    def _manifest_of(self, stub: Stub, version: int, text: str) -> Manifest:
         where = self._source.where(stub, version, MANIFEST_NAME)
-        manifest = self._parse_manifest(self.manifest_text(stub, version), where)
+        manifest = self._parse_manifest(text, where)
         if manifest.stub != stub or manifest.version != version:
             raise ManifestError(where, f"says {manifest.stub}@v{manifest.version}; its path says {stub}@v{version}")
         return manifest
@@ -188,9 +201,38 @@ class Workspace:
     def resolve(self, ref: Ref | Stub | str) -> Manifest:
         """The manifest a stub and selector name (default: the latest version).
 
+        With ``pins``, the pinned version's, if ``ref`` names it (``core.lockfile``'s
+        rule), else ``NotPinned``; ``PinMismatch`` if its digest is no longer the pinned one.
         Offline from a remote's cache, a selector the cache cannot answer is an
         ``Offline`` error (the version may well exist), never "not published".
         """
+        ref = as_ref(ref)
+        if self.pins is not None:
+            return self.resolve_pin(self.pins.pin_for(ref), self.pins.where)
+        return self.resolve_published(ref)
+
+    def resolve_pin(self, pin: Pin, lockfile: str) -> Manifest:
+        """The pinned version's manifest, parsed from the very text whose digest matched the pin."""
+        stub = as_stub(pin.stub)
+        if pin.version not in self.versions(stub):
+            self._not_cached(Ref(stub, f"v{pin.version}"))
+            raise NotFound(f"{pin.ref} is pinned in {lockfile} but no longer exists; nothing was pulled",
+                           hint=f"re-pin with `zoo lock --upgrade -f {lockfile}`")
+        text = self.manifest_text(stub, pin.version)
+        actual = digest_of(text)
+        if actual != pin.digest:
+            raise PinMismatch(lockfile, pin.ref, pin.digest, actual)
+        return self._manifest_of(stub, pin.version, text)
+
+    def current(self, stub: Stub | str) -> Manifest:
+        """The version a stub alone stands for: its pin with ``pins``, else its latest."""
+        stub = as_stub(stub)
+        if self.pins is not None:
+            return self.resolve_pin(self.pins.pin_of(str(stub)), self.pins.where)
+        return self.resolve_published(Ref(stub))
+
+    def resolve_published(self, ref: Ref | Stub | str) -> Manifest:
+        """What ``ref`` names on the zoo now, whatever ``pins`` say (``zoo lock`` pins from this)."""
         ref = as_ref(ref)
         versions = self.versions(ref.stub)
         if not versions:
@@ -229,8 +271,16 @@ class Workspace:
             raise Offline(f"{ref.stub}@{ref.selector} is")
 
     def stubs(self) -> Iterator[Stub]:
-        """Every stub with at least one version, in sorted order."""
+        """Every stub with at least one version, in sorted order, whatever ``pins`` say:
+        gc, push and verify must see every version, never only the pinned ones."""
         yield from self._source.stubs()
+
+    def current_stubs(self) -> Iterator[Stub]:
+        """The stubs ``current`` answers for: with ``pins`` the pinned ones, else ``stubs()``."""
+        if self.pins is None:
+            yield from self.stubs()
+            return
+        yield from sorted((parse_stub(p.stub) for p in self.pins.pins), key=str)
 
     def all_manifests(self) -> Iterator[Manifest]:
         for stub in self.stubs():

@@ -29,7 +29,8 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
               show_default=True, help="How files at --dest relate to the cache (reflink falls back to copy; "
               "hardlinks and symlinks are read-only views of the cache's object: an edit through one is "
               "detected, and the next pull fetches the object again).")
-@click.option("--locked", is_flag=True, help="Pull exactly what the lockfile pins (see `zoo lock`).")
+@click.option("--locked", is_flag=True, help="Pull exactly what the lockfile pins (see `zoo lock`); with "
+              "STUBs, only those, each of which must name the version the lockfile pins (as with --pins).")
 @lockfile_option
 @click.option("--force", is_flag=True, help="Overwrite destination files that differ (each one is hashed "
               "unless this user's stat cache vouches for it unchanged).")
@@ -41,21 +42,24 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
          globs: tuple[str, ...], link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
          remote_url: str | None) -> None:
     """Pull models' files, verified, to a directory: one STUB's to --dest, several
-    STUBs' (or the lockfile's, with --locked) each to DEST/STUB."""
+    STUBs' (or the lockfile's, with --locked) each to DEST/STUB.
+
+    With --locked and STUBs, or with --pins, every STUB[@SELECTOR] resolves through
+    the lockfile: it must name the pinned version (its pinned selector, vN or digest
+    prefix) and that version's manifest must still have the pinned digest, else
+    nothing is pulled (exit 2)."""
     from zoo_repo.cli.render import pull_dict, pull_line
 
     kw: dict[str, Any] = {"include": include, "exclude": exclude, "files": globs, "link": link, "force": force,
                           "jobs": jobs}
     with state.progress_bar() as bar:
-        if locked:
-            if refs:
-                raise click.UsageError("--locked pulls what the lockfile pins; name no STUB with it")
+        if locked and not refs:
             zoo = state.zoo_for_lock(remote_url, lockfile)
             results = zoo.pull_locked(lockfile, dest=dest, progress=bar, **kw)
         else:
             if not refs:
                 raise click.UsageError("name at least one STUB[@SELECTOR] (or use --locked)")
-            zoo = state.zoo(remote_url)
+            zoo = state.zoo_for_lock(remote_url, lockfile, pinned=True) if locked else state.zoo(remote_url)
             if len(refs) == 1:
                 results = [zoo.pull(refs[0], dest=dest, progress=bar, **kw)]
             else:
