@@ -49,7 +49,7 @@ Adding a backend (GCS, Azure…)
 ------------------------------
 Write one fixture and register it; nothing else changes::
 
-    @register_backend("gcs", packs=True)
+    @register_backend("gcs", packs=True, exclusive_create=True)
     def gcs_backend(fake_gcs: str, tmp_path: Path) -> Backend:
         import gcsfs
 
@@ -300,7 +300,7 @@ def s3_backend(seaweed_server: weed.Seaweed, bucket: str) -> Backend:
                    deny={"AWS_SECRET_ACCESS_KEY": "wrong-secret"})
 
 
-@register_backend("gcs", packs=True)
+@register_backend("gcs", packs=True, exclusive_create=True)
 def gcs_backend(fake_gcs: str) -> Backend:
     """A prefix in a bucket of fake-gcs-server, reached anonymously (it checks no credentials)."""
     root = f"{GCS_BUCKET}/t-{uuid.uuid4().hex[:12]}/zoo"
@@ -309,7 +309,7 @@ def gcs_backend(fake_gcs: str) -> Backend:
                    env={"STORAGE_EMULATOR_HOST": fake_gcs})
 
 
-@register_backend("azure", packs=True)
+@register_backend("azure", packs=True, exclusive_create=True)
 def azure_backend(azurite: str, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """A prefix in a container of Azurite, Shared Key signatures checked.
 

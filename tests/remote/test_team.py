@@ -110,8 +110,8 @@ def test_two_publishers_at_once_one_commits_the_other_is_told(
     lines = err.strip().splitlines()
     assert "another checkout" in lines[0] and "Traceback" not in err, err
     loser = people[1] if winner is people[0] else people[0]
-    assert git(loser.root, "log", "--format=%s") .splitlines() == ["Create zoo"]
-    assert not (loser.manifests_dir / STUB).exists()
+    assert git(loser.root, "log", "--format=%s").splitlines() == ["Create zoo"]
+    assert not (loser.manifests_dir / STUB / "v1").exists() and loser.versions(STUB) == []
     assert team.seen() == {STUB: ({1: committed(winner, 1)}, {})}
 
 
@@ -130,9 +130,11 @@ def test_a_stale_clone_pushing_never_rolls_the_remote_back(backend: Backend, tmp
 
     with pytest.raises(ProjectionMoved, match="does not have: another checkout published or tagged since"):
         stale.push()
+    head = git(stale.root, "rev-parse", "HEAD")
     with pytest.raises(ProjectionMoved):
-        stale.tag(f"{STUB}@v1", "stable")  # refused before committing: nothing to undo
-    assert "stable: v1" in (stale.manifests_dir / STUB / "aliases.yaml").read_text()
+        stale.tag(f"{STUB}@v1", "candidate")  # refused before committing: nothing to undo
+    assert git(stale.root, "rev-parse", "HEAD") == head
+    assert "candidate" not in (stale.manifests_dir / STUB / "aliases.yaml").read_text()
     assert team.seen() == expected
     git(stale.root, "pull", "-q", "origin", "main")
     assert stale.push().projection is not None and not stale.push().projection.moved  # type: ignore[union-attr]
@@ -209,7 +211,7 @@ def test_two_branches_adding_the_same_version_fail_the_gate(backend: Backend, tm
     report = check(bob, base="main", remote=True)
     lines = [p.line() for p in report.problems if p.rule == "remote-version"]
     assert len(lines) == 1 and f"{STUB}/v1/manifest.yaml" in lines[0] and "another checkout" in lines[0], lines
-    with pytest.raises(Claimed):  # had it been merged anyway, CI's push would refuse it, naming the version
+    with pytest.raises((Claimed, ProjectionMoved), match="another checkout"):  # merged anyway: the push refuses
         git(bob.root, "checkout", "-q", "main")
         git(bob.root, "merge", "-q", bob_branch or "")
         bob.push()

@@ -174,6 +174,23 @@ def _deep_manifests(r: DirRemote) -> None:
     (folder / "manifest.yaml").write_text("schema: 1\n")
 
 
+def _log(seq: int, **fields: object) -> Callable[[DirRemote], None]:
+    """Append a crafted move to the projection's log, past the one the honest publish made."""
+    def attack(r: DirRemote) -> None:
+        doc = {"schema": 1, "seq": seq, "commit": "f" * 40, "branch": "main", "added": {}, "aliases": {}}
+        r.path(f"zoo/projection/{seq:010d}.json").write_text(json.dumps({**doc, **fields}))
+    return attack
+
+
+def _endless_log(r: DirRemote) -> None:
+    index = json.loads(r.path(INDEX).read_text())
+    index["seq"] = 0  # readers replay the whole log, which never ends (a link per move)
+    r.path(INDEX).write_text(json.dumps(index))
+    first = r.path("zoo/projection/0000000001.json")
+    for seq in range(2, 10_003):
+        os.link(first, r.path(f"zoo/projection/{seq:010d}.json"))
+
+
 PULL, LIST = "pull", "list"
 
 # name, what the attacker does, which command, the exit status (0: the published bytes), the error's fragment
@@ -211,6 +228,17 @@ DIR_CASES: list[tuple[str, Callable[[DirRemote], None], str, int, str]] = [
     # Consumers read the listing (index and log), never walk zoo/manifests/: nesting there is not read.
     ("manifests nested 1500 deep", _deep_manifests, PULL, 0, ""),
     ("card FIFO", _on(f"{V1}/model.md", _fifo), PULL, 0, ""),  # a pull reads no card: the bytes are the manifest's
+    # The projection's log: a move may only add versions and move aliases; anything else is refused.
+    ("log rewrites v1", _log(2, added={STUB: {"v1": "sha256:" + "0" * 64}}), PULL, 2,
+     f"0000000002.json: {STUB}@v1: the remote lists sha256:"),
+    ("log seq mismatch", _log(2, seq=7), PULL, 2, "0000000002.json: says seq 7"),
+    ("log not JSON", _on("zoo/projection/0000000002.json", _text("{")), LIST, 2, "0000000002.json: is not JSON"),
+    ("log FIFO", _on("zoo/projection/0000000002.json", _fifo), LIST, 2, "is not a regular file (a FIFO)"),
+    ("log alias bad name", _log(2, aliases={STUB: {"../x": 1}}), PULL, 2, "alias '../x' is not valid"),
+    ("log alias to nothing", _log(2, aliases={STUB: {"stable": 9}}), "pull-stable", 2, "v9 does not exist"),
+    ("log adds unclaimed v2", _log(2, added={STUB: {"v2": "sha256:" + "1" * 64}}), PULL, 2,
+     "v2 is listed but its manifest.yaml is missing"),
+    ("log endless", _endless_log, LIST, 2, "is more than 10000 moves behind its log"),
 ]
 
 
@@ -223,7 +251,8 @@ def test_hostile_directory_remote(published_dir: tuple[Path, Published], tmp_pat
     shutil.copytree(honest, remote.root, symlinks=True)
     attack(remote)
     dest = tmp_path / "dest"
-    args = ["pull", STUB, "--remote", remote.root, "--dest", dest] if command == PULL else \
+    ref = f"{STUB}@stable" if command == "pull-stable" else STUB
+    args = ["pull", ref, "--remote", remote.root, "--dest", dest] if command != LIST else \
         ["list", "--remote", remote.root]
     try:
         ran = run_watched(*args, cwd=tmp_path, env={"ZOO_CACHE_DIR": str(tmp_path / "cache")})

@@ -155,6 +155,20 @@ def projection_check(zoo: Workspace, remote: Remote) -> Check:
     except ZooError as exc:
         return Check(name, False, exc.message, exc.hint)
     words = RELATION_WORDS[how].format(branch=release.branch)
+    unlisted = _unlisted_claims(remote, view)
+    if unlisted:
+        listed += (f"; {len(unlisted)} claimed but not listed (a publish under way, or one that died before "
+                   f"committing: delete zoo/manifests/<stub>/vN/ on the remote to free it): {', '.join(unlisted[:3])}")
     fixes = {"behind": "zoo push", "new": "zoo push", "ahead": "git pull", "unknown": "git pull",
              "diverged": "git pull (merge), then zoo push"}
     return Check(name, how == "same", f"the remote's listing {words} ({at}; {listed})", fixes.get(how))
+
+
+def _unlisted_claims(remote: Remote, view: Any) -> list[str]:
+    """Versions whose manifest is on the remote (claimed) but which the listing does not name."""
+    from zoo_repo.remote import meta
+
+    if not remote.listable:
+        return []
+    return [f"{stub}@v{n}" for stub, numbers in sorted(meta.listed_versions(remote).items())
+            for n in numbers if view.digest(stub, n) is None]

@@ -25,7 +25,7 @@ from zoo_repo.core import packs
 from zoo_repo.core.manifest import parse_manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.projection import Projection
-from zoo_repo.errors import ProjectionMoved, RemoteError
+from zoo_repo.errors import ProjectionMoved, RemoteError, ZooError
 from zoo_repo.ops.wanted import referenced
 from zoo_repo.repo import release as rel
 from zoo_repo.repo.workspace import Workspace
@@ -121,3 +121,11 @@ def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int,
             locator = {o: s for o, s in slots.items() if o in mine}
         meta.claim_version(remote, v.stub, v.version, v.manifest_text, v.card_text,
                            packs.render_locator(locator) if locator else None)
+
+
+def after_commit_hint(exc: ZooError) -> str:
+    """What to run when the commit is made but the listing could not follow it."""
+    if isinstance(exc, ProjectionMoved):  # someone moved it meanwhile: their commits first
+        return "git pull (merge their commits), then `zoo push`"
+    return "run `zoo push` once the remote is reachable" if isinstance(exc, RemoteError) else \
+        f"{exc.hint + '; then ' if exc.hint else ''}run `zoo push`"

@@ -226,14 +226,14 @@ def _commit(zoo: Workspace, manifest: Manifest, final: Path, message: str) -> st
 
 def _list(zoo: Workspace, manifest: Manifest, locators: dict[tuple[str, int], packs.Locator], jobs: int) -> None:
     """Move the remote's projection to the commit just made, so consumers without git see the version."""
-    from zoo_repo.ops.project import project
+    from zoo_repo.ops.project import after_commit_hint, project
 
     try:
         project(zoo, jobs=jobs, locators=locators)
     except ZooError as exc:
         raise RemoteError(
             f"{manifest.stub}@{manifest.version_name} is committed, but consumers without git do not see it "
-            f"yet: {exc.message}", hint=exc.hint or "run `zoo push` once the remote is reachable",
+            f"yet: {exc.message}", hint=after_commit_hint(exc),
         ) from exc
 
 

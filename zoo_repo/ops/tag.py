@@ -19,6 +19,7 @@ def tag(zoo: Workspace, manifest: Manifest, alias: str) -> bool:
     check_alias_name(alias)
     aliases = zoo.aliases(manifest.stub)
     if aliases.get(alias) == manifest.version:
+        _check_current(zoo)
         return _list(zoo)  # already committed: make sure the remote says so too
     before = aliases.get(alias)
     aliases[alias] = manifest.version
@@ -70,7 +71,7 @@ def _check_current(zoo: Workspace) -> None:
 
 def _list(zoo: Workspace) -> bool:
     """On the release branch, move the remote's projection to the commit just made; whether it moved."""
-    from zoo_repo.ops.project import project
+    from zoo_repo.ops.project import after_commit_hint, project
     from zoo_repo.repo.release import on_release_branch
 
     if not on_release_branch(zoo.root):
@@ -79,5 +80,5 @@ def _list(zoo: Workspace) -> bool:
         project(zoo)
     except ZooError as exc:
         raise RemoteError(f"the alias is committed, but consumers without git do not see it yet: {exc.message}",
-                          hint=exc.hint or "run `zoo push` once the remote is reachable") from exc
+                          hint=after_commit_hint(exc)) from exc
     return True

@@ -21,6 +21,10 @@ def _fsspec_url(url: str) -> str:
     return "az://" + url.split("://", 1)[1] if protocol_of(url) == "azure" else url
 
 
+# Protocols whose fsspec backend makes pipe_file(mode="create") a conditional write on the server.
+_CONDITIONAL_CREATE = frozenset({"gs", "gcs", "az", "abfs", "azure"})
+
+
 class FsspecRemote(Remote):
     def __init__(self, url: str, options: Mapping[str, Any] | None, backend: Backend,
                  root: str | None = None) -> None:
@@ -93,11 +97,21 @@ class FsspecRemote(Remote):
             self.fs.pipe_file(f"{self.root}/{rel}", text.encode("utf-8"))
 
     def create_text(self, rel: str, text: str) -> bool:
-        # No conditional write in fsspec's generic API: check, then write.
-        # Backends that have one (a directory's link, S3's If-None-Match) override this.
+        """Of racing writers one wins where the store can refuse a write over an
+        existing file: GCS (``ifGenerationMatch=0``) and Azure (``If-None-Match: *``),
+        through ``pipe_file(mode="create")``; elsewhere, check then write.
+        (A directory's link and S3's If-None-Match are their own backends'.)"""
+        self._require_writable()
         if self.get_text(rel) is not None:
             return False
-        self.put_text(rel, text)
+        if self.protocol not in _CONDITIONAL_CREATE:
+            self.put_text(rel, text)
+            return True
+        with self._errors(rel, rel):
+            try:
+                self.fs.pipe_file(f"{self.root}/{rel}", text.encode("utf-8"), mode="create")
+            except FileExistsError:
+                return False
         return True
 
     def _read(self, rel: str, limit: int) -> bytes:

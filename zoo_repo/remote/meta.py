@@ -29,6 +29,10 @@ from zoo_repo.remote.base import Remote
 PREFIX = "zoo"
 INDEX = f"{PREFIX}/index.json"
 PROJECTION = f"{PREFIX}/projection"
+# How far a reader follows the log past index.json: each writer rewrites the index
+# right after its move, so a real one lags by a move or two (or replays from scratch
+# when the index was lost); a crafted endless log must not keep a reader asking.
+MAX_REPLAY = 10_000
 
 
 def version_key(stub: str, version: int, name: str) -> str:
@@ -104,7 +108,7 @@ def read_view(remote: Remote) -> Projection:
     """The remote's projection now: ``index.json``, then every move the log has past it."""
     text = remote.get_text(INDEX)
     view = projection.parse_view(text, f"remote {remote.url}: {INDEX}") if text is not None else Projection()
-    while True:
+    for _ in range(MAX_REPLAY):
         move = read_move(remote, view.seq + 1)
         if move is None:
             return view
@@ -112,6 +116,8 @@ def read_view(remote: Remote) -> Projection:
             view = projection.apply(view, move)
         except projection.Rewrite as exc:  # only a crafted log does this: the writer checks first
             raise ManifestError(f"remote {remote.url}: {move_key(move.seq)}", str(exc)) from exc
+    raise ManifestError(f"remote {remote.url}: {INDEX}", f"is more than {MAX_REPLAY} moves behind its log; "
+                        "a real one is a move or two behind (`zoo push` on the release branch writes it anew)")
 
 
 def read_move(remote: Remote, seq: int) -> Move | None:
