@@ -174,21 +174,20 @@ def _deep_manifests(r: DirRemote) -> None:
     (folder / "manifest.yaml").write_text("schema: 1\n")
 
 
-def _log(seq: int, **fields: object) -> Callable[[DirRemote], None]:
-    """Append a crafted move to the projection's log, past the one the honest publish made."""
+def _log(at: int, **fields: object) -> Callable[[DirRemote], None]:
+    """Append a crafted move to the projection's log at ``at``, past the one the honest publish made."""
     def attack(r: DirRemote) -> None:
-        doc = {"schema": 1, "seq": seq, "commit": "f" * 40, "branch": "main", "added": {}, "aliases": {}}
-        r.path(f"zoo/projection/{seq:010d}.json").write_text(json.dumps({**doc, **fields}))
+        doc = {"schema": 1, "seq": at, "commit": "f" * 40, "branch": "main", "added": {}, "aliases": {}}
+        r.path(f"zoo/projection/{at:010d}.json").write_text(json.dumps({**doc, **fields}))
     return attack
 
 
 def _endless_log(r: DirRemote) -> None:
     index = json.loads(r.path(INDEX).read_text())
-    index["seq"] = 0  # readers replay the whole log, which never ends (a link per move)
+    index["seq"] = 1  # readers follow the log from there, and it goes on and on
     r.path(INDEX).write_text(json.dumps(index))
-    first = r.path("zoo/projection/0000000001.json")
-    for seq in range(2, 10_003):
-        os.link(first, r.path(f"zoo/projection/{seq:010d}.json"))
+    for at in range(2, 10_003):  # each a well-formed move that adds nothing
+        _log(at)(r)
 
 
 PULL, LIST = "pull", "list"
