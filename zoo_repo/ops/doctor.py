@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from zoo_repo.core.urls import check_remote_url
+from zoo_repo.core.words import count
 from zoo_repo.errors import ZooError
 from zoo_repo.remote import Remote, open_remote
 
@@ -148,7 +149,7 @@ def projection_check(zoo: Workspace, remote: Remote) -> Check:
             return Check(name, False, f"this checkout has no branch {release.branch} (the release branch)",
                          f"git fetch, then `git checkout {release.branch}`")
         how = relation(zoo.root, view.commit, release.commit)
-        listed = f"{view.count()} versions listed"
+        listed = f"{count(view.count(), 'version')} listed"
         at = f"remote at {(view.commit or 'no commit')[:10]}, {release.branch} at {release.commit[:10]}"
         if how in ("behind", "new") and plan_move(zoo.root, view, release).move.empty:
             how = "same"  # the commits since change nothing consumers see
