@@ -6,7 +6,6 @@ import click
 
 from zoo_repo.cli.complete import complete_ref
 from zoo_repo.cli.options import json_option, print_json
-from zoo_repo.cli.render import WAITS
 from zoo_repo.cli.state import State, pass_state
 
 
@@ -18,6 +17,7 @@ from zoo_repo.cli.state import State, pass_state
 def tag(state: State, ref: str, alias: str, as_json: bool) -> None:
     """Point ALIAS (e.g. stable) at a version, committed; on the release branch the
     remote follows at once, elsewhere once the branch is merged and pushed."""
+    from zoo_repo.cli.render import WAITS
     from zoo_repo.repo.release import on_release_branch
 
     zoo = state.zoo()
