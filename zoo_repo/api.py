@@ -261,7 +261,8 @@ class Zoo(Workspace):
                          exclude=tuple(exclude), link=link, force=force)
 
     def push(self, *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> TransferResult:
-        """Upload every referenced object the remote lacks, then the manifests and index."""
+        """Upload every referenced object the remote lacks; on the release branch, then
+        make the remote list what it has (``TransferResult.projection``)."""
         from zoo_repo.ops.maintenance import push
 
         return push(self, jobs=jobs, progress=progress)

@@ -65,7 +65,8 @@ def push_lines(result: Any) -> list[str]:
     p = result.projection
     if p is None:
         if not result.missing:
-            lines.append("the remote's listing was not moved: this checkout has no local release branch")
+            lines.append("the remote's listing was not moved: it follows the release branch, which is not "
+                         "checked out here")
     elif p.moved:
         added = f"{count(len(p.added), 'new version')}" + (f", aliases of {count(len(p.aliases), 'stub')}"
                                                            if p.aliases else "")

@@ -33,11 +33,11 @@ class TransferResult:
 
 def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> TransferResult:
     """Upload every object the checkout's manifests reference that the remote lacks
-    (a branch's too: review checks them there), then move the remote's projection
-    to the release branch (``ops.project``), which is all consumers see."""
+    (a branch's too: review checks them there); then, on the release branch, move
+    the remote's projection to it (``ops.project``), which is all consumers see."""
     from zoo_repo.ops.project import project
     from zoo_repo.remote import transfer
-    from zoo_repo.repo.release import release_of
+    from zoo_repo.repo.release import on_release_branch
 
     manifests = list(zoo.all_manifests())
     wanted = referenced(manifests)
@@ -47,9 +47,9 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> Tra
     local = sorted(oid for oid in missing if zoo.store.has(oid))
     sent = transfer.send(zoo.store, remote, local, jobs=jobs, progress=progress)
     lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))
-    if lost or release_of(zoo.root).commit is None:
-        # The projection lists a version only when all its files are there; and
-        # without a local release branch (a PR's checkout) there is nothing to project.
+    if lost or not on_release_branch(zoo.root):
+        # The projection lists a version only when all its files are there; and it is
+        # moved from the release branch only (a pull request's checkout uploads its objects).
         return TransferResult(sent.objects, sent.bytes, lost)
     return TransferResult(sent.objects, sent.bytes, lost, project(zoo, jobs=jobs, progress=progress))
 

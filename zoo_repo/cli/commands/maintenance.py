@@ -17,8 +17,8 @@ from zoo_repo.core.words import count
 @json_option("Print the result as JSON.")
 @pass_state
 def push(state: State, jobs: int, as_json: bool) -> None:
-    """Upload every object the manifests reference that the remote lacks, then make the
-    remote list what the release branch has (the step CI runs after a merge)."""
+    """Upload every object the manifests reference that the remote lacks; on the release
+    branch, then make the remote list what it has (the step CI runs after a merge)."""
     from zoo_repo.cli.render import push_lines
 
     with state.progress_bar() as bar:
