@@ -235,3 +235,18 @@ def test_doctor_says_how_the_remote_stands_to_main(backend: Backend, tmp_path: P
     assert not behind.ok and "is behind main" in behind.detail and behind.fix == "zoo push"
     alice.push()
     assert projection_check(alice, alice.remote()).ok
+
+
+def test_tagging_again_on_main_brings_the_remote_up_to_date(backend: Backend, tmp_path: Path, model_dir: Path) -> None:
+    team = Team(backend, tmp_path)
+    alice = team.member("alice")
+    alice.publish(model_dir, STUB)
+    alice.publish(vary(model_dir, "v2"), STUB)
+    aliases = alice.manifests_dir / STUB / "aliases.yaml"
+    aliases.write_text("stable: v2\n")  # committed by hand: the remote does not know yet
+    git(alice.root, "add", str(aliases))
+    git(alice.root, "commit", "-q", "-m", "stable is v2")
+    assert team.seen()[STUB][1] == {}
+    alice.tag(f"{STUB}@v2", "stable")  # nothing to commit, but the remote follows main now
+    assert team.seen()[STUB][1] == {"stable": 2}
+    assert git(alice.root, "log", "-1", "--format=%s").strip() == "stable is v2"
