@@ -19,8 +19,9 @@ _EXPORTS = {
     "Ref": "core.stub", "Stub": "core.stub", "parse_ref": "core.stub", "parse_stub": "core.stub",
     "ListFilter": "api", "Zoo": "api",
     **{name: "errors" for name in (
-        "CardError", "DestinationConflict", "IntegrityError", "ManifestError", "ModelDirError", "NotAZooError",
-        "NotFound", "ObjectMissing", "Offline", "RemoteError", "StubError", "ToolError", "UsageError", "ZooError",
+        "CardError", "Claimed", "DestinationConflict", "IntegrityError", "ManifestError", "ModelDirError",
+        "NotAZooError", "NotFound", "NotPinned", "ObjectMissing", "Offline", "PinMismatch", "ProjectionMoved",
+        "RemoteError", "StubError", "ToolError", "UsageError", "ZooError",
     )},
 }
 
@@ -31,14 +32,18 @@ if TYPE_CHECKING:
     from zoo_repo.core.stub import Ref, Stub, parse_ref, parse_stub
     from zoo_repo.errors import (
         CardError,
+        Claimed,
         DestinationConflict,
         IntegrityError,
         ManifestError,
         ModelDirError,
         NotAZooError,
         NotFound,
+        NotPinned,
         ObjectMissing,
         Offline,
+        PinMismatch,
+        ProjectionMoved,
         RemoteError,
         StubError,
         ToolError,
@@ -63,6 +68,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Card",
     "CardError",
+    "Claimed",
     "DestinationConflict",
     "FileEntry",
     "IntegrityError",
@@ -73,8 +79,11 @@ __all__ = [
     "ModelDirError",
     "NotAZooError",
     "NotFound",
+    "NotPinned",
     "ObjectMissing",
     "Offline",
+    "PinMismatch",
+    "ProjectionMoved",
     "Ref",
     "RemoteError",
     "Stub",
