@@ -23,6 +23,7 @@ next thing to try, and the process exit status::
     │   └── ProjectionMoved       the remote's projection is ahead of, or beside, the release branch
     ├── Offline                   exit 1: offline, and the cache lacks what is asked
     ├── IntegrityError            exit 1: bytes that do not match their digest
+    ├── SignatureError            exit 1: a signature that does not vouch for this version
     ├── ToolError                 exit 1: git or dvc failed
     └── LocalFileError            exit 1: the local disk refused (full, read-only,
                                   permission, names too long…): see ``os_error``
@@ -208,6 +209,19 @@ class IntegrityError(ZooError):
         self.expected = expected
         self.actual = actual
         self.stored = stored
+
+
+class SignatureError(ZooError):
+    """A signature that does not vouch for a version: unreadable, not made by the
+    given key, over other files, or bound to another stub, version or manifest.
+    ``problems`` lists every line found; the message shows the first."""
+
+    def __init__(self, where: str, problem: str, *, hint: str | None = None,
+                 problems: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{where}: {problem}", hint=hint)
+        self.where = where
+        self.problem = problem
+        self.problems = problems or (problem,)
 
 
 class ToolError(ZooError):
