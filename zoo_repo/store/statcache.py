@@ -108,12 +108,19 @@ class StatCache:
         db = sqlite3.connect(self._path, timeout=30, check_same_thread=False, isolation_level=None)
 
         def setup() -> None:
-            db.execute("pragma journal_mode=wal")
+            # A rollback journal, not WAL: WAL maps its -shm index into memory, and
+            # on a full disk (or past a file size limit) touching that mapping kills
+            # the process with SIGBUS instead of failing a write. Writes are single
+            # autocommit rows, so the journal costs ~15 µs a row and readers wait
+            # milliseconds at most.
+            db.execute("pragma journal_mode=truncate")
+            db.execute("pragma mmap_size=0")  # nor the database itself, whatever sqlite's build defaults to
             db.execute("pragma synchronous=off")
             db.executescript(_SCHEMA)
 
-        # Switching to WAL needs a moment alone with the file; processes that
-        # open it at the same time wait their turn rather than fail.
+        # Switching journal modes needs a moment alone with the file (a file another
+        # version left in WAL mode); processes that open it at the same time wait their
+        # turn rather than fail.
         try:
             retrying(setup, attempts=100, transient=_busy, delay=lambda _: 0.05 + random.random() * 0.05)
         except BaseException:
