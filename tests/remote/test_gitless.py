@@ -67,11 +67,27 @@ def test_push_restores_what_consumers_need(remote_zoo: Zoo, backend: Backend, mo
     assert _open(backend, tmp_path / "c2").versions(STUB) == [1]
 
 
-def test_without_an_index_the_listing_is_used(remote_zoo: Zoo, backend: Backend, model_dir: Path,
+def test_without_an_index_the_log_is_replayed(remote_zoo: Zoo, backend: Backend, model_dir: Path,
                                               tmp_path: Path) -> None:
     remote_zoo.publish(model_dir, STUB)
     backend.delete("zoo/index.json")
     assert [str(s) for s in _open(backend, tmp_path / "cache").stubs()] == [STUB]
+
+
+@pytest.mark.backends("dir")
+@pytest.mark.parametrize("damage", [b"{not json", b"\xff\xfe", b'{"schema": 1, "seq": -4, "stubs": {}}'])
+def test_a_damaged_cached_listing_is_replaced_online(remote_zoo: Zoo, backend: Backend, model_dir: Path,
+                                                      tmp_path: Path, damage: bytes) -> None:
+    remote_zoo.publish(model_dir, STUB)
+    cache = tmp_path / "cache"
+    consumer = _open(backend, cache)
+    assert consumer.resolve(STUB).version == 1  # the listing and v1's manifest are cached
+    cached = next(cache.glob("remotes/*/index.json"))
+    cached.write_bytes(damage)  # another program, a full disk, or someone with the cache's folder
+    assert _open(backend, cache).versions(STUB) == [1]
+    assert json.loads(cached.read_text())["stubs"][STUB]["v1"].startswith("sha256:")
+    offline = Zoo.open(Path(backend.url).as_uri(), cache_dir=cache, offline=True)
+    assert offline.versions(STUB) == [1]  # and offline use has the listing back
 
 
 def test_cli_pull_and_list_by_url(cli, remote_zoo: Zoo, backend: Backend, model_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from zoo_repo.errors import ZooError
 from zoo_repo.remote import Remote, open_remote
 
 if TYPE_CHECKING:
+    from zoo_repo.core.projection import Projection
     from zoo_repo.remote.s3.remote import S3Remote
     from zoo_repo.repo.workspace import Workspace
 
@@ -165,7 +166,7 @@ def projection_check(zoo: Workspace, remote: Remote) -> Check:
     return Check(name, how == "same", f"the remote's listing {words} ({at}; {listed})", fixes.get(how))
 
 
-def _unlisted_claims(remote: Remote, view: Any) -> list[str]:
+def _unlisted_claims(remote: Remote, view: Projection) -> list[str]:
     """Versions whose manifest is on the remote (claimed) but which the listing does not name."""
     from zoo_repo.remote import meta
 

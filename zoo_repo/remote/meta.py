@@ -15,8 +15,6 @@ missing, nor one that was not committed on the release branch.
 
 from __future__ import annotations
 
-from typing import Any
-
 from zoo_repo.core import projection
 from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME
@@ -159,7 +157,3 @@ def listed_versions(remote: Remote, stub: str | None = None) -> dict[str, list[i
             continue  # not a stub: not ours to index
         found.setdefault(stub_path, []).append(number)
     return {s: sorted(v) for s, v in found.items()}
-
-
-def summary(view: Projection) -> dict[str, Any]:
-    return {"stubs": len(view.versions), "versions": view.count(), "commit": view.commit, "seq": view.seq}

@@ -162,9 +162,16 @@ class RemoteSource:
                 self._view = self._meta.read_view(self.remote)
                 # Never backwards: a remote that vanished (or a stale mirror) lists
                 # less, and must not take away what offline use was promised.
-                if self._view.seq >= self._cached_view().seq:
+                if self._view.seq >= self._cached_seq():
                     write_text_atomic(self.cache / "index.json", render_view(self._view))
         return self._view
+
+    def _cached_seq(self) -> int:
+        """How far the cached view had come; a damaged one is simply replaced (-1)."""
+        try:
+            return self._cached_view().seq
+        except (ManifestError, UnicodeDecodeError, OSError):
+            return -1
 
     def _cached_view(self) -> Projection:
         from zoo_repo.core.projection import parse_view
