@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from zoo_repo.catalog.index import Summary
     from zoo_repo.core.lockfile import Lock
     from zoo_repo.core.progress import Progress
+    from zoo_repo.core.trust import Seen, Trust
     from zoo_repo.ops.maintenance import GcPlan, TransferResult, VerifyReport
     from zoo_repo.ops.publish import PublishResult
     from zoo_repo.ops.pull import PullPlan, PullResult
+    from zoo_repo.ops.sign import SignResult
 
 DEFAULT_JOBS = 8
 PathLike = str | os.PathLike[str]
@@ -65,7 +67,8 @@ class Zoo(Workspace):
     @classmethod
     def open(cls, location: PathLike = ".", *,
              remote_options: dict[str, Any] | None = None, cache_dir: Path | None = None,
-             offline: bool | None = None) -> Zoo:
+             offline: bool | None = None, trust: Trust | dict[str, PathLike | bytes] | None = None,
+             allow_unsigned: bool = False) -> Zoo:
         """Open a zoo checkout at or above a directory, a remote by URL, or the
         remote a lockfile names, read through the lockfile's pins.
 
@@ -79,7 +82,25 @@ class Zoo(Workspace):
         A remote opened by URL (``s3://bucket/zoo``, ``file:///srv/zoo``…)
         needs no git: its manifests and objects are read through a per-user
         cache (``ZOO_CACHE_DIR``, default ``~/.cache/zoo-repo``).
+
+        ``trust`` pins signers (a ``core.trust.Trust``, or signer name → public key
+        file or PEM bytes, needing one approval): every pull then checks the
+        version's signatures before placing a file, and a version without the
+        approvals is ``Unsigned`` (exit 2). Without it, a lockfile's ``trust:`` and
+        the user's ``zoo trust add`` pins apply. ``allow_unsigned`` pulls such a
+        version anyway; ``PullResult.signed.waived`` then says what was missing.
         """
+        zoo = cls._open(location, remote_options=remote_options, cache_dir=cache_dir, offline=offline)
+        if trust is not None:
+            from zoo_repo.ops.trusting import as_trust
+
+            zoo.trust = as_trust(trust)
+        zoo.allow_unsigned = allow_unsigned
+        return zoo
+
+    @classmethod
+    def _open(cls, location: PathLike, *, remote_options: dict[str, Any] | None, cache_dir: Path | None,
+              offline: bool | None) -> Zoo:
         text = os.fspath(location)
         if "://" in text:
             from zoo_repo.core.urls import check_remote_url
@@ -93,7 +114,7 @@ class Zoo(Workspace):
                 raise UsageError(f"{text}: the lockfile names no remote to open")
             url = lock.remote if "://" in lock.remote else Path(lock.remote).as_uri()
             options = {**lock.remote_options, **(remote_options or {})}  # what the caller says wins
-            return cls.open(url, remote_options=options, cache_dir=cache_dir, offline=offline).pinned_by(lock)
+            return cls._open(url, remote_options=options, cache_dir=cache_dir, offline=offline).pinned_by(lock)
         if "://" not in text:
             return cls(find_root(Path(text)), offline=offline)
         from zoo_repo.remote import open_remote
@@ -193,13 +214,15 @@ class Zoo(Workspace):
     def publish(self, model_dir: PathLike, stub: Stub | str, *, message: str | None = None,
                 commit: bool = True, branch: str | None = None, version: int | None = None,
                 run: bool = True, rtol: float | None = None, atol: float | None = None,
-                jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> PublishResult:
+                jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
+                sign_key: PathLike | None = None) -> PublishResult:
         """Publish ``model_dir`` as the next version of ``stub`` (see ``ops.publish``).
 
         ``branch`` (``""`` for ``publish/<stub>/vN``) commits on a new branch for
         review; ``version`` insists on that number; ``run=False`` skips running the
         sample inputs (recorded in the manifest); ``rtol``/``atol`` bound how far
-        outputs may differ from the sample outputs.
+        outputs may differ from the sample outputs. ``sign_key`` (an EC private key
+        PEM file) adds the publisher's signature in the same commit.
         """
         from zoo_repo.model import validate
         from zoo_repo.ops.publish import publish
@@ -207,7 +230,8 @@ class Zoo(Workspace):
         return publish(self, Path(model_dir), as_stub(stub), message=message, commit=commit, jobs=jobs,
                        branch=branch, progress=progress, version=version, run=run,
                        rtol=validate.DEFAULT_RTOL if rtol is None else rtol,
-                       atol=validate.DEFAULT_ATOL if atol is None else atol)
+                       atol=validate.DEFAULT_ATOL if atol is None else atol,
+                       sign_key=Path(sign_key) if sign_key is not None else None)
 
     def pull(self, ref: Ref | Stub | str, *, dest: PathLike | None = None, include: Iterable[str] = (),
              files: Iterable[str] = (), exclude: Iterable[str] = (), link: str = "reflink",
@@ -232,6 +256,7 @@ class Zoo(Workspace):
         """Pull several versions, each to ``dest/<stub>`` (as ``pull_locked`` does; each
         to its default place without ``dest``); every ref is resolved before any byte moves."""
         manifests = [self.resolve(ref) for ref in refs]
+        self._require_signed(manifests)
         stubs = [str(m.stub) for m in manifests]
         twice = sorted({s for s in stubs if stubs.count(s) > 1})
         if twice and dest is not None:
@@ -239,6 +264,13 @@ class Zoo(Workspace):
                              "version of it at a time", param="dest")
         return self._pull_each(manifests, dest, dict(include=tuple(include), files=tuple(files),
                                exclude=tuple(exclude), link=link, force=force, jobs=jobs, progress=progress))
+
+    def _require_signed(self, manifests: Iterable[Manifest], trust: Trust | None = None) -> None:
+        """Every version's signatures, judged before any byte of any of them moves."""
+        from zoo_repo.ops.trusting import require
+
+        for manifest in manifests:
+            require(self, manifest, trust)
 
     def _pull_each(self, manifests: Iterable[Manifest], dest: PathLike | None,
                    kw: dict[str, Any]) -> builtins.list[PullResult]:
@@ -281,6 +313,39 @@ class Zoo(Workspace):
             manifests = list(self.all_manifests())
         return fetch(self, manifests, jobs=jobs, progress=progress)
 
+    def sign(self, ref: Ref | Stub | str, key: PathLike, *, role: str = "publisher",
+             commit: bool = True) -> SignResult:
+        """Add ``key``'s signature (``role``: publisher, approval or attestation) to the
+        version ``ref`` names, committed; on the release branch also put on the remote."""
+        from zoo_repo.ops.sign import sign
+
+        return sign(self, self.resolve(ref), Path(key), role=role, commit=commit)
+
+    def approve(self, ref: Ref | Stub | str, key: PathLike, *, commit: bool = True) -> SignResult:
+        """Sign the version as approved: it passed review and the gate (``sign`` with role approval)."""
+        return self.sign(ref, key, role="approval", commit=commit)
+
+    def signatures(self, ref: Ref | Stub | str) -> builtins.list[Seen]:
+        """The version's signatures, each checked against the zoo's trust.yaml (and the
+        pins in force): who signed, as what, and whether it is valid."""
+        from zoo_repo.ops.trusting import report
+
+        return report(self, self.resolve(ref))
+
+    def add_signer(self, name: str, key: PathLike, *, approvals: int | None = None) -> Trust:
+        """Add signer ``name`` (public key file ``key``) to the checkout's trust.yaml, and
+        set how many approvals a version needs; written for review, not committed."""
+        from zoo_repo.ops.trusting import add_to_policy
+
+        return add_to_policy(self, name, os.fspath(key), approvals)
+
+    def pin_signer(self, name: str, key: PathLike, *, approvals: int | None = None) -> tuple[Trust, str]:
+        """Pin signer ``name`` for this zoo's remote in the user's config (``zoo trust add``):
+        from then on every pull from it needs their approval. Returns the pins and the file."""
+        from zoo_repo.ops.trusting import pin_signer
+
+        return pin_signer(self, name, os.fspath(key), approvals)
+
     def tag(self, ref: Ref | Stub | str, alias: str) -> Manifest:
         """Point ``alias`` at the version ``ref`` names; committed, and put on the remote."""
         from zoo_repo.ops.tag import tag
@@ -309,9 +374,13 @@ class Zoo(Workspace):
         checked (``Workspace.resolve_pin``) before any byte moves."""
         from zoo_repo.ops.lock import read_lock, verify_pins
 
-        return self._pull_each(verify_pins(self, read_lock(Path(path))), dest,
-                               dict(include=tuple(include), files=tuple(files), exclude=tuple(exclude),
-                                    link=link, force=force, jobs=jobs, progress=progress))
+        lock = read_lock(Path(path))
+        manifests = verify_pins(self, lock)
+        trust = self.trust or lock.trust  # what the caller pinned wins, as with every pin
+        self._require_signed(manifests, trust)
+        return self._pull_each(manifests, dest, dict(include=tuple(include), files=tuple(files),
+                                                     exclude=tuple(exclude), link=link, force=force, jobs=jobs,
+                                                     progress=progress, trust=trust))
 
     def verify(self, *, repair: bool = False, jobs: int = DEFAULT_JOBS) -> VerifyReport:
         """Every manifest parses, and every stored object matches its digests; with

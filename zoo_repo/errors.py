@@ -23,7 +23,8 @@ next thing to try, and the process exit status::
     │   └── ProjectionMoved       the remote's projection is ahead of, or beside, the release branch
     ├── Offline                   exit 1: offline, and the cache lacks what is asked
     ├── IntegrityError            exit 1: bytes that do not match their digest
-    ├── SignatureError            exit 1: a signature that does not vouch for this version
+    ├── SignatureError            exit 2: a signature or key that is not what it must be
+    │   └── Unsigned              a version lacks the signatures the consumer's pins require
     ├── ToolError                 exit 1: git or dvc failed
     └── LocalFileError            exit 1: the local disk refused (full, read-only,
                                   permission, names too long…): see ``os_error``
@@ -216,12 +217,27 @@ class SignatureError(ZooError):
     given key, over other files, or bound to another stub, version or manifest.
     ``problems`` lists every line found; the message shows the first."""
 
+    exit_code = 2
+
     def __init__(self, where: str, problem: str, *, hint: str | None = None,
                  problems: tuple[str, ...] = ()) -> None:
         super().__init__(f"{where}: {problem}", hint=hint)
         self.where = where
         self.problem = problem
         self.problems = problems or (problem,)
+
+
+class Unsigned(SignatureError):
+    """A version without the valid approvals the consumer's pins require: nothing is
+    placed. ``ref`` is the version; the message names who was expected and what was found."""
+
+    def __init__(self, ref: str, problem: str, *, hint: str | None = None) -> None:
+        super().__init__(ref, problem, hint=hint)
+        self.message = problem
+        self.ref = ref
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ToolError(ZooError):

@@ -49,7 +49,7 @@ def test_the_binding_names_stub_version_and_manifest() -> None:
     doc = signing.statement_for(m, digest)
     assert doc["subject"][0]["name"] == f"{STUB}@v2"
     assert doc["predicate"]["zoo"] == {"type": signing.BINDING_TYPE, "stub": str(STUB), "version": "v2",
-                                       "manifest": digest}
+                                       "manifest": digest, "role": "publisher"}
     assert signing.check_statement(doc, m, digest) == []
     assert signing.is_bound(doc)
 

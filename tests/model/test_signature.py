@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.conftest import STUB, hermetic_home
+from tests.keys import Keys, make_keys
 from zoo_repo import Zoo
 from zoo_repo.core import signing as statement
 from zoo_repo.core.manifest import Manifest, digest_of
@@ -30,31 +29,10 @@ from zoo_repo.model import signature
 
 
 @dataclasses.dataclass(frozen=True)
-class Keys:
-    private: Path  # PKCS#8 PEM
-    public: Path  # SubjectPublicKeyInfo PEM
-
-    @property
-    def public_pem(self) -> bytes:
-        return self.public.read_bytes()
-
-
-@dataclasses.dataclass(frozen=True)
 class Version:
     manifest: Manifest
     digest: str
     pulled: Path  # the version's files, as `zoo pull` places them
-
-
-def make_keys(where: Path) -> Keys:
-    where.mkdir(parents=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    keys = Keys(where / "priv.pem", where / "pub.pem")
-    keys.private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-    keys.public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
-    return keys
 
 
 def model_signing(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -116,7 +94,8 @@ def test_zoo_signs_what_model_signing_would_plus_the_binding(version: Version, k
     assert theirs["subject"][0]["digest"] == ours["subject"][0]["digest"]  # type: ignore[index]
     assert sorted(theirs["predicate"]["serialization"]["ignore_paths"]) == list(statement.IGNORE_PATHS)  # type: ignore[index]
     assert ours["predicate"]["zoo"] == {  # type: ignore[index]
-        "type": statement.BINDING_TYPE, "stub": STUB, "version": "v1", "manifest": version.digest}
+        "type": statement.BINDING_TYPE, "stub": STUB, "version": "v1", "manifest": version.digest,
+        "role": "publisher"}
     assert "zoo" not in theirs["predicate"]  # type: ignore[operator]
 
 
@@ -221,9 +200,10 @@ def test_a_changed_payload_has_a_bad_signature(version: Version, keys: Keys, zoo
     (lambda b: b"not json at all", "is not JSON"),
     (lambda b: b[: len(b) // 2], "is not JSON"),
     (lambda b: b"[]", "is not a Sigstore bundle"),
-    (lambda b: json.dumps({**json.loads(b), "mediaType": "text/plain"}).encode(), "is not a Sigstore bundle"),
+    (lambda b: json.dumps({**json.loads(b), "mediaType": "text/plain"}).encode(),
+     "bundle media type is 'text/plain'"),
     (lambda b: json.dumps({k: v for k, v in json.loads(b).items() if k != "dsseEnvelope"}).encode(),
-     "is not a Sigstore bundle"),
+     "holds no DSSE envelope"),
 ])
 def test_a_corrupt_bundle_is_refused(version: Version, keys: Keys, zoo_bundle: bytes, mangle: object,
                                      expected: str) -> None:
@@ -234,9 +214,8 @@ def test_a_corrupt_bundle_is_refused(version: Version, keys: Keys, zoo_bundle: b
 def test_a_wrong_payload_type_is_refused(version: Version, keys: Keys, zoo_bundle: bytes) -> None:
     """Not declared an in-toto statement: refused by its type, as model_signing refuses it.
 
-    DSSE signs the type with the payload, but model_signing 1.1's PAE always uses the
-    in-toto type rather than the envelope's field: the signature still holds, the type
-    check is what refuses it."""
+    DSSE signs the type with the payload, so the signature would fail too; the type
+    is checked first, which names what is wrong."""
     doc = json.loads(zoo_bundle)
     doc["dsseEnvelope"]["payloadType"] = "application/json"
     message = refusal(json.dumps(doc).encode(), version.manifest, version.digest, keys.public_pem)

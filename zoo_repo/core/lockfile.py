@@ -5,6 +5,7 @@
     # zoo.lock: pinned by `zoo lock`; pull exactly these with `zoo pull --locked`.
     schema: 1
     remote: s3://models/zoo
+    trust: {approvals: 1, signers: {alice: 'sha256:…'}}   # when the zoo has a trust.yaml
     models:
     - {stub: cv/…/pruned-moderate, selector: stable, version: v2, digest: 'sha256:…'}
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 
 from zoo_repo.core import yamltext
 from zoo_repo.core.stub import Ref, parse_stub, version_number
+from zoo_repo.core.trust import Trust, pins_from_doc, pins_to_doc
 from zoo_repo.core.urls import credential_problem, redact
 from zoo_repo.errors import ManifestError, NotPinned, UsageError
 
@@ -59,6 +61,9 @@ class Lock:
     # only the lockfile reaches the same endpoint. Secrets never go here.
     remote_options: dict[str, str] = field(default_factory=dict)
     where: str = field(default=DEFAULT_NAME, compare=False)  # the file it was read from, for messages
+    # The signers whose approvals a pull through this lockfile requires (``core.trust``):
+    # fingerprints, recorded from the zoo's reviewed policy by `zoo lock`.
+    trust: Trust | None = None
 
     def pin_of(self, stub: str) -> Pin:
         """The pin of ``stub``, or NotPinned naming the lockfile."""
@@ -85,6 +90,8 @@ class Lock:
         doc: dict[str, object] = {"schema": SCHEMA, "remote": self.remote}
         if self.remote_options:
             doc["remote_options"] = dict(sorted(self.remote_options.items()))
+        if self.trust is not None:
+            doc["trust"] = pins_to_doc(self.trust)
         doc |= {
             "models": [yamltext.Flow(stub=p.stub, selector=p.selector, version=f"v{p.version}", digest=p.digest)
                        for p in sorted(self.pins, key=lambda p: p.stub)],
@@ -126,8 +133,9 @@ def parse_lock(text: str, where: str = DEFAULT_NAME) -> Lock:
     if refused:
         raise ManifestError(where, f"remote_options may not set {', '.join(refused)}; "
                                    f"expected only {', '.join(sorted(LOCKABLE_OPTIONS))}")
+    trust = pins_from_doc(doc["trust"], where) if doc.get("trust") is not None else None
     return Lock(remote if isinstance(remote, str) else None, tuple(pins), {k: str(v) for k, v in options.items()},
-                where)
+                where, trust)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ file, and a pulled directory verifies with ``model_signing verify key``.
 
 The statement alone names a set of files, not what zoo published: a signature
 of ``stub@v1`` would vouch just as well for ``other-stub@v7`` holding the same
-bytes. So zoo adds a binding, ``predicate.zoo``, naming the stub, the version
-and the manifest's digest. OMS v1.0 says verifiers ignore predicate fields
+bytes. So zoo adds a binding, ``predicate.zoo``, naming the stub, the version,
+the manifest's digest and the signer's role (``publisher``, ``approval``,
+``attestation``): a publisher's signature of a version that was never merged
+cannot be passed off as an approval of it. OMS v1.0 says verifiers ignore predicate fields
 they do not know, and ``model_signing`` 1.1 does (its verifier reads only
 ``serialization`` and ``resources``; the subject's name is informative), so the
 binding costs no interoperability. A statement without one (signed by the
@@ -21,8 +23,12 @@ binding costs no interoperability. A statement without one (signed by the
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from zoo_repo.core.manifest import Manifest
@@ -40,6 +46,11 @@ IGNORE_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
 _METHOD, _HASH = "files", "sha256"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+# What a signature says its signer did. An approval means "passed review and
+# the gate"; only approvals count towards a policy's requirement.
+ROLES = ("publisher", "approval", "attestation")
+FILES_ONLY = "files"  # the role shown for a statement without binding: it vouches for bytes only
+BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 
 def path_order(path: str) -> tuple[str, ...]:
@@ -57,15 +68,15 @@ def root_digest(digests: list[str]) -> str:
     return hasher.hexdigest()
 
 
-def binding_for(manifest: Manifest, manifest_digest: str) -> dict[str, str]:
-    """What zoo published under the file set: the stub, the version, the manifest."""
+def binding_for(manifest: Manifest, manifest_digest: str, role: str) -> dict[str, str]:
+    """What zoo published under the file set: the stub, the version, the manifest, and what the signer did."""
     return {"type": BINDING_TYPE, "stub": str(manifest.stub), "version": manifest.version_name,
-            "manifest": manifest_digest}
+            "manifest": manifest_digest, "role": role}
 
 
-def statement_for(manifest: Manifest, manifest_digest: str) -> dict[str, Any]:
-    """The OMS v1.0 statement over ``manifest``'s files, bound to its stub, version
-    and ``manifest_digest`` (``sha256:<hex>`` of the manifest's text).
+def statement_for(manifest: Manifest, manifest_digest: str, role: str = "publisher") -> dict[str, Any]:
+    """The OMS v1.0 statement over ``manifest``'s files, bound to its stub, version,
+    ``manifest_digest`` (``sha256:<hex>`` of the manifest's text) and ``role``.
 
     Everything but ``predicate.zoo`` is what ``model_signing`` writes for a
     directory holding exactly these files; the subject's name, which it takes
@@ -73,6 +84,8 @@ def statement_for(manifest: Manifest, manifest_digest: str) -> dict[str, Any]:
     """
     if not _DIGEST.fullmatch(manifest_digest):
         raise ValueError(f"manifest_digest must be sha256:<64 hex>, got {manifest_digest!r}")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     files = sorted(manifest.files, key=lambda f: path_order(f.path))
     resources = [{"name": f.path, "algorithm": _HASH, "digest": f.sha256} for f in files]
     return {
@@ -84,7 +97,7 @@ def statement_for(manifest: Manifest, manifest_digest: str) -> dict[str, Any]:
             "serialization": {"method": _METHOD, "hash_type": _HASH, "allow_symlinks": False,
                               "ignore_paths": list(IGNORE_PATHS)},
             "resources": resources,
-            BINDING_FIELD: binding_for(manifest, manifest_digest),
+            BINDING_FIELD: binding_for(manifest, manifest_digest, role),
         },
     }
 
@@ -93,6 +106,13 @@ def is_bound(statement: Any) -> bool:
     """Whether the statement carries zoo's binding (``check_statement`` says if it is right)."""
     predicate = statement.get("predicate") if isinstance(statement, dict) else None
     return isinstance(predicate, dict) and BINDING_FIELD in predicate
+
+
+def role_of(statement: Any) -> str:
+    """The signed role of a statement ``check_statement`` accepted; ``files`` when unbound."""
+    if not is_bound(statement):
+        return FILES_ONLY
+    return str(statement["predicate"][BINDING_FIELD]["role"])
 
 
 def check_statement(statement: Any, manifest: Manifest, manifest_digest: str) -> list[str]:
@@ -121,7 +141,7 @@ def check_statement(statement: Any, manifest: Manifest, manifest_digest: str) ->
     problems += _check_subject(statement.get("subject"), [digest for _, digest in signed])
     problems += _check_files(dict(signed), manifest)
     if BINDING_FIELD in predicate:
-        problems += _check_binding(predicate[BINDING_FIELD], binding_for(manifest, manifest_digest))
+        problems += _check_binding(predicate[BINDING_FIELD], binding_for(manifest, manifest_digest, ""))
     return problems
 
 
@@ -191,5 +211,69 @@ def _check_binding(raw: Any, expected: dict[str, str]) -> list[str]:
     if raw.get("type") != BINDING_TYPE:
         return [f"{where}.type: is {raw.get('type')!r}, expected {BINDING_TYPE}"]
     labels = {"stub": "stub", "version": "version", "manifest": "manifest digest"}
-    return [f"{where}.{key}: the signature names {labels[key]} {raw.get(key)!r}, this is {value}"
-            for key, value in expected.items() if key != "type" and raw.get(key) != value]
+    problems = [f"{where}.{key}: the signature names {labels[key]} {raw.get(key)!r}, this is {value}"
+                for key, value in expected.items() if key in labels and raw.get(key) != value]
+    if raw.get("role") not in ROLES:
+        problems.append(f"{where}.role: is {raw.get('role')!r}, expected one of {', '.join(ROLES)}")
+    return problems
+
+
+# -- the envelope ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Envelope:
+    """The parts of a Sigstore bundle a key signature is checked by: the DSSE
+    envelope's payload type, payload and (first) signature, and the key hint
+    (``sha256`` hex of the signer's PEM public key, as ``model_signing`` writes it)."""
+
+    payload_type: str
+    payload: bytes
+    signature: bytes
+    key_hint: str
+
+
+def parse_bundle(data: bytes) -> Envelope:
+    """The envelope of a Sigstore bundle signed by a key (``model_signing sign key``
+    writes one); ValueError naming the field that is wrong. ``data`` is untrusted."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"is not JSON ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    if not isinstance(doc, dict):
+        raise ValueError("is not a Sigstore bundle (expected a JSON object)")
+    if doc.get("mediaType") != BUNDLE_MEDIA_TYPE:
+        raise ValueError(f"bundle media type is {doc.get('mediaType')!r}, expected {BUNDLE_MEDIA_TYPE}")
+    material = doc.get("verificationMaterial")
+    if not isinstance(material, dict):
+        raise ValueError("is not a Sigstore bundle (no verificationMaterial object)")
+    key = material.get("publicKey")
+    if not isinstance(key, dict):
+        raise ValueError("the bundle is signed by a certificate, not by a key" if "certificate" in material
+                         or "x509CertificateChain" in material else "verificationMaterial.publicKey is missing")
+    hint = key.get("hint") or ""
+    envelope = doc.get("dsseEnvelope")
+    if not isinstance(envelope, dict):
+        raise ValueError("the bundle holds no DSSE envelope")
+    signatures = envelope.get("signatures")
+    if not isinstance(signatures, list) or not signatures or not isinstance(signatures[0], dict):
+        raise ValueError("the bundle holds no DSSE envelope signature")
+    payload_type = envelope.get("payloadType")
+    if not isinstance(hint, str) or not isinstance(payload_type, str):
+        raise ValueError("publicKey.hint and dsseEnvelope.payloadType must be strings")
+    return Envelope(payload_type, _b64(envelope.get("payload"), "dsseEnvelope.payload"),
+                    _b64(signatures[0].get("sig"), "dsseEnvelope.signatures[0].sig"), hint)
+
+
+def _b64(value: Any, field: str) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: expected base64 text")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{field}: is not base64") from None
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE v1's pre-authentication encoding: the bytes a DSSE signature is over
+    (secure-systems-lab/dsse protocol.md; ``model_signing`` computes the same)."""
+    kind = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)

@@ -8,7 +8,9 @@ also on a zoo opened from the lockfile being updated; they are honoured by
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zoo_repo.core.lockfile import DEFAULT_NAME, LOCKABLE_OPTIONS, Lock, Pin, Stale, parse_lock
 from zoo_repo.core.manifest import Manifest
@@ -18,6 +20,9 @@ from zoo_repo.errors import UsageError, ZooError
 from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from zoo_repo.core.trust import Trust
 
 
 def read_lock(path: Path) -> Lock:
@@ -60,16 +65,40 @@ def lock(zoo: Workspace, refs: Iterable[Ref], path: Path | None = None) -> Lock:
     """Pin each selector; merged into the lockfile at ``path`` (written) when given."""
     new = [pin(zoo, r) for r in refs]
     kept: list[Pin] = []
-    if path is not None and path.exists():
+    before: Lock | None = read_lock(path) if path is not None and path.exists() else None
+    if before is not None:
         replaced = {n.stub for n in new}
-        kept = [p for p in read_lock(path).pins if p.stub not in replaced]
+        kept = [p for p in before.pins if p.stub not in replaced]
     url = zoo.remote_url
     if url is not None:
         check_remote_url(url)  # a lockfile is handed around: a URL with a key in it never goes there
-    result = Lock(url, tuple(kept + new), _public_options(zoo), str(path) if path is not None else DEFAULT_NAME)
+    result = Lock(url, tuple(kept + new), _public_options(zoo), str(path) if path is not None else DEFAULT_NAME,
+                  _signers(zoo, before))
     if path is not None:
         write_lock(path, result)
     return result
+
+
+def _signers(zoo: Workspace, before: Lock | None) -> Trust | None:
+    """The signers a pull through the lockfile will require approvals from.
+
+    In a checkout, the zoo's reviewed policy (its trust.yaml, as git has it): the
+    lockfile records its signers' fingerprints, so a changed policy shows in the
+    lockfile's diff. From a remote URL, never the remote's copy: what the user
+    pinned for it (``zoo trust add``), else what the lockfile already had.
+    """
+    from zoo_repo.core.trust import Trust
+    from zoo_repo.ops import trusting
+    from zoo_repo.repo import usertrust
+
+    if zoo.is_checkout:
+        found = trusting.policy(zoo)
+        if found is not None:
+            return Trust(tuple(replace(s, key=None) for s in found.signers), found.approvals)
+    pinned = usertrust.pinned(zoo.remote_url)
+    if pinned is not None:
+        return Trust(tuple(replace(s, key=None) for s in pinned.signers), pinned.approvals)
+    return before.trust if before is not None else None
 
 
 def _public_options(zoo: Workspace) -> dict[str, str]:

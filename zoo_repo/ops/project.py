@@ -43,6 +43,7 @@ class ProjectResult:
     before: str | None  # …and before
     added: tuple[str, ...] = ()  # stub@vN newly listed
     aliases: tuple[str, ...] = ()  # stubs whose aliases moved
+    signatures: int = 0  # signature files the move mirrored (or found there already)
 
     @property
     def moved(self) -> bool:
@@ -83,13 +84,18 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
             return ProjectResult(release.branch, view.commit, view.commit)
         check_can_move(zoo, view, release)
         plan = rel.plan_move(zoo.root, view, release)
+        _put_trust(remote, plan)
         if plan.move.empty and view.commit is not None:
-            # Nothing consumers see changed (commits outside manifests/): no log entry for it.
-            return ProjectResult(release.branch, view.commit, view.commit)
+            # Nothing consumers see changed (commits outside manifests/, or signatures
+            # only, which need no listing): no log entry for it.
+            _put_signatures(remote, plan)
+            return ProjectResult(release.branch, view.commit, view.commit, signatures=len(plan.signatures))
         _put_versions(zoo, remote, plan, jobs, progress, locators or {})
+        _put_signatures(remote, plan)  # before the listing: a listed version is never seen unsigned
         if meta.write_move(remote, view, plan.move) is not None:
             return ProjectResult(release.branch, release.commit, view.commit,
-                                 tuple(v.ref for v in plan.versions), tuple(sorted(plan.move.aliases)))
+                                 tuple(v.ref for v in plan.versions), tuple(sorted(plan.move.aliases)),
+                                 len(plan.signatures))
     raise RemoteError(f"remote {remote.url}: other writers kept moving its projection while this one was made",
                       hint="run `zoo push` again")
 
@@ -121,6 +127,22 @@ def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int,
             locator = {o: s for o, s in slots.items() if o in mine}
         meta.claim_version(remote, v.stub, v.version, v.manifest_text, v.card_text,
                            packs.render_locator(locator) if locator else None)
+
+
+def _put_signatures(remote: Remote, plan: rel.MovePlan) -> None:
+    """The branch's new signature files, beside their manifests: created, never replaced."""
+    from zoo_repo.remote import meta
+
+    for sig in plan.signatures:
+        meta.put_signature(remote, sig.stub, sig.version, sig.name, sig.text)
+
+
+def _put_trust(remote: Remote, plan: rel.MovePlan) -> None:
+    """The branch's trust.yaml, for git-less consumers to find keys in (their pins decide)."""
+    from zoo_repo.remote import meta
+
+    if plan.trust_text is not None and remote.get_text(meta.TRUST) != plan.trust_text:
+        remote.put_text(meta.TRUST, plan.trust_text)
 
 
 def after_commit_hint(exc: ZooError) -> str:

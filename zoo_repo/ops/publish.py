@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING
 from zoo_repo.catalog.index import human_size
 from zoo_repo.core import packs
 from zoo_repo.core.card import CARD_NAME
-from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
+from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, digest_of
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.publishing import new_manifest
 from zoo_repo.core.stub import Stub
+from zoo_repo.core.trust import SIGNATURES
 from zoo_repo.errors import ModelDirError, RemoteError, ToolError, ZooError
 from zoo_repo.model import validate
 from zoo_repo.ops.publishplan import PublishPlan, ingest, plan_version, scan_model, snapshot_dir
@@ -39,7 +40,7 @@ from zoo_repo.remote import transfer
 from zoo_repo.repo import dvc, git
 from zoo_repo.repo.release import on_release_branch, release_of
 from zoo_repo.repo.workspace import Workspace
-from zoo_repo.store.atomic import clear_stale_temps, install_dir, temp_name, write_text_atomic
+from zoo_repo.store.atomic import clear_stale_temps, install_dir, temp_name, write_bytes_atomic, write_text_atomic
 from zoo_repo.store.lock import file_lock
 
 if TYPE_CHECKING:
@@ -78,15 +79,21 @@ def publish(
     run: bool = True,
     rtol: float = validate.DEFAULT_RTOL,
     atol: float = validate.DEFAULT_ATOL,
+    sign_key: Path | None = None,
 ) -> PublishResult:
     """Publish ``model_dir`` as the next version of ``stub``.
 
     With ``branch`` (``""`` for ``publish/<stub>/vN``), the version is committed
     on a new branch for review, leaving the working tree and current branch
     untouched; it reaches consumers without git when `zoo push` runs after
-    the merge.
+    the merge. ``sign_key`` (an EC private key file) adds the publisher's
+    signature to the version, in the same commit.
     """
     zoo.root  # noqa: B018 - publishing needs a checkout; this raises the clear error early
+    if sign_key is not None:
+        from zoo_repo.model import signature
+
+        signature.public_key_of(sign_key)  # a key that cannot sign is refused before any work
     remote = zoo.remote()
     if not remote.writable:
         raise RemoteError(f"remote {remote.url} is read-only ({remote.protocol}://); publish to a writable one",
@@ -102,7 +109,7 @@ def publish(
         with file_lock(zoo.root / ".zoo" / "publish.lock"):
             plan = plan_version(zoo, stub, scan, entries, version, jobs)
             return execute(zoo, plan, message=message, commit=commit, branch=branch, jobs=jobs,
-                           progress=progress)
+                           progress=progress, sign_key=sign_key)
 
 
 def _check_not_the_zoo(zoo: Workspace, model_dir: Path) -> None:
@@ -113,7 +120,7 @@ def _check_not_the_zoo(zoo: Workspace, model_dir: Path) -> None:
 
 
 def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: bool, branch: str | None,
-            jobs: int, progress: Progress | None) -> PublishResult:
+            jobs: int, progress: Progress | None, sign_key: Path | None = None) -> PublishResult:
     """Carry out ``plan``: upload, then write and commit the version (or put it on
     a new branch). On the release branch the version is claimed on the remote
     before it is committed, and listed for consumers after. The caller holds the
@@ -129,13 +136,14 @@ def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: b
         _check_current(zoo, remote)  # before any work: a stale main would lose its claim, or its move
     sent = transfer.send(zoo.store, remote, plan.upload, jobs=jobs, progress=progress)
     manifest = _manifest(zoo, plan, message)
+    signed = _signed(zoo, manifest, sign_key)
     new = _new_files(plan)
     message = message or f"Publish {plan.stub}@{manifest.version_name} ({human_size(manifest.size)})"
     if branch is not None:
         name = branch or f"publish/{plan.stub}/{manifest.version_name}"
-        branch_sha = _commit_on_branch(zoo, manifest, plan.scan.card_path, name, message)
+        branch_sha = _commit_on_branch(zoo, manifest, plan.scan.card_path, name, message, signed)
         return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, name, *new)
-    final = _write_version_dir(zoo, manifest, plan.scan.card_path)
+    final = _write_version_dir(zoo, manifest, plan.scan.card_path, signed)
     if not release:
         sha = _commit(zoo, manifest, final, message) if commit else None
         return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new)
@@ -201,12 +209,24 @@ def _manifest(zoo: Workspace, plan: PublishPlan, message: str | None) -> Manifes
                         onnx=plan.scan.validation.onnx, run=plan.scan.validation.run)
 
 
-def _commit_on_branch(zoo: Workspace, manifest: Manifest, card_path: Path, branch: str, message: str) -> str:
+def _signed(zoo: Workspace, manifest: Manifest, sign_key: Path | None) -> dict[str, bytes]:
+    """The publisher's signature of the new version, as files of its directory."""
+    if sign_key is None:
+        return {}
+    from zoo_repo.ops.sign import signature_for
+
+    name, bundle, _ = signature_for(zoo, manifest, sign_key, "publisher", digest_of(manifest.to_text()))
+    return {f"{SIGNATURES}/{name}": bundle}
+
+
+def _commit_on_branch(zoo: Workspace, manifest: Manifest, card_path: Path, branch: str, message: str,
+                      signed: dict[str, bytes]) -> str:
     rel = f"manifests/{manifest.stub}/{manifest.version_name}"
     files = {
         f"{rel}/{MANIFEST_NAME}": manifest.to_text().encode("utf-8"),
         f"{rel}/{CARD_NAME}": card_path.read_bytes(),
         f"{rel}/{dvc.POINTER_NAME}": _pointer(manifest).encode("utf-8"),
+        **{f"{rel}/{name}": data for name, data in signed.items()},
     }
     return git.commit_to_new_branch(zoo.root, branch, files, message)
 
@@ -257,7 +277,8 @@ def _pointer(manifest: Manifest) -> str:
     return dvc.pointer_text(manifest.tree_md5, manifest.size, len(manifest.files))
 
 
-def _write_version_dir(zoo: Workspace, manifest: Manifest, card_path: Path) -> Path:
+def _write_version_dir(zoo: Workspace, manifest: Manifest, card_path: Path,
+                       signed: dict[str, bytes] | None = None) -> Path:
     """Build the version directory under a temp name, then rename it into place."""
     parent = zoo.manifests_dir / manifest.stub.path
     parent.mkdir(parents=True, exist_ok=True)
@@ -269,6 +290,8 @@ def _write_version_dir(zoo: Workspace, manifest: Manifest, card_path: Path) -> P
         write_text_atomic(tmp / MANIFEST_NAME, manifest.to_text())
         shutil.copyfile(card_path, tmp / CARD_NAME)
         write_text_atomic(tmp / dvc.POINTER_NAME, _pointer(manifest))
+        for name, data in (signed or {}).items():
+            write_bytes_atomic(tmp / name, data)
         if not install_dir(tmp, final):
             raise ZooError(f"{manifest.stub}@{manifest.version_name} appeared while publishing; publish again")
     finally:

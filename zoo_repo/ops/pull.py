@@ -34,7 +34,9 @@ from zoo_repo.core.pulling import (
     plan_fetch,
     select,
 )
+from zoo_repo.core.trust import Trust
 from zoo_repo.errors import DestinationConflict, Offline, UsageError
+from zoo_repo.ops.trusting import Signed, require
 from zoo_repo.repo import dvc
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import clear_stale_temps
@@ -59,6 +61,7 @@ class PullResult:
     fetched_objects: int
     fetched_bytes: int
     digest: str = ""  # the manifest's digest, sha256:…
+    signed: Signed | None = None  # its signatures as the pins judged them (None: nothing pinned)
 
     @property
     def size(self) -> int:
@@ -137,6 +140,7 @@ class PullPlan:
     placements: tuple[Placement, ...] = ()  # files to write, and how
     _zoo: Workspace | None = field(default=None, repr=False, compare=False)
     locator: packs.Locator | None = field(default=None, repr=False, compare=False)  # read when fetching
+    signed: Signed | None = None  # checked before anything was planned (``ops.trusting``)
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -168,7 +172,7 @@ class PullPlan:
                 _refuse_offline(zoo, self.manifest, plan.fetch)
             fetched = place(zoo, plan, jobs, progress)
         return PullResult(self.manifest, self.dest, self.files, len(plan.fetch.objects), fetched,
-                          zoo.digest(self.manifest.stub, self.manifest.version))
+                          zoo.digest(self.manifest.stub, self.manifest.version), self.signed)
 
     def _workspace(self) -> Workspace:
         if self._zoo is None:
@@ -195,8 +199,13 @@ def plan_pull(
     force: bool = False,
     files: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
+    trust: Trust | None = None,
 ) -> PullPlan:
     """What pulling ``manifest``'s files to ``dest`` takes; nothing is written there.
+
+    First, the version's signatures are judged by ``trust`` (default: the pins in
+    force, ``ops.trusting.in_force``): a version that lacks the approvals they
+    require is ``Unsigned``, and nothing is planned, fetched or placed.
 
     ``include`` (roles, or globs: see ``core.pulling.select``), ``files`` (globs, as
     Hugging Face's allow_patterns) and ``exclude`` (globs, as its ignore_patterns)
@@ -206,12 +215,14 @@ def plan_pull(
     """
     check_options(include, link, LINK_MODES, exclude)
     chosen = select(manifest, include, files, exclude)
+    signed = require(zoo, manifest, trust)
     target = Path(dest) if dest is not None else default_dest(zoo, manifest)
     if dest is None and zoo.snapshot_dir(manifest.stub, manifest.version) is not None:
         link = "hardlink"  # a snapshot is read-only and costs no space beside the cache
     target = Path(os.path.realpath(target))  # Path.resolve raises RuntimeError on a loop; let ELOOP say it
     in_place, todo, problems = _survey(zoo, target, chosen, force)
-    plan = PullPlan(manifest, target, chosen, in_place, problems, force, link, zoo.offline, _zoo=zoo)
+    plan = PullPlan(manifest, target, chosen, in_place, problems, force, link, zoo.offline, _zoo=zoo,
+                    signed=signed)
     if first_refusal(problems, force) is not None:
         return plan  # refused as it stands: nothing to fetch or place
     # Shared: the probe that tells whether reflinks work is a temp file that gc must leave alone.
@@ -232,11 +243,12 @@ def pull(
     progress: Progress | None = None,
     files: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
+    trust: Trust | None = None,
 ) -> PullResult:
     """Place ``manifest``'s files at ``dest``; ``include``, ``files`` and ``exclude``
     select a part (see :func:`plan_pull`): only that is fetched."""
     plan = plan_pull(zoo, manifest, dest=dest, include=include, link=link, force=force, files=files,
-                     exclude=exclude)
+                     exclude=exclude, trust=trust)
     return plan.execute(jobs=jobs, progress=progress)
 
 

@@ -174,9 +174,10 @@ class Remote:
     def has(self, oid: str) -> bool:
         return self.size(oid) is not None
 
-    def get_bytes(self, rel: str) -> bytes | None:
-        """A metadata file's bytes, or None when it is not there; TooLarge above its cap (``meta_limit``)."""
-        limit = meta_limit(rel)
+    def get_bytes(self, rel: str, limit: int | None = None) -> bytes | None:
+        """A metadata file's bytes, or None when it is not there; TooLarge above ``limit``
+        (default: its cap by name, ``meta_limit``)."""
+        limit = meta_limit(rel) if limit is None else limit
         try:
             with self._errors(rel, rel):
                 data = self._read(rel, limit)

@@ -2,6 +2,9 @@
 
     <remote>/zoo/manifests/<stub>/vN/model.md        a version's card
     <remote>/zoo/manifests/<stub>/vN/manifest.yaml   its manifest: created once, never replaced
+    <remote>/zoo/manifests/<stub>/vN/signatures/…    its signatures: each created once (``core.trust``)
+    <remote>/zoo/trust.yaml                          a copy of the release branch's trust.yaml: a
+                                                     source of keys, never of trust (consumers pin)
     <remote>/zoo/projection/0000000001.json …        the log of the release branch's projection
     <remote>/zoo/index.json                          the projection's current view (a cache of the log)
 
@@ -21,6 +24,7 @@ from zoo_repo.core.manifest import MANIFEST_NAME
 from zoo_repo.core.packs import LOCATOR_NAME, Locator, parse_locator
 from zoo_repo.core.projection import Move, Projection
 from zoo_repo.core.stub import parse_stub, version_number
+from zoo_repo.core.trust import MAX_SIGNATURES, SIGNATURES, TRUST_NAME, is_signature_name
 from zoo_repo.errors import ManifestError, RemoteError, StubError, TooLarge
 from zoo_repo.remote.base import Remote
 
@@ -33,8 +37,28 @@ PROJECTION = f"{PREFIX}/projection"
 MAX_REPLAY = 10_000
 
 
+TRUST = f"{PREFIX}/{TRUST_NAME}"
+
+
 def version_key(stub: str, version: int, name: str) -> str:
     return f"{PREFIX}/manifests/{stub}/v{version}/{name}"
+
+
+def signature_key(stub: str, version: int, name: str) -> str:
+    return version_key(stub, version, f"{SIGNATURES}/{name}")
+
+
+def signature_names(remote: Remote, stub: str, version: int) -> list[str]:
+    """The names of a version's signature files on the remote (what looks like one;
+    at most ``MAX_SIGNATURES``: a crafted remote cannot make a pull read thousands)."""
+    base = version_key(stub, version, SIGNATURES)
+    names = sorted(rel.rsplit("/", 1)[-1] for rel in remote.find(base))
+    return [n for n in names if is_signature_name(n)][:MAX_SIGNATURES]
+
+
+def put_signature(remote: Remote, stub: str, version: int, name: str, text: str) -> bool:
+    """Add a signature file: created, never replaced (signatures are append-only)."""
+    return remote.create_text(signature_key(stub, version, name), text)
 
 
 def claim_version(remote: Remote, stub: str, version: int, manifest_text: str, card_text: str,

@@ -95,17 +95,18 @@ def remote_for_url(root: Path, url: str) -> RemoteConfig | None:
     """The configured remote whose URL is ``url`` (so a ``--remote URL`` given in a
     checkout gets that remote's endpoint, region and credentials), or None."""
     conf = _read_dvc_config(root)
-    want = _comparable(url)
+    want = comparable_url(url)
     for section, values in conf.items():
         if section.startswith('remote "') and "url" in values:
             name = section[len('remote "'):-1]
-            if _comparable(_resolve_url(root, values["url"])) == want:
+            if comparable_url(_resolve_url(root, values["url"])) == want:
                 return RemoteConfig(name, _resolve_url(root, values["url"]),
                                     {k: v for k, v in values.items() if k != "url"})
     return None
 
 
-def _comparable(url: str) -> str:
+def comparable_url(url: str) -> str:
+    """One spelling per remote: ``file://`` and plain paths alike, no trailing slash."""
     if url.startswith("file://"):
         url = url[len("file://"):]
     if "://" not in url:

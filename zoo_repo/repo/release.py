@@ -17,6 +17,7 @@ from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.projection import Move, Projection, apply, dangling
 from zoo_repo.core.stub import parse_stub, version_number
+from zoo_repo.core.trust import SIGNATURES, TRUST_NAME, is_signature_name
 from zoo_repo.errors import ManifestError, StubError, UsageError
 from zoo_repo.repo import git
 from zoo_repo.repo.config import release_branch
@@ -52,12 +53,24 @@ class NewVersion:
 
 
 @dataclass(frozen=True)
+class NewSignature:
+    stub: str
+    version: int
+    name: str  # the file's name under signatures/
+    text: str
+
+
+@dataclass(frozen=True)
 class MovePlan:
-    """The next move of the projection, and the versions it adds (their texts, from git)."""
+    """The next move of the projection, the versions it adds (their texts, from git),
+    and the signature files the branch added since the view's commit (mirrored for
+    git-less consumers; each one's validity is for their pins to judge)."""
 
     move: Move
     versions: tuple[NewVersion, ...]
     view: Projection  # what the view becomes
+    signatures: tuple[NewSignature, ...] = ()
+    trust_text: str | None = None  # the branch's trust.yaml, when it has one
 
 
 def release_of(root: Path) -> Release:
@@ -103,8 +116,11 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
     added: dict[str, dict[str, str]] = {}
     versions: list[NewVersion] = []
     wanted = sorted(p for p in touched if _version_of(p) is not None or p.endswith("/" + ALIASES_NAME))
+    signed = sorted(p for p in touched if p in tree and _signature_of(p) is not None)
+    trust = git.ls_tree(root, release.commit, TRUST_NAME).get(TRUST_NAME)
     blobs = git.read_blobs(root, [tree[p] for p in wanted if p in tree] +
-                           [tree[c] for p in wanted if (c := _card_path(p)) and c in tree])
+                           [tree[c] for p in wanted if (c := _card_path(p)) and c in tree] +
+                           [tree[p] for p in signed] + ([trust] if trust else []))
     alias_moves: dict[str, dict[str, int]] = {}
     for path in wanted:
         data = blobs.get(tree.get(path, ""))
@@ -141,7 +157,22 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
     if bad:
         raise UsageError(f"{bad[0]}: the alias names a version that is not on {release.branch} "
                          f"({release.commit[:10]})", hint="fix aliases.yaml on the release branch (`zoo check`)")
-    return MovePlan(move, tuple(sorted(versions, key=lambda v: (v.stub, v.version))), new_view)
+    signatures = tuple(NewSignature(*(_signature_of(p) or ("", 0, "")), _text(blobs.get(tree[p]), p)) for p in signed)
+    return MovePlan(move, tuple(sorted(versions, key=lambda v: (v.stub, v.version))), new_view, signatures,
+                    _text(blobs.get(trust), TRUST_NAME) if trust else None)
+
+
+def _signature_of(path: str) -> tuple[str, int, str] | None:
+    """(stub, N, name) for ``manifests/<stub>/vN/signatures/<name>``."""
+    parts = path.split("/")
+    if len(parts) != 11 or parts[0] != MANIFESTS or parts[-2] != SIGNATURES or not is_signature_name(parts[-1]):
+        return None
+    number = version_number(parts[-3])
+    if number is None:
+        return None
+    stub = "/".join(parts[1:-3])
+    _check_stub(stub, path)
+    return stub, number, parts[-1]
 
 
 def _version_of(path: str) -> tuple[str, int] | None:

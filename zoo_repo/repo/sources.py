@@ -16,9 +16,10 @@ from zoo_repo.core.aliases import ALIASES_NAME, render_aliases
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.projection import Projection
 from zoo_repo.core.stub import Stub, parse_stub, version_number
-from zoo_repo.errors import ManifestError, NotFound, Offline, UsageError
-from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded, text_limit
-from zoo_repo.store.atomic import write_text_atomic
+from zoo_repo.core.trust import MAX_SIGNATURES, SIGNATURES, TRUST_NAME, is_signature_name
+from zoo_repo.errors import ManifestError, NotFound, NotRegularFile, Offline, TooLarge, UsageError
+from zoo_repo.model.readfile import TEXT_LIMIT, read_bounded, read_text_bounded, text_limit
+from zoo_repo.store.atomic import write_bytes_atomic, write_text_atomic
 from zoo_repo.store.usercache import default_cache_dir
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class Source(Protocol):
     def where(self, stub: Stub, version: int, name: str) -> str: ...
     def aliases_text(self, stub: Stub) -> str | None: ...
     def snapshot_dir(self, stub: Stub, version: int) -> Path | None: ...
+    def signatures(self, stub: Stub, version: int, limit: int) -> list[tuple[str, bytes]]: ...
+    def trust_text(self) -> str | None: ...
 
 
 def _read_text(path: str, label: str, limit: int = TEXT_LIMIT) -> str:
@@ -45,6 +48,23 @@ def _read_text(path: str, label: str, limit: int = TEXT_LIMIT) -> str:
         return read_text_bounded(path, limit, label)
     except UnicodeDecodeError as exc:
         raise ManifestError(label, "is not UTF-8 text") from exc
+
+
+def _signature_files(folder: str, limit: int) -> list[tuple[str, bytes]]:
+    """A version's signature files in ``folder``: each a regular file up to ``limit``
+    bytes, named as zoo names them; anything else there is the check's to refuse
+    (``zoo check``), not a pull's to read."""
+    try:
+        names = sorted(n for n in os.listdir(folder) if is_signature_name(n))[:MAX_SIGNATURES]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for name in names:
+        try:
+            found.append((name, read_bounded(os.path.join(folder, name), limit, f"{folder}/{name}")))
+        except (FileNotFoundError, NotRegularFile, TooLarge):
+            continue  # a FIFO or a huge file is no signature: it counts as absent
+    return found
 
 
 def _present(path: str) -> bool:
@@ -92,6 +112,15 @@ class CheckoutSource:
 
     def snapshot_dir(self, stub: Stub, version: int) -> Path | None:
         return None  # a checkout's files go where dvc pull puts them: manifests/<stub>/vN/model
+
+    def signatures(self, stub: Stub, version: int, limit: int) -> list[tuple[str, bytes]]:
+        return _signature_files(os.path.join(self._base, stub.path, f"v{version}", SIGNATURES), limit)
+
+    def trust_text(self) -> str | None:
+        try:
+            return _read_text(str(self.root / TRUST_NAME), TRUST_NAME)
+        except FileNotFoundError:
+            return None
 
     def aliases_text(self, stub: Stub) -> str | None:
         path = os.path.join(self._base, stub.path, ALIASES_NAME)
@@ -207,6 +236,32 @@ class RemoteSource:
             else:
                 cached.unlink(missing_ok=True)
         return text
+
+    def signatures(self, stub: Stub, version: int, limit: int) -> list[tuple[str, bytes]]:
+        """The remote's signatures of a version (listed anew online: approvals are
+        added after publishing), kept in the cache for offline pulls. Only files
+        named as zoo names them, each read up to ``limit``; which of them count is
+        for the pull's trust to decide, not for the remote."""
+        folder = self.cache / "manifests" / stub.path / f"v{version}" / SIGNATURES
+        if self.offline:
+            return _signature_files(str(folder), limit)
+        found = []
+        for name in self._meta.signature_names(self.remote, str(stub), version):
+            key = self._meta.signature_key(str(stub), version, name)
+            try:
+                data = self.remote.get_bytes(key, limit=limit)
+            except TooLarge:
+                continue
+            if data is not None:
+                write_bytes_atomic(folder / name, data)
+                found.append((name, data))
+        return found
+
+    def trust_text(self) -> str | None:
+        """The remote's copy of trust.yaml: a source of public keys, never of trust."""
+        if self.offline:
+            return None
+        return self.remote.get_text(self._meta.TRUST)
 
     def read(self, stub: Stub, version: int, name: str) -> str:
         expected = self.view().digest(str(stub), version)

@@ -32,6 +32,7 @@ from zoo_repo.store.objects import Store
 
 if TYPE_CHECKING:
     from zoo_repo.core.lockfile import Lock, Pin
+    from zoo_repo.core.trust import Trust
     from zoo_repo.remote.base import Remote
     from zoo_repo.store.statcache import StatCache
 
@@ -78,6 +79,10 @@ class Workspace:
         self._unflushed = 0
         # The lockfile this zoo was opened from: every reference resolves through it (``resolve``).
         self.pins: Lock | None = None
+        # Signers a pull must find approvals from (``ops.trusting``), and whether a
+        # version without them is pulled anyway (with the reason returned).
+        self.trust: Trust | None = None
+        self.allow_unsigned = False
 
     def __repr__(self) -> str:
         where = str(self._root) if self._root is not None else (self._remote.url if self._remote else "?")
@@ -181,6 +186,18 @@ class Workspace:
     def card_text(self, stub: Stub | str, version: int) -> str:
         """The ``model.md`` published with a version."""
         return self._source.read(as_stub(stub), version, CARD_NAME)
+
+    def signature_files(self, stub: Stub | str, version: int) -> list[tuple[str, bytes]]:
+        """A version's signature files (name, bytes), each bounded by its manifest's size."""
+        from zoo_repo.core.trust import signature_limit
+
+        stub = as_stub(stub)
+        limit = signature_limit(len(self.manifest_text(stub, version).encode("utf-8")))
+        return self._source.signatures(stub, version, limit)
+
+    def trust_text(self) -> str | None:
+        """The zoo's trust.yaml: the checkout's, or the remote's copy (a source of keys only)."""
+        return self._source.trust_text()
 
     def aliases(self, stub: Stub | str) -> dict[str, int]:
         """alias → version number for ``stub`` (``latest`` is not stored: it is derived)."""

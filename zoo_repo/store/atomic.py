@@ -76,9 +76,13 @@ def atomic_write(final: Path, mode: int = 0o644, fsync: bool = True) -> Iterator
         install(tmp, final, mode)
 
 
-def write_text_atomic(final: Path, text: str) -> None:
+def write_bytes_atomic(final: Path, data: bytes) -> None:
     with atomic_write(final) as fh:
-        fh.write(text.encode("utf-8"))
+        fh.write(data)
+
+
+def write_text_atomic(final: Path, text: str) -> None:
+    write_bytes_atomic(final, text.encode("utf-8"))
 
 
 def create_exclusive(final: Path, data: bytes) -> bool:

@@ -67,6 +67,11 @@ _PUT = "insert or replace into file_stat values (?, ?, ?, ?, ?, ?, ?, ?)"
 _COLUMNS = "path, size, mtime_ns, inode, ctime_ns, sha256, md5, mac"
 
 
+def _doc_key(kind: str, key: str) -> str:
+    """Documents share one table; manifests keep the bare digest they always had."""
+    return key if kind == "manifest" else f"{kind}:{key}"
+
+
 def _busy(exc: BaseException) -> bool:
     """sqlite's "database is locked"/"busy": another process's turn, not damage."""
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
@@ -221,26 +226,34 @@ class StatCache:
     def get_manifest(self, digest: str) -> Any:
         """The plain data (as JSON loads it) of the manifest whose text has this
         sha256, if this user cached it; None otherwise."""
+        return self.get_doc("manifest", digest)
+
+    def put_manifest(self, digest: str, doc: Any) -> None:
+        self.put_doc("manifest", digest, doc)
+
+    def get_doc(self, kind: str, key: str) -> Any:
+        """A JSON document this user stored under ``kind`` and ``key``; None when absent
+        or not authenticated by this user's key."""
         if self._key is None:
             return None
         row = self._run(lambda db: db.execute("select doc, mac from manifest_docs where digest = ?",
-                                              (digest,)).fetchone(), None)
+                                              (_doc_key(kind, key),)).fetchone(), None)
         if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
             return None
-        if not hmac.compare_digest(row[1], self._mac("manifest", digest, row[0])):
-            return None  # not written by this user: parse the manifest again
+        if not hmac.compare_digest(row[1], self._mac(kind, key, row[0])):
+            return None  # not written by this user: work it out again
         try:
             return json.loads(row[0])
         except ValueError:
             return None
 
-    def put_manifest(self, digest: str, doc: Any) -> None:
+    def put_doc(self, kind: str, key: str, doc: Any) -> None:
         if self._key is None:
             return
         text = json.dumps(doc, separators=(",", ":"))
-        mac = self._mac("manifest", digest, text)
+        mac = self._mac(kind, key, text)
         self._run(lambda db: db.execute("insert or replace into manifest_docs values (?, ?, ?)",
-                                        (digest, text, mac)), None)
+                                        (_doc_key(kind, key), text, mac)), None)
 
     # -- derived objects ---------------------------------------------------
     def get_derived(self, kind: str, source: str) -> Digest | None:

@@ -1,0 +1,253 @@
+"""Whether a version carries the signatures its consumer's pins require.
+
+The pins in force (``in_force``) are, first found: the ``trust=`` a zoo was
+opened with, the lockfile's ``trust:``, then what the user pinned for this
+remote (``zoo trust add``). None of them comes from the checkout or the remote
+being read. Public keys may come from anywhere (a pin's own key, the
+checkout's trust.yaml, the remote's copy of it): a key counts only for the
+signer whose pinned fingerprint it has.
+
+``require`` runs before a pull places any file. Its verdict is remembered
+(authenticated with the user's key, ``store.statcache``) by the manifest
+digest, the signature files' digests and the pins: a pull that changes
+nothing verifies nothing again and imports no cryptography.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from zoo_repo.core import trust as tr
+from zoo_repo.core.manifest import Manifest
+from zoo_repo.errors import ManifestError, SignatureError, Unsigned, UsageError, ZooError
+from zoo_repo.repo.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A version's signatures as judged by ``trust``: who approved it, and, when the
+    pins were not met but ``allow_unsigned`` let the pull go on, why (``waived``)."""
+
+    ref: str
+    approvers: tuple[str, ...]
+    waived: str | None = None
+
+
+def in_force(zoo: Workspace) -> tr.Trust | None:
+    """The pins a pull from ``zoo`` is judged by, or None (nothing is verified)."""
+    if zoo.trust is not None:
+        return zoo.trust
+    if zoo.pins is not None and zoo.pins.trust is not None:
+        return zoo.pins.trust
+    from zoo_repo.repo import usertrust
+
+    return usertrust.pinned(zoo.remote_url)
+
+
+def policy(zoo: Workspace, text: str | None = None) -> tr.Trust | None:
+    """The zoo's own trust.yaml (the checkout's, or ``text``), each signer with its
+    key's fingerprint; None when it has none."""
+    from zoo_repo.model import signature
+
+    text = zoo.trust_text() if text is None else text
+    if text is None:
+        return None
+    parsed = tr.parse_policy(text)
+    signers = tuple(replace(s, fingerprint=signature.fingerprint((s.key or "").encode())) for s in parsed.signers)
+    return replace(parsed, signers=signers)
+
+
+def keys_for(zoo: Workspace, trust: tr.Trust) -> dict[str, bytes]:
+    """fingerprint → PEM for every pinned signer a key is known for."""
+    from zoo_repo.model import signature
+
+    keys: dict[str, bytes] = {}
+    for s in trust.signers:
+        if s.key and s.fingerprint and signature.fingerprint(s.key.encode()) == s.fingerprint:
+            keys[s.fingerprint] = s.key.encode()
+    wanted = {s.fingerprint for s in trust.signers if s.fingerprint not in keys}
+    if wanted:
+        try:
+            found = policy(zoo)
+        except ZooError:  # a damaged copy of trust.yaml gives no keys: those signers count as absent
+            found = None
+        for s in found.signers if found else ():
+            if s.fingerprint and s.fingerprint in wanted and s.key:
+                keys[s.fingerprint] = s.key.encode()
+    return keys
+
+
+NOT_PINNED = "signed by a key that is not pinned"
+NOT_LISTED = "signed by a key that trust.yaml does not list"
+
+
+def examine(zoo: Workspace, manifest: Manifest, digest: str, keys: dict[str, bytes],
+            files: Sequence[tuple[str, bytes]] | None = None, unknown: str = NOT_PINNED) -> list[tr.Seen]:
+    """Each signature file of the version, checked with the key its hint names (or,
+    for a bundle without a hint, each key in turn); ``unknown`` says why one made
+    with none of ``keys`` does not count."""
+    from zoo_repo.model import signature
+
+    if files is None:
+        files = zoo.signature_files(manifest.stub, manifest.version)
+    hints = {signature.key_hint(pem): fp for fp, pem in keys.items()}
+    seen = []
+    for name, data in files:
+        named = tr.role_in_name(name)
+        try:
+            envelope = signature.read_envelope(data, name)
+        except SignatureError as exc:
+            seen.append(tr.Seen(name, None, named, exc.problem))
+            continue
+        if envelope.key_hint:
+            candidates = [hints[envelope.key_hint]] if envelope.key_hint in hints else []
+        else:
+            candidates = list(keys)
+        if not candidates:
+            seen.append(tr.Seen(name, None, named, unknown, unknown=True))
+            continue
+        seen.append(_check_one(name, named, data, manifest, digest, candidates, keys, unknown))
+    return seen
+
+
+def _check_one(name: str, named: str | None, data: bytes, manifest: Manifest, digest: str,
+               candidates: list[str], keys: dict[str, bytes], unknown: str) -> tr.Seen:
+    from zoo_repo.model import signature
+
+    problem = unknown
+    for fp in candidates:
+        try:
+            verified = signature.verify(data, manifest, digest, keys[fp])
+        except SignatureError as exc:
+            problem = exc.problem
+            continue
+        if verified.role != named:  # the name is not signed; what it claims must be what is
+            return tr.Seen(name, fp, verified.role, f"is named as {named} but signed as {verified.role}")
+        return tr.Seen(name, fp, verified.role)
+    return tr.Seen(name, candidates[0] if len(candidates) == 1 else None, named, problem,
+                   unknown=problem == unknown)
+
+
+def require(zoo: Workspace, manifest: Manifest, trust: tr.Trust | None = None) -> Signed | None:
+    """Check ``manifest``'s version against ``trust`` (default: the pins in force,
+    ``in_force``): None when there are none; the verdict when it meets them;
+    ``Unsigned`` (nothing placed) when it does not, unless the zoo allows unsigned
+    versions (then ``Signed.waived`` says why)."""
+    trust = trust or in_force(zoo)
+    if trust is None:
+        return None
+    ref = f"{manifest.stub}@{manifest.version_name}"
+    digest = zoo.digest(manifest.stub, manifest.version)
+    files = zoo.signature_files(manifest.stub, manifest.version)
+    key = _verdict_key(digest, trust, files)
+    cache = zoo.statcache()
+    remembered = cache.get_doc("signed", key)
+    if isinstance(remembered, list) and all(isinstance(n, str) for n in remembered):
+        return Signed(ref, tuple(remembered))
+    seen = examine(zoo, manifest, digest, keys_for(zoo, trust), files)
+    problem = tr.judge(trust, ref, seen)
+    if problem is not None:
+        if zoo.allow_unsigned:
+            return Signed(ref, tuple(tr.approvers(trust, seen)), waived=problem)
+        raise Unsigned(ref, problem, hint=f"ask a signer it names to run `zoo approve {ref} --key KEY` "
+                                          "(and `zoo push`), or pull with --allow-unsigned")
+    names = tr.approvers(trust, seen)
+    cache.put_doc("signed", key, names)
+    cache.flush()
+    return Signed(ref, tuple(names))
+
+
+def report(zoo: Workspace, manifest: Manifest) -> list[tr.Seen]:
+    """Every signature of the version, checked with every key known for it: the zoo's
+    trust.yaml and the pins in force (for ``zoo show``, ``zoo review``, the catalog)."""
+    known = known_signers(zoo)
+    return examine(zoo, manifest, zoo.digest(manifest.stub, manifest.version), keys_for(zoo, known),
+                   unknown=NOT_LISTED)
+
+
+def known_signers(zoo: Workspace) -> tr.Trust:
+    """The pins in force and the zoo's own trust.yaml together: whom a signature may be
+    shown as made by (judging a pull uses the pins alone)."""
+    pins = in_force(zoo)
+    try:
+        own = policy(zoo)
+    except ZooError:
+        own = None
+    signers = list(pins.signers if pins else ())
+    for s in own.signers if own else ():
+        if all(p.fingerprint != s.fingerprint for p in signers):
+            signers.append(s)
+    return tr.Trust(tuple(signers), 1, pins.where if pins else (own.where if own else tr.TRUST_NAME))
+
+
+def _verdict_key(digest: str, trust: tr.Trust, files: Sequence[tuple[str, bytes]]) -> str:
+    """What a verdict depends on: the manifest, the signature files, the pins."""
+    parts = [digest, str(trust.approvals)]
+    parts += sorted(f"{s.name}={s.fingerprint}" for s in trust.signers)
+    parts += sorted(f"{name}={hashlib.sha256(data).hexdigest()}" for name, data in files)
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def check_key_file(path: str) -> tuple[bytes, str]:
+    """A public key file's PEM and fingerprint, or one line saying what it is not."""
+    from zoo_repo.model import signature
+    from zoo_repo.model.readfile import read_bounded
+
+    try:
+        pem = read_bounded(path, signature.KEY_LIMIT, path)
+    except FileNotFoundError:
+        raise SignatureError(path, "no such key file") from None
+    try:
+        return pem, signature.fingerprint(pem)
+    except SignatureError as exc:
+        raise SignatureError(path, exc.problem) from None
+
+
+def as_trust(value: object) -> tr.Trust:
+    """``Zoo.open(trust=)``: a Trust, or a mapping of signer name → public key (PEM
+    bytes, or a path to a PEM file); one approval from any of them is required."""
+    if isinstance(value, tr.Trust):
+        return value
+    if not isinstance(value, dict) or not value:
+        raise ManifestError("trust=", "expected a Trust or a mapping of signer name to public key file")
+    from zoo_repo.model import signature
+
+    signers = []
+    for name, key in value.items():
+        pem = key if isinstance(key, bytes) else check_key_file(str(key))[0]
+        signers.append(tr.Signer(str(name), signature.fingerprint(pem), pem.decode("ascii", "replace")))
+    return tr.Trust(tuple(signers), 1, "trust=")
+
+
+def add_to_policy(zoo: Workspace, name: str, key_file: str, approvals: int | None = None) -> tr.Trust:
+    """Add (or re-key) signer ``name`` in the checkout's trust.yaml, written for review
+    (not committed: a policy change is a change like any other)."""
+    from zoo_repo.store.atomic import write_text_atomic
+
+    pem, fingerprint = check_key_file(key_file)
+    current = policy(zoo) or tr.Trust((), 1)
+    updated = tr.with_signer(current, tr.Signer(name, fingerprint, pem.decode("ascii")))
+    if approvals is not None:
+        updated = replace(updated, approvals=approvals)
+    text = tr.render_policy(updated)
+    tr.parse_policy(text)  # the same rules as every reader: never write what they would refuse
+    write_text_atomic(zoo.root / tr.TRUST_NAME, text)
+    return updated
+
+
+def pin_signer(zoo: Workspace, name: str, key_file: str, approvals: int | None = None) -> tuple[tr.Trust, str]:
+    """Pin signer ``name`` for this zoo's remote in the user's config; (pins now, the file)."""
+    from zoo_repo.repo import usertrust
+
+    url = zoo.remote_url
+    if url is None:
+        raise UsageError(f"{zoo!r} has no remote to pin signers for",
+                         hint="pin inside a zoo checkout, or name the remote with `remote=`")
+    pem, fingerprint = check_key_file(key_file)
+    current = usertrust.pinned(url) or tr.Trust((), 1)
+    updated = tr.with_signer(current, tr.Signer(name, fingerprint, pem.decode("ascii")))
+    if approvals is not None:
+        updated = replace(updated, approvals=approvals)
+    return updated, str(usertrust.save(url, updated))
