@@ -2,7 +2,7 @@
 
 Rules (ids are stable; tests and scripts match on them):
 
-    layout          manifests/ holds only <stub>/vN/{manifest.yaml,model.md,model.dvc}
+    layout          manifests/ holds only <stub>/vN/{manifest.yaml,model.md,model.dvc,signatures/}
     schema          manifest.yaml parses and matches the schema
     stub-path       the directory names the manifest's stub and version
     contiguous      a stub's versions run v1, v2, … without gaps
@@ -54,7 +54,7 @@ STATIC_RULES = (
 REMOTE_RULES = ("remote-missing", "remote-size", "remote-version")
 RULES = (*STATIC_RULES, "immutable", *REMOTE_RULES, "remote-digest")
 RULE_HELP = {
-    "layout": "only <stub>/vN/ directories holding manifest.yaml, model.md, model.dvc",
+    "layout": "only <stub>/vN/ directories holding manifest.yaml, model.md, model.dvc, signatures/",
     "schema": "manifest.yaml matches the schema",
     "stub-path": "directory names the manifest's stub and version",
     "contiguous": "versions run from v1 without gaps",

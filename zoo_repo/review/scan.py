@@ -14,6 +14,7 @@ from zoo_repo.core.aliases import ALIASES_NAME
 from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
 from zoo_repo.core.stub import Stub, parse_stub, version_number
+from zoo_repo.core.trust import MAX_SIGNATURES, SIGNATURES, is_signature_name
 from zoo_repo.errors import NotRegularFile, StubError, TooLarge
 from zoo_repo.model.readfile import TEXT_LIMIT, read_bounded, text_limit
 from zoo_repo.repo import dvc
@@ -99,11 +100,15 @@ def _scan_stub(path: Path, rel: str, problems: list[Problem]) -> Versions:
                 why = "is not a version directory (expected v1, v2, …)"
             problems.append(Problem(child, "layout", why))
             continue
-        names = frozenset(e.name for e in _entries(Path(entry.path)))
+        inside = _entries(Path(entry.path))
+        names = frozenset(e.name for e in inside)
         versions[number] = (child, names)
-        for name in sorted(names - set(VERSION_FILES) - {_OUTPUT_DIR}):
-            problems.append(Problem(f"{child}/{name}", "layout",
-                                    "unexpected in a version directory (manifest.yaml, model.md, model.dvc)"))
+        for name in sorted(names - set(VERSION_FILES) - {_OUTPUT_DIR, SIGNATURES}):
+            problems.append(Problem(f"{child}/{name}", "layout", "unexpected in a version directory "
+                                    "(manifest.yaml, model.md, model.dvc, signatures/)"))
+        for sub in inside:
+            if sub.name == SIGNATURES:
+                _scan_signatures(sub, f"{child}/{SIGNATURES}", problems)
     if aliases_file is not None:
         try:
             raw = read_bounded(aliases_file.path, TEXT_LIMIT, f"{rel}/{ALIASES_NAME}")
@@ -112,6 +117,20 @@ def _scan_stub(path: Path, rel: str, problems: list[Problem]) -> Versions:
             return versions
         check_aliases(raw, f"{rel}/{ALIASES_NAME}", set(versions), problems)
     return versions
+
+
+def _scan_signatures(entry: os.DirEntry[str], rel: str, problems: list[Problem]) -> None:
+    """``signatures/`` holds regular files named as zoo names them, and no more than a pull reads."""
+    if entry.is_symlink() or not entry.is_dir():
+        problems.append(Problem(rel, "layout", "must be a real directory of signature files"))
+        return
+    found = _entries(Path(entry.path))
+    for sig in found:
+        if sig.is_symlink() or not sig.is_file() or not is_signature_name(sig.name):
+            problems.append(Problem(f"{rel}/{sig.name}", "layout",
+                                    "is not a signature file (<16 hex>-<publisher|approval|attestation|files>.sig)"))
+    if len(found) > MAX_SIGNATURES:
+        problems.append(Problem(rel, "layout", f"holds {len(found)} files; at most {MAX_SIGNATURES} are read"))
 
 
 # -- one version --------------------------------------------------------------
