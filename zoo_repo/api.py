@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.stub import Ref, Stub
 from zoo_repo.errors import UsageError, ZooError
+from zoo_repo.ops.verbs import SigningVerbs
 from zoo_repo.repo.config import find_root
 from zoo_repo.repo.workspace import Workspace, as_ref, as_stub
 from zoo_repo.store.objects import Store
@@ -24,11 +25,10 @@ if TYPE_CHECKING:
     from zoo_repo.catalog.index import Summary
     from zoo_repo.core.lockfile import Lock
     from zoo_repo.core.progress import Progress
-    from zoo_repo.core.trust import Seen, Trust
+    from zoo_repo.core.trust import Trust
     from zoo_repo.ops.maintenance import GcPlan, TransferResult, VerifyReport
     from zoo_repo.ops.publish import PublishResult
     from zoo_repo.ops.pull import PullPlan, PullResult
-    from zoo_repo.ops.sign import SignResult
 
 DEFAULT_JOBS = 8
 PathLike = str | os.PathLike[str]
@@ -53,7 +53,7 @@ class ListFilter:
         )
 
 
-class Zoo(Workspace):
+class Zoo(SigningVerbs, Workspace):
     """A model zoo: a git checkout (``manifests/`` + ``store/`` + DVC), or a
     remote opened by URL with a per-user cache as its store.
 
@@ -312,39 +312,6 @@ class Zoo(Workspace):
         else:
             manifests = list(self.all_manifests())
         return fetch(self, manifests, jobs=jobs, progress=progress)
-
-    def sign(self, ref: Ref | Stub | str, key: PathLike, *, role: str = "publisher",
-             commit: bool = True) -> SignResult:
-        """Add ``key``'s signature (``role``: publisher, approval or attestation) to the
-        version ``ref`` names, committed; on the release branch also put on the remote."""
-        from zoo_repo.ops.sign import sign
-
-        return sign(self, self.resolve(ref), Path(key), role=role, commit=commit)
-
-    def approve(self, ref: Ref | Stub | str, key: PathLike, *, commit: bool = True) -> SignResult:
-        """Sign the version as approved: it passed review and the gate (``sign`` with role approval)."""
-        return self.sign(ref, key, role="approval", commit=commit)
-
-    def signatures(self, ref: Ref | Stub | str) -> builtins.list[Seen]:
-        """The version's signatures, each checked against the zoo's trust.yaml (and the
-        pins in force): who signed, as what, and whether it is valid."""
-        from zoo_repo.ops.trusting import report
-
-        return report(self, self.resolve(ref))
-
-    def add_signer(self, name: str, key: PathLike, *, approvals: int | None = None) -> Trust:
-        """Add signer ``name`` (public key file ``key``) to the checkout's trust.yaml, and
-        set how many approvals a version needs; written for review, not committed."""
-        from zoo_repo.ops.trusting import add_to_policy
-
-        return add_to_policy(self, name, os.fspath(key), approvals)
-
-    def pin_signer(self, name: str, key: PathLike, *, approvals: int | None = None) -> tuple[Trust, str]:
-        """Pin signer ``name`` for this zoo's remote in the user's config (``zoo trust add``):
-        from then on every pull from it needs their approval. Returns the pins and the file."""
-        from zoo_repo.ops.trusting import pin_signer
-
-        return pin_signer(self, name, os.fspath(key), approvals)
 
     def tag(self, ref: Ref | Stub | str, alias: str) -> Manifest:
         """Point ``alias`` at the version ``ref`` names; committed, and put on the remote."""

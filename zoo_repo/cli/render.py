@@ -86,6 +86,8 @@ def pull_dict(result: Any) -> dict[str, Any]:
         "files": [f.path for f in result.files],
         "fetched_objects": result.fetched_objects,
         "fetched_bytes": result.fetched_bytes,
+        "signed": None if result.signed is None else {"approved_by": list(result.signed.approvers),
+                                                      "waived": result.signed.waived},
     }
 
 
@@ -95,6 +97,7 @@ def pull_line(result: Any) -> str:
         f"pulled {m.stub}@{m.version_name} to {result.dest}: {count(len(result.files), 'file')}, "
         f"{human_size(result.size)}; fetched {count(result.fetched_objects, 'object')} "
         f"({human_size(result.fetched_bytes)})"
+        + (f"; approved by {', '.join(result.signed.approvers)}" if result.signed and result.signed.approvers else "")
     )
 
 

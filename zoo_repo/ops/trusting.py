@@ -251,3 +251,33 @@ def pin_signer(zoo: Workspace, name: str, key_file: str, approvals: int | None =
     if approvals is not None:
         updated = replace(updated, approvals=approvals)
     return updated, str(usertrust.save(url, updated))
+
+
+def remove_from_policy(zoo: Workspace, name: str) -> tr.Trust | None:
+    """Remove signer ``name`` from trust.yaml (written for review); the policy left, None
+    when trust.yaml is gone with its last signer."""
+    from zoo_repo.store.atomic import write_text_atomic
+
+    current = policy(zoo)
+    if current is None or all(s.name != name for s in current.signers):
+        raise UsageError(f"{name!r} is not a signer in {tr.TRUST_NAME}")
+    left = tuple(s for s in current.signers if s.name != name)
+    if not left:
+        (zoo.root / tr.TRUST_NAME).unlink()
+        return None
+    updated = replace(current, signers=left, approvals=min(current.approvals, len(left)))
+    write_text_atomic(zoo.root / tr.TRUST_NAME, tr.render_policy(updated))
+    return updated
+
+
+def unpin_signer(zoo: Workspace, name: str) -> tuple[tr.Trust | None, str]:
+    """Remove the user's pin of ``name`` for this zoo's remote; (pins left, the file)."""
+    from zoo_repo.repo import usertrust
+
+    url = zoo.remote_url
+    current = usertrust.pinned(url) if url else None
+    if url is None or current is None or all(s.name != name for s in current.signers):
+        raise UsageError(f"{name!r} is not pinned for {url or 'this zoo'}")
+    left = tuple(s for s in current.signers if s.name != name)
+    updated = replace(current, signers=left, approvals=min(current.approvals, len(left))) if left else None
+    return updated, str(usertrust.save(url, updated))

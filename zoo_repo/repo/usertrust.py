@@ -62,12 +62,12 @@ def pinned(url: str | None) -> tr.Trust | None:
     entry = _read().get(comparable_url(url))
     if entry is None:
         return None
-    return tr.pins_from_doc(entry, f"{config_path()} ({comparable_url(url)})")
+    return tr.pins_from_doc(entry, f"{config_path()} for {comparable_url(url)}")
 
 
 def everything() -> dict[str, tr.Trust]:
     """Every remote's pins, by URL."""
-    return {url: tr.pins_from_doc(entry, f"{config_path()} ({url})") for url, entry in _read().items()}
+    return {url: tr.pins_from_doc(entry, f"{config_path()} for {url}") for url, entry in _read().items()}
 
 
 def save(url: str, trust: tr.Trust | None) -> Path:

@@ -24,10 +24,11 @@ from zoo_repo.cli.commands import (
     publish,
     pull,
     review,
+    sign,
     tag,
 )
 
-FAMILIES = (init, publish, pull, lock, listing, tag, maintenance, cache, doctor, catalog, demo, review,
+FAMILIES = (init, publish, pull, lock, listing, tag, sign, maintenance, cache, doctor, catalog, demo, review,
             completion)
 
 

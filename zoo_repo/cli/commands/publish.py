@@ -22,12 +22,14 @@ from zoo_repo.cli.state import State, pass_state
               help="Do not run sample-inputs through model.onnx (the manifest records that it was skipped).")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance for sample outputs.")
 @click.option("--atol", type=float, default=1e-5, show_default=True, help="Absolute tolerance for sample outputs.")
+@click.option("--sign-key", type=click.Path(dir_okay=False), metavar="KEY",
+              help="Sign the version as its publisher with this EC private key (PEM), in the same commit.")
 @jobs_option
 @json_option("Print the result as JSON.")
 @pass_state
 def publish(state: State, model_dir: str, stub: str, message: str | None, no_commit: bool,
-            branch: str | None, version: str | None, no_run: bool, rtol: float, atol: float, jobs: int,
-            as_json: bool) -> None:
+            branch: str | None, version: str | None, no_run: bool, rtol: float, atol: float, sign_key: str | None,
+            jobs: int, as_json: bool) -> None:
     """Publish MODEL_DIR as the next version of STUB."""
     number = _version_number(version)
     from zoo_repo.cli.render import publish_dict, publish_line
@@ -37,7 +39,7 @@ def publish(state: State, model_dir: str, stub: str, message: str | None, no_com
     with state.progress_bar() as bar:
         result = state.zoo().publish(model_dir, stub, message=message, commit=not no_commit, jobs=jobs,
                                      branch=branch, progress=bar, run=not no_run, rtol=rtol, atol=atol,
-                                     version=number)
+                                     version=number, sign_key=sign_key)
     if as_json:
         print_json(publish_dict(result))
     else:

@@ -34,13 +34,15 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 @lockfile_option
 @click.option("--force", is_flag=True, help="Overwrite destination files that differ (each one is hashed "
               "unless this user's stat cache vouches for it unchanged).")
+@click.option("--allow-unsigned", is_flag=True, help="Pull versions that lack the approvals your pinned signers "
+              "must give (`zoo trust`, a lockfile's trust:); each one is named on stderr.")
 @jobs_option
 @json_option("Print the result as JSON.")
 @remote_option
 @pass_state
 def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
-         globs: tuple[str, ...], link: str, locked: bool, lockfile: str, force: bool, jobs: int, as_json: bool,
-         remote_url: str | None) -> None:
+         globs: tuple[str, ...], link: str, locked: bool, lockfile: str, force: bool, allow_unsigned: bool,
+         jobs: int, as_json: bool, remote_url: str | None) -> None:
     """Pull models' files, verified, to a directory: one STUB's to --dest, several
     STUBs' (or the lockfile's, with --locked) each to DEST/STUB.
 
@@ -52,18 +54,26 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
 
     kw: dict[str, Any] = {"include": include, "exclude": exclude, "files": globs, "link": link, "force": force,
                           "jobs": jobs}
+    if allow_unsigned:
+        click.echo("warning: --allow-unsigned: versions without the approvals your pins require are pulled "
+                   "anyway", err=True)
     with state.progress_bar() as bar:
         if locked and not refs:
             zoo = state.zoo_for_lock(remote_url, lockfile)
+            zoo.allow_unsigned = allow_unsigned
             results = zoo.pull_locked(lockfile, dest=dest, progress=bar, **kw)
         else:
             if not refs:
                 raise click.UsageError("name at least one STUB[@SELECTOR] (or use --locked)")
             zoo = state.zoo_for_lock(remote_url, lockfile, pinned=True) if locked else state.zoo(remote_url)
+            zoo.allow_unsigned = allow_unsigned
             if len(refs) == 1:
                 results = [zoo.pull(refs[0], dest=dest, progress=bar, **kw)]
             else:
                 results = zoo.pull_many(refs, dest=dest, progress=bar, **kw)
+    for result in results:
+        if result.signed is not None and result.signed.waived:
+            click.echo(f"warning: --allow-unsigned: pulled {result.signed.waived}", err=True)
     if as_json:
         print_json(pull_dict(results[0]) if len(refs) == 1 else [pull_dict(r) for r in results])
     else:

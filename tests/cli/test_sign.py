@@ -1,0 +1,122 @@
+"""``zoo sign``, ``zoo approve``, ``zoo trust``, ``publish --sign-key`` and pulls judged by
+pins, as a team uses them from the command line: a maintainer's policy, a publisher,
+a reviewer, and a consumer who pinned the maintainer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import STUB, Result, run_zoo
+from tests.keys import Keys, make_keys
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> dict[str, Keys]:
+    return {name: make_keys(tmp_path / "keys" / name) for name in ("alice", "bob")}
+
+
+@pytest.fixture
+def team(tmp_path: Path, model_dir: Path, keys: dict[str, Keys], cli: Callable[..., Result],
+         monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A zoo whose trust.yaml names alice, with v1 published and signed by bob."""
+    root = tmp_path / "zoo"
+    assert cli("init", root, "--remote", tmp_path / "remote").exit_code == 0
+    monkeypatch.chdir(root)
+    added = cli("trust", "add", "alice", keys["alice"].public, "--policy")
+    assert added.exit_code == 0, added.stderr
+    assert added.stdout.startswith("trust.yaml: 1 approval of alice (sha256:")
+    subprocess.run(["git", "add", "trust.yaml"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "Trust alice"], cwd=root, check=True)
+    done = cli("publish", model_dir, "--stub", STUB, "--no-run", "--sign-key", keys["bob"].private)
+    assert done.exit_code == 0, done.stderr
+    return root
+
+
+def test_a_pinned_consumer_is_refused_an_unapproved_version_then_pulls_it_approved(
+        team: Path, tmp_path: Path, keys: dict[str, Keys], cli: Callable[..., Result]) -> None:
+    url = (tmp_path / "remote").as_uri()
+    pinned = cli("trust", "add", "alice", keys["alice"].public, "--remote", url)
+    assert pinned.exit_code == 0 and "pinned for" in pinned.stdout
+    out = tmp_path / "out"
+    refused = run_zoo("pull", STUB, "--remote", url, "--dest", out, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"Error: {STUB}@v1 needs 1 approval by alice (")
+    assert "publisher signature by key" in refused.stderr and "Traceback" not in refused.stderr
+    assert not out.exists()
+
+    approved = cli("approve", f"{STUB}@v1", "--key", keys["alice"].private)
+    assert approved.exit_code == 0 and approved.stdout == f"{STUB}@v1 approved by alice\n"
+    pulled = run_zoo("pull", STUB, "--remote", url, "--dest", out, "--json", cwd=tmp_path)
+    assert pulled.returncode == 0, pulled.stderr
+    assert json.loads(pulled.stdout)["signed"] == {"approved_by": ["alice"], "waived": None}
+    assert (out / "model.onnx").is_file()
+
+
+def test_allow_unsigned_is_printed_on_every_use(team: Path, tmp_path: Path, keys: dict[str, Keys],
+                                                cli: Callable[..., Result]) -> None:
+    url = (tmp_path / "remote").as_uri()
+    cli("trust", "add", "alice", keys["alice"].public, "--remote", url)
+    done = run_zoo("pull", STUB, "--remote", url, "--dest", tmp_path / "out", "--allow-unsigned", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: --allow-unsigned")]
+    assert len(warnings) == 2 and f"pulled {STUB}@v1 needs 1 approval by alice" in warnings[1]
+
+
+def test_a_lockfile_alone_pulls_only_approved_versions(team: Path, tmp_path: Path, keys: dict[str, Keys],
+                                                       cli: Callable[..., Result]) -> None:
+    assert cli("lock", STUB).exit_code == 0
+    lock = (team / "zoo.lock").read_text()
+    assert "trust:" in lock and "alice: sha256:" in lock
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "zoo.lock").write_text(lock)
+    refused = run_zoo("pull", "--locked", "--dest", elsewhere / "models", cwd=elsewhere)
+    assert refused.returncode == 2 and "needs 1 approval by alice" in refused.stderr
+    assert not (elsewhere / "models").exists()
+    cli("approve", f"{STUB}@v1", "--key", keys["alice"].private)
+    pulled = run_zoo("pull", "--locked", "--dest", elsewhere / "models", cwd=elsewhere)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "approved by alice" in pulled.stdout
+
+
+def test_signing_twice_adds_nothing_and_sign_records_an_attestation(team: Path, keys: dict[str, Keys],
+                                                                    cli: Callable[..., Result]) -> None:
+    again = cli("sign", f"{STUB}@v1", "--key", keys["bob"].private)
+    assert again.exit_code == 0 and "already carries" in again.stdout
+    attested = cli("sign", f"{STUB}@v1", "--key", keys["alice"].private, "--role", "attestation", "--json")
+    doc = json.loads(attested.stdout)
+    assert (doc["role"], doc["name"], doc["added"], doc["listed"]) == ("attestation", "alice", True, True)
+    listed = cli("trust", "list", "--json")
+    assert json.loads(listed.stdout)["policy"]["signers"][0]["name"] == "alice"
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"not a key\n", "not an unencrypted PEM private key"),
+    (None, "no such key file"),
+])
+def test_a_bad_key_is_one_line_and_changes_nothing(team: Path, tmp_path: Path, content: bytes | None,
+                                                    expected: str) -> None:
+    key = tmp_path / "bad.pem"
+    if content is not None:
+        key.write_bytes(content)
+    before = subprocess.run(["git", "rev-parse", "HEAD"], cwd=team, capture_output=True, text=True).stdout
+    done = run_zoo("approve", f"{STUB}@v1", "--key", key, cwd=team)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == f"Error: {key}: {expected}" or \
+        done.stderr.startswith(f"Error: {key}: {expected}")
+    assert "Traceback" not in done.stderr
+    assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=team, capture_output=True, text=True).stdout == before
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=team, capture_output=True, text=True).stdout == ""
+
+
+def test_a_public_key_is_no_signing_key(team: Path, keys: dict[str, Keys], cli: Callable[..., Result],
+                                        model_dir: Path) -> None:
+    (model_dir / "more.txt").write_text("v2\n")
+    done = run_zoo("publish", model_dir, "--stub", STUB, "--no-run", "--sign-key", keys["alice"].public, cwd=team)
+    assert done.returncode == 2 and "not an unencrypted PEM private key" in done.stderr
+    assert not (team / "manifests" / STUB / "v2").exists()

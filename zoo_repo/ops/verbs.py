@@ -1,0 +1,78 @@
+"""The ``Zoo`` façade's verbs for signatures and trust (``zoo sign``, ``approve``, ``trust``):
+a mixin, so ``api.Zoo`` stays one class and this family one module."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zoo_repo.core.stub import Ref, Stub
+from zoo_repo.repo.workspace import Workspace
+
+if TYPE_CHECKING:
+    from zoo_repo.core.trust import Seen, Trust
+    from zoo_repo.ops.sign import SignResult
+
+PathLike = str | os.PathLike[str]
+
+
+class SigningVerbs(Workspace):
+    def sign(self, ref: Ref | Stub | str, key: PathLike, *, role: str = "publisher",
+             commit: bool = True) -> SignResult:
+        """Add ``key``'s signature (``role``: publisher, approval or attestation) to the
+        version ``ref`` names, committed; on the release branch also put on the remote."""
+        from zoo_repo.ops.sign import sign
+
+        return sign(self, self.resolve(ref), Path(key), role=role, commit=commit)
+
+    def approve(self, ref: Ref | Stub | str, key: PathLike, *, commit: bool = True) -> SignResult:
+        """Sign the version as approved: it passed review and the gate (``sign`` with role approval)."""
+        return self.sign(ref, key, role="approval", commit=commit)
+
+    def signatures(self, ref: Ref | Stub | str) -> list[Seen]:
+        """The version's signatures, each checked against the zoo's trust.yaml (and the
+        pins in force): who signed, as what, and whether it is valid."""
+        from zoo_repo.ops.trusting import report
+
+        return report(self, self.resolve(ref))
+
+    def add_signer(self, name: str, key: PathLike, *, approvals: int | None = None) -> Trust:
+        """Add signer ``name`` (public key file ``key``) to the checkout's trust.yaml, and
+        set how many approvals a version needs; written for review, not committed."""
+        from zoo_repo.ops.trusting import add_to_policy
+
+        return add_to_policy(self, name, os.fspath(key), approvals)
+
+    def pin_signer(self, name: str, key: PathLike, *, approvals: int | None = None) -> tuple[Trust, str]:
+        """Pin signer ``name`` for this zoo's remote in the user's config (``zoo trust add``):
+        from then on every pull from it needs their approval. Returns the pins and the file."""
+        from zoo_repo.ops.trusting import pin_signer
+
+        return pin_signer(self, name, os.fspath(key), approvals)
+
+    def remove_signer(self, name: str) -> Trust | None:
+        """Remove signer ``name`` from trust.yaml (written for review); the policy left."""
+        from zoo_repo.ops.trusting import remove_from_policy
+
+        return remove_from_policy(self, name)
+
+    def unpin_signer(self, name: str) -> tuple[Trust | None, str]:
+        """Remove the user's pin of signer ``name`` for this zoo's remote; (pins left, the file)."""
+        from zoo_repo.ops.trusting import unpin_signer
+
+        return unpin_signer(self, name)
+
+    def trust_in_force(self) -> Trust | None:
+        """The pins a pull from this zoo is judged by (``trust=``, the lockfile's, the user's),
+        or None when nothing is verified."""
+        from zoo_repo.ops.trusting import in_force
+
+        return in_force(self)
+
+    def policy(self) -> Trust | None:
+        """The zoo's trust.yaml, each signer with its key's fingerprint; None without one."""
+        from zoo_repo.ops.trusting import policy
+
+        return policy(self)
+
