@@ -82,8 +82,9 @@ def lock(zoo: Workspace, refs: Iterable[Ref], path: Path | None = None) -> Lock:
 def _signers(zoo: Workspace, before: Lock | None) -> Trust | None:
     """The signers a pull through the lockfile will require approvals from.
 
-    In a checkout, the zoo's reviewed policy (its trust.yaml, as git has it): the
-    lockfile records its signers' fingerprints, so a changed policy shows in the
+    In a checkout, the zoo's reviewed policy: its trust.yaml as committed on the
+    release branch (not a pull request's, nor the working tree's); the lockfile
+    records its signers' fingerprints, so a changed policy shows in the
     lockfile's diff. From a remote URL, never the remote's copy: what the user
     pinned for it (``zoo trust add``), else what the lockfile already had.
     """
@@ -92,7 +93,7 @@ def _signers(zoo: Workspace, before: Lock | None) -> Trust | None:
     from zoo_repo.repo import usertrust
 
     if zoo.is_checkout:
-        found = trusting.policy(zoo)
+        found = trusting.reviewed_policy(zoo)
         if found is not None:
             return Trust(tuple(replace(s, key=None) for s in found.signers), found.approvals)
     pinned = usertrust.pinned(zoo.remote_url)

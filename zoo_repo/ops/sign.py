@@ -9,7 +9,8 @@ without git.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zoo_repo.core import trust as tr
@@ -50,33 +51,58 @@ def sign(zoo: Workspace, manifest: Manifest, key: str | Path, role: str = "publi
          commit: bool = True) -> SignResult:
     """Sign ``manifest``'s version with ``key`` as ``role``; committed unless told not to,
     and on the release branch mirrored on the remote."""
+    return sign_many(zoo, [manifest], key, role, commit)[0]
+
+
+def sign_many(zoo: Workspace, manifests: Sequence[Manifest], key: str | Path, role: str = "publisher",
+              commit: bool = True) -> list[SignResult]:
+    """Sign each version with ``key`` as ``role``, in one commit (and one move of the
+    remote's listing): an after-merge CI job approves everything a merge added at once."""
     from zoo_repo.model import signature
     from zoo_repo.ops import trusting
 
     zoo.root  # noqa: B018 - a signature is committed beside the manifest: a checkout is needed
     if role not in ("publisher", "approval", "attestation"):
         raise SignatureError(role, "is not a role; expected publisher, approval or attestation")
-    ref = f"{manifest.stub}@{manifest.version_name}"
     fingerprint = signature.fingerprint(signature.public_key_of(key))
     policy = trusting.policy(zoo)
     who = policy.named(fingerprint) if policy else None
-    path = zoo.version_dir(manifest.stub, manifest.version) / tr.SIGNATURES / tr.signature_name(fingerprint, role)
-    rel = path.relative_to(zoo.root).as_posix()
-    if path.exists() or path.is_symlink():
-        return SignResult(ref, role, fingerprint, who, path, False, listed=_list(zoo, ref) if commit else False)
-    _, bundle, _ = signature_for(zoo, manifest, key, role)
-    if not create_exclusive(path, bundle):
-        return SignResult(ref, role, fingerprint, who, path, False)
-    if not commit:
-        return SignResult(ref, role, fingerprint, who, path, True)
-    verb = {"approval": "Approve", "publisher": "Sign", "attestation": "Attest"}[role]
+    results: list[SignResult] = []
+    written: list[Path] = []
     try:
-        sha = git.commit(zoo.root, [rel], f"{verb} {ref} ({who or fingerprint[:19]})")
-    except ToolError:
-        git.unstage(zoo.root, [rel])
-        path.unlink(missing_ok=True)
+        for manifest in manifests:
+            ref = f"{manifest.stub}@{manifest.version_name}"
+            folder = zoo.version_dir(manifest.stub, manifest.version) / tr.SIGNATURES
+            path = folder / tr.signature_name(fingerprint, role)
+            if path.exists() or path.is_symlink():
+                results.append(SignResult(ref, role, fingerprint, who, path, False))
+                continue
+            _, bundle, _ = signature_for(zoo, manifest, key, role)
+            added = create_exclusive(path, bundle)
+            if added:
+                written.append(path)
+            results.append(SignResult(ref, role, fingerprint, who, path, added))
+    except BaseException:
+        for path in written:  # all or nothing: no half-signed batch is left to commit by hand
+            path.unlink(missing_ok=True)
         raise
-    return SignResult(ref, role, fingerprint, who, path, True, sha, _list(zoo, ref))
+    if not commit:
+        return results
+    if written:
+        rels = [p.relative_to(zoo.root).as_posix() for p in written]
+        verb = {"approval": "Approve", "publisher": "Sign", "attestation": "Attest"}[role]
+        what = results[0].ref if len(written) == 1 else f"{len(written)} versions"
+        try:
+            sha: str | None = git.commit(zoo.root, rels, f"{verb} {what} ({who or fingerprint[:19]})")
+        except ToolError:
+            git.unstage(zoo.root, rels)
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+    else:
+        sha = None
+    listed = _list(zoo, results[0].ref if len(results) == 1 else f"{len(results)} versions")
+    return [replace(r, commit=sha if r.added else None, listed=listed) for r in results]
 
 
 def _list(zoo: Workspace, ref: str) -> bool:
@@ -89,6 +115,21 @@ def _list(zoo: Workspace, ref: str) -> bool:
     try:
         project(zoo)
     except ZooError as exc:
-        raise RemoteError(f"the signature of {ref} is committed, but consumers without git do not see it "
+        raise RemoteError(f"the signatures of {ref} are committed, but consumers without git do not see them "
                           f"yet: {exc.message}", hint=after_commit_hint(exc)) from exc
     return True
+
+
+def added_since(zoo: Workspace, base: str) -> list[Manifest]:
+    """The versions of the checkout that ``base`` (a git ref) does not have: what a
+    merge (or a pull request) added, for ``zoo approve --since``."""
+    from zoo_repo.core.manifest import MANIFEST_NAME
+
+    sha = git.resolve_commit(zoo.root, base)
+    at_base = set(git.ls_tree(zoo.root, sha, "manifests"))
+    found = []
+    for stub in zoo.stubs():
+        for number in zoo.versions(stub):
+            if f"manifests/{stub}/v{number}/{MANIFEST_NAME}" not in at_base:
+                found.append(zoo.manifest(stub, number))
+    return found

@@ -59,6 +59,19 @@ def policy(zoo: Workspace, text: str | None = None) -> tr.Trust | None:
     return replace(parsed, signers=signers)
 
 
+def reviewed_policy(zoo: Workspace) -> tr.Trust | None:
+    """trust.yaml as committed on the release branch (None when it has none, or the
+    branch does not exist yet): what review accepted, whatever is checked out."""
+    from zoo_repo.repo import git
+    from zoo_repo.repo.release import release_of
+
+    release = release_of(zoo.root)
+    if release.commit is None:
+        return None
+    text = git.show(zoo.root, release.commit, tr.TRUST_NAME)
+    return policy(zoo, text) if text is not None else None
+
+
 def keys_for(zoo: Workspace, trust: tr.Trust) -> dict[str, bytes]:
     """fingerprint → PEM for every pinned signer a key is known for."""
     from zoo_repo.model import signature

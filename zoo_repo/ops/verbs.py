@@ -30,6 +30,13 @@ class SigningVerbs(Workspace):
         """Sign the version as approved: it passed review and the gate (``sign`` with role approval)."""
         return self.sign(ref, key, role="approval", commit=commit)
 
+    def approve_added(self, base: str, key: PathLike, *, commit: bool = True) -> list[SignResult]:
+        """Approve every version added since the git ref ``base``, in one commit: the
+        after-merge CI job, with a release key, once the gate passed."""
+        from zoo_repo.ops.sign import added_since, sign_many
+
+        return sign_many(self, added_since(self, base), Path(key), "approval", commit)
+
     def signatures(self, ref: Ref | Stub | str) -> list[Seen]:
         """The version's signatures, each checked against the zoo's trust.yaml (and the
         pins in force): who signed, as what, and whether it is valid."""

@@ -13,14 +13,18 @@ from zoo_repo.cli.state import State, pass_state
 KEY_HELP = "An EC private key (PEM, unencrypted), as `model_signing` and `openssl ecparam -genkey` write."
 
 
+def _doc_of(result: Any) -> dict[str, Any]:
+    stub, _, version = result.ref.partition("@")
+    return {"stub": stub, "version": version, "role": result.role, "signer": result.signer, "name": result.name,
+            "file": str(result.path), "added": result.added, "commit": result.commit, "listed": result.listed}
+
+
 def _signed(result: Any, as_json: bool) -> None:
     from zoo_repo.cli.render import WAITS
 
     who = result.name or result.signer[:23] + "…"
     if as_json:
-        print_json({"stub": result.ref.split("@")[0], "version": result.ref.split("@")[1], "role": result.role,
-                    "signer": result.signer, "name": result.name, "file": str(result.path),
-                    "added": result.added, "commit": result.commit, "listed": result.listed})
+        print_json(_doc_of(result))
         return
     if not result.added:
         click.echo(f"{result.ref} already carries {who}'s {result.role} signature: nothing added")
@@ -44,15 +48,35 @@ def sign(state: State, ref: str, key: str, role: str, no_commit: bool, as_json: 
 
 
 @click.command(name="approve")
-@click.argument("ref", metavar="STUB@VERSION", shell_complete=complete_ref)
+@click.argument("refs", nargs=-1, metavar="[STUB@VERSION]...", shell_complete=complete_ref)
 @click.option("--key", required=True, type=click.Path(dir_okay=False), help=KEY_HELP)
-@click.option("--no-commit", is_flag=True, help="Write the signature file but leave committing to you.")
+@click.option("--since", metavar="REF", help="Approve every version added since this git ref (what a merge "
+              "added: the after-merge CI job), in one commit.")
+@click.option("--no-commit", is_flag=True, help="Write the signature files but leave committing to you.")
 @json_option("Print the result as JSON.")
 @pass_state
-def approve(state: State, ref: str, key: str, no_commit: bool, as_json: bool) -> None:
-    """Sign a version as approved: it passed review and the gate. Pulls pinned to
+def approve(state: State, refs: tuple[str, ...], key: str, since: str | None, no_commit: bool,
+            as_json: bool) -> None:
+    """Sign versions as approved: they passed review and the gate. Pulls pinned to
     this zoo's maintainers need their approvals (see `zoo trust`)."""
-    _signed(state.zoo().approve(ref, key, commit=not no_commit), as_json)
+    if bool(refs) == bool(since):
+        raise click.UsageError("name the versions to approve, or give --since REF (not both)")
+    zoo = state.zoo()
+    if since:
+        results = zoo.approve_added(since, key, commit=not no_commit)
+        if as_json:
+            print_json([_doc_of(r) for r in results])
+        elif not results:
+            click.echo(f"no version was added since {since}: nothing to approve")
+        for result in results if not as_json else ():
+            _signed(result, False)
+        return
+    results = [zoo.approve(ref, key, commit=not no_commit) for ref in refs]
+    if as_json:
+        print_json(_doc_of(results[0]) if len(results) == 1 else [_doc_of(r) for r in results])
+        return
+    for result in results:
+        _signed(result, False)
 
 
 @click.group(name="trust")
