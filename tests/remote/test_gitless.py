@@ -106,3 +106,19 @@ def test_cli_pull_and_list_by_url(cli, remote_zoo: Zoo, backend: Backend, model_
     no_dest = cli("pull", STUB, "--remote", backend.url)
     assert no_dest.exit_code == 0 and f"to {tmp_path / 'cache'}" in no_dest.stdout, no_dest.stderr
     assert (tmp_path / "cache" / "files" / "md5").is_dir()
+
+
+def test_a_directory_remote_whose_path_needs_escaping(tmp_path: Path, model_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path with a space and a comma, given as a path (the CLI makes it a file:// URL,
+    percent-encoded) or as that URL: the same remote, not an empty one beside it."""
+    remote = tmp_path / "shared models, v2" / "remote"
+    zoo = Zoo.init(tmp_path / "zoo", remote=str(remote))
+    zoo.publish(model_dir, STUB, run=False)
+    assert "%20" in remote.as_uri() and "%2C" in remote.as_uri()
+    assert [str(s) for s in Zoo.open(remote.as_uri(), cache_dir=tmp_path / "c").stubs()] == [STUB]
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    pulled = cli("pull", STUB, "--remote", remote, "--dest", tmp_path / "out")
+    assert pulled.exit_code == 0, pulled.stderr
+    assert (tmp_path / "out" / "model.onnx").is_file()

@@ -17,8 +17,16 @@ from zoo_repo.store.objects import Store
 
 def _fsspec_url(url: str) -> str:
     """The URL as fsspec knows it: DVC writes Azure remotes as ``azure://``, which
-    fsspec does not know; adlfs registers ``az://`` for the same containers."""
-    return "az://" + url.split("://", 1)[1] if protocol_of(url) == "azure" else url
+    fsspec does not know; adlfs registers ``az://`` for the same containers. A
+    ``file://`` URL is percent-encoded (``Path.as_uri()`` writes a space as %20),
+    which fsspec's local filesystem would take literally."""
+    if protocol_of(url) == "azure":
+        return "az://" + url.split("://", 1)[1]
+    if url.startswith("file://"):
+        from urllib.parse import unquote
+
+        return "file://" + unquote(url[len("file://"):])
+    return url
 
 
 # Protocols whose fsspec backend makes pipe_file(mode="create") a conditional write on the server.

@@ -60,11 +60,15 @@ def _read_dvc_config(root: Path) -> dict[str, Any]:
         if not path.is_file():
             continue
         try:
-            conf = ConfigObj(str(path), encoding="utf-8", list_values=False, interpolation=False)
+            # As DVC reads it: a value with a comma or a space is written quoted, and
+            # the quotes are configobj's, not the value's.
+            conf = ConfigObj(str(path), encoding="utf-8", interpolation=False)
         except ConfigObjError as exc:
             raise RemoteError(f"{path}: cannot parse DVC config: {exc}") from exc
         for section, values in conf.items():
-            merged.setdefault(section, {}).update(values)
+            if isinstance(values, dict):
+                merged.setdefault(section, {}).update(
+                    {k: ", ".join(v) if isinstance(v, list) else v for k, v in values.items()})
     return merged
 
 
