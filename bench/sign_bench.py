@@ -105,7 +105,7 @@ def main() -> None:
     print("| model | publish | publish --sign-key | cold pull | cold pull, pinned | no-op pull | no-op, pinned |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, model in models.items():
-        t = case(work, name.split()[0], Path(model), reps)
+        t = case(work, f"case{len(name)}-{name.split()[0].replace(',', '')}", Path(model), reps)
         print(f"| {name} | {t['publish']:.3f} | {t['publish --sign-key']:.3f} | {t['cold']:.3f} | "
               f"{t['cold pinned']:.3f} | {t['no-op']:.3f} | {t['no-op pinned']:.3f} |")
     shutil.rmtree(work, ignore_errors=True)

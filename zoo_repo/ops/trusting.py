@@ -7,10 +7,10 @@ being read. Public keys may come from anywhere (a pin's own key, the
 checkout's trust.yaml, the remote's copy of it): a key counts only for the
 signer whose pinned fingerprint it has.
 
-``require`` runs before a pull places any file. Its verdict is remembered
+``require`` runs before a pull places any file. A met verdict is remembered
 (authenticated with the user's key, ``store.statcache``) by the manifest
-digest, the signature files' digests and the pins: a pull that changes
-nothing verifies nothing again and imports no cryptography.
+digest and the pins: a pull that changes nothing asks the remote for no
+signature, verifies nothing again and imports no cryptography.
 """
 
 from __future__ import annotations
@@ -153,13 +153,15 @@ def require(zoo: Workspace, manifest: Manifest, trust: tr.Trust | None = None) -
         return None
     ref = f"{manifest.stub}@{manifest.version_name}"
     digest = zoo.digest(manifest.stub, manifest.version)
-    files = zoo.signature_files(manifest.stub, manifest.version)
-    key = _verdict_key(digest, trust, files)
+    # Signatures are only ever added, and a signer stops counting only by leaving the
+    # pins (which changes the key): a version that met these pins once meets them
+    # still, so a no-op pull asks the remote for nothing and verifies nothing.
+    key = _verdict_key(digest, trust)
     cache = zoo.statcache()
     remembered = cache.get_doc("signed", key)
     if isinstance(remembered, list) and all(isinstance(n, str) for n in remembered):
         return Signed(ref, tuple(remembered))
-    seen = examine(zoo, manifest, digest, keys_for(zoo, trust), files)
+    seen = examine(zoo, manifest, digest, keys_for(zoo, trust))
     problem = tr.judge(trust, ref, seen)
     if problem is not None:
         if zoo.allow_unsigned:
@@ -170,6 +172,12 @@ def require(zoo: Workspace, manifest: Manifest, trust: tr.Trust | None = None) -
     cache.put_doc("signed", key, names)
     cache.flush()
     return Signed(ref, tuple(names))
+
+
+def _verdict_key(digest: str, trust: tr.Trust) -> str:
+    """What a met verdict depends on: the manifest and the pins."""
+    parts = [digest, str(trust.approvals), *sorted(f"{s.name}={s.fingerprint}" for s in trust.signers)]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def report(zoo: Workspace, manifest: Manifest) -> list[tr.Seen]:
@@ -193,14 +201,6 @@ def known_signers(zoo: Workspace) -> tr.Trust:
         if all(p.fingerprint != s.fingerprint for p in signers):
             signers.append(s)
     return tr.Trust(tuple(signers), 1, pins.where if pins else (own.where if own else tr.TRUST_NAME))
-
-
-def _verdict_key(digest: str, trust: tr.Trust, files: Sequence[tuple[str, bytes]]) -> str:
-    """What a verdict depends on: the manifest, the signature files, the pins."""
-    parts = [digest, str(trust.approvals)]
-    parts += sorted(f"{s.name}={s.fingerprint}" for s in trust.signers)
-    parts += sorted(f"{name}={hashlib.sha256(data).hexdigest()}" for name, data in files)
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def check_key_file(path: str) -> tuple[bytes, str]:
