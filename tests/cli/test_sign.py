@@ -120,3 +120,22 @@ def test_a_public_key_is_no_signing_key(team: Path, keys: dict[str, Keys], cli: 
     done = run_zoo("publish", model_dir, "--stub", STUB, "--no-run", "--sign-key", keys["alice"].public, cwd=team)
     assert done.returncode == 2 and "not an unencrypted PEM private key" in done.stderr
     assert not (team / "manifests" / STUB / "v2").exists()
+
+
+def test_doctor_says_whose_approvals_pulls_need(team: Path, tmp_path: Path, keys: dict[str, Keys],
+                                                cli: Callable[..., Result]) -> None:
+    unpinned = cli("doctor", "--json")
+    check = next(c for c in json.loads(unpinned.stdout) if c["name"] == "signed pulls")
+    assert check["ok"] and "no signers pinned" in check["detail"] and "zoo trust add" in check["fix"]
+    cli("trust", "add", "alice", keys["alice"].public)
+    pinned = next(c for c in json.loads(cli("doctor", "--json").stdout) if c["name"] == "signed pulls")
+    assert pinned["ok"] and pinned["detail"].startswith("pulls need 1 approval by alice (")
+    # A lockfile pinning a signer whose key nobody has: every pull would fail closed; doctor says why.
+    lock = (team / "zoo.lock")
+    cli("lock", STUB)
+    text = lock.read_text().replace("alice: ", "carol: ")
+    fingerprint = text.split("carol: ", 1)[1].split("\n", 1)[0]
+    lock.write_text(text.replace(fingerprint, "sha256:" + "ab" * 32))
+    broken = run_zoo("--pins", lock, "doctor", "--json", cwd=team)
+    check = next(c for c in json.loads(broken.stdout) if c["name"] == "signed pulls")
+    assert not check["ok"] and "no key was found for carol" in check["detail"]

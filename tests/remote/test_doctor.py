@@ -19,10 +19,11 @@ def test_healthy_remote_passes_every_check(cli, remote_zoo: Zoo, backend: Backen
     names = [c["name"] for c in checks]
     if backend.name == "s3":  # S3 gets the full list; every other backend the generic round trip
         assert names == ["configuration", "endpoint reachable", "credentials accepted", "bucket exists",
-                         "clock skew", "put, get, delete a probe object", "consumers see the release branch"]
+                         "clock skew", "put, get, delete a probe object", "consumers see the release branch",
+                         "signed pulls"]
     else:
         assert names == ["configuration", "remote reachable", "put, get, delete a probe object",
-                         "consumers see the release branch"]
+                         "consumers see the release branch", "signed pulls"]
     assert not any("doctor" in k for k in backend.keys())  # the probe was deleted
 
 

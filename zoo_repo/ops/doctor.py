@@ -58,6 +58,8 @@ def diagnose(url: str, options: dict[str, Any], zoo: Workspace | None = None) ->
     steps.append(lambda: _round_trip(remote))
     if zoo is not None and zoo.is_checkout:
         steps.append(lambda: projection_check(zoo, remote))
+    if zoo is not None:
+        steps.append(lambda: signers_check(zoo))
     for step in steps:
         check = step()
         results.append(check)
@@ -164,6 +166,32 @@ def projection_check(zoo: Workspace, remote: Remote) -> Check:
     fixes = {"behind": "zoo push", "new": "zoo push", "ahead": "git pull", "unknown": "git pull",
              "diverged": "git pull (merge), then zoo push"}
     return Check(name, how == "same", f"the remote's listing {words} ({at}; {listed})", fixes.get(how))
+
+
+def signers_check(zoo: Workspace) -> Check:
+    """Which signers a pull from this zoo needs approvals from, and whether a key is
+    found for each (a pinned signer without one makes every pull fail closed)."""
+    from zoo_repo.ops import trusting
+
+    name = "signed pulls"
+    try:
+        own = trusting.policy(zoo) if zoo.is_checkout else None
+        pins = trusting.in_force(zoo)
+        if pins is None:
+            listed = f"; trust.yaml lists {own.names()}" if own else ""
+            return Check(name, True, f"no signers pinned: pulls are not checked for signatures{listed}",
+                         "pin the maintainers: `zoo trust add NAME KEYFILE` (or `zoo lock` in a checkout)"
+                         if own else None)
+        keys = trusting.keys_for(zoo, pins)
+    except ZooError as exc:
+        return Check(name, False, exc.message, exc.hint)
+    keyless = [s.name for s in pins.signers if s.fingerprint not in keys]
+    need = f"{count(pins.approvals, 'approval')} by {pins.names()} ({pins.where})"
+    if keyless:
+        return Check(name, False, f"pulls need {need}, but no key was found for {', '.join(keyless)}",
+                     "`zoo trust add NAME KEYFILE` with the signer's public key, or `zoo push` on the release "
+                     "branch (it mirrors trust.yaml for consumers without git)")
+    return Check(name, True, f"pulls need {need}; a key is known for every one")
 
 
 def _unlisted_claims(remote: Remote, view: Projection) -> list[str]:

@@ -30,6 +30,7 @@ def doctor(state: State, name: str | None, url: str | None, remote_options: tupl
     if url:
         state.remote_options.update(parse_key_values(remote_options, "--remote-option"))
         options = state.options_for(url)
+        zoo = state.zoo(url)  # opened, not contacted: whose signatures its pulls need
     else:
         zoo = state.zoo()
         conf = zoo.remote_config(name)
