@@ -208,3 +208,15 @@ def test_the_fingerprint_pinned_is_the_keys(team: Team) -> None:
     pins, where = team.zoo.pin_signer("alice", team.alice.public)
     assert pins.signers[0].fingerprint == signature.fingerprint(team.alice.public_pem)
     assert Path(where).is_file()
+
+
+def test_an_approval_killed_before_its_commit_is_finished_by_the_next(team: Team, tmp_path: Path) -> None:
+    """The file is there, the commit is not (the process died in between, or someone put
+    a file there by hand): approving again signs anew and commits, never trusting it."""
+    done = team.zoo.approve(f"{STUB}@v1", team.alice.private, commit=False)
+    done.path.write_bytes(b"left half-written")
+    again = team.zoo.approve(f"{STUB}@v1", team.alice.private)
+    assert again.added and again.commit is not None
+    assert git(team.zoo.root, "status", "--porcelain") == ""
+    assert signature.read_envelope(again.path.read_bytes(), "approval").key_hint
+    assert consumer(team, tmp_path).pull(STUB, dest=tmp_path / "out").signed is not None

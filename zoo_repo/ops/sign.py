@@ -75,8 +75,12 @@ def sign_many(zoo: Workspace, manifests: Sequence[Manifest], key: str | Path, ro
             folder = zoo.version_dir(manifest.stub, manifest.version) / tr.SIGNATURES
             path = folder / tr.signature_name(fingerprint, role)
             if path.exists() or path.is_symlink():
-                results.append(SignResult(ref, role, fingerprint, who, path, False))
-                continue
+                if not commit or git.is_tracked(zoo.root, path.relative_to(zoo.root).as_posix()):
+                    results.append(SignResult(ref, role, fingerprint, who, path, False))
+                    continue
+                # Not committed: left by a run killed before its commit, or put there by
+                # hand. It is replaced by a signature made now, never taken on trust.
+                path.unlink()
             _, bundle, _ = signature_for(zoo, manifest, key, role)
             added = create_exclusive(path, bundle)
             if added:
