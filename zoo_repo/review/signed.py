@@ -78,6 +78,8 @@ def check_signatures(root: Path, versions: Iterable[tuple[str, frozenset[str]]],
     from zoo_repo.model.vouch import examine, keys_of
 
     keys = keys_of(policy) if policy is not None else {}
+    # Say which trust.yaml: at base, a key the pull request adds to its own is still nobody's.
+    unknown = f"signed by a key that {policy.where if policy else tr.TRUST_NAME} does not list"
     seen: dict[str, list[tr.Seen]] = {}
     for rel, names in versions:
         if tr.SIGNATURES not in names:
@@ -88,7 +90,7 @@ def check_signatures(root: Path, versions: Iterable[tuple[str, frozenset[str]]],
         manifest, text = parsed
         limit = tr.signature_limit(len(text.encode("utf-8")))
         files = _signature_files(root / rel / tr.SIGNATURES, limit, rel)
-        seen[rel] = examine(files, manifest, digest_of(text), keys)
+        seen[rel] = examine(files, manifest, digest_of(text), keys, unknown)
         for s in seen[rel]:
             if s.problem is not None and not s.unknown:
                 problems.append(Problem(f"{rel}/{tr.SIGNATURES}/{s.file}", "signature", s.problem))
