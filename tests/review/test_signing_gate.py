@@ -147,6 +147,9 @@ def test_review_names_a_re_keyed_signer_and_a_new_approval_count(team: Team, tmp
     assert change is not None
     assert (change.added, change.removed, change.rekeyed, change.approvals) == (("bob",), (), ("alice",), (1, 2))
     assert change.summary() == "changed; signers added: bob; re-keyed: alice; approvals 1 → 2"
+    (pr.root / "trust.yaml").unlink()
+    gone = review(pr, team.base).trust
+    assert gone is not None and gone.removed == ("alice",) and gone.summary().startswith("deleted")
 
 
 def test_a_changed_or_removed_signature_file_fails_immutable(team: Team, tmp_path: Path) -> None:
@@ -175,6 +178,9 @@ def test_signatures_required_without_a_policy_is_one_problem(zoo: Zoo, model_dir
     report = check(zoo, require_signatures=True)
     assert [(p.path, p.rule) for p in report.problems] == [("trust.yaml", "signed")]
     assert "is required by --require-signatures" in report.problems[0].message
+    base = git(zoo, "rev-parse", "HEAD~1")
+    added = review(zoo, base, require_signatures=True).added[0]
+    assert next(r for r in added.rules if r.rule == "signed").status == "fail"
 
 
 def test_the_cli_gate_and_show(cli, team: Team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

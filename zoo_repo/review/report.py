@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from zoo_repo.catalog.index import human_size
 from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.manifest import ROLES, Manifest
-from zoo_repo.core.trust import Seen, Trust, seen_dict
+from zoo_repo.core.trust import TRUST_NAME, Seen, Trust, seen_dict
 from zoo_repo.core.validation import describe
 from zoo_repo.core.words import count
 from zoo_repo.errors import ManifestError, ZooError
@@ -120,6 +120,8 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
     run = run_check(zoo, base=base, remote=remote, deep=deep, require_signatures=require_signatures)
     report = run.report
     known = objects_at(Path(zoo.root), run.base_tree)
+    # No policy to require signatures by fails every added version, though its one line is about trust.yaml.
+    unsigned = tuple(p for p in report.problems if p.rule == "signed" and p.path == TRUST_NAME)
     added = []
     for path in report.added:
         manifest = run.manifests.get(path)
@@ -131,7 +133,7 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
             changes=diff(parent, manifest) if manifest is not None and parent is not None else None,
             new_objects=new_objects,
             new_bytes=new_bytes,
-            rules=_rule_results(report.rules, report.problems_under(path)),
+            rules=_rule_results(report.rules, report.problems_under(path) + unsigned),
             signatures=tuple(run.signatures.get(path, ())),
         ))
     aliases = _alias_changes(zoo, run.base_tree)

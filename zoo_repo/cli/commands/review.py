@@ -49,6 +49,7 @@ def check_cmd(base: str | None, remote: bool, deep: bool, require_signatures: bo
             "base": report.base,
             "added": list(report.added),
             "rules": list(report.rules),
+            "require_signatures": report.require_signatures,
             "problems": [{"path": p.path, "rule": p.rule, "message": p.message} for p in report.problems],
         })
     else:
