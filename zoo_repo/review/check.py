@@ -94,7 +94,8 @@ class CheckRun:
 
     report: CheckReport
     # version dir → parsed manifest, for the versions added since base (every
-    # version when checking the remote without a base); others are not kept.
+    # version when checking the remote, or requiring signatures, without a
+    # base); others are not kept.
     manifests: dict[str, Manifest] = field(repr=False)
     base_tree: dict[str, str] = field(repr=False)  # path → blob sha under manifests/ at base
     # The policy the signing rules judged by (trust.yaml at base, else the working
