@@ -31,6 +31,12 @@ def test_each_version_lists_the_names_it_answers_to() -> None:
     assert _entries(aliases={A: {"stable": 10}})[(A, "v10")]["aliases"] == ["latest", "stable"]
 
 
+def test_each_version_names_who_approved_it_as_the_builder_verified() -> None:
+    entries = _entries(approved_by={(A, 2): ["alice", "carol"]})
+    assert entries[(A, "v2")]["approved_by"] == ["alice", "carol"]
+    assert entries[(A, "v1")]["approved_by"] == [] and _entries()[(B, "v1")]["approved_by"] == []
+
+
 def test_a_version_checked_and_run_is_validated() -> None:
     m = dataclasses.replace(manifest(A, 1), onnx=ONNX, validation=RUN)
     assert validation_status(m) == {

@@ -93,11 +93,14 @@ def test_a_version_without_a_validation_record_says_not_validated(tmp_path: Path
                                                                    opened: Callable[..., Catalog]) -> None:
     checked = dataclasses.replace(manifest(A, 1), onnx={"opset": 13},
                                   validation={"samples": 2, "rtol": 0.001, "atol": 1e-05, "outputs_match": True})
-    catalog = opened(write_page(catalog_index([checked, manifest(B, 1)]), tmp_path / "p.html").as_uri())
+    index = catalog_index([checked, manifest(B, 1)], approved_by={(A, 1): ["alice", "<b>bob</b>"]})
+    catalog = opened(write_page(index, tmp_path / "p.html").as_uri())
     catalog.row(B).click()
     assert catalog.page.locator("#card-validation").inner_text() == "not validated"
+    assert catalog.page.locator("#card-approved").count() == 0
     catalog.row(A).click()
     assert catalog.page.locator("#card-validation").inner_text() == CHECKER
+    assert catalog.page.locator("#card-approved").inner_text() == "approved by alice, <b>bob</b>"  # text, not markup
     assert "outputs match on 2 samples (rtol 0.001, atol 0.00001)" in catalog.page.locator("#card").inner_text()
     assert catalog.problems == []
 

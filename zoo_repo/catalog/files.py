@@ -15,7 +15,8 @@ from zoo_repo.catalog.index import catalog_index, render_json, render_markdown
 from zoo_repo.catalog.page import render_html
 from zoo_repo.core.card import CARD_NAME, parse_card
 from zoo_repo.core.manifest import Manifest
-from zoo_repo.errors import NotFound
+from zoo_repo.core.trust import approvers
+from zoo_repo.errors import NotFound, ZooError
 from zoo_repo.store.atomic import write_text_atomic
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ def build_catalog(zoo: Workspace, out_dir: Path) -> list[Path]:
     remote = None if zoo.is_checkout else zoo.remote()
     index = catalog_index(manifests, _card_bodies(zoo, manifests), digests, aliases=aliases,
                           remote=remote.url if remote else None,
-                          remote_options={k: str(v) for k, v in remote.options.items()} if remote else None)
+                          remote_options={k: str(v) for k, v in remote.options.items()} if remote else None,
+                          approved_by=_approvals(zoo, manifests, digests))
     outputs = {
         out_dir / MARKDOWN_NAME: render_markdown(_latest(manifests)),
         out_dir / JSON_NAME: render_json(index),
@@ -62,6 +64,31 @@ def _card_bodies(zoo: Workspace, manifests: list[Manifest]) -> dict[tuple[str, i
             continue
         bodies[(str(m.stub), m.version)] = parse_card(text, f"{m.stub}@{m.version_name}/{CARD_NAME}").body
     return bodies
+
+
+def _approvals(zoo: Workspace, manifests: list[Manifest],
+               digests: dict[tuple[str, int], str]) -> dict[tuple[str, int], list[str]]:
+    """Who approved each version, by the checkout's trust.yaml, verified now. A catalog
+    built from a remote claims no approvals: the remote's trust.yaml is only a source of
+    keys for pinned signers, never a policy of its own. A trust.yaml that does not parse
+    names nobody (``zoo check``'s trust rule refuses it)."""
+    text = zoo.trust_text() if zoo.is_checkout else None
+    if text is None:
+        return {}
+    from zoo_repo.model.vouch import examine, keys_of, policy_from_text
+
+    try:
+        policy = policy_from_text(text)
+    except ZooError:
+        return {}
+    keys = keys_of(policy)
+    found: dict[tuple[str, int], list[str]] = {}
+    for m in manifests:
+        files = zoo.signature_files(m.stub, m.version)
+        if files:
+            key = (str(m.stub), m.version)
+            found[key] = approvers(policy, examine(files, m, digests[key], keys))
+    return found
 
 
 def _latest(manifests: list[Manifest]) -> list[Manifest]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -117,6 +117,7 @@ def catalog_index(
     digests: Mapping[tuple[str, int], str] | None = None, *,
     aliases: Mapping[str, Mapping[str, int]] | None = None,
     remote: str | None = None, remote_options: Mapping[str, str] | None = None,
+    approved_by: Mapping[tuple[str, int], Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """The content of ``catalog.json``: every published version of every stub.
 
@@ -126,6 +127,8 @@ def catalog_index(
     version number). ``remote`` is the URL readers without a checkout pull
     from (None for a catalog read in a checkout), ``remote_options`` its
     options; only those a lockfile may carry (``LOCKABLE_OPTIONS``) are kept.
+    ``approved_by`` maps ``(stub, version number)`` to the names of the signers
+    whose valid approval the version carries (the caller verified them).
 
     Returns ``{"schema": 1, "remote": url | null, "models": [entry, ...]}``,
     entries sorted by stub, then by version number. ``remote`` has any
@@ -144,6 +147,8 @@ def catalog_index(
     - ``metric`` (dict | null): the validation metric (``card.validation_metric``),
       its ``metrics`` keys plus ``display`` (``"76.1% top1 accuracy"``).
     - ``validation`` (dict): what publish checked (``validation_status``).
+    - ``approved_by`` (list): names of the trust.yaml signers who approved it, as verified
+      when the catalog was built; empty for none.
     - ``card`` (dict): ``{license: str | null, description: str | null, tags: [str]}``.
     - ``tree_md5`` (str): md5 of DVC's directory listing (``<tree_md5>.dir``).
     - ``manifest_digest`` (str): ``sha256:`` of the manifest's text (from ``digests``,
@@ -158,7 +163,7 @@ def catalog_index(
     latest: dict[str, int] = {}
     for m in items:
         latest[str(m.stub)] = max(latest.get(str(m.stub), 0), m.version)
-    cards, digests, aliases = cards or {}, digests or {}, aliases or {}
+    cards, digests, aliases, approved = cards or {}, digests or {}, aliases or {}, approved_by or {}
     url = public_url(remote) if remote else None
     options = {k: public_url(v) for k, v in sorted((remote_options or {}).items()) if k in LOCKABLE_OPTIONS}
     names: dict[tuple[str, int], list[str]] = {}
@@ -171,6 +176,7 @@ def catalog_index(
         is_latest = m.version == latest[str(m.stub)]
         entry = _entry(m, is_latest, cards.get(key), digests.get(key))
         entry["aliases"] = (["latest"] if is_latest else []) + names.get(key, [])
+        entry["approved_by"] = list(approved.get(key, ()))
         entry["pull"] = pull_command(f"{m.stub}@{m.version_name}", url, options)
         entries.append({k: entry[k] for k in _ENTRY_ORDER})
     return {"schema": CATALOG_SCHEMA, "remote": url, "models": entries}
@@ -178,7 +184,8 @@ def catalog_index(
 
 _ENTRY_ORDER = (
     "stub", "version", "latest", "aliases", "fields", "created", "publisher", "parent", "size", "nfiles",
-    "metrics", "metric", "validation", "card", "tree_md5", "manifest_digest", "pull", "files", "card_markdown",
+    "metrics", "metric", "validation", "approved_by", "card", "tree_md5", "manifest_digest", "pull", "files",
+    "card_markdown",
 )
 
 

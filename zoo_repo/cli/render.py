@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from zoo_repo.catalog.index import Summary, human_size
 from zoo_repo.core.card import validation_metric
 from zoo_repo.core.manifest import ROLES, Manifest
+from zoo_repo.core.trust import Seen, Trust
+from zoo_repo.core.trust import describe as describe_signature
 from zoo_repo.core.validation import describe
 from zoo_repo.core.words import count
 
@@ -101,7 +104,8 @@ def pull_line(result: Any) -> str:
     )
 
 
-def show_text(m: Manifest) -> str:
+def show_text(m: Manifest, signed: Sequence[str] = ()) -> str:
+    """``zoo show``: the version's fields, then ``signed`` (one line per signature), then its files."""
     lines = [f"{m.stub}@{m.version_name}"]
     for key, value in m.stub.fields().items():
         if value is not None:
@@ -116,6 +120,7 @@ def show_text(m: Manifest) -> str:
         where = ", ".join(x for x in (metric.dataset, metric.split) if x)
         lines.append(f"  {'metric':16} {metric.display()}" + (f" ({where})" if where else ""))
     lines.append(f"  {'validation':16} {describe(m.validation)}")
+    lines.extend(f"  {'signed':16} {line}" for line in signed)
     lines.append(f"  {'size':16} {human_size(m.size)} in {count(len(m.files), 'file')}")
     for role in ROLES:
         files = m.by_role(role)
@@ -123,6 +128,13 @@ def show_text(m: Manifest) -> str:
             lines.append(f"  {role}:")
             lines.extend(f"    {f.path}  {human_size(f.size)}  sha256:{f.sha256[:12]}" for f in files)
     return "\n".join(lines)
+
+
+def signed_line(trust: Trust, s: Seen) -> str:
+    """One signature for ``zoo show``: ``approval by alice ✓``; by a key nobody listed, no mark
+    (it is neither good nor bad, only unknown); a refused one ends in ✗."""
+    text = describe_signature(trust, s)
+    return text if s.unknown else f"{text} {'✓' if s.problem is None else '✗'}"
 
 
 def versions_text(rows: list[tuple[Manifest, list[str], str]]) -> str:

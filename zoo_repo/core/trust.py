@@ -222,3 +222,10 @@ def judge(trust: Trust, ref: str, seen: Sequence[Seen]) -> str | None:
     need = f"{trust.approvals} approval{'s' if trust.approvals > 1 else ''}"
     what = "; ".join(describe(trust, s) for s in seen) if seen else "no signature"
     return f"{ref} needs {need} by {trust.names()} ({trust.where}); found {what}"
+
+
+def seen_dict(trust: Trust, s: Seen) -> dict[str, Any]:
+    """One signature as plain data (``zoo show --json``, ``zoo review --json``): the
+    file, its role, the key's fingerprint and its signer's name (None when not listed)."""
+    return {"file": s.file, "role": s.role, "signer": s.signer, "name": trust.named(s.signer) if s.signer else None,
+            "valid": s.problem is None, "problem": s.problem}

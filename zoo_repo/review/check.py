@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zoo_repo.core.manifest import Manifest
+from zoo_repo.core.trust import Seen, Trust
 from zoo_repo.repo import git
 from zoo_repo.review.history import check_immutable, check_sequence
 from zoo_repo.review.remote_check import check_listing, check_remote
@@ -40,6 +41,7 @@ from zoo_repo.review.rules import (
     is_manifest_path,
 )
 from zoo_repo.review.scan import scan_layout
+from zoo_repo.review.signed import SIGNED_RULE, base_policy, check_required, check_signatures, working_policy
 from zoo_repo.review.workers import check_versions, manifest_objects
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ class CheckReport:
     revalidated: int = 0  # versions whose validation ``deep`` ran again
     base: str | None = None
     added: tuple[str, ...] = ()  # version directories absent at ``base``, e.g. manifests/<stub>/v2
+    require_signatures: bool = False
     rules: tuple[str, ...] = STATIC_RULES  # the rules that ran
 
     @property
@@ -91,13 +94,19 @@ class CheckRun:
 
     report: CheckReport
     # version dir → parsed manifest, for the versions added since base (every
-    # version when checking the remote without a base); others are not kept.
+    # version when checking the remote, or requiring signatures, without a
+    # base); others are not kept.
     manifests: dict[str, Manifest] = field(repr=False)
     base_tree: dict[str, str] = field(repr=False)  # path → blob sha under manifests/ at base
+    # The policy the signing rules judged by (trust.yaml at base, else the working
+    # tree's), and each signed version's signatures as checked against it.
+    policy: Trust | None = field(default=None, repr=False)
+    signatures: dict[str, list[Seen]] = field(default_factory=dict, repr=False)
 
 
 def check(
-    zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None
+    zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None,
+    require_signatures: bool = False,
 ) -> CheckReport:
     """Run every rule over ``zoo``'s manifests; see ``zoo_repo.review.rules`` for the rules.
 
@@ -108,13 +117,16 @@ def check(
     also downloads every object and checks its digest, and runs the same
     versions' validation again on their bytes (``review.revalidate``).
     ``jobs`` caps the processes that parse manifests (default: one per CPU,
-    used only for large zoos).
+    used only for large zoos). ``require_signatures`` adds the ``signed`` rule:
+    every version added since ``base`` (every version, without one) meets
+    trust.yaml as ``base`` has it (without a base, the working tree's).
     """
-    return run_check(zoo, base, remote, deep, jobs=jobs).report
+    return run_check(zoo, base, remote, deep, jobs=jobs, require_signatures=require_signatures).report
 
 
 def run_check(
-    zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None
+    zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None,
+    require_signatures: bool = False,
 ) -> CheckRun:
     """``check``, also returning the parsed manifests and the base ref's listing."""
     remote = remote or deep
@@ -135,7 +147,9 @@ def run_check(
         problems.extend(check_immutable(root, base, sha))
         at_base = {path.rsplit("/", 1)[0] for path in base_tree if is_manifest_path(path)}
         added = tuple(sorted(rel for rel in all_versions if rel not in at_base))
-    keep: frozenset[str] | None = frozenset(added) if base is not None or not remote else None
+    # Without a base, the remote rules and the signed rule judge every version: keep them all.
+    judge_all = base is None and (remote or require_signatures)
+    keep: frozenset[str] | None = None if judge_all else frozenset(added)
 
     tasks = [(str(stub), number, rel, names)
              for stub, versions in layout.items() for number, (rel, names) in versions.items()]
@@ -143,6 +157,17 @@ def run_check(
     problems.extend(version_problems)
     for versions in layout.values():
         check_sequence(versions, contents, problems)
+
+    # The policy in force comes from the base ref: a change must not rewrite its own gate.
+    policy = working_policy(root, problems)
+    if base is not None:
+        policy = base_policy(root, base, sha, problems)
+    signatures = check_signatures(root, (entry for versions in layout.values() for entry in versions.values()),
+                                  manifests, policy, problems)
+    if require_signatures:
+        rules.append(SIGNED_RULE)
+        check_required(policy, base, added if base is not None else sorted(manifests), manifests, signatures,
+                       problems)
 
     objects = revalidated = 0
     if remote:
@@ -161,9 +186,10 @@ def run_check(
         revalidated=revalidated,
         base=base,
         added=added,
+        require_signatures=require_signatures,
         rules=tuple(rules),
     )
-    return CheckRun(report, manifests, base_tree)
+    return CheckRun(report, manifests, base_tree, policy, signatures)
 
 
 def objects_at(root: Path, tree: dict[str, str], jobs: int | None = None) -> set[str]:

@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 from zoo_repo.catalog.index import human_size
 from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.manifest import ROLES, Manifest
+from zoo_repo.core.trust import TRUST_NAME, Seen, Trust, seen_dict
 from zoo_repo.core.validation import describe
 from zoo_repo.core.words import count
 from zoo_repo.errors import ManifestError, ZooError
 from zoo_repo.repo import git
 from zoo_repo.review.check import MANIFESTS, RULE_HELP, RULES, Problem, objects_at, run_check
 from zoo_repo.review.diff import ManifestDiff, diff, diff_dict, format_bytes_delta, format_metric_change
+from zoo_repo.review.trust_review import TrustChange, render_trust_change, signature_line, trust_change
 
 if TYPE_CHECKING:
     from zoo_repo.repo.workspace import Workspace
@@ -57,6 +59,7 @@ class AddedVersion:
     new_objects: int
     new_bytes: int
     rules: tuple[RuleResult, ...]
+    signatures: tuple[Seen, ...] = ()  # as checked against the policy in force
 
     @property
     def ref(self) -> str:
@@ -95,6 +98,8 @@ class Review:
     rules: tuple[str, ...]  # the check rules that ran
     versions: int  # versions in the zoo now
     aliases: tuple[AliasChange, ...] = ()  # aliases added, moved or removed since base
+    policy: Trust | None = None  # trust.yaml at base: what names the signers
+    trust: TrustChange | None = None  # how trust.yaml differs from base's (None: it does not)
 
     @property
     def new_objects(self) -> int:
@@ -109,11 +114,14 @@ class Review:
         return not self.warnings
 
 
-def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = False) -> Review:
-    """The versions added since ``base`` (a git ref), their cost, changes and checks."""
-    run = run_check(zoo, base=base, remote=remote, deep=deep)
+def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = False,
+           require_signatures: bool = False) -> Review:
+    """The versions added since ``base`` (a git ref), their cost, changes, checks and signatures."""
+    run = run_check(zoo, base=base, remote=remote, deep=deep, require_signatures=require_signatures)
     report = run.report
     known = objects_at(Path(zoo.root), run.base_tree)
+    # No policy to require signatures by fails every added version, though its one line is about trust.yaml.
+    unsigned = tuple(p for p in report.problems if p.rule == "signed" and p.path == TRUST_NAME)
     added = []
     for path in report.added:
         manifest = run.manifests.get(path)
@@ -125,10 +133,12 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
             changes=diff(parent, manifest) if manifest is not None and parent is not None else None,
             new_objects=new_objects,
             new_bytes=new_bytes,
-            rules=_rule_results(report.rules, report.problems_under(path)),
+            rules=_rule_results(report.rules, report.problems_under(path) + unsigned),
+            signatures=tuple(run.signatures.get(path, ())),
         ))
     aliases = _alias_changes(zoo, run.base_tree)
-    return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases)
+    change = trust_change(Path(zoo.root), git.resolve_commit(Path(zoo.root), base))
+    return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases, run.policy, change)
 
 
 def _alias_changes(zoo: Workspace, base_tree: dict[str, str]) -> tuple[AliasChange, ...]:
@@ -183,6 +193,8 @@ def _count_new(manifest: Manifest | None, known: set[str]) -> tuple[int, int]:
 def _rule_results(ran: tuple[str, ...], problems: tuple[Problem, ...]) -> tuple[RuleResult, ...]:
     results = []
     for rule in RULES:
+        if rule == "trust":
+            continue  # about trust.yaml, not a version: its problems are among the warnings
         mine = tuple(p for p in problems if p.rule == rule)
         status = "not run" if rule not in ran else ("fail" if mine else "pass")
         results.append(RuleResult(rule, status, mine))
@@ -271,7 +283,8 @@ def _where(dataset: str | None, split: str | None) -> str:
 
 
 _MARK = {"pass": "✅ pass", "fail": "❌ fail", "not run": "➖ not run"}
-_HOW_TO_RUN = {"remote-missing": "--remote", "remote-size": "--remote", "remote-digest": "--deep"}
+_HOW_TO_RUN = {"remote-missing": "--remote", "remote-size": "--remote", "remote-digest": "--deep",
+               "signed": "--require-signatures"}
 
 
 def _checks_table(results: Iterable[RuleResult]) -> list[str]:
@@ -286,7 +299,13 @@ def _checks_table(results: Iterable[RuleResult]) -> list[str]:
     return lines
 
 
-def _render_version(a: AddedVersion) -> list[str]:
+def _signatures(a: AddedVersion, policy: Trust | None) -> list[str]:
+    if not a.signatures:
+        return ["**Signatures:** none"]
+    return ["**Signatures**", "", *(f"- {_text(signature_line(policy, s))}" for s in a.signatures)]
+
+
+def _render_version(a: AddedVersion, policy: Trust | None) -> list[str]:
     lines = [f"### {_code(a.ref)}", ""]
     if a.manifest is None:
         lines += ["The manifest does not parse, so there is nothing to show; see the checks.", ""]
@@ -295,6 +314,7 @@ def _render_version(a: AddedVersion) -> list[str]:
         if a.changes is not None:
             lines += [*_changes(a.changes, f"v{a.manifest.version - 1}"), ""]
         lines += [*_metrics(a), ""]
+    lines += [*_signatures(a, policy), ""]
     lines += ["**Checks**", "", *_checks_table(a.rules), ""]
     return lines
 
@@ -309,13 +329,14 @@ def _render_aliases(r: Review) -> list[str]:
 def render_review_markdown(r: Review) -> str:
     """The review as Markdown for a pull-request comment."""
     lines = [f"## Model zoo review: {count(len(r.added), 'version')} added since {_code(r.base)}", ""]
+    lines += render_trust_change(r.trust, r.base)  # first: who may approve is changing
     if r.added:
         lines += [(f"New bytes for the remote after deduplication: **{human_size(r.new_bytes)}** "
                   f"in {count(r.new_objects, 'object')}."), ""]
     else:
         lines += ["No versions added.", ""]
     for added in r.added:
-        lines += _render_version(added)
+        lines += _render_version(added, r.policy)
     lines += _render_aliases(r)
     lines += ["### Warnings", ""]
     if r.warnings:
@@ -339,6 +360,7 @@ def review_dict(r: Review) -> dict[str, Any]:
     return {
         "base": r.base,
         "ok": r.ok,
+        "trust_change": r.trust.to_dict() if r.trust is not None else None,
         "versions": r.versions,
         "new_objects": r.new_objects,
         "new_bytes": r.new_bytes,
@@ -352,6 +374,7 @@ def review_dict(r: Review) -> dict[str, Any]:
                 "changes": diff_dict(a.changes) if a.changes is not None else None,
                 "checks": {res.rule: {"status": res.status, "problems": [_problem_dict(p) for p in res.problems]}
                            for res in a.rules},
+                "signatures": [seen_dict(r.policy or Trust(()), s) for s in a.signatures],
             }
             for a in r.added
         ],

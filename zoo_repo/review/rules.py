@@ -17,8 +17,15 @@ Rules (ids are stable; tests and scripts match on them):
     tree-md5        the manifest's dvc.md5 is the md5 of DVC's listing of its files
     dvc-pointer     model.dvc names the same .dir object, size and file count
     aliases         <stub>/aliases.yaml parses, and every alias names an existing version
+    trust           trust.yaml, when there is one, parses and every signer's key loads
+    signature       every signature file parses; one whose key the policy in force lists
+                    verifies for exactly its version and the role its name says (the
+                    policy in force: trust.yaml at the base ref, else the working tree's)
     immutable       no file that exists at the base ref was changed or deleted
-                    (aliases.yaml excepted: aliases are meant to move)
+                    (aliases.yaml excepted: aliases are meant to move; a signature
+                    file is as immutable as the version it signs)
+    signed          (with ``--require-signatures``) every version added since the base
+                    ref (every version, without one) meets the policy in force
     remote-missing  every object of a checked version is on the remote
     remote-size     … with the size the manifest records
     remote-version  the remote lists the version with this manifest's digest; or, not
@@ -49,10 +56,10 @@ VERSION_FILES = (MANIFEST_NAME, CARD_NAME, dvc.POINTER_NAME)
 
 STATIC_RULES = (
     "layout", "schema", "stub-path", "contiguous", "parent", "duplicate", "card", "card-fields", "validation",
-    "tree-md5", "dvc-pointer", "aliases",
+    "tree-md5", "dvc-pointer", "aliases", "trust", "signature",
 )
 REMOTE_RULES = ("remote-missing", "remote-size", "remote-version")
-RULES = (*STATIC_RULES, "immutable", *REMOTE_RULES, "remote-digest")
+RULES = (*STATIC_RULES, "immutable", "signed", *REMOTE_RULES, "remote-digest")
 RULE_HELP = {
     "layout": "only <stub>/vN/ directories holding manifest.yaml, model.md, model.dvc, signatures/",
     "schema": "manifest.yaml matches the schema",
@@ -66,7 +73,10 @@ RULE_HELP = {
     "tree-md5": "dvc.md5 is the md5 of the file listing",
     "dvc-pointer": "model.dvc agrees with the manifest",
     "aliases": "aliases.yaml parses and names existing versions",
+    "trust": "trust.yaml parses and its keys load",
+    "signature": "signatures parse; those by listed signers verify for this version",
     "immutable": "files present at the base ref are unchanged",
+    "signed": "approved as trust.yaml at the base ref requires (--require-signatures)",
     "remote-missing": "every object is on the remote",
     "remote-size": "remote objects have the recorded size",
     "remote-digest": "remote objects hash to the recorded digest",

@@ -251,6 +251,10 @@
     return h("div", {}, [
       h("p", { id: "card-validation", "data-testid": "validation", "data-status": v.status,
         className: "validation " + v.status, text: v.display }),
+      m.approved_by && m.approved_by.length
+        ? h("p", { id: "card-approved", "data-testid": "approved-by", className: "approved",
+          text: "approved by " + m.approved_by.join(", ") })
+        : null,
       grid([
         ["ONNX checker", v.checker ? "passed" + (v.opset !== null ? " (opset " + v.opset + ")" : "") : "not recorded"],
         ["Sample run", run],

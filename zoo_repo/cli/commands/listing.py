@@ -40,14 +40,19 @@ def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str
 @remote_option
 @pass_state
 def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
-    """Show one version: fields, card, metrics, files by role."""
-    from zoo_repo.cli.render import show_text
+    """Show one version: fields, card, metrics, signatures, files by role."""
+    from zoo_repo.cli.render import show_text, signed_line
+    from zoo_repo.core.trust import seen_dict
+    from zoo_repo.ops.trusting import known_signers
 
-    manifest = state.zoo(remote_url).show(ref)
+    zoo = state.zoo(remote_url)
+    manifest = zoo.show(ref)
+    ref = f"{manifest.stub}@{manifest.version_name}"  # the version shown, whatever alias named it
+    seen, known = zoo.signatures(ref), known_signers(zoo)
     if as_json:
-        print_json(manifest.to_dict())
+        print_json({**manifest.to_dict(), "signatures": [seen_dict(known, s) for s in seen]})
     else:
-        click.echo(show_text(manifest))
+        click.echo(show_text(manifest, [signed_line(known, s) for s in seen]))
 
 
 @click.command(name="versions")

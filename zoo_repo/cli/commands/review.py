@@ -20,18 +20,25 @@ def _zoo() -> Any:
     return current_state().zoo()
 
 
+_require_option = click.option(
+    "--require-signatures", is_flag=True,
+    help="Every version added since --base (every version, without it) must be approved as trust.yaml "
+         "at --base requires (without --base, the working tree's).")
+
+
 @click.command(name="check")
 @click.option("--base", metavar="REF",
               help="A git ref (e.g. origin/main): files there must be unchanged, versions only added.")
 @click.option("--remote", is_flag=True, help="Also check that the remote holds every object, at its size.")
 @click.option("--deep", is_flag=True, help="Download every object and check its digest, and run the versions' "
               "validation again on those bytes (implies --remote).")
+@_require_option
 @json_option("Print the report as JSON.")
-def check_cmd(base: str | None, remote: bool, deep: bool, as_json: bool) -> None:
-    """Check every version's manifest, card and DVC pointer; exit 1 on any problem."""
+def check_cmd(base: str | None, remote: bool, deep: bool, require_signatures: bool, as_json: bool) -> None:
+    """Check every version's manifest, card, DVC pointer and signatures; exit 1 on any problem."""
     from zoo_repo.review.check import check
 
-    report = check(_zoo(), base=base, remote=remote or deep, deep=deep)
+    report = check(_zoo(), base=base, remote=remote or deep, deep=deep, require_signatures=require_signatures)
     if as_json:
         print_json({
             "ok": report.ok,
@@ -42,6 +49,7 @@ def check_cmd(base: str | None, remote: bool, deep: bool, as_json: bool) -> None
             "base": report.base,
             "added": list(report.added),
             "rules": list(report.rules),
+            "require_signatures": report.require_signatures,
             "problems": [{"path": p.path, "rule": p.rule, "message": p.message} for p in report.problems],
         })
     else:
@@ -67,12 +75,13 @@ def _summary(report: Any) -> str:
 @click.option("--base", required=True, metavar="REF", help="The git ref the change is reviewed against.")
 @click.option("--remote", is_flag=True, help="Also run the remote checks on the added versions.")
 @click.option("--deep", is_flag=True, help="Download and hash the added versions' objects (implies --remote).")
+@_require_option
 @json_option("Print the review as JSON.")
-def review_cmd(base: str, remote: bool, deep: bool, as_json: bool) -> None:
+def review_cmd(base: str, remote: bool, deep: bool, require_signatures: bool, as_json: bool) -> None:
     """Summarise the versions added since REF as Markdown for a pull-request comment."""
     from zoo_repo.review.report import render_review_markdown, review, review_dict
 
-    result = review(_zoo(), base, remote=remote or deep, deep=deep)
+    result = review(_zoo(), base, remote=remote or deep, deep=deep, require_signatures=require_signatures)
     if as_json:
         print_json(review_dict(result))
     else:

@@ -1,0 +1,85 @@
+"""A version's signature files checked against a set of keys, with no zoo around them.
+
+``ops.trusting`` judges a pull with a workspace at hand; the review gate
+(``review.signed``) and the catalog sit below ops and read bytes from git or a
+checkout themselves, so what they need of it lives here: a policy text with
+each signer's fingerprint filled in, and each signature file checked with the
+key its hint names. The rules are the same: a bundle is verified only with a
+key whose hint it carries, its signed role must be the one its file name says,
+and a file made with none of the keys is ``unknown`` (shown, never counted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from zoo_repo.core import trust as tr
+from zoo_repo.core.manifest import Manifest
+from zoo_repo.errors import SignatureError
+
+NOT_LISTED = "signed by a key that trust.yaml does not list"
+
+
+def policy_from_text(text: str, where: str = tr.TRUST_NAME) -> tr.Trust:
+    """``trust.yaml``'s text parsed, each signer with its key's fingerprint; raises
+    ManifestError (the file) or SignatureError (a key that does not load)."""
+    from zoo_repo.model import signature
+
+    parsed = tr.parse_policy(text, where)
+    signers = []
+    for s in parsed.signers:
+        try:
+            signers.append(replace(s, fingerprint=signature.fingerprint((s.key or "").encode())))
+        except SignatureError as exc:
+            raise SignatureError(where, f"signers.{s.name}.key: {exc.problem}") from None
+    return replace(parsed, signers=tuple(signers))
+
+
+def keys_of(trust: tr.Trust) -> dict[str, bytes]:
+    """fingerprint → PEM for every signer of a policy read by ``policy_from_text``."""
+    return {s.fingerprint: s.key.encode() for s in trust.signers if s.fingerprint and s.key}
+
+
+def examine(files: Sequence[tuple[str, bytes]], manifest: Manifest, digest: str, keys: dict[str, bytes],
+            unknown: str = NOT_LISTED) -> list[tr.Seen]:
+    """Each signature file (name, bytes) of ``manifest``'s version, checked with the key
+    its hint names (a bundle without a hint: each key in turn)."""
+    from zoo_repo.model import signature
+
+    hints = {signature.key_hint(pem): fp for fp, pem in keys.items()}
+    seen = []
+    for name, data in files:
+        named = tr.role_in_name(name)
+        try:
+            envelope = signature.read_envelope(data, name)
+        except SignatureError as exc:
+            seen.append(tr.Seen(name, None, named, exc.problem))
+            continue
+        if envelope.key_hint:
+            candidates = [hints[envelope.key_hint]] if envelope.key_hint in hints else []
+        else:
+            candidates = list(keys)
+        if not candidates:
+            seen.append(tr.Seen(name, None, named, unknown, unknown=True))
+            continue
+        seen.append(_check_one(name, named, data, manifest, digest, candidates, keys, unknown))
+    return seen
+
+
+def _check_one(name: str, named: str | None, data: bytes, manifest: Manifest, digest: str,
+               candidates: list[str], keys: dict[str, bytes], unknown: str) -> tr.Seen:
+    from zoo_repo.model import signature
+
+    problem = unknown
+    for fp in candidates:
+        try:
+            verified = signature.verify(data, manifest, digest, keys[fp])
+        except SignatureError as exc:
+            problem = exc.problem
+            continue
+        if verified.role != named:  # the name is not signed; what it claims must be what is
+            return tr.Seen(name, fp, verified.role, f"is named as {named} but signed as {verified.role}")
+        return tr.Seen(name, fp, verified.role)
+    return tr.Seen(name, candidates[0] if len(candidates) == 1 else None, named, problem,
+                   unknown=problem == unknown)
