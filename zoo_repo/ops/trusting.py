@@ -49,14 +49,10 @@ def in_force(zoo: Workspace) -> tr.Trust | None:
 def policy(zoo: Workspace, text: str | None = None) -> tr.Trust | None:
     """The zoo's own trust.yaml (the checkout's, or ``text``), each signer with its
     key's fingerprint; None when it has none."""
-    from zoo_repo.model import signature
+    from zoo_repo.model import vouch
 
     text = zoo.trust_text() if text is None else text
-    if text is None:
-        return None
-    parsed = tr.parse_policy(text)
-    signers = tuple(replace(s, fingerprint=signature.fingerprint((s.key or "").encode())) for s in parsed.signers)
-    return replace(parsed, signers=signers)
+    return vouch.policy_from_text(text) if text is not None else None
 
 
 def reviewed_policy(zoo: Workspace) -> tr.Trust | None:
@@ -93,54 +89,18 @@ def keys_for(zoo: Workspace, trust: tr.Trust) -> dict[str, bytes]:
 
 
 NOT_PINNED = "signed by a key that is not pinned"
-NOT_LISTED = "signed by a key that trust.yaml does not list"
 
 
 def examine(zoo: Workspace, manifest: Manifest, digest: str, keys: dict[str, bytes],
             files: Sequence[tuple[str, bytes]] | None = None, unknown: str = NOT_PINNED) -> list[tr.Seen]:
     """Each signature file of the version, checked with the key its hint names (or,
-    for a bundle without a hint, each key in turn); ``unknown`` says why one made
-    with none of ``keys`` does not count."""
-    from zoo_repo.model import signature
+    for a bundle without a hint, each key in turn: ``model.vouch``); ``unknown``
+    says why one made with none of ``keys`` does not count."""
+    from zoo_repo.model import vouch
 
     if files is None:
         files = zoo.signature_files(manifest.stub, manifest.version)
-    hints = {signature.key_hint(pem): fp for fp, pem in keys.items()}
-    seen = []
-    for name, data in files:
-        named = tr.role_in_name(name)
-        try:
-            envelope = signature.read_envelope(data, name)
-        except SignatureError as exc:
-            seen.append(tr.Seen(name, None, named, exc.problem))
-            continue
-        if envelope.key_hint:
-            candidates = [hints[envelope.key_hint]] if envelope.key_hint in hints else []
-        else:
-            candidates = list(keys)
-        if not candidates:
-            seen.append(tr.Seen(name, None, named, unknown, unknown=True))
-            continue
-        seen.append(_check_one(name, named, data, manifest, digest, candidates, keys, unknown))
-    return seen
-
-
-def _check_one(name: str, named: str | None, data: bytes, manifest: Manifest, digest: str,
-               candidates: list[str], keys: dict[str, bytes], unknown: str) -> tr.Seen:
-    from zoo_repo.model import signature
-
-    problem = unknown
-    for fp in candidates:
-        try:
-            verified = signature.verify(data, manifest, digest, keys[fp])
-        except SignatureError as exc:
-            problem = exc.problem
-            continue
-        if verified.role != named:  # the name is not signed; what it claims must be what is
-            return tr.Seen(name, fp, verified.role, f"is named as {named} but signed as {verified.role}")
-        return tr.Seen(name, fp, verified.role)
-    return tr.Seen(name, candidates[0] if len(candidates) == 1 else None, named, problem,
-                   unknown=problem == unknown)
+    return vouch.examine(files, manifest, digest, keys, unknown)
 
 
 def require(zoo: Workspace, manifest: Manifest, trust: tr.Trust | None = None) -> Signed | None:
@@ -184,6 +144,8 @@ def report(zoo: Workspace, manifest: Manifest) -> list[tr.Seen]:
     """Every signature of the version, checked with every key known for it: the zoo's
     trust.yaml and the pins in force (for ``zoo show``, ``zoo review``, the catalog)."""
     known = known_signers(zoo)
+    from zoo_repo.model.vouch import NOT_LISTED
+
     return examine(zoo, manifest, zoo.digest(manifest.stub, manifest.version), keys_for(zoo, known),
                    unknown=NOT_LISTED)
 
