@@ -30,22 +30,34 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True).stdout
 
 
-def steps(job: str) -> list[dict[str, Any]]:
-    workflow = yaml.safe_load((EXAMPLES / "zoo-review.yml").read_text())
+def steps(job: str, workflow_file: str = "zoo-review.yml") -> list[dict[str, Any]]:
+    workflow = yaml.safe_load((EXAMPLES / workflow_file).read_text())
     found = [s for s in workflow["jobs"][job]["steps"] if "run" in s and s.get("name") not in SKIPPED]
     assert found, f"job {job} has no step to run"
     return found
 
 
-def run_steps(job: str, cwd: Path) -> list[subprocess.CompletedProcess[str]]:
-    """Every step of ``job`` in order, stopping at the first that fails (as Actions does)."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def run_steps(job: str, cwd: Path, workflow_file: str = "zoo-review.yml",
+              github: dict[str, str] | None = None) -> list[subprocess.CompletedProcess[str]]:
+    """Every step of ``job`` in order, stopping at the first that fails (as Actions does).
+    ``github`` fills ``${{ … }}`` expressions (``github.base_ref`` is main); a step's
+    ``env:`` is set with them filled in too."""
+    values = {"github.base_ref": "main", **(github or {})}
+
+    def filled(text: str) -> str:
+        out = re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", lambda m: values.get(m.group(1), m.group(0)), text)
+        assert "${{" not in out, out
+        return out
+
+    temp = cwd.parent / f"{cwd.name}-temp"  # what Actions gives each job as RUNNER_TEMP
+    temp.mkdir(exist_ok=True)
+    base = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "RUNNER_TEMP": str(temp)}
     done = []
-    for step in steps(job):
-        command = re.sub(r"\$\{\{\s*github\.base_ref\s*\}\}", "main", step["run"])
-        assert "${{" not in command, command
-        done.append(subprocess.run(["bash", "-e", "-c", command], cwd=cwd, env=env, capture_output=True,
-                                   text=True, timeout=300))
+    for step in steps(job, workflow_file):
+        env = {**base, **{k: filled(str(v)) for k, v in (step.get("env") or {}).items()}}
+        done.append(subprocess.run(["bash", "-e", "-c", filled(step["run"])], cwd=cwd, env=env,
+                                   capture_output=True, text=True, timeout=300))
         if done[-1].returncode != 0:
             break
     return done
@@ -130,6 +142,44 @@ def test_the_pre_commit_hook_refuses_a_rewritten_version(tmp_path: Path, model_d
     card.write_text(card.read_text() + "\nrewritten after publishing\n")
     refused = hook()
     assert refused.returncode != 0 and "[immutable]" in refused.stdout + refused.stderr
+
+
+def test_the_release_workflow_approves_what_a_merge_added(tmp_path: Path, model_dir: Path) -> None:
+    """docs/examples/zoo-signed-release.yml: after a merge, CI approves with the release
+    key, commits the approvals to main, lists the versions; a consumer who pinned the
+    release key then pulls them, and nothing before."""
+    from tests.keys import make_keys
+    from zoo_repo.errors import Unsigned
+
+    release = make_keys(tmp_path / "release")
+    origin = Origin(tmp_path)
+    maintainer = Zoo.open(origin.runner())
+    maintainer.add_signer("release", release.public)
+    git(maintainer.root, "add", "trust.yaml")
+    git(maintainer.root, "commit", "-qm", "Trust the release key")
+    before = git(maintainer.root, "rev-parse", "HEAD").strip()
+    git(maintainer.root, "push", "-q", "origin", "main")
+    branch = maintainer.publish(model_dir, STUB, branch="").branch or ""
+    git(maintainer.root, "merge", "-q", "--no-ff", "-m", "Merge v1", branch)
+    git(maintainer.root, "push", "-q", "origin", "main")
+
+    secrets = {"github.event.before": before, "secrets.ZOO_RELEASE_KEY": release.private.read_text().strip(),
+               "secrets.AWS_ACCESS_KEY_ID": "", "secrets.AWS_SECRET_ACCESS_KEY": ""}
+    runner = origin.runner()
+    ran = run_steps("release", runner, "zoo-signed-release.yml", secrets)
+    assert [r.returncode for r in ran] == [0] * len(steps("release", "zoo-signed-release.yml")), \
+        [r.stdout + r.stderr for r in ran]
+    assert f"{STUB}@v1 approved by release" in ran[1].stdout
+    assert not list(runner.parent.glob(f"{runner.name}-temp/*"))  # the key file is gone
+    log = git(origin.runner(), "log", "-1", "--format=%s", "main").strip()
+    assert log == f"Approve {STUB}@v1 (release)"
+
+    pinned = Zoo.open(origin.remote.as_uri(), cache_dir=tmp_path / "consumer", trust={"release": release.public})
+    assert pinned.pull(STUB, dest=tmp_path / "out").signed is not None
+    other = make_keys(tmp_path / "other")
+    with pytest.raises(Unsigned):
+        Zoo.open(origin.remote.as_uri(), cache_dir=tmp_path / "c2", trust={"x": other.public}).pull(
+            STUB, dest=tmp_path / "no")
 
 
 @pytest.fixture(autouse=True)
