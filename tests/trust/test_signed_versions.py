@@ -220,3 +220,18 @@ def test_an_approval_killed_before_its_commit_is_finished_by_the_next(team: Team
     assert git(team.zoo.root, "status", "--porcelain") == ""
     assert signature.read_envelope(again.path.read_bytes(), "approval").key_hint
     assert consumer(team, tmp_path).pull(STUB, dest=tmp_path / "out").signed is not None
+
+
+def test_offline_the_cache_answers_only_what_was_verified(team: Team, tmp_path: Path) -> None:
+    """Offline, a pinned pull is judged from the cache: an approved version pulled before
+    comes again; a version whose signatures the cache lacks is refused, not admitted."""
+    team.zoo.approve(f"{STUB}@v1", team.alice.private)
+    consumer(team, tmp_path).pull(STUB, dest=tmp_path / "out")
+    offline = consumer(team, tmp_path, offline=True)
+    assert offline.pull(STUB, dest=tmp_path / "again").signed is not None
+    # Someone empties the cached signatures and the remembered verdicts: offline, nothing vouches.
+    shutil.rmtree(next((tmp_path / "consumer-cache").glob(f"remotes/*/manifests/{STUB}/v1/{SIGNATURES}")))
+    (tmp_path / "consumer-cache" / "stat.sqlite").unlink()
+    with pytest.raises(Unsigned, match="found no signature"):
+        consumer(team, tmp_path, offline=True).pull(STUB, dest=tmp_path / "third")
+    assert not (tmp_path / "third").exists()

@@ -43,6 +43,8 @@ def in_force(zoo: Workspace) -> tr.Trust | None:
         return zoo.pins.trust
     from zoo_repo.repo import usertrust
 
+    if not usertrust.config_path().is_file():
+        return None  # nothing pinned by this user: not even the zoo's remote needs looking up
     return usertrust.pinned(zoo.remote_url)
 
 
