@@ -139,3 +139,38 @@ def test_doctor_says_whose_approvals_pulls_need(team: Path, tmp_path: Path, keys
     broken = run_zoo("--pins", lock, "doctor", "--json", cwd=team)
     check = next(c for c in json.loads(broken.stdout) if c["name"] == "signed pulls")
     assert not check["ok"] and "no key was found for carol" in check["detail"]
+
+
+def test_a_model_signing_signature_of_a_pulled_copy_is_attached_and_never_approves(
+        team: Path, tmp_path: Path, keys: dict[str, Keys], cli: Callable[..., Result]) -> None:
+    """Interop the other way round: alice signs a pulled copy with the model_signing CLI;
+    zoo checks it against the manifest, keeps it as a file-set signature, shows it, and a
+    pull pinned to alice still needs her approval (a file-set signature names no version)."""
+    import sys
+
+    pulled = tmp_path / "pulled"
+    assert cli("pull", STUB, "--dest", pulled).exit_code == 0
+    bundle = tmp_path / "model.sig"
+    made = subprocess.run([sys.executable, "-m", "model_signing", "sign", "key", "--private_key",
+                           str(keys["alice"].private), "--signature", str(bundle), str(pulled)],
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    attached = cli("sign", f"{STUB}@v1", "--signature", bundle, "--json")
+    assert attached.exit_code == 0, attached.stderr
+    doc = json.loads(attached.stdout)
+    assert (doc["role"], doc["name"], doc["added"]) == ("files", "alice", True)
+    shown = json.loads(cli("show", f"{STUB}@v1", "--json").stdout)["signatures"]
+    assert {(s["role"], s["name"], s["valid"]) for s in shown} >= {("files", "alice", True)}
+    cli("trust", "add", "alice", keys["alice"].public)
+    refused = run_zoo("pull", STUB, "--dest", tmp_path / "out", cwd=team)
+    assert refused.returncode == 2 and "file-set signature by alice" in refused.stderr
+
+    # A signature of other bytes (a file changed after pulling) is refused, and nothing is added.
+    (pulled / "model.md").write_text("changed\n")
+    subprocess.run([sys.executable, "-m", "model_signing", "sign", "key", "--private_key",
+                    str(keys["alice"].private), "--signature", str(bundle), str(pulled)], check=True,
+                   capture_output=True, timeout=120)
+    before = subprocess.run(["git", "rev-parse", "HEAD"], cwd=team, capture_output=True, text=True).stdout
+    bad = run_zoo("sign", f"{STUB}@v1", "--signature", bundle, cwd=team)
+    assert bad.returncode == 2 and "model.md was signed as sha256:" in bad.stderr
+    assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=team, capture_output=True, text=True).stdout == before

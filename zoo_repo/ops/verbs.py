@@ -37,6 +37,13 @@ class SigningVerbs(Workspace):
 
         return sign_many(self, added_since(self, base), Path(key), "approval", commit)
 
+    def attach_signature(self, ref: Ref | Stub | str, bundle: PathLike, *, commit: bool = True) -> SignResult:
+        """Add a signature made elsewhere (``model_signing sign key`` over a pulled copy)
+        to the version ``ref`` names, once it verifies with a key the zoo or the pins know."""
+        from zoo_repo.ops.sign import attach
+
+        return attach(self, self.resolve(ref), Path(bundle), commit=commit)
+
     def signatures(self, ref: Ref | Stub | str) -> list[Seen]:
         """The version's signatures, each checked against the zoo's trust.yaml (and the
         pins in force): who signed, as what, and whether it is valid."""

@@ -35,16 +35,26 @@ def _signed(result: Any, as_json: bool) -> None:
 
 @click.command(name="sign")
 @click.argument("ref", metavar="STUB@VERSION", shell_complete=complete_ref)
-@click.option("--key", required=True, type=click.Path(dir_okay=False), help=KEY_HELP)
+@click.option("--key", type=click.Path(dir_okay=False), help=KEY_HELP)
+@click.option("--signature", "bundle", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Instead of signing, add this signature made elsewhere (`model_signing sign key` over a "
+              "pulled copy of the version); it must verify with a key trust.yaml or your pins list.")
 @click.option("--role", type=click.Choice(["publisher", "attestation"]), default="publisher", show_default=True,
               help="What the signature says: the publisher's, or a later attestation (approvals: `zoo approve`).")
 @click.option("--no-commit", is_flag=True, help="Write the signature file but leave committing to you.")
 @json_option("Print the result as JSON.")
 @pass_state
-def sign(state: State, ref: str, key: str, role: str, no_commit: bool, as_json: bool) -> None:
+def sign(state: State, ref: str, key: str | None, bundle: str | None, role: str, no_commit: bool,
+         as_json: bool) -> None:
     """Add a signature to a published version: a file in its directory
     (signatures/), committed; on the release branch also put on the remote."""
-    _signed(state.zoo().sign(ref, key, role=role, commit=not no_commit), as_json)
+    if (key is None) == (bundle is None):
+        raise click.UsageError("give --key KEY to sign, or --signature FILE to add a signature made elsewhere")
+    zoo = state.zoo()
+    if bundle is not None:
+        _signed(zoo.attach_signature(ref, bundle, commit=not no_commit), as_json)
+    else:
+        _signed(zoo.sign(ref, key, role=role, commit=not no_commit), as_json)
 
 
 @click.command(name="approve")
