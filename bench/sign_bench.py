@@ -57,13 +57,40 @@ def env_for(home: Path) -> dict[str, str]:
             "XDG_CONFIG_HOME": str(home / "config"), "DVC_NO_ANALYTICS": "1"}
 
 
+# Run in a fresh process: what judging one version costs inside a pull, by part.
+_IN_PROCESS = r"""
+import sys, time
+from pathlib import Path
+t = time.perf_counter()
+import cryptography.hazmat.primitives.asymmetric.ec, cryptography.hazmat.primitives.serialization
+t_import = time.perf_counter() - t
+from zoo_repo import Zoo
+from zoo_repo.ops.trusting import require
+url, pub, stub, cache = sys.argv[1:5]
+zoo = Zoo.open(url, cache_dir=Path(cache), trust={"alice": pub})
+manifest = zoo.resolve(stub)
+zoo.signature_files(manifest.stub, manifest.version)  # the remote's listing and GETs, not measured here
+t = time.perf_counter(); require(zoo, manifest); t_cold = time.perf_counter() - t
+t = time.perf_counter(); require(zoo, manifest); t_warm = time.perf_counter() - t
+print(t_import, t_cold, t_warm)
+"""
+
+
+def in_process(url: str, pub: Path, cache: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """(cryptography import, first judgement, remembered judgement), seconds."""
+    done = subprocess.run([sys.executable, "-c", _IN_PROCESS, url, str(pub), STUB_BASE, str(cache)], env=env,
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    a, b, c = (float(x) for x in done.stdout.split())
+    return a, b, c
+
+
 def case(work: Path, name: str, model: Path, reps: int) -> dict[str, float]:
     base = work / name
     keys = {who: make_keys(base / "keys" / who) for who in ("alice", "bob")}
     env = env_for(base / "publisher")
     remote = base / "remote"
     times: dict[str, list[float]] = {k: [] for k in ("publish", "publish --sign-key", "cold", "cold pinned",
-                                                      "no-op", "no-op pinned")}
+                                                      "no-op", "no-op pinned", "import", "judge", "remembered")}
     for i in range(reps):
         for signed in (False, True):
             zoo = base / f"zoo-{i}-{signed}"
@@ -86,6 +113,9 @@ def case(work: Path, name: str, model: Path, reps: int) -> dict[str, float]:
             times["cold" + label].append(run(["pull", STUB_BASE, "--remote", url, "--dest", str(out)], consumer, base))
             times["no-op" + label].append(run(["pull", STUB_BASE, "--remote", url, "--dest", str(out)], consumer,
                                               base))
+        parts = in_process(url, keys["alice"].public, base / f"judge-cache-{i}", env_for(base / f"judge-{i}"))
+        for key, value in zip(("import", "judge", "remembered"), parts, strict=True):
+            times[key].append(value)
     shutil.rmtree(base, ignore_errors=True)
     return {k: statistics.median(v) for k, v in times.items()}
 
@@ -102,12 +132,14 @@ def main() -> None:
     for n in sizes:
         models[f"{n + 17:,} files"] = small_files(work / "models" / f"n{n}", n)
     print(f"median of {reps} whole `zoo` processes, seconds; directory remote at {work}")
-    print("| model | publish | publish --sign-key | cold pull | cold pull, pinned | no-op pull | no-op, pinned |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| model | publish | publish --sign-key | cold pull | cold pull, pinned | no-op pull | no-op, pinned "
+          "| in a pull: import cryptography | judge (verify + compare) | remembered verdict |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, model in models.items():
         t = case(work, f"case{len(name)}-{name.split()[0].replace(',', '')}", Path(model), reps)
         print(f"| {name} | {t['publish']:.3f} | {t['publish --sign-key']:.3f} | {t['cold']:.3f} | "
-              f"{t['cold pinned']:.3f} | {t['no-op']:.3f} | {t['no-op pinned']:.3f} |")
+              f"{t['cold pinned']:.3f} | {t['no-op']:.3f} | {t['no-op pinned']:.3f} | "
+              f"{t['import'] * 1e3:.1f} ms | {t['judge'] * 1e3:.1f} ms | {t['remembered'] * 1e3:.2f} ms |")
     shutil.rmtree(work, ignore_errors=True)
 
 

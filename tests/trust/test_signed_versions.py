@@ -235,3 +235,18 @@ def test_offline_the_cache_answers_only_what_was_verified(team: Team, tmp_path: 
     with pytest.raises(Unsigned, match="found no signature"):
         consumer(team, tmp_path, offline=True).pull(STUB, dest=tmp_path / "third")
     assert not (tmp_path / "third").exists()
+
+
+def test_a_pull_request_that_trusts_its_own_key_cannot_get_it_pinned(team: Team, tmp_path: Path) -> None:
+    """On a pull request's branch, trust.yaml lists mallory and mallory approves. `zoo lock`
+    there still records main's signers, so the lockfile's consumer refuses the version."""
+    git(team.zoo.root, "checkout", "-q", "-b", "pr")
+    team.zoo.add_signer("mallory", team.mallory.public)
+    git(team.zoo.root, "commit", "-qam", "Trust me")
+    team.zoo.approve(f"{STUB}@v1", team.mallory.private)
+    lock = team.zoo.lock([STUB], tmp_path / "zoo.lock")
+    assert lock.trust is not None and [s.name for s in lock.trust.signers] == ["alice"]
+    with pytest.raises(Unsigned, match="needs 1 approval by alice"):
+        Zoo.open(team.zoo.root).pinned_by(tmp_path / "zoo.lock").pull_locked(tmp_path / "zoo.lock",
+                                                                             dest=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
