@@ -5,7 +5,9 @@ a reviewer, and a consumer who pinned the maintainer."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -146,8 +148,6 @@ def test_a_model_signing_signature_of_a_pulled_copy_is_attached_and_never_approv
     """Interop the other way round: alice signs a pulled copy with the model_signing CLI;
     zoo checks it against the manifest, keeps it as a file-set signature, shows it, and a
     pull pinned to alice still needs her approval (a file-set signature names no version)."""
-    import sys
-
     pulled = tmp_path / "pulled"
     assert cli("pull", STUB, "--dest", pulled).exit_code == 0
     bundle = tmp_path / "model.sig"
@@ -174,3 +174,67 @@ def test_a_model_signing_signature_of_a_pulled_copy_is_attached_and_never_approv
     bad = run_zoo("sign", f"{STUB}@v1", "--signature", bundle, cwd=team)
     assert bad.returncode == 2 and "model.md was signed as sha256:" in bad.stderr
     assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=team, capture_output=True, text=True).stdout == before
+
+
+def test_the_users_pins_are_a_floor_under_any_lockfile(team: Path, tmp_path: Path, keys: dict[str, Keys],
+                                                       cli: Callable[..., Result]) -> None:
+    """A lockfile (a project's, or one a pull request edited) that trusts bob cannot lift
+    the user's own pin of alice: bob's signature satisfies it, alice's pin still refuses."""
+    cli("lock", STUB)
+    lock = team / "zoo.lock"
+    bob = subprocess.run([sys.executable, "-c", "import sys; from zoo_repo.model import signature; "
+                          "print(signature.fingerprint(open(sys.argv[1], 'rb').read()))", keys["bob"].public],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    text = lock.read_text()
+    alice = text.split("alice: ", 1)[1].split("\n", 1)[0]
+    lock.write_text(text.replace(f"alice: {alice}", f"bob: '{bob}'"))
+    cli("trust", "add", "bob", keys["bob"].public, "--policy")  # a key source for bob's pin
+    cli("sign", f"{STUB}@v1", "--key", keys["bob"].private, "--role", "attestation")
+    cli("approve", f"{STUB}@v1", "--key", keys["bob"].private)
+    assert run_zoo("pull", "--locked", "--dest", tmp_path / "ok", cwd=team).returncode == 0
+    cli("trust", "add", "alice", keys["alice"].public)
+    refused = run_zoo("pull", "--locked", "--dest", tmp_path / "no", cwd=team)
+    assert refused.returncode == 2 and "needs 1 approval by alice" in refused.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_pins_follow_the_remote_whatever_its_spelling(tmp_path: Path, model_dir: Path, keys: dict[str, Keys],
+                                                      cli: Callable[..., Result],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pinned in the checkout (a plain path with a space), honoured for `--remote PATH`,
+    `file://` with %20 and `file://localhost/`: the same remote, the same pins."""
+    remote = tmp_path / "team models" / "remote"
+    root = tmp_path / "zoo"
+    cli("init", root, "--remote", remote)
+    monkeypatch.chdir(root)
+    assert cli("publish", model_dir, "--stub", STUB, "--no-run").exit_code == 0
+    assert cli("trust", "add", "alice", keys["alice"].public).exit_code == 0
+    for spelling in (str(remote), remote.as_uri(), "file://localhost" + remote.as_posix()):
+        done = run_zoo("pull", STUB, "--remote", spelling, "--dest", tmp_path / "out", cwd=tmp_path)
+        assert done.returncode == 2 and "needs 1 approval by alice" in done.stderr, (spelling, done.stderr)
+
+
+def test_pinned_for_every_remote_a_redirected_checkout_still_needs_approval(
+        team: Path, tmp_path: Path, keys: dict[str, Keys], cli: Callable[..., Result]) -> None:
+    """A pull request repoints .dvc/config at another bucket holding the same versions:
+    pins for the old remote do not follow, pins for every remote do."""
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(tmp_path / "remote", moved)
+    cli("trust", "add", "alice", keys["alice"].public)
+    config = team / ".dvc" / "config"
+    config.write_text(config.read_text().replace(str(tmp_path / "remote"), str(moved)))
+    store = team / "store"
+    shutil.rmtree(store)
+    store.mkdir()
+    assert run_zoo("pull", STUB, "--dest", tmp_path / "a", cwd=team).returncode == 0  # escaped the pin
+    assert cli("trust", "add", "alice", keys["alice"].public, "--all-remotes").exit_code == 0
+    refused = run_zoo("pull", STUB, "--dest", tmp_path / "b", cwd=team)
+    assert refused.returncode == 2 and "needs 1 approval by alice" in refused.stderr
+
+
+def test_a_pin_the_reader_would_refuse_is_never_saved(team: Path, keys: dict[str, Keys],
+                                                      cli: Callable[..., Result]) -> None:
+    done = run_zoo("trust", "add", "Alice Smith", keys["alice"].public, cwd=team)
+    assert done.returncode == 2 and "signer name 'Alice Smith'" in done.stderr
+    assert cli("trust", "list").exit_code == 0  # the file (if any) still reads
+    assert run_zoo("pull", STUB, "--dest", team.parent / "out", cwd=team).returncode == 0

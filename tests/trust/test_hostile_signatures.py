@@ -153,3 +153,52 @@ def test_the_cli_names_the_version_and_the_signer_and_exits_2(signed: Zoo, alice
     first = proc.stderr.splitlines()[0]
     assert first.startswith(f"Error: {STUB}@v1 needs 1 approval by alice") and "found no signature" in first
     assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+def unknown_curve_key() -> bytes:
+    """A well-formed PEM public key on a curve no library knows (cryptography raises
+    UnsupportedAlgorithm for it, not ValueError)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    der = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # The curve's OID, P-256 (1.2.840.10045.3.1.7), becomes 1.2.840.10045.3.1.15.
+    der = der.replace(bytes.fromhex("2a8648ce3d030107"), bytes.fromhex("2a8648ce3d03010f"))
+    return b"-----BEGIN PUBLIC KEY-----\n" + base64.encodebytes(der) + b"-----END PUBLIC KEY-----\n"
+
+
+def test_a_key_on_an_unknown_curve_is_one_line_everywhere(signed: Zoo, alice: Keys, tmp_path: Path) -> None:
+    """In the remote's copy of trust.yaml (a bucket writer's), a pull request's trust.yaml,
+    or a key file given to `zoo trust add`: one line, never a traceback."""
+    weird = tmp_path / "weird.pem"
+    weird.write_bytes(unknown_curve_key())
+    added = run_zoo("trust", "add", "eve", weird, cwd=signed.root)
+    assert added.returncode == 2 and "is not supported" in added.stderr and "Traceback" not in added.stderr
+    policy = signed.root / "trust.yaml"
+    signed.add_signer("alice", alice.public)
+    text = policy.read_text()
+    pem = unknown_curve_key().decode().strip().replace("\n", "\n      ")
+    policy.write_text(text.replace("require:", f"  eve:\n    key: |\n      {pem}\nrequire:"))
+    checked = run_zoo("check", cwd=signed.root)
+    assert checked.returncode != 0 and "[trust]" in checked.stdout + checked.stderr
+    assert "Traceback" not in checked.stdout + checked.stderr
+    remote_trust = Path(signed.remote_config().url) / "zoo" / "trust.yaml"
+    remote_trust.parent.mkdir(parents=True, exist_ok=True)
+    remote_trust.write_text(policy.read_text())
+    from zoo_repo.core.trust import Signer, Trust
+
+    pins = Trust((Signer("alice", signature.fingerprint(alice.public_pem)),), 1, "zoo.lock")
+    consumer = Zoo.open(Path(signed.remote_config().url).as_uri(), cache_dir=tmp_path / "c", trust=pins)
+    with pytest.raises(Unsigned):  # the crafted copy gives no key: refused in one line, not a crash
+        consumer.pull(STUB, dest=tmp_path / "out")
+
+
+def test_one_key_under_two_names_is_refused_by_the_policy(signed: Zoo, alice: Keys) -> None:
+    signed.add_signer("alice", alice.public)
+    text = (signed.root / "trust.yaml").read_text()
+    (signed.root / "trust.yaml").write_text(text.replace(
+        "require:", "  alias:\n    key: |\n      " + alice.public_pem.decode().strip().replace("\n", "\n      ")
+        + "\nrequire:"))
+    checked = run_zoo("check", cwd=signed.root)
+    assert "[trust]" in checked.stdout and "is also the key of alice" in checked.stdout

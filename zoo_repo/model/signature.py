@@ -109,9 +109,11 @@ def _private_key(path: str | Path) -> Any:
         from cryptography.hazmat.primitives.asymmetric import ec
     except ImportError as exc:
         raise SignatureError("cryptography", "is not installed", hint=INSTALL_HINT) from exc
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         key = serialization.load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError) as exc:  # TypeError: encrypted, and no password given
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:  # TypeError: encrypted, and no password given
         raise SignatureError(where, f"not an unencrypted PEM private key ({_first_line(exc)})") from exc
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise SignatureError(where, f"is a {type(key).__name__.lstrip('_')}; an EC private key is needed")
@@ -195,9 +197,11 @@ def _load_public_key(pem: bytes) -> EllipticCurvePublicKey:
         from cryptography.hazmat.primitives.asymmetric import ec
     except ImportError as exc:
         raise SignatureError("cryptography", "is not installed", hint=INSTALL_HINT) from exc
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         key = serialization.load_pem_public_key(pem)
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:  # the latter: a key of an algorithm or curve unknown here
         raise SignatureError("public key", f"not a PEM public key ({_first_line(exc)})") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise SignatureError("public key", f"is a {type(key).__name__.lstrip('_')}; an EC public key is needed")

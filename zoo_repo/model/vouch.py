@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from zoo_repo.core import trust as tr
 from zoo_repo.core.manifest import Manifest
-from zoo_repo.errors import SignatureError
+from zoo_repo.errors import ManifestError, SignatureError
 
 NOT_LISTED = "signed by a key that trust.yaml does not list"
 
@@ -27,12 +27,16 @@ def policy_from_text(text: str, where: str = tr.TRUST_NAME) -> tr.Trust:
     from zoo_repo.model import signature
 
     parsed = tr.parse_policy(text, where)
-    signers = []
+    signers: list[tr.Signer] = []
     for s in parsed.signers:
         try:
-            signers.append(replace(s, fingerprint=signature.fingerprint((s.key or "").encode())))
+            fingerprint = signature.fingerprint((s.key or "").encode())
         except SignatureError as exc:
             raise SignatureError(where, f"signers.{s.name}.key: {exc.problem}") from None
+        twin = next((t.name for t in signers if t.fingerprint == fingerprint), None)
+        if twin is not None:  # one key, two names: its approval would count twice, or a lockfile refuses it
+            raise ManifestError(where, f"signers.{s.name}.key: is also the key of {twin}; one key, one signer")
+        signers.append(replace(s, fingerprint=fingerprint))
     return replace(parsed, signers=tuple(signers))
 
 

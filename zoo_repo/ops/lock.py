@@ -82,23 +82,21 @@ def lock(zoo: Workspace, refs: Iterable[Ref], path: Path | None = None) -> Lock:
 def _signers(zoo: Workspace, before: Lock | None) -> Trust | None:
     """The signers a pull through the lockfile will require approvals from.
 
-    In a checkout, the zoo's reviewed policy: its trust.yaml as committed on the
-    release branch (not a pull request's, nor the working tree's); the lockfile
-    records its signers' fingerprints, so a changed policy shows in the
-    lockfile's diff. From a remote URL, never the remote's copy: what the user
-    pinned for it (``zoo trust add``), else what the lockfile already had.
+    The signers this user pinned for the remote (``zoo trust add``), when there are
+    any: a lockfile never trusts more than its maker did. Else, in a checkout, the
+    zoo's policy as committed on the release branch (not the working tree's); the
+    lockfile records its signers' fingerprints, so the people it trusts show in its
+    diff (and `zoo lock` prints them). From a remote URL, never the remote's copy of
+    the policy: what the lockfile already had.
     """
     from zoo_repo.core.trust import Trust
     from zoo_repo.ops import trusting
     from zoo_repo.repo import usertrust
 
-    if zoo.is_checkout:
-        found = trusting.reviewed_policy(zoo)
-        if found is not None:
-            return Trust(tuple(replace(s, key=None) for s in found.signers), found.approvals)
     pinned = usertrust.pinned(zoo.remote_url)
-    if pinned is not None:
-        return Trust(tuple(replace(s, key=None) for s in pinned.signers), pinned.approvals)
+    found = pinned[0] if pinned else (trusting.reviewed_policy(zoo) if zoo.is_checkout else None)
+    if found is not None:
+        return Trust(tuple(replace(s, key=None) for s in found.signers), found.approvals)
     return before.trust if before is not None else None
 
 

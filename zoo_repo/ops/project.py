@@ -134,7 +134,12 @@ def _put_signatures(remote: Remote, plan: rel.MovePlan) -> None:
     from zoo_repo.remote import meta
 
     for sig in plan.signatures:
-        meta.put_signature(remote, sig.stub, sig.version, sig.name, sig.text)
+        if not meta.put_signature(remote, sig.stub, sig.version, sig.name, sig.text):
+            key = meta.signature_key(sig.stub, sig.version, sig.name)
+            if remote.get_text(key) != sig.text:
+                # Something else sits under the committed signature's name (junk, or a
+                # crafted file): the remote is a mirror, and git's copy is the one.
+                remote.put_text(key, sig.text)
 
 
 def _put_trust(remote: Remote, plan: rel.MovePlan) -> None:

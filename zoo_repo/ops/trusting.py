@@ -36,16 +36,23 @@ class Signed:
 
 
 def in_force(zoo: Workspace) -> tr.Trust | None:
-    """The pins a pull from ``zoo`` is judged by, or None (nothing is verified)."""
-    if zoo.trust is not None:
-        return zoo.trust
-    if zoo.pins is not None and zoo.pins.trust is not None:
-        return zoo.pins.trust
+    """The first of the pins a pull from ``zoo`` is judged by (``requirements``), or None."""
+    found = requirements(zoo)
+    return found[0] if found else None
+
+
+def requirements(zoo: Workspace, trust: tr.Trust | None = None) -> list[tr.Trust]:
+    """Every set of pins a pull from ``zoo`` must meet: ``trust`` (or the zoo's
+    ``trust=``, or its lockfile's), and each entry of the user's own pins that applies
+    to its remote. The user's pins are a floor: a lockfile or a caller can add
+    signers to satisfy, never take the user's away."""
     from zoo_repo.repo import usertrust
 
-    if not usertrust.config_path().is_file():
-        return None  # nothing pinned by this user: not even the zoo's remote needs looking up
-    return usertrust.pinned(zoo.remote_url)
+    chosen = trust or zoo.trust or (zoo.pins.trust if zoo.pins is not None else None)
+    found = [chosen] if chosen is not None else []
+    if usertrust.config_path().is_file():  # else not even the zoo's remote needs looking up
+        found += [t for t in usertrust.pinned(zoo.remote_url) if t != chosen]
+    return found
 
 
 def policy(zoo: Workspace, text: str | None = None) -> tr.Trust | None:
@@ -106,34 +113,43 @@ def examine(zoo: Workspace, manifest: Manifest, digest: str, keys: dict[str, byt
 
 
 def require(zoo: Workspace, manifest: Manifest, trust: tr.Trust | None = None) -> Signed | None:
-    """Check ``manifest``'s version against ``trust`` (default: the pins in force,
-    ``in_force``): None when there are none; the verdict when it meets them;
+    """Check ``manifest``'s version against every set of pins in force
+    (``requirements``): None when there are none; the verdict when it meets them all;
     ``Unsigned`` (nothing placed) when it does not, unless the zoo allows unsigned
     versions (then ``Signed.waived`` says why)."""
-    trust = trust or in_force(zoo)
-    if trust is None:
+    needed = requirements(zoo, trust)
+    if not needed:
         return None
     ref = f"{manifest.stub}@{manifest.version_name}"
     digest = zoo.digest(manifest.stub, manifest.version)
-    # Signatures are only ever added, and a signer stops counting only by leaving the
-    # pins (which changes the key): a version that met these pins once meets them
-    # still, so a no-op pull asks the remote for nothing and verifies nothing.
-    key = _verdict_key(digest, trust)
     cache = zoo.statcache()
-    remembered = cache.get_doc("signed", key)
-    if isinstance(remembered, list) and all(isinstance(n, str) for n in remembered):
-        return Signed(ref, tuple(remembered))
-    seen = examine(zoo, manifest, digest, keys_for(zoo, trust))
-    problem = tr.judge(trust, ref, seen)
-    if problem is not None:
-        if zoo.allow_unsigned:
-            return Signed(ref, tuple(tr.approvers(trust, seen)), waived=problem)
-        raise Unsigned(ref, problem, hint=f"ask a signer it names to run `zoo approve {ref} --key KEY` "
-                                          "(and `zoo push`), or pull with --allow-unsigned")
-    names = tr.approvers(trust, seen)
-    cache.put_doc("signed", key, names)
+    approvers: list[str] = []
+    seen: list[tr.Seen] | None = None
+    for pins in needed:
+        # Signatures are only ever added, and a signer stops counting only by leaving the
+        # pins (which changes the key): a version that met these pins once meets them
+        # still, so a no-op pull asks the remote for nothing and verifies nothing.
+        key = _verdict_key(digest, pins)
+        remembered = cache.get_doc("signed", key)
+        if isinstance(remembered, list) and all(isinstance(n, str) for n in remembered):
+            approvers += [n for n in remembered if n not in approvers]
+            continue
+        if seen is None:
+            keys: dict[str, bytes] = {}
+            for each in needed:
+                keys.update(keys_for(zoo, each))
+            seen = examine(zoo, manifest, digest, keys)
+        problem = tr.judge(pins, ref, seen)
+        if problem is not None:
+            if zoo.allow_unsigned:
+                return Signed(ref, tuple(approvers + tr.approvers(pins, seen)), waived=problem)
+            raise Unsigned(ref, problem, hint=f"ask a signer it names to run `zoo approve {ref} --key KEY` "
+                                              "(and `zoo push`), or pull with --allow-unsigned")
+        names = tr.approvers(pins, seen)
+        cache.put_doc("signed", key, names)
+        approvers += [n for n in names if n not in approvers]
     cache.flush()
-    return Signed(ref, tuple(names))
+    return Signed(ref, tuple(approvers))
 
 
 def _verdict_key(digest: str, trust: tr.Trust) -> str:
@@ -214,16 +230,31 @@ def add_to_policy(zoo: Workspace, name: str, key_file: str, approvals: int | Non
     return updated
 
 
-def pin_signer(zoo: Workspace, name: str, key_file: str, approvals: int | None = None) -> tuple[tr.Trust, str]:
-    """Pin signer ``name`` for this zoo's remote in the user's config; (pins now, the file)."""
-    from zoo_repo.repo import usertrust
+def pin_everywhere(name: str, key_file: str, approvals: int | None = None) -> tuple[tr.Trust, str]:
+    """Pin signer ``name`` for every remote in the user's config; (pins now, the file)."""
+    return _pin(None, name, key_file, approvals)
 
-    url = zoo.remote_url
-    if url is None:
+
+def unpin_everywhere(name: str) -> tuple[tr.Trust | None, str]:
+    return _unpin(None, name)
+
+
+def pin_signer(zoo: Workspace, name: str, key_file: str, approvals: int | None = None,
+               every_remote: bool = False) -> tuple[tr.Trust, str]:
+    """Pin signer ``name`` for this zoo's remote (or, with ``every_remote``, for every
+    remote) in the user's config; (pins now, the file)."""
+    url = None if every_remote else zoo.remote_url
+    if url is None and not every_remote:
         raise UsageError(f"{zoo!r} has no remote to pin signers for",
                          hint="pin inside a zoo checkout, or name the remote with `remote=`")
+    return _pin(url, name, key_file, approvals)
+
+
+def _pin(url: str | None, name: str, key_file: str, approvals: int | None) -> tuple[tr.Trust, str]:
+    from zoo_repo.repo import usertrust
+
     pem, fingerprint = check_key_file(key_file)
-    current = usertrust.pinned(url) or tr.Trust((), 1)
+    current = usertrust.pinned_for(url) or tr.Trust((), 1)
     updated = tr.with_signer(current, tr.Signer(name, fingerprint, pem.decode("ascii")))
     if approvals is not None:
         updated = replace(updated, approvals=approvals)
@@ -247,14 +278,21 @@ def remove_from_policy(zoo: Workspace, name: str) -> tr.Trust | None:
     return updated
 
 
-def unpin_signer(zoo: Workspace, name: str) -> tuple[tr.Trust | None, str]:
-    """Remove the user's pin of ``name`` for this zoo's remote; (pins left, the file)."""
+def unpin_signer(zoo: Workspace, name: str, every_remote: bool = False) -> tuple[tr.Trust | None, str]:
+    """Remove the user's pin of ``name`` for this zoo's remote (or every remote's); (pins left, the file)."""
+    url = None if every_remote else zoo.remote_url
+    if url is None and not every_remote:
+        raise UsageError(f"{name!r} is not pinned for this zoo")
+    return _unpin(url, name)
+
+
+def _unpin(url: str | None, name: str) -> tuple[tr.Trust | None, str]:
     from zoo_repo.repo import usertrust
 
-    url = zoo.remote_url
-    current = usertrust.pinned(url) if url else None
-    if url is None or current is None or all(s.name != name for s in current.signers):
-        raise UsageError(f"{name!r} is not pinned for {url or 'this zoo'}")
+    every_remote = url is None
+    current = usertrust.pinned_for(url)
+    if current is None or all(s.name != name for s in current.signers):
+        raise UsageError(f"{name!r} is not pinned for {'every remote' if every_remote else url or 'this zoo'}")
     left = tuple(s for s in current.signers if s.name != name)
     updated = replace(current, signers=left, approvals=min(current.approvals, len(left))) if left else None
     return updated, str(usertrust.save(url, updated))

@@ -58,12 +58,13 @@ class SigningVerbs(Workspace):
 
         return add_to_policy(self, name, os.fspath(key), approvals)
 
-    def pin_signer(self, name: str, key: PathLike, *, approvals: int | None = None) -> tuple[Trust, str]:
+    def pin_signer(self, name: str, key: PathLike, *, approvals: int | None = None,
+                   every_remote: bool = False) -> tuple[Trust, str]:
         """Pin signer ``name`` for this zoo's remote in the user's config (``zoo trust add``):
         from then on every pull from it needs their approval. Returns the pins and the file."""
         from zoo_repo.ops.trusting import pin_signer
 
-        return pin_signer(self, name, os.fspath(key), approvals)
+        return pin_signer(self, name, os.fspath(key), approvals, every_remote)
 
     def remove_signer(self, name: str) -> Trust | None:
         """Remove signer ``name`` from trust.yaml (written for review); the policy left."""
@@ -71,11 +72,11 @@ class SigningVerbs(Workspace):
 
         return remove_from_policy(self, name)
 
-    def unpin_signer(self, name: str) -> tuple[Trust | None, str]:
+    def unpin_signer(self, name: str, *, every_remote: bool = False) -> tuple[Trust | None, str]:
         """Remove the user's pin of signer ``name`` for this zoo's remote; (pins left, the file)."""
         from zoo_repo.ops.trusting import unpin_signer
 
-        return unpin_signer(self, name)
+        return unpin_signer(self, name, every_remote)
 
     def trust_in_force(self) -> Trust | None:
         """The pins a pull from this zoo is judged by (``trust=``, the lockfile's, the user's),

@@ -19,13 +19,14 @@ def _fsspec_url(url: str) -> str:
     """The URL as fsspec knows it: DVC writes Azure remotes as ``azure://``, which
     fsspec does not know; adlfs registers ``az://`` for the same containers. A
     ``file://`` URL is percent-encoded (``Path.as_uri()`` writes a space as %20),
-    which fsspec's local filesystem would take literally."""
+    which fsspec's local filesystem would take literally, and may name ``localhost``."""
     if protocol_of(url) == "azure":
         return "az://" + url.split("://", 1)[1]
     if url.startswith("file://"):
         from urllib.parse import unquote
 
-        return "file://" + unquote(url[len("file://"):])
+        # RFC 8089 also allows the host: file://localhost/path is file:///path.
+        return "file://" + unquote(url[len("file://"):].removeprefix("localhost"))
     return url
 
 

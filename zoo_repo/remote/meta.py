@@ -2,7 +2,7 @@
 
     <remote>/zoo/manifests/<stub>/vN/model.md        a version's card
     <remote>/zoo/manifests/<stub>/vN/manifest.yaml   its manifest: created once, never replaced
-    <remote>/zoo/manifests/<stub>/vN/signatures/…    its signatures: each created once (``core.trust``)
+    <remote>/zoo/manifests/<stub>/vN/signatures/…    its signatures, mirrored from the release branch
     <remote>/zoo/trust.yaml                          a copy of the release branch's trust.yaml: a
                                                      source of keys, never of trust (consumers pin)
     <remote>/zoo/projection/0000000001.json …        the log of the release branch's projection
@@ -57,7 +57,8 @@ def signature_names(remote: Remote, stub: str, version: int) -> list[str]:
 
 
 def put_signature(remote: Remote, stub: str, version: int, name: str, text: str) -> bool:
-    """Add a signature file: created, never replaced (signatures are append-only)."""
+    """Add a signature file if its name is free; False when something is already there
+    (``ops.project`` then puts git's copy in place of anything else)."""
     return remote.create_text(signature_key(stub, version, name), text)
 
 

@@ -110,9 +110,14 @@ def remote_for_url(root: Path, url: str) -> RemoteConfig | None:
 
 
 def comparable_url(url: str) -> str:
-    """One spelling per remote: ``file://`` and plain paths alike, no trailing slash."""
-    if url.startswith("file://"):
-        url = url[len("file://"):]
-    if "://" not in url:
-        return os.path.realpath(url)
-    return url.rstrip("/")
+    """One spelling per remote: a plain path and its ``file://`` URL (percent-encoded
+    as ``Path.as_uri()`` writes it, or with ``localhost``) alike, the scheme in lower
+    case, no trailing slash."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() == "file":
+        from urllib.parse import unquote
+
+        url = unquote(rest.removeprefix("localhost"))
+    elif sep:
+        return f"{scheme.lower()}://{rest.rstrip('/')}"
+    return os.path.realpath(url)

@@ -11,6 +11,13 @@ that a clone or a remote could hand over would be no pin at all. One file,
         approvals: 1
         signers:
           alice: {fingerprint: 'sha256:…', key: '-----BEGIN PUBLIC KEY-----…'}
+      '*':                     # every remote (`zoo trust add --all-remotes`)
+        …
+
+Each entry that applies is a floor: a pull needs what every one of them
+requires, whatever a lockfile or ``Zoo.open(trust=)`` adds. The ``*`` entry keeps
+a checkout whose ``.dvc/config`` a pull request pointed at another bucket from
+escaping the user's pins.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from zoo_repo.repo.config import comparable_url
 from zoo_repo.store.atomic import write_text_atomic
 
 FILE_NAME = "trust.yaml"
+EVERY_REMOTE = "*"
 
 
 def config_dir() -> Path:
@@ -55,14 +63,21 @@ def _read() -> dict[str, Any]:
     return remotes
 
 
-def pinned(url: str | None) -> tr.Trust | None:
-    """What the user pinned for the remote at ``url``; None when nothing."""
-    if url is None:
-        return None
-    entry = _read().get(comparable_url(url))
-    if entry is None:
-        return None
-    return tr.pins_from_doc(entry, f"{config_path()} for {comparable_url(url)}")
+def pinned(url: str | None) -> list[tr.Trust]:
+    """What the user pinned that applies to the remote at ``url``: its own entry and
+    the every-remote one; empty when nothing."""
+    if not config_path().is_file():
+        return []
+    entries = _read()
+    keys = ([comparable_url(url)] if url is not None else []) + [EVERY_REMOTE]
+    return [tr.pins_from_doc(entries[key], f"{config_path()} for {key}") for key in keys if key in entries]
+
+
+def pinned_for(url: str | None) -> tr.Trust | None:
+    """The entry ``zoo trust add`` edits: the remote's own (or, for None, every remote's)."""
+    key = EVERY_REMOTE if url is None else comparable_url(url)
+    entry = _read().get(key)
+    return tr.pins_from_doc(entry, f"{config_path()} for {key}") if entry is not None else None
 
 
 def everything() -> dict[str, tr.Trust]:
@@ -70,13 +85,17 @@ def everything() -> dict[str, tr.Trust]:
     return {url: tr.pins_from_doc(entry, f"{config_path()} for {url}") for url, entry in _read().items()}
 
 
-def save(url: str, trust: tr.Trust | None) -> Path:
-    """Pin ``trust`` for ``url`` (None removes its pins); returns the file written."""
+def save(url: str | None, trust: tr.Trust | None) -> Path:
+    """Pin ``trust`` for ``url`` (None: every remote; ``trust`` None removes the pins);
+    returns the file written. What is written is read back first, by the reader's rules."""
     remotes = _read()
+    key = EVERY_REMOTE if url is None else comparable_url(url)
     if trust is None or not trust.signers:
-        remotes.pop(comparable_url(url), None)
+        remotes.pop(key, None)
     else:
-        remotes[comparable_url(url)] = tr.pins_to_doc(trust, keys=True)
+        doc = tr.pins_to_doc(trust, keys=True)
+        tr.pins_from_doc(doc, f"{config_path()} for {key}")  # never save pins the next pull would refuse
+        remotes[key] = doc
     path = config_path()
     write_text_atomic(path, "# zoo trust: the signers this user pinned, per remote (`zoo trust add`).\n"
                       + yamltext.dump({"schema": tr.SCHEMA, "remotes": dict(sorted(remotes.items()))}))

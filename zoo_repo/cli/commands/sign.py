@@ -101,18 +101,27 @@ def trust() -> None:
 @click.option("--policy", is_flag=True, help="Add the signer to the zoo's trust.yaml (for review) instead of "
               "pinning it for yourself.")
 @click.option("--approvals", type=click.IntRange(min=1), help="How many signers' approvals a version needs.")
+@click.option("--all-remotes", is_flag=True, help="Pin the signer for every remote, not only this zoo's: "
+              "a checkout whose .dvc/config is pointed elsewhere still needs their approvals.")
 @remote_option
 @pass_state
-def trust_add(state: State, name: str, keyfile: str, policy: bool, approvals: int | None,
+def trust_add(state: State, name: str, keyfile: str, policy: bool, approvals: int | None, all_remotes: bool,
               remote_url: str | None) -> None:
     """Pin signer NAME's public KEYFILE: from then on, every pull from this zoo's
     remote needs that signer's approval. With --policy, write it into trust.yaml."""
-    zoo = state.zoo(remote_url)
+    if policy and (remote_url or all_remotes):
+        raise click.UsageError("--policy edits the checkout's trust.yaml; it takes no --remote or --all-remotes")
+    zoo = state.zoo(remote_url) if not all_remotes else None
     if policy:
-        if remote_url:
-            raise click.UsageError("--policy edits the checkout's trust.yaml; it takes no --remote")
+        assert zoo is not None
         found = zoo.add_signer(name, keyfile, approvals=approvals)
         click.echo(f"trust.yaml: {_lines(found)}; review and commit it")
+        return
+    if zoo is None:
+        from zoo_repo.ops.trusting import pin_everywhere
+
+        pins, where = pin_everywhere(name, keyfile, approvals)
+        click.echo(f"pinned for every remote in {where}: {_lines(pins)}")
         return
     pins, where = zoo.pin_signer(name, keyfile, approvals=approvals)
     click.echo(f"pinned for {zoo.remote_url} in {where}: {_lines(pins)}")
@@ -121,10 +130,17 @@ def trust_add(state: State, name: str, keyfile: str, policy: bool, approvals: in
 @trust.command(name="remove")
 @click.argument("name")
 @click.option("--policy", is_flag=True, help="Remove the signer from the zoo's trust.yaml instead of your pins.")
+@click.option("--all-remotes", is_flag=True, help="Remove the signer's pin for every remote.")
 @remote_option
 @pass_state
-def trust_remove(state: State, name: str, policy: bool, remote_url: str | None) -> None:
+def trust_remove(state: State, name: str, policy: bool, all_remotes: bool, remote_url: str | None) -> None:
     """Remove signer NAME from your pins for this zoo's remote (or, with --policy, from trust.yaml)."""
+    if all_remotes:
+        from zoo_repo.ops.trusting import unpin_everywhere
+
+        pins, where = unpin_everywhere(name)
+        click.echo(f"{where}: {_lines(pins) if pins else 'nothing pinned'} for every remote")
+        return
     zoo = state.zoo(remote_url)
     if policy:
         left = zoo.remove_signer(name)
