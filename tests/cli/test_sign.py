@@ -93,8 +93,13 @@ def test_signing_twice_adds_nothing_and_sign_records_an_attestation(team: Path, 
     attested = cli("sign", f"{STUB}@v1", "--key", keys["alice"].private, "--role", "attestation", "--json")
     doc = json.loads(attested.stdout)
     assert (doc["role"], doc["name"], doc["added"], doc["listed"]) == ("attestation", "alice", True, True)
-    listed = cli("trust", "list", "--json")
-    assert json.loads(listed.stdout)["policy"]["signers"][0]["name"] == "alice"
+    listed = json.loads(cli("trust", "list", "--json").stdout)
+    assert listed["policy"]["signers"][0]["name"] == "alice" and listed["pins"] == []
+    cli("trust", "add", "alice", keys["alice"].public)
+    cli("lock", STUB)
+    shown = cli("--pins", "zoo.lock", "trust", "list").stdout.splitlines()
+    assert [line.split(" (sha256")[0] for line in shown[:2]] == ["pulls need: 1 approval of alice"] * 2
+    assert "zoo.lock" in shown[0] and "trust.yaml for" in shown[1]  # the lockfile's, then the user's floor
 
 
 @pytest.mark.parametrize(("content", "expected"), [

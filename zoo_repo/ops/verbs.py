@@ -78,12 +78,12 @@ class SigningVerbs(Workspace):
 
         return unpin_signer(self, name, every_remote)
 
-    def trust_in_force(self) -> Trust | None:
-        """The pins a pull from this zoo is judged by (``trust=``, the lockfile's, the user's),
-        or None when nothing is verified."""
-        from zoo_repo.ops.trusting import in_force
+    def trust_in_force(self) -> list[Trust]:
+        """Every set of pins a pull from this zoo must meet (``trust=`` or the lockfile's,
+        then the user's own, which are a floor); empty when nothing is verified."""
+        from zoo_repo.ops.trusting import requirements
 
-        return in_force(self)
+        return requirements(self)
 
     def policy(self) -> Trust | None:
         """The zoo's trust.yaml, each signer with its key's fingerprint; None without one."""

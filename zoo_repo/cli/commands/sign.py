@@ -157,12 +157,15 @@ def trust_remove(state: State, name: str, policy: bool, all_remotes: bool, remot
 def trust_list(state: State, as_json: bool, remote_url: str | None) -> None:
     """The signers a pull from this zoo is judged by, and the zoo's own policy."""
     zoo = state.zoo(remote_url)
-    pins = zoo.trust_in_force()
+    needed = zoo.trust_in_force()
     own = zoo.policy() if zoo.is_checkout else None
     if as_json:
-        print_json({"pins": _doc(pins), "policy": _doc(own)})
+        print_json({"pins": [_doc(p) for p in needed], "policy": _doc(own)})
         return
-    click.echo(f"pulls are judged by: {_lines(pins) + ' (' + pins.where + ')' if pins else 'nothing (unverified)'}")
+    if not needed:
+        click.echo("pulls are judged by: nothing (unverified)")
+    for pins in needed:
+        click.echo(f"pulls need: {_lines(pins)} ({pins.where})")
     if zoo.is_checkout:
         click.echo(f"trust.yaml: {_lines(own) if own else 'none'}")
 
