@@ -83,3 +83,10 @@ def test_the_python_api_selects_the_recipe_too(root: Path, tmp_path: Path) -> No
     results = zoo.pull_many([f"{STUB}?recipe=original"], dest=tmp_path / "many")
     assert results[0].recipe == tmp_path / "many" / STUB / "recipes" / "original.md"
     assert zoo.pull(STUB, dest=tmp_path / "plain").recipe is None
+
+
+def test_zoo_stub_prints_the_query(cli: Callable[..., Result]) -> None:
+    yolo = "cv/detection/yolov5-s/pytorch/ultralytics/coco/pruned_quant-aggressive_94"
+    data = json.loads(cli("stub", f"zoo:{yolo}@v2?recipe_type=transfer", "--json").stdout)
+    assert (data["sparse_category"], data["version"], data["recipe_type"]) == ("aggressive_94", "v2", "transfer")
+    assert "recipe" not in data

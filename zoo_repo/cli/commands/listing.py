@@ -94,14 +94,15 @@ def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> 
 
 
 @click.command(name="stub")
-@click.argument("ref", metavar="STUB[@VERSION]")
+@click.argument("ref", metavar="STUB[@VERSION][?recipe=NAME]")
 @json_option("Print the fields as JSON.")
 def stub(ref: str, as_json: bool) -> None:
-    """Parse a stub and print its fields."""
+    """Parse a stub and print its fields (and its ?recipe= or ?recipe_type=, if any)."""
     from zoo_repo.core.stub import parse_ref
 
     parsed = parse_ref(ref)
     data = {**parsed.stub.fields(), "stub": str(parsed.stub), "version": parsed.selector}
+    data.update({k: v for k, v in (("recipe", parsed.recipe), ("recipe_type", parsed.recipe_type)) if v})
     if as_json:
         print_json(data)
     else:
