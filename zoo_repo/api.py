@@ -7,13 +7,15 @@ keyword arguments, so callers and type checkers see every parameter.
 from __future__ import annotations
 
 import builtins
+import itertools
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoo_repo.core.manifest import Manifest
+from zoo_repo.core.manifest import FileEntry, Manifest
+from zoo_repo.core.recipes import include_recipe, select_recipe
 from zoo_repo.core.stub import Ref, Stub
 from zoo_repo.errors import UsageError, ZooError
 from zoo_repo.ops.verbs import SigningVerbs
@@ -208,7 +210,11 @@ class Zoo(SigningVerbs, Workspace):
                 yield manifest
 
     def show(self, ref: Ref | Stub | str) -> Manifest:
-        return self.resolve(ref)
+        """The manifest ``ref`` names; NotFound if its ``?recipe=`` selects no recipe
+        (``core.recipes.select_recipe`` says which file it does)."""
+        manifest = self.resolve(ref)
+        select_recipe(manifest, as_ref(ref))
+        return manifest
 
     # -- operations (one module each) --------------------------------------
     def publish(self, model_dir: PathLike, stub: Stub | str, *, message: str | None = None,
@@ -242,20 +248,28 @@ class Zoo(SigningVerbs, Workspace):
         the file's path, which must match a file), ``files`` (globs that narrow
         it) and ``exclude`` (globs whose files are left out) select a part: only
         that is fetched. ``link`` is copy, reflink, hardlink or symlink; ``force``
-        replaces destination files that hold other bytes.
+        replaces destination files that hold other bytes. A ``?recipe=NAME`` (or
+        ``?recipe_type=``) on ``ref`` narrows nothing: it is checked before any byte
+        moves, joins ``include`` when that is given, and ``PullResult.recipe`` is its path.
         """
         from zoo_repo.ops.pull import pull
 
-        return pull(self, self.resolve(ref), dest=dest, include=tuple(include), files=tuple(files),
-                    exclude=tuple(exclude), link=link, force=force, jobs=jobs, progress=progress)
+        manifest = self.resolve(ref)
+        chosen = select_recipe(manifest, as_ref(ref))
+        result = pull(self, manifest, dest=dest, include=include_recipe(tuple(include), chosen), files=tuple(files),
+                      exclude=tuple(exclude), link=link, force=force, jobs=jobs, progress=progress)
+        return replace(result, recipe_path=chosen.path) if chosen else result
 
     def pull_many(self, refs: Iterable[Ref | Stub | str], *, dest: PathLike | None = None,
                   include: Iterable[str] = (), files: Iterable[str] = (), exclude: Iterable[str] = (),
                   link: str = "reflink", force: bool = False, jobs: int = DEFAULT_JOBS,
                   progress: Progress | None = None) -> builtins.list[PullResult]:
         """Pull several versions, each to ``dest/<stub>`` (as ``pull_locked`` does; each
-        to its default place without ``dest``); every ref is resolved before any byte moves."""
+        to its default place without ``dest``); every ref is resolved, and its ``?recipe=``
+        selected (as ``pull`` does), before any byte moves."""
+        refs = builtins.list(refs)
         manifests = [self.resolve(ref) for ref in refs]
+        chosen = [select_recipe(m, as_ref(r)) for m, r in zip(manifests, refs, strict=True)]
         self._require_signed(manifests)
         stubs = [str(m.stub) for m in manifests]
         twice = sorted({s for s in stubs if stubs.count(s) > 1})
@@ -263,7 +277,8 @@ class Zoo(SigningVerbs, Workspace):
             raise UsageError(f"{twice[0]} is named twice: each stub goes to `dest=`/STUB, so pull one "
                              "version of it at a time", param="dest")
         return self._pull_each(manifests, dest, dict(include=tuple(include), files=tuple(files),
-                               exclude=tuple(exclude), link=link, force=force, jobs=jobs, progress=progress))
+                               exclude=tuple(exclude), link=link, force=force, jobs=jobs, progress=progress),
+                               chosen)
 
     def _require_signed(self, manifests: Iterable[Manifest], trust: Trust | None = None) -> None:
         """Every version's signatures, judged before any byte of any of them moves."""
@@ -272,12 +287,17 @@ class Zoo(SigningVerbs, Workspace):
         for manifest in manifests:
             require(self, manifest, trust)
 
-    def _pull_each(self, manifests: Iterable[Manifest], dest: PathLike | None,
-                   kw: dict[str, Any]) -> builtins.list[PullResult]:
+    def _pull_each(self, manifests: Iterable[Manifest], dest: PathLike | None, kw: dict[str, Any],
+                   chosen: Iterable[FileEntry | None] = ()) -> builtins.list[PullResult]:
+        """Pull each manifest; ``chosen``, if given, is each one's selected recipe (see ``pull``)."""
         from zoo_repo.ops.pull import pull
 
-        return [pull(self, m, dest=Path(dest) / str(m.stub) if dest is not None else None, **kw)
-                for m in manifests]
+        results = []
+        for m, recipe in itertools.zip_longest(manifests, chosen):
+            result = pull(self, m, dest=Path(dest) / str(m.stub) if dest is not None else None,
+                          **{**kw, "include": include_recipe(kw["include"], recipe)})
+            results.append(replace(result, recipe_path=recipe.path) if recipe else result)
+        return results
 
     def plan_pull(self, ref: Ref | Stub | str, *, dest: PathLike | None = None, include: Iterable[str] = (),
                   files: Iterable[str] = (), exclude: Iterable[str] = (), link: str = "reflink",

@@ -28,12 +28,12 @@ def test_stub_json_prints_fields_and_canonical_stub(cli) -> None:  # type: ignor
 
 
 def test_bad_stub_is_one_line_exit_2_no_traceback(cli) -> None:  # type: ignore[no-untyped-def]
-    result = cli("stub", "cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/pruned-medium")
+    result = cli("stub", "cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/pruned-_medium")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "Error: invalid stub 'cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/pruned-medium': "
-        "sparse_category 'medium' must be one of none, conservative, moderate, aggressive"
+        "Error: invalid stub 'cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/pruned-_medium': "
+        "sparse_category '_medium' must be a lowercase token: a letter or digit, then letters, digits, '_'"
     ]
 
 

@@ -19,13 +19,23 @@ from zoo_repo.core.manifest import FileEntry, Manifest, manifest_from_doc, parse
 from zoo_repo.core.packs import parse_locator
 from zoo_repo.core.paths import find_problem
 from zoo_repo.core.projection import Move, Projection, apply, parse_move, parse_view, render_move, render_view
-from zoo_repo.core.stub import SPARSE_CATEGORIES, SPARSE_NAME_BASES, SPARSE_TARGETS, parse_ref, parse_stub
+from zoo_repo.core.stub import (
+    KNOWN_SPARSE_CATEGORIES,
+    KNOWN_SPARSE_NAME_BASES,
+    KNOWN_SPARSE_TARGETS,
+    Ref,
+    parse_ref,
+    parse_stub,
+)
 from zoo_repo.errors import ZooError
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
 word = st.text(_ALPHABET, min_size=1, max_size=10)
+# The sparse tag's vocabularies are open: the spec's values, or any lowercase token.
+token = st.text(_ALPHABET[:-1], min_size=1, max_size=1).flatmap(
+    lambda head: st.text(_ALPHABET, max_size=8).map(lambda tail: head + tail))
 digests = st.binary(max_size=8).map(lambda b: "sha256:" + hashlib.sha256(b).hexdigest())
 
 
@@ -36,8 +46,9 @@ def stub_texts(draw: st.DrawFn) -> str:
 
     arch = joined(draw(word), draw(st.none() | word))
     data = joined(draw(word), draw(st.none() | word))
-    name = draw(st.sampled_from(SPARSE_NAME_BASES)) + draw(st.text(_ALPHABET, max_size=4))
-    tag = joined(name, draw(st.sampled_from(SPARSE_CATEGORIES)), draw(st.none() | st.sampled_from(SPARSE_TARGETS)))
+    name = draw(st.sampled_from(KNOWN_SPARSE_NAME_BASES) | token)
+    category = draw(st.sampled_from(KNOWN_SPARSE_CATEGORIES) | token)
+    tag = joined(name, category, draw(st.none() | st.sampled_from(KNOWN_SPARSE_TARGETS) | token))
     return "/".join([draw(word), draw(word), arch, draw(word), draw(word), data, tag])
 
 
@@ -53,6 +64,7 @@ def _only_zoo_errors(parse: Any, text: Any) -> None:
 def test_the_stub_parser_raises_only_zoo_errors(text: str) -> None:
     _only_zoo_errors(parse_stub, text)
     _only_zoo_errors(parse_ref, text)
+    _only_zoo_errors(parse_ref, "cv/a/b/c/d/e/base-none?" + text)  # the query's parser too
 
 
 @FAST
@@ -60,6 +72,18 @@ def test_the_stub_parser_raises_only_zoo_errors(text: str) -> None:
 def test_a_valid_stub_round_trips(text: str) -> None:
     stub = parse_stub(text)
     assert str(stub) == text and parse_stub(str(stub)) == stub
+
+
+recipe_names = st.text(_ALPHABET + "ABCXYZ.-", max_size=12).map(lambda t: "r" + t)
+
+
+@FAST
+@given(stub_texts(), st.sampled_from(("latest", "v3", "stable", "sha256:1f2e3d4c")),
+       st.none() | recipe_names, st.booleans())
+def test_a_valid_ref_round_trips(text: str, selector: str, recipe: str | None, by_type: bool) -> None:
+    query = {} if recipe is None else {"recipe_type" if by_type else "recipe": recipe}
+    ref = Ref(parse_stub(text), selector, **query)
+    assert parse_ref(str(ref)) == ref and parse_ref("zoo:" + str(ref)) == ref
 
 
 @FAST

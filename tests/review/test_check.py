@@ -141,7 +141,7 @@ def test_dvc_pointer_missing(two_versions: Zoo) -> None:
 def test_layout_reports_everything_that_is_not_a_version(two_versions: Zoo) -> None:
     root = two_versions.root
     stub_dir = f"manifests/{STUB}"
-    bad_stub = "manifests/cv/classification/mlp/numpy/zoo_demo/synthetic_digits/sparse-none"
+    bad_stub = "manifests/cv/classification/mlp/numpy/zoo_demo/synthetic_digits/_sparse-none"
     for path in ("manifests/README.md", f"{stub_dir}/notes.txt", f"{vdir(two_versions, STUB, 1)}/extra.yaml",
                  f"{bad_stub}/v1/manifest.yaml"):
         (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +161,7 @@ def test_layout_reports_everything_that_is_not_a_version(two_versions: Zoo) -> N
         ("manifests/cv/link", "layout"),
     }
     messages = {p.path: p.message for p in report.problems}
-    assert "sparse_name 'sparse' must start with one of" in messages[bad_stub]
+    assert "sparse_name '_sparse' must be a lowercase token" in messages[bad_stub]
     assert messages[f"{stub_dir}/.v3.tmp-123-abcd"] == "is left over from an interrupted publish; remove it"
 
 

@@ -117,7 +117,7 @@ CASES: list[tuple[str, Callable[[World], list[str]], int, str]] = [
     ("stub framework", _bad_stub(3, "py-torch"), 2, "(framework) 'py-torch' has 1 '-'; expected no '-'"),
     ("stub repo", _bad_stub(4, "spar$eml"), 2, "(repo) 'spar$eml' has '$'"),
     ("stub dataset", _bad_stub(5, ".hidden"), 2, "(dataset) '.hidden' must not start with '.'"),
-    ("stub sparse tag", _bad_stub(6, "pruned-extreme"), 2, "sparse_category 'extreme' must be one of"),
+    ("stub sparse tag", _bad_stub(6, "pruned-_extreme"), 2, "sparse_category '_extreme' must be a lowercase token"),
     ("stub traversal", _bad_stub(2, ".."), 2, "must not start with '.'"),
     ("stub overlong", _bad_stub(2, "a" * 300), 2, "characters long"),
     # the model directory

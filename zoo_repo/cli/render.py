@@ -91,6 +91,7 @@ def pull_dict(result: Any) -> dict[str, Any]:
         "fetched_bytes": result.fetched_bytes,
         "signed": None if result.signed is None else {"approved_by": list(result.signed.approvers),
                                                       "waived": result.signed.waived},
+        "recipe": None if result.recipe is None else str(result.recipe),
     }
 
 
@@ -101,11 +102,13 @@ def pull_line(result: Any) -> str:
         f"{human_size(result.size)}; fetched {count(result.fetched_objects, 'object')} "
         f"({human_size(result.fetched_bytes)})"
         + (f"; approved by {', '.join(result.signed.approvers)}" if result.signed and result.signed.approvers else "")
+        + (f"; recipe {result.recipe}" if result.recipe is not None else "")
     )
 
 
-def show_text(m: Manifest, signed: Sequence[str] = ()) -> str:
-    """``zoo show``: the version's fields, then ``signed`` (one line per signature), then its files."""
+def show_text(m: Manifest, signed: Sequence[str] = (), recipe: str | None = None) -> str:
+    """``zoo show``: the version's fields, then ``signed`` (one line per signature), then its files;
+    ``recipe``: the recipe file a ``?recipe=`` selected."""
     lines = [f"{m.stub}@{m.version_name}"]
     for key, value in m.stub.fields().items():
         if value is not None:
@@ -121,6 +124,8 @@ def show_text(m: Manifest, signed: Sequence[str] = ()) -> str:
         lines.append(f"  {'metric':16} {metric.display()}" + (f" ({where})" if where else ""))
     lines.append(f"  {'validation':16} {describe(m.validation)}")
     lines.extend(f"  {'signed':16} {line}" for line in signed)
+    if recipe is not None:
+        lines.append(f"  {'recipe':16} {recipe}")
     lines.append(f"  {'size':16} {human_size(m.size)} in {count(len(m.files), 'file')}")
     for role in ROLES:
         files = m.by_role(role)

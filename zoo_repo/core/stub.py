@@ -5,6 +5,22 @@
 
 A stub is also a relative path under ``manifests/``, so the grammar is strict
 enough that no stub can name anything outside that directory.
+
+The sparse tag's three parts are open vocabularies, as SparseZoo served them:
+each is a lowercase token (``[a-z0-9][a-z0-9_]*``), whatever its value. The
+spec's values are *known* values (``KNOWN_*``); ``unknown_tokens`` lists the
+fields holding anything else, for a warning, never a refusal. The tag splits at
+its hyphens only, so its fields are always the tokens between them:
+
+* ``pruned_quant-aggressive_94``: name ``pruned_quant``, category
+  ``aggressive_94`` (the whole token: SparseZoo's recovery-percent suffix is
+  part of the category, so nothing is lost and ``str()`` rebuilds the stub).
+* ``pruned95_quant-none-vnni``: a third token is the target, ``vnni``.
+* ``12layer_pruned80_quant-none``: a name need not start with a known base.
+
+A reference (``parse_ref``) may end in SparseZoo's query, ``?recipe=NAME`` (the
+recipe whose file stem is NAME) or ``?recipe_type=NAME`` (the recipe whose stem
+starts with NAME), after the selector if any: ``STUB@v2?recipe=transfer``.
 """
 
 from __future__ import annotations
@@ -15,9 +31,13 @@ from dataclasses import dataclass
 from zoo_repo.errors import StubError
 
 PREFIX = "zoo:"
-SPARSE_CATEGORIES = ("none", "conservative", "moderate", "aggressive")
-SPARSE_TARGETS = ("disk", "edge", "deepsparse", "gpu")
-SPARSE_NAME_BASES = ("base", "pruned", "quant", "pruned_quant", "arch")
+# The spec's values: known, not required (see the module's docstring).
+KNOWN_SPARSE_CATEGORIES = ("none", "conservative", "moderate", "aggressive")
+KNOWN_SPARSE_TARGETS = ("disk", "edge", "deepsparse", "gpu")
+KNOWN_SPARSE_NAME_BASES = ("base", "pruned", "quant", "pruned_quant", "arch")
+# Older names, kept for importers.
+SPARSE_CATEGORIES, SPARSE_TARGETS, SPARSE_NAME_BASES = (
+    KNOWN_SPARSE_CATEGORIES, KNOWN_SPARSE_TARGETS, KNOWN_SPARSE_NAME_BASES)
 
 FIELDS = (
     "domain",
@@ -49,7 +69,11 @@ _WORD = re.compile(r"[a-z0-9_.]+")
 # filesystem and object-key limits (255 bytes a component, 1,024 a key).
 MAX_LENGTH = 400
 MAX_COMPONENT = 100
-_SPARSE_NAME = re.compile(rf"(?:{'|'.join(SPARSE_NAME_BASES)})[a-z0-9_]*")
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9_]*")
+_SPARSE_PARTS = ("sparse_name", "sparse_category", "sparse_target")
+_QUERY_KEYS = ("recipe", "recipe_type")
+# A recipe is named by its file's stem, as SparseZoo spelt them: ``transfer-SQuAD``.
+_RECIPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _VERSION = re.compile(r"v([1-9][0-9]*)")
 
 
@@ -95,6 +119,15 @@ class Ref:
 
     stub: Stub
     selector: str = "latest"
+    recipe: str | None = None  # ``?recipe=NAME``: the recipe whose file stem is NAME
+    recipe_type: str | None = None  # ``?recipe_type=NAME``: the recipe whose stem starts with NAME
+
+    @property
+    def query(self) -> str:
+        """``?recipe=NAME``, ``?recipe_type=NAME`` or ``''``."""
+        if self.recipe is not None:
+            return f"?recipe={self.recipe}"
+        return f"?recipe_type={self.recipe_type}" if self.recipe_type is not None else ""
 
     @property
     def version(self) -> int | None:
@@ -112,7 +145,7 @@ class Ref:
         return "digest" if self.selector.startswith("sha256:") else "alias"
 
     def __str__(self) -> str:
-        return f"{self.stub}@{self.selector}"
+        return f"{self.stub}@{self.selector}{self.query}"
 
 
 def _join(*parts: str | None) -> str:
@@ -128,6 +161,8 @@ def parse_stub(text: str) -> Stub:
         raise StubError(text[:60] + "…", "stub", f"is {len(body)} characters long; at most {MAX_LENGTH} are allowed")
     if "@" in body:
         raise StubError(text, "stub", "has a version selector where none is allowed here")
+    if "?" in body:
+        raise StubError(text, "stub", "has a query (?recipe=…) where none is allowed here")
     parts = body.split("/")
     if len(parts) != 7:
         raise StubError(
@@ -141,23 +176,10 @@ def parse_stub(text: str) -> Stub:
     arch, _, sub_arch = parts[2].partition("-")
     dataset, _, scheme = parts[5].partition("-")
     tag = parts[6].split("-")
-    name, category = tag[0], tag[1]
-    target = tag[2] if len(tag) == 3 else None
-    if not _SPARSE_NAME.fullmatch(name):
-        raise StubError(
-            text,
-            f"sparse_name {name!r}",
-            "must start with one of " + ", ".join(SPARSE_NAME_BASES)
-            + " (optionally followed by lowercase letters, digits, '_')",
-        )
-    if category not in SPARSE_CATEGORIES:
-        raise StubError(
-            text, f"sparse_category {category!r}", "must be one of " + ", ".join(SPARSE_CATEGORIES)
-        )
-    if target is not None and target not in SPARSE_TARGETS:
-        raise StubError(
-            text, f"sparse_target {target!r}", "must be one of " + ", ".join(SPARSE_TARGETS)
-        )
+    for field, token in zip(_SPARSE_PARTS, tag, strict=False):
+        if not _TOKEN.fullmatch(token):
+            raise StubError(text, f"{field} {token!r}",
+                            "must be a lowercase token: a letter or digit, then letters, digits, '_'")
     return Stub(
         domain=parts[0],
         sub_domain=parts[1],
@@ -167,14 +189,20 @@ def parse_stub(text: str) -> Stub:
         repo=parts[4],
         dataset=dataset,
         training_scheme=scheme or None,
-        sparse_name=name,
-        sparse_category=category,
-        sparse_target=target,
+        sparse_name=tag[0],
+        sparse_category=tag[1],
+        sparse_target=tag[2] if len(tag) == 3 else None,
     )
 
 
+def _shown(part: str) -> str:
+    # Whole, so the bad character is in the message wherever it sits; only a
+    # component too long to be valid anyway is cut.
+    return repr(part) if len(part) <= MAX_COMPONENT else repr(part[:MAX_COMPONENT]) + "…"
+
+
 def _check_component(text: str, index: int, part: str) -> None:
-    label = f"component {index + 1} ({_COMPONENTS[index]}) {part[:40]!r}"
+    label = f"component {index + 1} ({_COMPONENTS[index]}) {_shown(part)}"
     if len(part) > MAX_COMPONENT:
         raise StubError(text[:60] + "…", label, f"is {len(part)} characters long; at most {MAX_COMPONENT}")
     if not part:
@@ -203,25 +231,69 @@ def _check_component(text: str, index: int, part: str) -> None:
             )
 
 
+def unknown_tokens(stub: Stub) -> list[tuple[str, str]]:
+    """The sparse tag's fields whose value is none of the spec's known values, as
+    ``(field, value)`` in field order: for a warning (a typo such as ``prunned``),
+    never a refusal. A category is known with a ``_DIGITS`` suffix too
+    (``aggressive_94``); a name is known when one of its ``_``-separated words,
+    digits stripped, is a known base word (``12layer_pruned80_quant``)."""
+    words = {w for base in KNOWN_SPARSE_NAME_BASES for w in base.split("_")}
+    found = []
+    if not any(w.strip("0123456789") in words for w in stub.sparse_name.split("_")):
+        found.append(("sparse_name", stub.sparse_name))
+    if re.sub(r"_[0-9]+$", "", stub.sparse_category) not in KNOWN_SPARSE_CATEGORIES:
+        found.append(("sparse_category", stub.sparse_category))
+    if stub.sparse_target is not None and stub.sparse_target not in KNOWN_SPARSE_TARGETS:
+        found.append(("sparse_target", stub.sparse_target))
+    return found
+
+
 _DIGEST = re.compile(r"sha256:[0-9a-f]{8,64}")
 _ALIAS = re.compile(r"[a-z][a-z0-9_.-]{0,62}")
 
 
 def parse_ref(text: str) -> Ref:
-    """Parse ``[zoo:]STUB[@SELECTOR]``; the selector defaults to ``latest``."""
-    body, sep, selector = text.partition("@")
+    """Parse ``[zoo:]STUB[@SELECTOR][?recipe=NAME|?recipe_type=NAME]``; the
+    selector defaults to ``latest``."""
+    if not isinstance(text, str):
+        raise StubError(repr(text), "stub", "must be a string")
+    head, qsep, query = text.partition("?")
+    recipes = _parse_query(text, query) if qsep else {}
+    body, sep, selector = head.partition("@")
     stub = parse_stub(body)
     if not sep:
-        return Ref(stub)
+        return Ref(stub, **recipes)
     if selector == "latest" or _VERSION.fullmatch(selector) or _DIGEST.fullmatch(selector):
-        return Ref(stub, selector)
+        return Ref(stub, selector, **recipes)
     if _ALIAS.fullmatch(selector) and not re.fullmatch(r"v[0-9]+", selector) and not selector.startswith("sha256"):
-        return Ref(stub, selector)
+        return Ref(stub, selector, **recipes)
     raise StubError(
         text, f"version selector {selector!r}",
         "expected vN (N >= 1), latest, an alias (lowercase letters, digits, '_', '.', '-') "
         "or sha256:PREFIX (at least 8 hex digits)",
     )
+
+
+def _parse_query(text: str, query: str) -> dict[str, str]:
+    """``recipe=NAME`` or ``recipe_type=NAME``: one key, once (two could disagree)."""
+    if len(text) > MAX_LENGTH + 200:
+        raise StubError(text[:60] + "…", "reference", f"is {len(text)} characters long; at most "
+                        f"{MAX_LENGTH + 200} are allowed")
+    found: dict[str, str] = {}
+    for item in query.split("&"):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise StubError(text, f"query {item!r}", "is malformed; expected recipe=NAME or recipe_type=NAME")
+        if key not in _QUERY_KEYS:
+            raise StubError(text, f"query key {key!r}", "is unknown; expected recipe or recipe_type")
+        if found:
+            again = "is given twice" if key in found else "is one too many"
+            raise StubError(text, f"query key {key!r}", f"{again}; expected one recipe= or recipe_type=")
+        if not _RECIPE.fullmatch(value):
+            raise StubError(text, f"{key} {value!r}", "is not a recipe name; expected a letter or digit, then "
+                            "letters, digits, '_', '.', '-' (at most 100)")
+        found[key] = value
+    return found
 
 
 def version_name(number: int) -> str:

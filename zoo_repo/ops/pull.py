@@ -62,6 +62,7 @@ class PullResult:
     fetched_bytes: int
     digest: str = ""  # the manifest's digest, sha256:…
     signed: Signed | None = None  # its signatures as the pins judged them (None: nothing pinned)
+    recipe_path: str | None = None  # the file the reference's ?recipe= / ?recipe_type= selected
 
     @property
     def size(self) -> int:
@@ -87,6 +88,13 @@ class PullResult:
     def recipes(self) -> dict[str, Path]:
         """Recipe name (``original``, …) → path."""
         return {p.stem: p for p in self._paths("recipes")}
+
+    @property
+    def recipe(self) -> Path | None:
+        """The recipe the reference's ``?recipe=``/``?recipe_type=`` selected, if it was
+        pulled (``files``/``exclude`` may leave it out); None without a query."""
+        pulled = {f.path for f in self.files}
+        return self.dest / self.recipe_path if self.recipe_path in pulled else None
 
     @property
     def sample_inputs(self) -> list[Path]:

@@ -35,24 +35,32 @@ def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str
 
 
 @click.command(name="show")
-@click.argument("ref", metavar="STUB[@VERSION]", shell_complete=complete_ref)
+@click.argument("ref", metavar="STUB[@VERSION][?recipe=NAME]", shell_complete=complete_ref)
 @json_option("Print the manifest as JSON.")
 @remote_option
 @pass_state
 def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
-    """Show one version: fields, card, metrics, signatures, files by role."""
+    """Show one version: fields, card, metrics, signatures, files by role.
+
+    With SparseZoo's ?recipe=NAME (the recipe file whose stem is NAME) or
+    ?recipe_type=NAME (whose stem starts with NAME), also the recipe that selects
+    (JSON: "recipe"); none matching is an error naming the recipes there are."""
     from zoo_repo.cli.render import show_text, signed_line
+    from zoo_repo.core.recipes import select_recipe
+    from zoo_repo.core.stub import parse_ref
     from zoo_repo.core.trust import seen_dict
     from zoo_repo.ops.trusting import known_signers
 
     zoo = state.zoo(remote_url)
     manifest = zoo.show(ref)
+    chosen = select_recipe(manifest, parse_ref(ref))
     ref = f"{manifest.stub}@{manifest.version_name}"  # the version shown, whatever alias named it
     seen, known = zoo.signatures(ref), known_signers(zoo)
     if as_json:
-        print_json({**manifest.to_dict(), "signatures": [seen_dict(known, s) for s in seen]})
+        extra = {"recipe": chosen.path} if chosen else {}
+        print_json({**manifest.to_dict(), **extra, "signatures": [seen_dict(known, s) for s in seen]})
     else:
-        click.echo(show_text(manifest, [signed_line(known, s) for s in seen]))
+        click.echo(show_text(manifest, [signed_line(known, s) for s in seen], recipe=chosen.path if chosen else None))
 
 
 @click.command(name="versions")
@@ -86,14 +94,15 @@ def versions(state: State, stub: str, as_json: bool, remote_url: str | None) -> 
 
 
 @click.command(name="stub")
-@click.argument("ref", metavar="STUB[@VERSION]")
+@click.argument("ref", metavar="STUB[@VERSION][?recipe=NAME]")
 @json_option("Print the fields as JSON.")
 def stub(ref: str, as_json: bool) -> None:
-    """Parse a stub and print its fields."""
+    """Parse a stub and print its fields (and its ?recipe= or ?recipe_type=, if any)."""
     from zoo_repo.core.stub import parse_ref
 
     parsed = parse_ref(ref)
     data = {**parsed.stub.fields(), "stub": str(parsed.stub), "version": parsed.selector}
+    data.update({k: v for k, v in (("recipe", parsed.recipe), ("recipe_type", parsed.recipe_type)) if v})
     if as_json:
         print_json(data)
     else:

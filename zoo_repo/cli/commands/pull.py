@@ -15,7 +15,7 @@ ROLE_HELP = ("card, onnx, archive, framework, recipes, sample-originals, sample-
 
 
 @click.command(name="pull")
-@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR]...", shell_complete=complete_ref)
+@click.argument("refs", nargs=-1, metavar="STUB[@SELECTOR][?recipe=NAME]...", shell_complete=complete_ref)
 @click.option("--dest", type=click.Path(file_okay=False),
               help="Where to put the files (default in a checkout: manifests/STUB/VERSION/model, as dvc pull "
               "does). With one STUB, DEST is the model's directory; with several STUBs or --locked, "
@@ -49,7 +49,11 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
     With --locked and STUBs, or with --pins, every STUB[@SELECTOR] resolves through
     the lockfile: it must name the pinned version (its pinned selector, vN or digest
     prefix) and that version's manifest must still have the pinned digest, else
-    nothing is pulled (exit 2)."""
+    nothing is pulled (exit 2).
+
+    SparseZoo's ?recipe=NAME (or ?recipe_type=NAME) on a STUB narrows nothing: the
+    recipe must exist (else nothing is pulled), it is pulled even with --include,
+    and the printed line (JSON: "recipe") names its path."""
     from zoo_repo.cli.render import pull_dict, pull_line
 
     kw: dict[str, Any] = {"include": include, "exclude": exclude, "files": globs, "link": link, "force": force,
