@@ -171,3 +171,26 @@ def test_a_second_version_validates_from_the_stored_objects_side_by_side(zoo: Zo
     # The stat cache now serves model.onnx and its data from the store; the run still finds them together.
     second = zoo.publish(external, STUB).manifest
     assert second.version == 2 and second.validation["outputs_match"] is True
+
+
+def test_data_named_to_sort_first_leaves_model_onnx_the_pulled_graph(zoo: Zoo, model_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    _externalise(model_dir, location="aux.bin")
+    zoo.publish(model_dir, STUB)
+    pulled = zoo.pull(STUB, dest=tmp_path / "out", include=("onnx",))
+    assert pulled.onnx_path == tmp_path / "out" / "model.onnx"
+    _runs(tmp_path / "out", model_dir)
+
+
+def test_another_graphs_data_takes_the_onnx_role_but_stays_out_of_the_archive(zoo: Zoo, model_dir: Path) -> None:
+    model = onnx.load(str(model_dir / "model.onnx"))
+    onnx.save_model(model, str(model_dir / "numpy" / "extra.onnx"), save_as_external_data=True,
+                    location="extra.bin", size_threshold=0)
+    manifest = zoo.publish(model_dir, STUB).manifest
+    assert {f.path: f.role for f in manifest.files}["numpy/extra.bin"] == "onnx"
+    entry = next(f for f in manifest.files if f.path == "model.onnx.tar.gz")
+    with tarfile.open(zoo.store.path(entry.md5)) as tar:
+        assert tar.getnames() == ["model.onnx"]
+    os.truncate(model_dir / "numpy" / "extra.bin", 10)
+    with pytest.raises(ModelDirError, match=r"^numpy/extra.bin: holds 10 bytes; numpy/extra.onnx declares"):
+        zoo.publish(model_dir, STUB)

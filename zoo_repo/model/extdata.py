@@ -31,7 +31,9 @@ def requirements(graph: IO[bytes], relpath: str) -> dict[str, int]:
     from onnx import external_data_helper as ext
 
     try:
-        model = onnx.load(graph, load_external_data=False)
+        # From bytes: onnx.load takes a file object's name for a path, and an fd has none.
+        # The graph is held once, as onnx.load would; the data files are never read.
+        model = onnx.load_model_from_string(graph.read())
     except Exception as exc:  # DecodeError, OSError…
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelDirError(relpath, f"is not a valid ONNX model: {first}") from exc
