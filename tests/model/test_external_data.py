@@ -194,3 +194,11 @@ def test_another_graphs_data_takes_the_onnx_role_but_stays_out_of_the_archive(zo
     os.truncate(model_dir / "numpy" / "extra.bin", 10)
     with pytest.raises(ModelDirError, match=r"^numpy/extra.bin: holds 10 bytes; numpy/extra.onnx declares"):
         zoo.publish(model_dir, STUB)
+
+
+def test_the_cli_refuses_missing_data_with_exit_2_and_one_line(cli, zoo: Zoo, external: Path) -> None:  # type: ignore[no-untyped-def]
+    _missing(external)
+    out = cli("--zoo", zoo.root, "publish", external, "--stub", STUB)
+    assert out.exit_code == 2
+    assert f"{DATA}: is external data of model.onnx but is missing" in out.stderr
+    assert _nothing_written(zoo)
