@@ -202,3 +202,24 @@ def test_the_cli_refuses_missing_data_with_exit_2_and_one_line(cli, zoo: Zoo, ex
     assert out.exit_code == 2
     assert f"{DATA}: is external data of model.onnx but is missing" in out.stderr
     assert _nothing_written(zoo)
+
+
+def test_requirements_take_the_furthest_byte_and_size_packed_types_by_bits() -> None:
+    from onnx import TensorProto, helper
+
+    from zoo_repo.model import extdata
+
+    def tensor(name: str, dtype: int, dims: list[int], **info: str) -> TensorProto:
+        t = TensorProto(name=name, data_type=dtype, dims=dims)
+        t.data_location = TensorProto.EXTERNAL
+        for key, value in info.items():
+            t.external_data.add(key=key, value=value)
+        return t
+
+    graph = helper.make_graph([], "g", [], [], [
+        tensor("a", TensorProto.FLOAT, [4], location="w.bin", offset="100", length="16"),
+        tensor("b", TensorProto.FLOAT, [2], location="./w.bin", offset="0", length="8"),
+        tensor("c", TensorProto.INT4, [3, 5], location="sub/q.bin", offset="4"),  # no length: 15 nibbles = 8 bytes
+    ])
+    data = helper.make_model(graph).SerializeToString()
+    assert extdata.requirements(io.BytesIO(data), "m/model.onnx") == {"m/w.bin": 116, "m/sub/q.bin": 12}

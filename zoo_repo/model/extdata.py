@@ -67,18 +67,26 @@ def _number(value: str, key: str, relpath: str, tensor: str) -> int:
     return int(value)
 
 
+# Types stored packed, several to a byte: numpy's itemsize (1) would overstate them.
+_BITS = {"INT4": 4, "UINT4": 4, "FLOAT4E2M1": 4, "INT2": 2, "UINT2": 2}
+
+
 def _dense_size(tensor: Any) -> int:
     """Bytes a tensor without a declared ``length`` occupies: its dims times its dtype's size."""
-    from onnx import helper
+    from onnx import TensorProto, helper
 
     count = 1
     for dim in tensor.dims:
         count *= dim
     try:
-        itemsize = helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
-    except (KeyError, TypeError, ValueError):  # a dtype numpy has no size for: nothing to check
+        name = TensorProto.DataType.Name(tensor.data_type)
+        if name in _BITS:
+            return (count * _BITS[name] + 7) // 8
+        if name == "STRING":  # variable length: nothing to check
+            return 0
+        return count * helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except (KeyError, TypeError, ValueError):  # a dtype this onnx does not know: nothing to check
         return 0
-    return count * itemsize
 
 
 def check(needed: dict[str, dict[str, int]], roles: dict[str, str], size_of: Callable[[str], int]) -> set[str]:
