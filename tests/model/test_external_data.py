@@ -223,3 +223,15 @@ def test_requirements_take_the_furthest_byte_and_size_packed_types_by_bits() -> 
     ])
     data = helper.make_model(graph).SerializeToString()
     assert extdata.requirements(io.BytesIO(data), "m/model.onnx") == {"m/w.bin": 116, "m/sub/q.bin": 12}
+
+
+def test_data_in_a_subfolder_publishes_and_its_archive_loads(zoo: Zoo, model_dir: Path, tmp_path: Path) -> None:
+    (model_dir / "weights").mkdir()
+    _externalise(model_dir, location="weights/model.bin")
+    manifest = zoo.publish(model_dir, STUB).manifest
+    assert {f.path: f.role for f in manifest.files}["weights/model.bin"] == "onnx"
+    entry = next(f for f in manifest.files if f.path == "model.onnx.tar.gz")
+    with tarfile.open(zoo.store.path(entry.md5)) as tar:
+        assert tar.getnames() == ["model.onnx", "weights/model.bin"]
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    _runs(tmp_path / "unpacked", model_dir)

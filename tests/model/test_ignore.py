@@ -109,3 +109,17 @@ def test_publish_shows_what_it_ignored(cli, zoo: Zoo, model_dir: Path) -> None: 
     (model_dir / "extra.txt").write_text("new content, a new version\n")
     line = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB).stdout
     assert "; ignored 1 path (.DS_Store)" in line
+
+
+def test_ignoring_external_data_is_refused_naming_it(zoo: Zoo, model_dir: Path) -> None:
+    import onnx
+
+    model = onnx.load(str(model_dir / "model.onnx"))
+    (model_dir / "weights").mkdir()
+    onnx.save_model(model, str(model_dir / "model.onnx"), save_as_external_data=True,
+                    location="weights/model.bin", size_threshold=0)
+    (model_dir / ".zooignore").write_text("weights/\n")
+    with pytest.raises(ModelDirError, match=r"^weights/model.bin: is external data of model.onnx but "
+                                            r"\.zooignore \(or a default\) ignores it"):
+        zoo.publish(model_dir, STUB)
+    assert _nothing_written(zoo)

@@ -11,7 +11,7 @@ is never read here (it may be many GiB). Imports onnx lazily.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from typing import IO, Any
 
@@ -89,15 +89,20 @@ def _dense_size(tensor: Any) -> int:
         return 0
 
 
-def check(needed: dict[str, dict[str, int]], roles: dict[str, str], size_of: Callable[[str], int]) -> set[str]:
+def check(needed: dict[str, dict[str, int]], roles: dict[str, str], size_of: Callable[[str], int],
+          ignored: Sequence[str] = ()) -> set[str]:
     """The data files that ``needed`` (per graph: location → least size) names,
     once each is known to be a file of the model that is large enough (``size_of``
-    stats it; it is never read). One line naming the file for one that is missing,
-    too small, or plays another role (a card, a sample)."""
+    stats it; it is never read). One line naming the file for one that is missing
+    (or ``ignored``: paths, folders ending in "/"), too small, or plays another
+    role (a card, a sample)."""
     out: set[str] = set()
     for graph, locations in sorted(needed.items()):
         for location, least in sorted(locations.items()):
             role = roles.get(location)
+            if role is None and any(location == p or location.startswith(p) for p in ignored if p):
+                raise ModelDirError(location, f"is external data of {graph} but .zooignore (or a default) "
+                                              "ignores it; expected patterns that leave it in")
             if role is None:
                 raise ModelDirError(location, f"is external data of {graph} but is missing from the model "
                                               "directory; expected it beside the graph")

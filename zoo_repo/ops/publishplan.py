@@ -128,7 +128,7 @@ def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: flo
     if layout.ONNX_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
     copies = {f.relpath: _copy(zoo, model_dir, f, snapshot, progress) for f in files if _validated(f)}
-    files, needed = _with_external_data(zoo, model_dir, files, copies, snapshot, progress)
+    files, needed = _with_external_data(zoo, model_dir, files, copies, snapshot, progress, rules.ignored)
     card = _read_card(copies[CARD_NAME][0])
     check_stub_agrees(card, stub)
     onnx_data = tuple(sorted(needed.get(layout.ONNX_NAME, {})))
@@ -142,7 +142,7 @@ def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: flo
 
 def _with_external_data(zoo: Workspace, model_dir: Path, files: list[layout.ModelFile],
                         copies: dict[str, tuple[Path, Digest]], snapshot: Path, progress: Progress | None,
-                        ) -> tuple[list[layout.ModelFile], dict[str, dict[str, int]]]:
+                        ignored: list[str]) -> tuple[list[layout.ModelFile], dict[str, dict[str, int]]]:
     """The files with those the .onnx graphs keep tensors in retagged ``onnx``
     and copied like the graph (validation loads them), and what each graph needs
     of them. Sizes are checked from the scan's stat, then again on the copies."""
@@ -158,7 +158,7 @@ def _with_external_data(zoo: Workspace, model_dir: Path, files: list[layout.Mode
     if not needed:
         return files, needed
     roles, sizes = {f.relpath: f.role for f in files}, {f.relpath: f.size for f in files}
-    data = extdata.check(needed, roles, sizes.__getitem__)
+    data = extdata.check(needed, roles, sizes.__getitem__, ignored)
     files = [dataclasses.replace(f, role="onnx") if f.relpath in data else f for f in files]
     for f in files:
         if f.relpath in data and f.relpath not in copies:
