@@ -2,7 +2,9 @@
 the store, decide the version and what the remote lacks.
 
 Three steps, each under what ``publish`` holds by then: ``scan_model`` reads
-only (everything is validated before anything is written); ``ingest`` adds the
+only (everything is validated before anything is written; what ``.zooignore``
+matches is never read, and the files the .onnx graphs keep external data in
+join the onnx role); ``ingest`` adds the
 files to the store, under its shared lock; ``plan_version`` decides the
 version under the publish lock too, and returns the ``PublishPlan`` that
 ``ops.publish.execute`` carries out.
