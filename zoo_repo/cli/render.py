@@ -38,6 +38,8 @@ def publish_dict(result: Any) -> dict[str, Any]:
         "commit": result.commit,
         "branch": result.branch,
         "listed": result.listed,
+        "ignored": list(result.ignored),
+        "archive_skipped": result.archive_skipped or None,
     }
 
 
@@ -49,6 +51,11 @@ def publish_line(result: Any) -> str:
         f"published {m.stub}@{m.version_name}: {count(len(m.files), 'file')}, {human_size(m.size)}; "
         f"uploaded {count(result.uploaded_files, 'new file')} ({human_size(result.uploaded_file_bytes)})"
     )
+    if result.ignored:  # what the version lacks on purpose, so a surprise is seen now, not after
+        line += f"; ignored {count(len(result.ignored), 'path')} ({', '.join(result.ignored[:3])}" + \
+            (", …)" if len(result.ignored) > 3 else ")")
+    if result.archive_skipped:
+        line += f"; model.onnx.tar.gz {result.archive_skipped}"
     if result.branch:
         return line + f"; commit {result.commit[:10]} on new branch {result.branch}{WAITS}"
     if result.listed:

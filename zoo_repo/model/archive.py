@@ -9,8 +9,9 @@ depends on the ONNX bytes alone and identical models dedup in the store.
 from __future__ import annotations
 
 import gzip
+import os
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -26,17 +27,25 @@ class Sink(Protocol):
     def flush(self) -> object: ...
 
 
-def write_onnx_archive(onnx_path: Path, out: Sink) -> None:
-    info = tarfile.TarInfo("model.onnx")
-    info.size = onnx_path.stat().st_size
+def write_onnx_archive(onnx_path: Path, out: Sink, data: Sequence[tuple[str, Path]] = ()) -> None:
+    """model.onnx first, then its external ``data`` files (name in the model, path
+    of the bytes) sorted by name: extracted into an empty folder, the graph loads.
+    Without data the bytes are those of every earlier zoo (dedup across versions)."""
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=COMPRESS_LEVEL) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+            for name, path in [("model.onnx", onnx_path), *sorted(data)]:
+                with open(path, "rb") as src:
+                    tar.addfile(_member(name, os.fstat(src.fileno()).st_size), src)
+
+
+def _member(name: str, size: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = size
     info.mtime = 0
     info.mode = 0o644
     info.uid = info.gid = 0
     info.uname = info.gname = ""
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=COMPRESS_LEVEL) as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
-            with open(onnx_path, "rb") as src:
-                tar.addfile(info, src)
+    return info
 
 
 # A sample archive is read by streaming its members, never by asking for all

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from zoo_repo.core import paths
 from zoo_repo.errors import ModelDirError
+from zoo_repo.model.ignore import Ignore
 
 SAMPLE_ROLES = ("sample-originals", "sample-inputs", "sample-outputs", "sample-labels")
 RECIPE_SUFFIXES = (".md", ".yaml", ".yml")
@@ -64,16 +65,17 @@ _REFUSED = {".git": "is a git repository or worktree", ".dvc": "is a DVC project
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def scan(root: Path, framework: str) -> list[ModelFile]:
+def scan(root: Path, framework: str, ignore: Ignore | None = None) -> list[ModelFile]:
     """Every regular file under ``root`` with its role, sorted by path; the
-    names follow ``core.paths`` (what every reader of the manifest accepts)."""
+    names follow ``core.paths`` (what every reader of the manifest accepts).
+    What ``ignore`` matches is skipped unread (and noted in ``ignore.ignored``)."""
     if not root.is_dir():
         raise ModelDirError(str(root), "is not a directory")
     real_root = root.resolve()
     found: dict[str, ModelFile] = {}
     fd = os.open(real_root, _DIR_FLAGS & ~os.O_NOFOLLOW)
     try:
-        _walk(fd, root, real_root, "", "", framework, found, {_key(os.fstat(fd))})
+        _walk(fd, root, real_root, "", "", framework, found, {_key(os.fstat(fd))}, ignore)
     except OSError as exc:  # unreadable, or changed under the walk (a folder swapped for a link)
         raise ModelDirError(str(root), f"cannot be scanned: {exc.strerror} ({exc.filename or 'a folder'}); "
                                        "publish again once nothing changes it") from exc
@@ -90,7 +92,7 @@ def _key(st: os.stat_result) -> tuple[int, int]:
 
 
 def _walk(fd: int, root: Path, real_root: Path, prefix: str, origin: str, framework: str,
-          found: dict[str, ModelFile], seen_dirs: set[tuple[int, int]]) -> None:
+          found: dict[str, ModelFile], seen_dirs: set[tuple[int, int]], ignore: Ignore | None) -> None:
     """Walk by directory descriptors: depth is not bounded by PATH_MAX (a path
     that is too long is refused by its rule). ``prefix`` is the folder's path
     in the model, ``origin`` where it really is (they differ below a folder symlink)."""
@@ -109,6 +111,8 @@ def _walk(fd: int, root: Path, real_root: Path, prefix: str, origin: str, framew
         if len(rel.encode("utf-8")) > paths.MAX_PATH_BYTES:
             raise ModelDirError(f"{rel[:60]}…", f"is longer than {paths.MAX_PATH_BYTES:,} bytes")
         st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        if ignore is not None and ignore.skips(rel, stat.S_ISDIR(st.st_mode)):
+            continue
         source = "" if origin == prefix else origin + name
         linked = stat.S_ISLNK(st.st_mode)
         if linked:
@@ -120,7 +124,7 @@ def _walk(fd: int, root: Path, real_root: Path, prefix: str, origin: str, framew
                 os.open(name, _DIR_FLAGS, dir_fd=fd)
             try:
                 _walk(sub, root, real_root, rel + "/", (source or rel) + "/", framework, found,
-                      seen_dirs | {_key(st)})
+                      seen_dirs | {_key(st)}, ignore)
             finally:
                 os.close(sub)
         elif stat.S_ISREG(st.st_mode):

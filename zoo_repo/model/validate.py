@@ -10,6 +10,7 @@ import functools
 import hashlib
 import io
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -64,32 +65,39 @@ def _value_info(value: Any) -> dict[str, Any]:
     return {"name": value.name, "dtype": dtype, "shape": shape}
 
 
-def check_archive(archive: Path, onnx_path: Path, relpath: str = "model.onnx.tar.gz") -> None:
-    """The archive holds exactly ``model.onnx``, a regular file with the same bytes."""
-    onnx_sha256 = hashlib.sha256()
-    with open(onnx_path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            onnx_sha256.update(chunk)
+def check_archive(archive: Path, onnx_path: Path, relpath: str = "model.onnx.tar.gz",
+                  data: Sequence[tuple[str, Path]] = ()) -> None:
+    """The archive holds exactly ``model.onnx`` and its external ``data`` (name in
+    the model, path of the bytes), regular files with the same bytes."""
+    expected = dict([("model.onnx", onnx_path), *data])
     try:
         with tarfile.open(archive, "r:gz") as tar:
             members = tar.getmembers()
             names = [m.name for m in members]
-            if names != ["model.onnx"]:
-                raise ModelDirError(relpath, f"must contain exactly model.onnx; it contains {names[:5]}")
-            member = members[0]
-            if not member.isfile():
-                raise ModelDirError(relpath, "model.onnx in it is a link or special entry, not a regular file")
-            if member.size != onnx_path.stat().st_size:  # before inflating a byte of it
-                raise ModelDirError(relpath, "its model.onnx differs from the model.onnx beside it")
-            digest = hashlib.sha256()
-            src = tar.extractfile(member)
-            assert src is not None  # a regular file always has a body
-            while chunk := src.read(1 << 20):
-                digest.update(chunk)
+            if sorted(names) != sorted(expected):
+                raise ModelDirError(relpath, f"must contain exactly {', '.join(sorted(expected))[:200]}; "
+                                             f"it contains {names[:5]}")
+            for member in members:
+                _same_member(tar, member, expected[member.name], relpath)
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ModelDirError(relpath, f"is not a readable .tar.gz: {exc}") from exc
-    if digest.hexdigest() != onnx_sha256.hexdigest():
-        raise ModelDirError(relpath, "its model.onnx differs from the model.onnx beside it")
+
+
+def _same_member(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path, relpath: str) -> None:
+    if not member.isfile():
+        raise ModelDirError(relpath, f"{member.name} in it is a link or special entry, not a regular file")
+    if member.size != path.stat().st_size:  # before inflating a byte of it
+        raise ModelDirError(relpath, f"its {member.name} differs from the {member.name} beside it")
+    want, got = hashlib.sha256(), hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            want.update(chunk)
+    src = tar.extractfile(member)
+    assert src is not None  # a regular file always has a body
+    while chunk := src.read(1 << 20):
+        got.update(chunk)
+    if got.hexdigest() != want.hexdigest():
+        raise ModelDirError(relpath, f"its {member.name} differs from the {member.name} beside it")
 
 
 def check_recipe(path: Path, relpath: str) -> None:

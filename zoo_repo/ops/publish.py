@@ -19,6 +19,7 @@ out. Both run under the store's shared lock and the publish lock, which
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -60,6 +61,8 @@ class PublishResult:
     uploaded_files: int = 0
     uploaded_file_bytes: int = 0
     listed: bool = False  # consumers without git see it now (committed on the release branch, projected)
+    ignored: tuple[str, ...] = ()  # what .zooignore and the defaults kept out of the version
+    archive_skipped: str = ""  # why no model.onnx.tar.gz was generated, when none was
 
     @property
     def ref(self) -> str:
@@ -108,8 +111,9 @@ def publish(
         # and committing it must not interleave with another process doing the same.
         with file_lock(zoo.root / ".zoo" / "publish.lock"):
             plan = plan_version(zoo, stub, scan, entries, version, jobs)
-            return execute(zoo, plan, message=message, commit=commit, branch=branch, jobs=jobs,
-                           progress=progress, sign_key=sign_key)
+            result = execute(zoo, plan, message=message, commit=commit, branch=branch, jobs=jobs,
+                             progress=progress, sign_key=sign_key)
+            return dataclasses.replace(result, ignored=scan.ignored, archive_skipped=scan.archive_skipped)
 
 
 def _check_not_the_zoo(zoo: Workspace, model_dir: Path) -> None:

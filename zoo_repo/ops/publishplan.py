@@ -2,7 +2,9 @@
 the store, decide the version and what the remote lacks.
 
 Three steps, each under what ``publish`` holds by then: ``scan_model`` reads
-only (everything is validated before anything is written); ``ingest`` adds the
+only (everything is validated before anything is written; what ``.zooignore``
+matches is never read, and the files the .onnx graphs keep external data in
+join the onnx role); ``ingest`` adds the
 files to the store, under its shared lock; ``plan_version`` decides the
 version under the publish lock too, and returns the ``PublishPlan`` that
 ``ops.publish.execute`` carries out.
@@ -11,6 +13,8 @@ version under the publish lock too, and returns the ``PublishPlan`` that
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -31,7 +35,7 @@ from zoo_repo.core.publishing import (
 )
 from zoo_repo.core.stub import Stub
 from zoo_repo.errors import CardError, ModelDirError
-from zoo_repo.model import layout, validate
+from zoo_repo.model import extdata, ignore, layout, validate
 from zoo_repo.model.archive import write_onnx_archive
 from zoo_repo.repo import dvc
 from zoo_repo.repo.workspace import Workspace
@@ -39,6 +43,13 @@ from zoo_repo.store.atomic import clear_stale_temps, temp_name
 from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
 
 _ARCHIVE_KIND = "onnx.tar.gz/v1"
+_ARCHIVE_WITH_DATA_KIND = "onnx.tar.gz+data/v1"  # keyed by the digests of model.onnx and its data together
+# Above this many bytes of model.onnx and its external data, publish generates no
+# model.onnx.tar.gz (and the manifest's validation says why): the archive would be
+# a second full copy in the store and on the remote that weights barely compress
+# in, costing minutes of gzip on every new version, and a model past ONNX's 2 GiB
+# protobuf limit is exactly one whose users pull the files (--include onnx) anyway.
+ARCHIVE_MAX_BYTES = 2 << 30
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,9 @@ class ModelScan:
     card: Card
     validation: validate.Validation
     copies: dict[str, tuple[Path, Digest]] = field(default_factory=dict)
+    onnx_data: tuple[str, ...] = ()  # model.onnx's external data files, sorted (they go in its archive)
+    ignored: tuple[str, ...] = ()  # what .zooignore and the defaults kept out, as the scan met it
+    archive_skipped: str = ""  # why no model.onnx.tar.gz is generated; empty when one is
 
     @property
     def by_path(self) -> dict[str, layout.ModelFile]:
@@ -108,18 +122,79 @@ def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: flo
     """Everything publish refuses about the model directory, before any object is
     stored. The caller holds the store's lock shared (copies may be store objects)."""
     start(progress, "scanning the model directory")
-    files = layout.scan(model_dir, stub.framework)
+    rules = ignore.load(model_dir)
+    files = layout.scan(model_dir, stub.framework, rules)
     by_path = {f.relpath: f for f in files}
     if CARD_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.md; every model needs a card with YAML front matter")
     if layout.ONNX_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.onnx; every model needs its ONNX graph")
     copies = {f.relpath: _copy(zoo, model_dir, f, snapshot, progress) for f in files if _validated(f)}
+    files, needed = _with_external_data(zoo, model_dir, files, copies, snapshot, progress, rules.ignored)
     card = _read_card(copies[CARD_NAME][0])
     check_stub_agrees(card, stub)
-    validation = _validate(files, copies, run, rtol, atol, progress)
+    onnx_data = tuple(sorted(needed.get(layout.ONNX_NAME, {})))
+    validation = _validate(files, copies, onnx_data, run, rtol, atol, progress)
+    skipped = _archive_skipped(by_path, copies, onnx_data)
+    if skipped:
+        validation = dataclasses.replace(validation, run={**validation.run, "archive": skipped})
     check_fits(stub, [(f.relpath, f.role) for f in files], card, validation.onnx, validation.run, message)
-    return ModelScan(model_dir, tuple(files), card, validation, copies)
+    return ModelScan(model_dir, tuple(files), card, validation, copies, onnx_data, tuple(rules.ignored), skipped)
+
+
+def _with_external_data(zoo: Workspace, model_dir: Path, files: list[layout.ModelFile],
+                        copies: dict[str, tuple[Path, Digest]], snapshot: Path, progress: Progress | None,
+                        ignored: list[str]) -> tuple[list[layout.ModelFile], dict[str, dict[str, int]]]:
+    """The files with those the .onnx graphs keep tensors in retagged ``onnx``
+    and copied like the graph (validation loads them), and what each graph needs
+    of them. Sizes are checked from the scan's stat, then again on the copies."""
+    needed: dict[str, dict[str, int]] = {}
+    for f in files:
+        if f.relpath == layout.ONNX_NAME:
+            with open(copies[f.relpath][0], "rb") as graph:
+                needed[f.relpath] = extdata.requirements(graph, f.relpath)
+        elif f.relpath.endswith(".onnx"):
+            with layout.open_file(model_dir, f.origin) as other:
+                needed[f.relpath] = extdata.requirements(other, f.relpath)
+    needed = {graph: locations for graph, locations in needed.items() if locations}
+    if not needed:
+        return files, needed
+    roles, sizes = {f.relpath: f.role for f in files}, {f.relpath: f.size for f in files}
+    data = extdata.check(needed, roles, sizes.__getitem__, ignored)
+    files = [dataclasses.replace(f, role="onnx") if f.relpath in data else f for f in files]
+    for f in files:
+        if f.relpath in data and f.relpath not in copies:
+            copies[f.relpath] = _copy(zoo, model_dir, f, snapshot, progress)
+    extdata.check(needed, {**roles, **dict.fromkeys(data, "other")}, lambda rel: copies[rel][1].size)
+    _beside(zoo, snapshot, copies, [layout.ONNX_NAME, *needed.get(layout.ONNX_NAME, {})])
+    return files, needed
+
+
+def _beside(zoo: Workspace, snapshot: Path, copies: dict[str, tuple[Path, Digest]], names: list[str]) -> None:
+    """model.onnx and its data in one folder, as onnxruntime looks for them: a copy
+    that is a store object (the stat cache knew it) is cloned or copied into the
+    snapshot. Not hard-linked: the ONNX checker refuses data with several links."""
+    mode = ""
+    for rel in names:
+        path, digest = copies[rel]
+        dest = snapshot / rel
+        if path == dest:
+            continue
+        mode = mode or ("reflink" if zoo.store.can_reflink(snapshot) else "copy")
+        zoo.store.materialise(digest.md5, dest, mode, digest, rel)
+        copies[rel] = (dest, digest)
+
+
+def _archive_skipped(by_path: dict[str, layout.ModelFile], copies: dict[str, tuple[Path, Digest]],
+                     onnx_data: tuple[str, ...]) -> str:
+    """Why publish generates no model.onnx.tar.gz (see ``ARCHIVE_MAX_BYTES``); empty when it does."""
+    if layout.ARCHIVE_NAME in by_path:
+        return ""
+    size = sum(copies[rel][1].size for rel in (layout.ONNX_NAME, *onnx_data))
+    if size <= ARCHIVE_MAX_BYTES:
+        return ""
+    return (f"not generated: model.onnx and its external data hold {size:,} bytes, above "
+            f"{ARCHIVE_MAX_BYTES:,}; pull them with --include onnx")
 
 
 def _copy(zoo: Workspace, model_dir: Path, f: layout.ModelFile, snapshot: Path,
@@ -146,14 +221,15 @@ def _copy(zoo: Workspace, model_dir: Path, f: layout.ModelFile, snapshot: Path,
         return dest, digest
 
 
-def _validate(files: list[layout.ModelFile], copies: dict[str, tuple[Path, Digest]], run: bool,
-              rtol: float, atol: float, progress: Progress | None) -> validate.Validation:
+def _validate(files: list[layout.ModelFile], copies: dict[str, tuple[Path, Digest]], onnx_data: tuple[str, ...],
+              run: bool, rtol: float, atol: float, progress: Progress | None) -> validate.Validation:
     """Everything publish refuses about the files themselves, read from their copies."""
     onnx_path = copies[layout.ONNX_NAME][0]
     start(progress, "checking model.onnx")
     interface = validate.inspect_onnx(onnx_path)
     if layout.ARCHIVE_NAME in copies:
-        validate.check_archive(copies[layout.ARCHIVE_NAME][0], onnx_path)
+        validate.check_archive(copies[layout.ARCHIVE_NAME][0], onnx_path,
+                               data=[(rel, copies[rel][0]) for rel in onnx_data])
     for f in files:
         if f.role == "recipes":
             validate.check_recipe(copies[f.relpath][0], f.relpath)
@@ -186,10 +262,10 @@ def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None) ->
     by_path = scan.by_path
     start(progress, "hashing", len(scan.files), sum(f.size for f in scan.files))
     entries = [_ingest(zoo, scan, f, progress) for f in scan.files]
-    if layout.ARCHIVE_NAME not in by_path:
+    if layout.ARCHIVE_NAME not in by_path and not scan.archive_skipped:
         start(progress, f"writing {layout.ARCHIVE_NAME}")
-        onnx_entry = next(e for e in entries if e.path == layout.ONNX_NAME)
-        entries.append(_archive(zoo, scan.copies[layout.ONNX_NAME][0], onnx_entry))
+        members = {e.path: e for e in entries if e.path in (layout.ONNX_NAME, *scan.onnx_data)}
+        entries.append(_archive(zoo, scan, members))
     entries.sort()
     zoo.statcache().flush()
     return tuple(entries)
@@ -236,13 +312,18 @@ def _stream(src: BinaryIO, out: HashingWriter, progress: Progress | None) -> Non
         advance(progress, 0, len(chunk))
 
 
-def _archive(zoo: Workspace, onnx_path: Path, onnx_entry: FileEntry) -> FileEntry:
-    """The generated archive, from the validated copy of model.onnx."""
+def _archive(zoo: Workspace, scan: ModelScan, members: dict[str, FileEntry]) -> FileEntry:
+    """The generated archive, from the validated copies of model.onnx and its data."""
     cache = zoo.statcache()
-    digest: Digest | None = cache.get_derived(_ARCHIVE_KIND, onnx_entry.sha256)
+    kind, key = _ARCHIVE_KIND, members[layout.ONNX_NAME].sha256
+    if scan.onnx_data:
+        kind = _ARCHIVE_WITH_DATA_KIND
+        key = hashlib.sha256("".join(f"{e.path}\0{e.sha256}\n" for e in sorted(members.values())).encode()).hexdigest()
+    digest: Digest | None = cache.get_derived(kind, key)
     if digest is None or not zoo.store.verified(digest.md5, digest):
-        digest = zoo.store.generate(lambda out: write_onnx_archive(onnx_path, out))
-        cache.put_derived(_ARCHIVE_KIND, onnx_entry.sha256, digest)
+        data = [(rel, scan.copies[rel][0]) for rel in scan.onnx_data]
+        digest = zoo.store.generate(lambda out: write_onnx_archive(scan.copies[layout.ONNX_NAME][0], out, data))
+        cache.put_derived(kind, key, digest)
     return FileEntry(layout.ARCHIVE_NAME, "archive", digest.size, digest.sha256, digest.md5)
 
 

@@ -81,7 +81,8 @@ class PullResult:
 
     @property
     def onnx_path(self) -> Path | None:
-        found = self._paths("onnx")
+        # The graph itself: its external data files share the onnx role and may sort before it.
+        found = [self.dest / f.path for f in self.files if f.role == "onnx" and f.path == "model.onnx"]
         return found[0] if found else None
 
     @property
