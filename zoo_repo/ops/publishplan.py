@@ -235,6 +235,8 @@ def _validate(files: list[layout.ModelFile], copies: dict[str, tuple[Path, Diges
             validate.check_recipe(copies[f.relpath][0], f.relpath)
         elif f.role.startswith("sample-") and f.relpath.endswith(".tar.gz"):
             validate.check_tar_members(copies[f.relpath][0], f.relpath)
+        if f.role in ("sample-inputs", "sample-outputs"):  # a file validation would not read is refused
+            validate.check_sample_format(f.relpath)
     samples = {role: validate.sample_blobs([(f.relpath, copies[f.relpath][0]) for f in files
                                           if f.role == role and f.relpath in copies])
                for role in ("sample-inputs", "sample-outputs", "sample-labels")}
