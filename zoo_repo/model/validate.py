@@ -195,14 +195,16 @@ def _tensor(name: str, data: bytes, expected: str) -> Any:
 def _test_set(sample: Sample, names: list[str]) -> dict[str, Any]:
     """A test_data_set_N folder's tensors: input_K.pb is the graph's K-th input (outputs alike)."""
     by_position: dict[int, tuple[str, bytes]] = {}
+    kind = "input"
     for rel, data in sample.parts:
         match = TEST_SET.match(rel)
         assert match is not None and match.group(3) is not None  # sample_unit grouped only these
+        kind = match.group(2)
         by_position[int(match.group(3))] = (rel, data)
     if sorted(by_position) != list(range(len(names))):
         found = ", ".join(rel.rsplit("/", 1)[1] for _, (rel, _) in sorted(by_position.items()))
-        raise ModelDirError(sample.name, f"holds {found}; model.onnx has {len(names)} tensors here "
-                                         f"(_0 to _{len(names) - 1}: {', '.join(names)})"[:300])
+        raise ModelDirError(sample.name, f"holds {found[:120]}; expected {kind}_0.pb to {kind}_{len(names) - 1}.pb "
+                                         f"for model.onnx's {len(names)} {kind}s ({', '.join(names)[:120]})")
     return {n: _tensor(*by_position[k], n) for k, n in enumerate(names)}
 
 
