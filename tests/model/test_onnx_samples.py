@@ -155,3 +155,12 @@ def test_an_unknown_file_among_the_samples_is_refused(zoo: Zoo, model_dir: Path)
         zoo.publish(model_dir, STUB)
     assert str(info.value).startswith("sample-inputs/inp-0004.png: is no sample format: expected .npy, .npz")
     assert _nothing_written(zoo)
+
+
+def test_outputs_without_inputs_are_refused_not_skipped(zoo: Zoo, model_dir: Path) -> None:
+    for role in ("sample-inputs", "sample-labels"):
+        shutil.rmtree(model_dir / role)
+    with pytest.raises(ModelDirError, match=r"^sample-outputs: has 4 samples but there are no sample-inputs"):
+        zoo.publish(model_dir, STUB)
+    assert _nothing_written(zoo)
+    assert zoo.publish(model_dir, STUB, run=False).manifest.validation == {"skipped": "--no-run"}

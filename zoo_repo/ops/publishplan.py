@@ -242,6 +242,9 @@ def _validate(files: list[layout.ModelFile], copies: dict[str, tuple[Path, Diges
                for role in ("sample-inputs", "sample-outputs", "sample-labels")}
     inputs, outputs, labels = samples["sample-inputs"], samples["sample-outputs"], samples["sample-labels"]
     check_labels(len(labels), len(inputs))
+    if run and outputs and not inputs:  # else recorded as "nothing to compare": outputs would go unchecked
+        raise ModelDirError("sample-outputs", f"has {len(outputs)} samples but there are no sample-inputs "
+                                              "to run; add the inputs that give them")
     outcome = skipped_run(run, len(inputs), len(outputs))
     if outcome is None:
         start(progress, f"running {len(inputs)} sample inputs through model.onnx")
