@@ -23,6 +23,9 @@ from zoo_repo.errors import ModelDirError, UsageError
 SKIPPED_ON_REQUEST = "--no-run"
 # Likewise the reason recorded when the model directory has nothing to compare.
 NO_SAMPLES = "no sample-inputs and sample-outputs to compare"
+# Why a run's outputs were not compared: the inputs ran (the model executes), but
+# there was nothing to compare them with. Part of the manifest format too.
+NOT_COMPARED = "no sample-outputs"
 CARD_FIELDS = ("license", "description", "tags")  # the card's metadata a manifest carries
 
 
@@ -30,7 +33,7 @@ def skipped_run(run: bool, inputs: int, outputs: int) -> dict[str, object] | Non
     """The validation record of a sample run that does not happen; None when it runs."""
     if not run:
         return {"skipped": SKIPPED_ON_REQUEST}
-    if not inputs or not outputs:
+    if not inputs:  # inputs without outputs still run: that proves the model executes
         return {"skipped": NO_SAMPLES}
     return None
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from zoo_repo.core import paths
+from zoo_repo.core.validation import TEST_SET
 from zoo_repo.errors import ModelDirError
 from zoo_repo.model.ignore import Ignore
 
@@ -37,6 +38,11 @@ def classify(relpath: str, framework: str) -> str:
         return "archive"
     if top == "recipes" and len(parts) == 2 and parts[1].endswith(RECIPE_SUFFIXES):
         return "recipes"
+    test_set = TEST_SET.match(relpath)
+    if test_set and len(parts) > 1:
+        # The ONNX Model Zoo's samples keep their paths; anything else in the folder
+        # is a sample input, so publish refuses it as no sample format, never ignores it.
+        return "sample-outputs" if test_set.group(2) == "output" else "sample-inputs"
     for role in SAMPLE_ROLES:
         if (top == role and len(parts) > 1) or relpath == role + ".tar.gz":
             return role

@@ -13,10 +13,12 @@ import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from zoo_repo.core import yamltext
+from zoo_repo.core.publishing import NOT_COMPARED
 from zoo_repo.core.validation import SAMPLE_SUFFIXES as SAMPLE_SUFFIXES  # where publish reads it
+from zoo_repo.core.validation import TEST_SET, sample_unit
 from zoo_repo.errors import ModelDirError
 from zoo_repo.model import archive as archives
 
@@ -136,23 +138,88 @@ def check_tar_members(path: Path, relpath: str) -> None:
     archives.sample_members(path, relpath, lambda m: _safe_member(m, relpath), keep=lambda name: False)
 
 
-def sample_blobs(files: list[tuple[str, Path]]) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each sample of a role, from its folder or its .tar.gz, sorted by name."""
-    out: list[tuple[str, bytes]] = []
+class Sample(NamedTuple):
+    """One sample of a role: a .npy/.npz/.pb file (or .tar.gz member), or a
+    test_data_set_N folder's input_K.pb (output_K.pb) files, as (name, bytes)."""
+
+    name: str
+    parts: tuple[tuple[str, bytes], ...]
+
+
+def check_sample_format(relpath: str) -> None:
+    """A file among the sample inputs or outputs is one that validation reads: never ignored."""
+    if not relpath.endswith(".tar.gz") and sample_unit(relpath) is None:
+        raise ModelDirError(relpath, "is no sample format: expected .npy, .npz, .pb (onnx.TensorProto) "
+                                     "or a .tar.gz of them, or test_data_set_N/input_K.pb / output_K.pb")
+
+
+def sample_blobs(files: list[tuple[str, Path]]) -> list[Sample]:
+    """Each sample of a role, from its folder, its .tar.gz or its test_data_set_N
+    folders, sorted by name (the i-th input goes with the i-th output)."""
+    units: dict[str, list[tuple[str, bytes]]] = {}
     for rel, path in files:
         if rel.endswith(".tar.gz"):
-            out += [(f"{rel}:{name}", data) for name, data in archives.sample_members(
-                path, rel, functools.partial(_safe_member, relpath=rel),
-                keep=lambda name: name.endswith(SAMPLE_SUFFIXES))]
-        elif rel.endswith(SAMPLE_SUFFIXES):
-            out.append((rel, path.read_bytes()))
-    return sorted(out)
+            for name, data in archives.sample_members(
+                    path, rel, functools.partial(_safe_member, relpath=rel),
+                    keep=lambda name: name.endswith(SAMPLE_SUFFIXES)):
+                units[f"{rel}:{name}"] = [(f"{rel}:{name}", data)]
+        elif (unit := sample_unit(rel)) is not None:
+            # The copy is the file as scanned: read_bytes is bounded by its size.
+            units.setdefault(unit, []).append((rel, path.read_bytes()))
+    return [Sample(unit, tuple(sorted(parts))) for unit, parts in sorted(units.items())]
 
 
-def _arrays(name: str, data: bytes, names: list[str]) -> dict[str, Any]:
-    """A sample file's arrays by tensor name (.npz keys, else the interface's order)."""
+def _is_test_set(name: str) -> bool:
+    return TEST_SET.fullmatch(name + "/") is not None
+
+
+def _tensor(name: str, data: bytes, expected: str) -> Any:
+    """A serialized onnx.TensorProto as an array; its name, when set, is the graph's."""
+    import onnx
+    from onnx import numpy_helper
+
+    tensor = onnx.TensorProto()
+    try:
+        tensor.ParseFromString(data)
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            raise ValueError("it refers to external data; a sample holds its own bytes")
+        array = numpy_helper.to_array(tensor)
+    except Exception as exc:  # protobuf's DecodeError, onnx's TypeError/ValueError…
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelDirError(name, f"is not a serialized onnx.TensorProto: {first[:200]}") from exc
+    if tensor.name and tensor.name != expected:
+        raise ModelDirError(name, f"holds tensor {tensor.name!r}; model.onnx names this one {expected!r}")
+    return array
+
+
+def _test_set(sample: Sample, names: list[str]) -> dict[str, Any]:
+    """A test_data_set_N folder's tensors: input_K.pb is the graph's K-th input (outputs alike)."""
+    by_position: dict[int, tuple[str, bytes]] = {}
+    kind = "input"
+    for rel, data in sample.parts:
+        match = TEST_SET.match(rel)
+        assert match is not None and match.group(3) is not None  # sample_unit grouped only these
+        kind = match.group(2)
+        by_position[int(match.group(3))] = (rel, data)
+    if sorted(by_position) != list(range(len(names))):
+        found = ", ".join(rel.rsplit("/", 1)[1] for _, (rel, _) in sorted(by_position.items()))
+        raise ModelDirError(sample.name, f"holds {found[:120]}; expected {kind}_0.pb to {kind}_{len(names) - 1}.pb "
+                                         f"for model.onnx's {len(names)} {kind}s ({', '.join(names)[:120]})")
+    return {n: _tensor(*by_position[k], n) for k, n in enumerate(names)}
+
+
+def _arrays(sample: Sample, names: list[str]) -> dict[str, Any]:
+    """A sample's arrays by tensor name (.npz keys, else the interface's order)."""
     import numpy as np
 
+    if _is_test_set(sample.name):
+        return _test_set(sample, names)
+    (name, data), = sample.parts
+    if name.endswith(".pb"):
+        if len(names) != 1:
+            raise ModelDirError(name, f"holds one tensor; the model has {len(names)} tensors here: "
+                                      "use test_data_set_N/ or .npz")
+        return {names[0]: _tensor(name, data, names[0])}
     if not data.startswith((b"\x93NUMPY", b"PK\x03\x04")):
         raise ModelDirError(name, "is not a NumPy .npy or .npz file")
     try:
@@ -172,13 +239,14 @@ def _arrays(name: str, data: bytes, names: list[str]) -> dict[str, Any]:
         return {n: loaded[k] for n, k in zip(names, keys, strict=True)}
 
 
-def run_samples(onnx_path: Path, inputs: list[tuple[str, bytes]], outputs: list[tuple[str, bytes]],
+def run_samples(onnx_path: Path, inputs: list[Sample], outputs: list[Sample],
                 interface: dict[str, Any], rtol: float, atol: float) -> dict[str, Any]:
-    """Run every sample input through the model on the CPU; outputs must match the stored ones."""
+    """Run every sample input through the model on the CPU; outputs, when there
+    are any, must match the stored ones (without, the run proves the model executes)."""
     import numpy as np
     import onnxruntime as ort
 
-    if len(inputs) != len(outputs):
+    if outputs and len(inputs) != len(outputs):
         raise ModelDirError("sample-outputs", f"has {len(outputs)} samples for {len(inputs)} sample-inputs")
     in_names = [i["name"] for i in interface["inputs"]]
     out_names = [o["name"] for o in interface["outputs"]]
@@ -188,20 +256,32 @@ def run_samples(onnx_path: Path, inputs: list[tuple[str, bytes]], outputs: list[
         session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime's own exception types
         raise ModelDirError("model.onnx", f"onnxruntime cannot load it: {str(exc).splitlines()[0]}") from exc
-    for (in_name, in_data), (out_name, out_data) in zip(inputs, outputs, strict=True):
-        feeds = _arrays(in_name, in_data, in_names)
-        expected = _arrays(out_name, out_data, out_names)
+    for index, sample in enumerate(inputs):
+        feeds = _arrays(sample, in_names)
         try:
             got = session.run(out_names, feeds)
         except Exception as exc:  # onnxruntime's own exception types
-            raise ModelDirError(in_name, f"does not run through model.onnx: {str(exc).splitlines()[0]}") from exc
+            raise ModelDirError(sample.name, f"does not run through model.onnx: {str(exc).splitlines()[0]}") from exc
+        if not outputs:
+            continue
+        stored = outputs[index]
+        if (_is_test_set(sample.name) or _is_test_set(stored.name)) and stored.name != sample.name:
+            raise ModelDirError(stored.name, f"is paired with {sample.name}: a test_data_set_N holds its "
+                                             "own inputs and outputs")
+        expected = _arrays(stored, out_names)
         for tensor, actual in zip(out_names, got, strict=True):
-            want = expected[tensor]
-            if actual.shape != want.shape:
-                raise ModelDirError(out_name, f"output {tensor!r} has shape {list(want.shape)}; "
-                                              f"model.onnx gives {list(actual.shape)}")
-            if not np.allclose(actual, want, rtol=rtol, atol=atol, equal_nan=True):
-                worst = float(np.max(np.abs(actual.astype(np.float64) - want.astype(np.float64))))
-                raise ModelDirError(out_name, f"output {tensor!r} differs from what model.onnx gives for "
-                                              f"{in_name} by up to {worst:.3g} (rtol {rtol:g}, atol {atol:g})")
+            _compare(stored.name, sample.name, tensor, actual, expected[tensor], rtol, atol, np)
+    if not outputs:
+        return {"samples": len(inputs), "not_compared": NOT_COMPARED}
     return {"samples": len(inputs), "rtol": rtol, "atol": atol, "outputs_match": True}
+
+
+def _compare(out_name: str, in_name: str, tensor: str, actual: Any, want: Any,
+             rtol: float, atol: float, np: Any) -> None:
+    if actual.shape != want.shape:
+        raise ModelDirError(out_name, f"output {tensor!r} has shape {list(want.shape)}; "
+                                      f"model.onnx gives {list(actual.shape)}")
+    if not np.allclose(actual, want, rtol=rtol, atol=atol, equal_nan=True):
+        worst = float(np.max(np.abs(actual.astype(np.float64) - want.astype(np.float64))))
+        raise ModelDirError(out_name, f"output {tensor!r} differs from what model.onnx gives for "
+                                      f"{in_name} by up to {worst:.3g} (rtol {rtol:g}, atol {atol:g})")

@@ -235,11 +235,16 @@ def _validate(files: list[layout.ModelFile], copies: dict[str, tuple[Path, Diges
             validate.check_recipe(copies[f.relpath][0], f.relpath)
         elif f.role.startswith("sample-") and f.relpath.endswith(".tar.gz"):
             validate.check_tar_members(copies[f.relpath][0], f.relpath)
+        if f.role in ("sample-inputs", "sample-outputs"):  # a file validation would not read is refused
+            validate.check_sample_format(f.relpath)
     samples = {role: validate.sample_blobs([(f.relpath, copies[f.relpath][0]) for f in files
                                           if f.role == role and f.relpath in copies])
                for role in ("sample-inputs", "sample-outputs", "sample-labels")}
     inputs, outputs, labels = samples["sample-inputs"], samples["sample-outputs"], samples["sample-labels"]
     check_labels(len(labels), len(inputs))
+    if run and outputs and not inputs:  # else recorded as "nothing to compare": outputs would go unchecked
+        raise ModelDirError("sample-outputs", f"has {len(outputs)} samples but there are no sample-inputs "
+                                              "to run; add the inputs that give them")
     outcome = skipped_run(run, len(inputs), len(outputs))
     if outcome is None:
         start(progress, f"running {len(inputs)} sample inputs through model.onnx")

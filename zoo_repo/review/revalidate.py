@@ -122,14 +122,19 @@ def _judge(m: Manifest, folder: Path) -> list[str]:
         return [*out, f"the samples do not read as publish reads them: {exc.message}"]
     if record.get("outputs_match") is True:
         out += _rerun(record, onnx_path, inputs, outputs, interface)
+    elif "not_compared" in record and inputs:
+        try:  # the inputs ran at publish: they must still run
+            validate.run_samples(onnx_path, inputs, [], interface, 0.0, 0.0)
+        except ModelDirError as exc:
+            out.append(f"validation says the sample inputs ran, but they do not when re-run: {exc.message}")
     elif record.get("skipped") == NO_SAMPLES and inputs and outputs:
         out.append(f"validation.skipped is {NO_SAMPLES!r} in the manifest, but the version holds "
                    f"{len(inputs)} sample-inputs and {len(outputs)} sample-outputs")
     return out
 
 
-def _rerun(record: dict[str, Any], onnx_path: Path, inputs: list[tuple[str, bytes]],
-           outputs: list[tuple[str, bytes]], interface: dict[str, Any]) -> list[str]:
+def _rerun(record: dict[str, Any], onnx_path: Path, inputs: list[validate.Sample],
+           outputs: list[validate.Sample], interface: dict[str, Any]) -> list[str]:
     """The recorded sample run, again, with the recorded tolerances."""
     rtol, atol = record.get("rtol"), record.get("atol")
     if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (rtol, atol)):
