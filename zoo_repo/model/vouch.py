@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from zoo_repo.core import trust as tr
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.errors import ManifestError, SignatureError
+
+if TYPE_CHECKING:
+    from zoo_repo.model.signature import Verified
 
 NOT_LISTED = "signed by a key that trust.yaml does not list"
 
@@ -49,41 +53,40 @@ def examine(files: Sequence[tuple[str, bytes]], manifest: Manifest, digest: str,
             unknown: str = NOT_LISTED) -> list[tr.Seen]:
     """Each signature file (name, bytes) of ``manifest``'s version, checked with the key
     its hint names (a bundle without a hint: each key in turn)."""
-    from zoo_repo.model import signature
-
-    hints = {signature.key_hint(pem): fp for fp, pem in keys.items()}
     seen = []
     for name, data in files:
         named = tr.role_in_name(name)
-        try:
-            envelope = signature.read_envelope(data, name)
-        except SignatureError as exc:
-            seen.append(tr.Seen(name, None, named, exc.problem))
-            continue
-        if envelope.key_hint:
-            candidates = [hints[envelope.key_hint]] if envelope.key_hint in hints else []
+        signer, verified, problem = verifying_key(data, name, manifest, digest, keys, unknown)
+        if verified is None:
+            seen.append(tr.Seen(name, signer, named, problem, unknown=problem == unknown))
+        elif verified.role != named:  # the name is not signed; what it claims must be what is
+            seen.append(tr.Seen(name, signer, verified.role, f"is named as {named} but signed as {verified.role}"))
         else:
-            candidates = list(keys)
-        if not candidates:
-            seen.append(tr.Seen(name, None, named, unknown, unknown=True))
-            continue
-        seen.append(_check_one(name, named, data, manifest, digest, candidates, keys, unknown))
+            seen.append(tr.Seen(name, signer, verified.role))
     return seen
 
 
-def _check_one(name: str, named: str | None, data: bytes, manifest: Manifest, digest: str,
-               candidates: list[str], keys: dict[str, bytes], unknown: str) -> tr.Seen:
+def verifying_key(data: bytes, where: str, manifest: Manifest, digest: str, keys: dict[str, bytes],
+                  unknown: str) -> tuple[str | None, Verified | None, str]:
+    """(fingerprint, verified, "") for the key among ``keys`` that the bundle verifies
+    with for this version; else (the one key tried or None, None, why). A key is tried
+    only if the bundle's hint names it (a bundle without a hint: each key in turn);
+    ``unknown`` is why when no key could be tried."""
     from zoo_repo.model import signature
 
+    try:
+        envelope = signature.read_envelope(data, where)
+    except SignatureError as exc:
+        return None, None, exc.problem
+    hints = {signature.key_hint(pem): fp for fp, pem in keys.items()}
+    if envelope.key_hint:
+        candidates = [hints[envelope.key_hint]] if envelope.key_hint in hints else []
+    else:
+        candidates = list(keys)
     problem = unknown
     for fp in candidates:
         try:
-            verified = signature.verify(data, manifest, digest, keys[fp])
+            return fp, signature.verify(data, manifest, digest, keys[fp]), ""
         except SignatureError as exc:
             problem = exc.problem
-            continue
-        if verified.role != named:  # the name is not signed; what it claims must be what is
-            return tr.Seen(name, fp, verified.role, f"is named as {named} but signed as {verified.role}")
-        return tr.Seen(name, fp, verified.role)
-    return tr.Seen(name, candidates[0] if len(candidates) == 1 else None, named, problem,
-                   unknown=problem == unknown)
+    return (candidates[0] if len(candidates) == 1 else None), None, problem

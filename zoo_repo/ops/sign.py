@@ -146,7 +146,7 @@ def attach(zoo: Workspace, manifest: Manifest, bundle_path: str | Path, commit: 
     for a file-set signature, which names no version and so never counts as an
     approval)."""
     from zoo_repo.core.trust import signature_limit
-    from zoo_repo.model import signature
+    from zoo_repo.model import vouch
     from zoo_repo.model.readfile import read_bounded
     from zoo_repo.ops import trusting
 
@@ -159,34 +159,25 @@ def attach(zoo: Workspace, manifest: Manifest, bundle_path: str | Path, commit: 
         raise SignatureError(where, "no such signature file") from None
     known = trusting.known_signers(zoo)
     keys = trusting.keys_for(zoo, known)
-    envelope = signature.read_envelope(data, where)
-    hints = {signature.key_hint(pem): fp for fp, pem in keys.items()}
-    candidates = [hints[envelope.key_hint]] if envelope.key_hint in hints else ([] if envelope.key_hint
-                                                                                  else list(keys))
-    problem = "was signed by a key that neither trust.yaml nor your pins list"
-    digest = zoo.digest(manifest.stub, manifest.version)
-    for fingerprint in candidates:
-        try:
-            verified = signature.verify(data, manifest, digest, keys[fingerprint])
-        except SignatureError as exc:
-            problem = exc.problem
-            continue
-        path = zoo.version_dir(manifest.stub, manifest.version) / tr.SIGNATURES / \
-            tr.signature_name(fingerprint, verified.role)
-        who = known.named(fingerprint)
-        if path.exists() and git.is_tracked(zoo.root, path.relative_to(zoo.root).as_posix()):
-            return SignResult(ref, verified.role, fingerprint, who, path, False)
+    fingerprint, verified, problem = vouch.verifying_key(
+        data, where, manifest, zoo.digest(manifest.stub, manifest.version), keys,
+        "was signed by a key that neither trust.yaml nor your pins list")
+    if fingerprint is None or verified is None:
+        raise SignatureError(where, problem, hint="add the signer's public key first: `zoo trust add NAME KEYFILE`")
+    path = zoo.version_dir(manifest.stub, manifest.version) / tr.SIGNATURES / \
+        tr.signature_name(fingerprint, verified.role)
+    who = known.named(fingerprint)
+    if path.exists() and git.is_tracked(zoo.root, path.relative_to(zoo.root).as_posix()):
+        return SignResult(ref, verified.role, fingerprint, who, path, False)
+    path.unlink(missing_ok=True)
+    create_exclusive(path, data)
+    if not commit:
+        return SignResult(ref, verified.role, fingerprint, who, path, True)
+    rel = path.relative_to(zoo.root).as_posix()
+    try:
+        sha = git.commit(zoo.root, [rel], f"Attach a {verified.role} signature of {ref} ({who or fingerprint[:19]})")
+    except ToolError:
+        git.unstage(zoo.root, [rel])
         path.unlink(missing_ok=True)
-        create_exclusive(path, data)
-        if not commit:
-            return SignResult(ref, verified.role, fingerprint, who, path, True)
-        rel = path.relative_to(zoo.root).as_posix()
-        try:
-            sha = git.commit(zoo.root, [rel],
-                             f"Attach a {verified.role} signature of {ref} ({who or fingerprint[:19]})")
-        except ToolError:
-            git.unstage(zoo.root, [rel])
-            path.unlink(missing_ok=True)
-            raise
-        return SignResult(ref, verified.role, fingerprint, who, path, True, sha, _list(zoo, ref))
-    raise SignatureError(where, problem, hint="add the signer's public key first: `zoo trust add NAME KEYFILE`")
+        raise
+    return SignResult(ref, verified.role, fingerprint, who, path, True, sha, _list(zoo, ref))
