@@ -19,7 +19,7 @@ B = "nlp/question_answering/bert-base/pytorch/huggingface/squad/base-none"
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 ENTRY_KEYS = [
     "stub", "version", "latest", "aliases", "fields", "created", "publisher", "parent", "size", "nfiles",
-    "metrics", "metric", "validation", "approved_by", "card", "tree_md5", "manifest_digest", "pull", "files",
+    "metrics", "metric", "validation", "model", "approved_by", "card", "tree_md5", "manifest_digest", "pull", "files",
     "card_markdown",
 ]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from zoo_repo.core import modelfacts
 from zoo_repo.core.card import Metric, validation_metric
 from zoo_repo.core.lockfile import LOCKABLE_OPTIONS
 from zoo_repo.core.manifest import Manifest, digest_of
@@ -147,6 +148,9 @@ def catalog_index(
     - ``metric`` (dict | null): the validation metric (``card.validation_metric``),
       its ``metrics`` keys plus ``display`` (``"76.1% top1 accuracy"``).
     - ``validation`` (dict): what publish checked (``validation_status``).
+    - ``model`` (dict): the model facts publish measured (``model_facts``): ``onnx``
+      (``"IR 8, opset 13"``), ``inputs``/``outputs`` (``"name dtype [shape]"`` each),
+      ``parameters``, ``sparsity`` (fraction of zero weights), ``quantized_ops``; null when not measured.
     - ``approved_by`` (list): names of the trust.yaml signers who approved it, as verified
       when the catalog was built; empty for none.
     - ``card`` (dict): ``{license: str | null, description: str | null, tags: [str]}``.
@@ -184,7 +188,7 @@ def catalog_index(
 
 _ENTRY_ORDER = (
     "stub", "version", "latest", "aliases", "fields", "created", "publisher", "parent", "size", "nfiles",
-    "metrics", "metric", "validation", "approved_by", "card", "tree_md5", "manifest_digest", "pull", "files",
+    "metrics", "metric", "validation", "model", "approved_by", "card", "tree_md5", "manifest_digest", "pull", "files",
     "card_markdown",
 )
 
@@ -240,6 +244,21 @@ def validation_status(m: Manifest) -> dict[str, Any]:
     }
 
 
+def model_facts(m: Manifest) -> dict[str, Any]:
+    """What the catalog shows of the model itself, in a fixed shape (None: not measured)."""
+    lines = modelfacts.summary(m.onnx)
+    facts = dict(lines)
+    zeros = modelfacts.zeros(m.onnx)
+    return {
+        "onnx": facts.get("onnx"),
+        "inputs": [text for label, text in lines if label == "input"],
+        "outputs": [text for label, text in lines if label == "output"],
+        "parameters": _number(m.onnx.get("parameters"), int),
+        "sparsity": None if zeros is None or not math.isfinite(zeros) else zeros,
+        "quantized_ops": facts.get("quantized ops"),
+    }
+
+
 def _number(value: Any, kind: type[int] | type[float]) -> int | float | None:
     # bool is an int to Python, and a NaN or infinity is no JSON number.
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -273,6 +292,7 @@ def _entry(m: Manifest, is_latest: bool, card_markdown: str | None, digest: str 
         "metrics": [_metric(x) for x in m.metrics],
         "metric": {**_metric(metric), "display": metric.display()} if metric else None,
         "validation": validation_status(m),
+        "model": model_facts(m),
         "card": _card(m.card),
         "tree_md5": m.tree_md5,
         "manifest_digest": digest or digest_of(m.to_text()),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from zoo_repo.catalog.index import Summary, human_size
+from zoo_repo.core import modelfacts
 from zoo_repo.core.card import validation_metric
 from zoo_repo.core.manifest import ROLES, Manifest
 from zoo_repo.core.trust import Seen, Trust
@@ -130,6 +131,7 @@ def show_text(m: Manifest, signed: Sequence[str] = (), recipe: str | None = None
         where = ", ".join(x for x in (metric.dataset, metric.split) if x)
         lines.append(f"  {'metric':16} {metric.display()}" + (f" ({where})" if where else ""))
     lines.append(f"  {'validation':16} {describe(m.validation)}")
+    lines.extend(f"  {label:16} {text}" for label, text in modelfacts.summary(m.onnx))
     lines.extend(f"  {'signed':16} {line}" for line in signed)
     if recipe is not None:
         lines.append(f"  {'recipe':16} {recipe}")

@@ -35,6 +35,9 @@ ROLES = (
 # files and parses in seconds; the publisher refuses a model whose manifest
 # would not fit (``core.publishing.check_fits``), so no reader ever meets one.
 MAX_MANIFEST_BYTES = 16 << 20
+# What ``onnx`` always records once the checker passed; later keys are model facts
+# (``model.facts``), absent from versions published before they were measured.
+INTERFACE_KEYS = ("ir_version", "opset", "inputs", "outputs")
 _HEX = {"sha256": re.compile(r"[0-9a-f]{64}"), "md5": re.compile(r"[0-9a-f]{32}")}
 
 
@@ -110,13 +113,20 @@ class Manifest:
 
 
 def _onnx_doc(onnx: dict[str, Any]) -> dict[str, Any]:
-    """The interface with one tensor per line."""
+    """The interface with one tensor per line, the largest layers one per line."""
     if not onnx:
         return {}
     out = dict(onnx)
     for key in ("inputs", "outputs"):
-        if key in out:
-            out[key] = [yamltext.Flow(t) for t in out[key]]
+        if isinstance(out.get(key), list):
+            out[key] = [yamltext.Flow(t) if isinstance(t, dict) else t for t in out[key]]
+    for key in ("opsets", "quantized_ops"):
+        if isinstance(out.get(key), dict):
+            out[key] = yamltext.Flow(out[key])
+    sparsity = out.get("sparsity")
+    if isinstance(sparsity, dict) and isinstance(sparsity.get("layers"), list):
+        out["sparsity"] = {**sparsity, "layers": [yamltext.Flow(x) if isinstance(x, dict) else x
+                                                  for x in sparsity["layers"]]}
     return out
 
 

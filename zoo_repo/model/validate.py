@@ -37,8 +37,11 @@ class Validation:
 
 
 def inspect_onnx(path: Path, relpath: str = "model.onnx") -> dict[str, Any]:
-    """Check the ONNX model and describe its interface (opset, inputs, outputs)."""
+    """Check the ONNX model and describe it: its interface (opset, inputs, outputs),
+    then the facts ``model.facts`` measures (its external data is read from beside ``path``)."""
     import onnx
+
+    from zoo_repo.model import facts
 
     try:
         size = path.stat().st_size
@@ -50,11 +53,16 @@ def inspect_onnx(path: Path, relpath: str = "model.onnx") -> dict[str, Any]:
         raise ModelDirError(relpath, f"is not a valid ONNX model: {first}") from exc
     opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
     initializers = {i.name for i in model.graph.initializer}
+    try:
+        measured = facts.measure(model, path.parent)
+    except OSError as exc:
+        raise ModelDirError(relpath, f"its external data cannot be read: {exc}") from exc
     return {
         "ir_version": int(model.ir_version),
         "opset": int(opset),
         "inputs": [_value_info(v) for v in model.graph.input if v.name not in initializers],
         "outputs": [_value_info(v) for v in model.graph.output],
+        **measured,
     }
 
 

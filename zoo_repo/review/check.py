@@ -15,6 +15,7 @@ This module runs the pieces in order; each lives in its own module:
     remote_check  the objects on the remote
     claims        what a manifest claims against what it is derived from (card-fields, validation)
     revalidate    with ``deep``, the validation re-run on the remote's bytes
+    advice        the rules zoo.yaml sets to warn (or fail, or not run)
     workers       spreading the per-version work over processes
 """
 
@@ -26,11 +27,14 @@ from typing import TYPE_CHECKING
 
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.trust import Seen, Trust
+from zoo_repo.errors import ManifestError
 from zoo_repo.repo import git
+from zoo_repo.review.advice import DEFAULT, advise, settings_at
 from zoo_repo.review.history import check_immutable, check_sequence
 from zoo_repo.review.remote_check import check_listing, check_remote
 from zoo_repo.review.revalidate import revalidate
 from zoo_repo.review.rules import (
+    ADVICE_RULES,
     MANIFESTS,
     REMOTE_RULES,
     RULE_HELP,
@@ -77,6 +81,7 @@ class CheckReport:
     added: tuple[str, ...] = ()  # version directories absent at ``base``, e.g. manifests/<stub>/v2
     require_signatures: bool = False
     rules: tuple[str, ...] = STATIC_RULES  # the rules that ran
+    warnings: tuple[Problem, ...] = ()  # what the advisory rules set to "warn" found: shown, not failing
 
     @property
     def ok(self) -> bool:
@@ -140,6 +145,7 @@ def run_check(
     # which versions are new, hence which manifests are worth keeping.
     base_tree: dict[str, str] = {}
     added: tuple[str, ...] = ()
+    sha: str | None = None
     if base is not None:
         rules.append("immutable")
         sha = git.resolve_commit(root, base)
@@ -147,8 +153,13 @@ def run_check(
         problems.extend(check_immutable(root, base, sha))
         at_base = {path.rsplit("/", 1)[0] for path in base_tree if is_manifest_path(path)}
         added = tuple(sorted(rel for rel in all_versions if rel not in at_base))
-    # Without a base, the remote rules and the signed rule judge every version: keep them all.
-    judge_all = base is None and (remote or require_signatures)
+    try:  # the base's settings: a change must not turn off the rules that judge it
+        settings = settings_at(root, base, sha)
+    except (ManifestError, UnicodeDecodeError) as exc:
+        problems.append(Problem("zoo.yaml", "settings", getattr(exc, "problem", str(exc))))
+        settings = DEFAULT
+    # Without a base, the remote rules, the signed rule and advice judge every version: keep them all.
+    judge_all = base is None and (remote or require_signatures or settings.active)
     keep: frozenset[str] | None = None if judge_all else frozenset(added)
 
     tasks = [(str(stub), number, rel, names)
@@ -160,7 +171,7 @@ def run_check(
 
     # The policy in force comes from the base ref: a change must not rewrite its own gate.
     policy = working_policy(root, problems)
-    if base is not None:
+    if base is not None and sha is not None:
         policy = base_policy(root, base, sha, problems)
     signatures = check_signatures(root, (entry for versions in layout.values() for entry in versions.values()),
                                   manifests, policy, problems)
@@ -168,6 +179,12 @@ def run_check(
         rules.append(SIGNED_RULE)
         check_required(policy, base, added if base is not None else sorted(manifests), manifests, signatures,
                        problems)
+
+    rules.append("settings")
+    rules.extend(rule for rule in ADVICE_RULES if settings.levels.get(rule) != "off")
+    warnings, failures = advise({rel: manifests[rel] for rel in (added if base is not None else manifests)
+                                 if rel in manifests}, settings)
+    problems.extend(failures)
 
     objects = revalidated = 0
     if remote:
@@ -188,6 +205,7 @@ def run_check(
         added=added,
         require_signatures=require_signatures,
         rules=tuple(rules),
+        warnings=tuple(sorted(set(warnings))),
     )
     return CheckRun(report, manifests, base_tree, policy, signatures)
 

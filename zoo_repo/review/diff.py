@@ -1,4 +1,4 @@
-"""What changed between two manifests: files, sizes, metrics. Pure.
+"""What changed between two manifests: files, sizes, metrics, the model itself. Pure.
 
 Works for any two manifests, of one stub or of two (a pruned model against
 its dense base), so a reviewer can ask "what does this version change?" and
@@ -13,6 +13,7 @@ from typing import Any
 from zoo_repo.catalog.index import human_size
 from zoo_repo.core.card import Metric
 from zoo_repo.core.manifest import FileEntry, Manifest
+from zoo_repo.core.modelfacts import FactChange, compare, summary
 
 MINUS = "\u2212"  # a real minus sign: "−0.8" reads better than "-0.8" in a review
 
@@ -64,6 +65,12 @@ class ManifestDiff:
     size_a: int
     size_b: int
     metrics: tuple[MetricChange, ...]
+    model: tuple[FactChange, ...] = ()  # the model facts that differ, breaking ones first
+
+    @property
+    def breaking(self) -> tuple[FactChange, ...]:
+        """The changes that can break code written against ``a`` (``core.modelfacts``)."""
+        return tuple(c for c in self.model if c.breaking)
 
     @property
     def size_delta(self) -> int:
@@ -77,7 +84,8 @@ class ManifestDiff:
     def differs(self) -> bool:
         """Whether anything differs: a stub field, a file's bytes, a metric
         (what ``zoo diff --exit-code`` exits 1 on)."""
-        return bool(self.fields) or not self.same_files or any(m.before != m.after for m in self.metrics)
+        return (bool(self.fields) or not self.same_files or bool(self.model)
+                or any(m.before != m.after for m in self.metrics))
 
 
 def _metric_key(m: Metric) -> tuple[str, str | None, str | None]:
@@ -119,6 +127,7 @@ def diff(a: Manifest, b: Manifest) -> ManifestDiff:
         size_a=a.size,
         size_b=b.size,
         metrics=metric_changes(a.metrics, b.metrics),
+        model=compare(a.onnx, b.onnx),
     )
 
 
@@ -184,7 +193,26 @@ def render_diff_text(d: ManifestDiff) -> str:
     if d.metrics:
         lines.append("  metrics:")
         lines.extend(f"    {format_metric_change(m)}" for m in d.metrics)
+    if d.model:
+        lines.append(f"  model: {len(d.breaking)} breaking" + (" (code written for the first may fail on the second)"
+                                                               if d.breaking else ""))
+        lines.extend(f"    {'!' if c.breaking else '~'} {c.line()}" for c in d.model)
     return "\n".join(lines)
+
+
+def model_markdown(m: Manifest, d: ManifestDiff | None) -> list[str]:
+    """The review's model section: the facts, then what changed against the parent,
+    breaking changes marked so a reviewer cannot miss them."""
+    facts = summary(m.onnx)
+    if not facts:
+        return ["**Model:** not inspected"]
+    lines = ["**Model**", "", *(f"- {label}: `{text}`" for label, text in facts)]
+    if d is not None and d.model:
+        lines += ["", f"**Model changes against {d.a.rsplit('@', 1)[1]}** "
+                      f"({len(d.breaking)} breaking)", ""]
+        lines += [f"- {'⚠️ **breaking** ' if c.breaking else ''}{c.line().removesuffix(' (breaking)')}"
+                  for c in d.model]
+    return lines
 
 
 def _file_dict(f: FileEntry) -> dict[str, Any]:
@@ -213,4 +241,6 @@ def diff_dict(d: ManifestDiff) -> dict[str, Any]:
              "a": m.before, "b": m.after, "delta": m.delta}
             for m in d.metrics
         ],
+        "model": [{"what": c.what, "a": c.before, "b": c.after, "breaking": c.breaking} for c in d.model],
+        "breaking": bool(d.breaking),
     }

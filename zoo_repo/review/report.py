@@ -28,7 +28,14 @@ from zoo_repo.core.words import count
 from zoo_repo.errors import ManifestError, ZooError
 from zoo_repo.repo import git
 from zoo_repo.review.check import MANIFESTS, RULE_HELP, RULES, Problem, objects_at, run_check
-from zoo_repo.review.diff import ManifestDiff, diff, diff_dict, format_bytes_delta, format_metric_change
+from zoo_repo.review.diff import (
+    ManifestDiff,
+    diff,
+    diff_dict,
+    format_bytes_delta,
+    format_metric_change,
+    model_markdown,
+)
 from zoo_repo.review.trust_review import TrustChange, render_trust_change, signature_line, trust_change
 
 if TYPE_CHECKING:
@@ -45,7 +52,7 @@ class RuleResult:
     """One check rule's verdict on one added version."""
 
     rule: str
-    status: str  # "pass", "fail" or "not run"
+    status: str  # "pass", "fail", "warn" (advice) or "not run"
     problems: tuple[Problem, ...] = ()
 
 
@@ -133,7 +140,8 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
             changes=diff(parent, manifest) if manifest is not None and parent is not None else None,
             new_objects=new_objects,
             new_bytes=new_bytes,
-            rules=_rule_results(report.rules, report.problems_under(path) + unsigned),
+            rules=_rule_results(report.rules, report.problems_under(path) + unsigned,
+                                tuple(w for w in report.warnings if w.path.startswith(path + "/"))),
             signatures=tuple(run.signatures.get(path, ())),
         ))
     aliases = _alias_changes(zoo, run.base_tree)
@@ -190,13 +198,16 @@ def _count_new(manifest: Manifest | None, known: set[str]) -> tuple[int, int]:
     return objects, size
 
 
-def _rule_results(ran: tuple[str, ...], problems: tuple[Problem, ...]) -> tuple[RuleResult, ...]:
+def _rule_results(ran: tuple[str, ...], problems: tuple[Problem, ...],
+                  warned: tuple[Problem, ...] = ()) -> tuple[RuleResult, ...]:
     results = []
     for rule in RULES:
-        if rule == "trust":
-            continue  # about trust.yaml, not a version: its problems are among the warnings
+        if rule in ("trust", "settings"):
+            continue  # about trust.yaml or zoo.yaml, not a version: their problems are among the warnings
         mine = tuple(p for p in problems if p.rule == rule)
-        status = "not run" if rule not in ran else ("fail" if mine else "pass")
+        advice = tuple(p for p in warned if p.rule == rule)
+        status = "not run" if rule not in ran else ("fail" if mine else "warn" if advice else "pass")
+        mine = mine or advice
         results.append(RuleResult(rule, status, mine))
     return tuple(results)
 
@@ -282,7 +293,7 @@ def _where(dataset: str | None, split: str | None) -> str:
     return f" [{where}]" if where else ""
 
 
-_MARK = {"pass": "✅ pass", "fail": "❌ fail", "not run": "➖ not run"}
+_MARK = {"pass": "✅ pass", "fail": "❌ fail", "warn": "⚠️ warn", "not run": "➖ not run"}
 _HOW_TO_RUN = {"remote-missing": "--remote", "remote-size": "--remote", "remote-digest": "--deep",
                "signed": "--require-signatures"}
 
@@ -291,7 +302,7 @@ def _checks_table(results: Iterable[RuleResult]) -> list[str]:
     lines = ["| rule | checks | result |", "| --- | --- | --- |"]
     for r in results:
         result = _MARK[r.status]
-        if r.status == "fail":
+        if r.status in ("fail", "warn"):
             result += ": " + "; ".join(p.message for p in r.problems)
         elif r.status == "not run" and r.rule in _HOW_TO_RUN:
             result += f" (needs {_HOW_TO_RUN[r.rule]})"
@@ -306,14 +317,15 @@ def _signatures(a: AddedVersion, policy: Trust | None) -> list[str]:
 
 
 def _render_version(a: AddedVersion, policy: Trust | None) -> list[str]:
-    lines = [f"### {_code(a.ref)}", ""]
+    warn = " ⚠️ breaking model change" if a.changes is not None and a.changes.breaking else ""
+    lines = [f"### {_code(a.ref)}{warn}", ""]
     if a.manifest is None:
         lines += ["The manifest does not parse, so there is nothing to show; see the checks.", ""]
     else:
         lines += [*_fields_table(a.manifest, a), "", "**Files by role**", "", *_files_table(a.manifest), ""]
         if a.changes is not None:
             lines += [*_changes(a.changes, f"v{a.manifest.version - 1}"), ""]
-        lines += [*_metrics(a), ""]
+        lines += [*_metrics(a), "", *model_markdown(a.manifest, a.changes), ""]
     lines += [*_signatures(a, policy), ""]
     lines += ["**Checks**", "", *_checks_table(a.rules), ""]
     return lines

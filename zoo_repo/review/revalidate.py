@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoo_repo.core.manifest import MANIFEST_NAME, FileEntry, Manifest
+from zoo_repo.core.manifest import INTERFACE_KEYS, MANIFEST_NAME, FileEntry, Manifest
 from zoo_repo.core.publishing import NO_SAMPLES
 from zoo_repo.core.validation import RUN_KEYS
 from zoo_repo.errors import ModelDirError, ZooError
@@ -109,8 +109,9 @@ def _judge(m: Manifest, folder: Path) -> list[str]:
     except ModelDirError as exc:
         return [f"{layout.ONNX_NAME} fails the ONNX checker on the remote's bytes: {exc.problem}"]
     out = []
-    if m.onnx:  # the interface publish recorded after the checker passed
-        for key in sorted(set(m.onnx) | set(interface)):
+    if m.onnx:  # the interface publish recorded after the checker passed, and the facts it measured
+        # Facts a version published before they were measured are absent, not wrong.
+        for key in sorted(set(m.onnx) | set(INTERFACE_KEYS)):
             if m.onnx.get(key) != interface.get(key):
                 out.append(f"onnx.{key} is {m.onnx.get(key)!r} in the manifest, "
                            f"{interface.get(key)!r} in {layout.ONNX_NAME}")

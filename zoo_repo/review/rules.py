@@ -32,6 +32,9 @@ Rules (ids are stable; tests and scripts match on them):
                     yet listed, no other checkout claimed that number there and no
                     listing made from a commit that has it left it out
     remote-digest   … and the bytes hash to the recorded digest (``deep``)
+    settings        zoo.yaml's ``check:`` section parses (``advice``)
+    stub-tokens     advice, set per zoo: the sparse tag's values are ones the spec lists
+    sparse-name     advice, set per zoo: the sparse name agrees with the measured model
 
 Everything here is pure: it judges bytes someone else read (``scan`` reads
 the working tree, ``history`` reads git), so the rules are the same wherever
@@ -59,7 +62,8 @@ STATIC_RULES = (
     "tree-md5", "dvc-pointer", "aliases", "trust", "signature",
 )
 REMOTE_RULES = ("remote-missing", "remote-size", "remote-version")
-RULES = (*STATIC_RULES, "immutable", "signed", *REMOTE_RULES, "remote-digest")
+ADVICE_RULES = ("stub-tokens", "sparse-name")  # off, warn or error as zoo.yaml says (``advice``)
+RULES = (*STATIC_RULES, "immutable", "signed", *REMOTE_RULES, "remote-digest", "settings", *ADVICE_RULES)
 RULE_HELP = {
     "layout": "only <stub>/vN/ directories holding manifest.yaml, model.md, model.dvc, signatures/",
     "schema": "manifest.yaml matches the schema",
@@ -81,6 +85,9 @@ RULE_HELP = {
     "remote-size": "remote objects have the recorded size",
     "remote-digest": "remote objects hash to the recorded digest",
     "remote-version": "the remote lists the version as git has it, or not yet and unclaimed",
+    "settings": "zoo.yaml's check: section parses",
+    "stub-tokens": "the sparse tag's values are ones the spec lists (advice)",
+    "sparse-name": "the sparse name agrees with the measured sparsity and quantized ops (advice)",
 }
 
 

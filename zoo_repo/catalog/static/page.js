@@ -262,6 +262,20 @@
     ]);
   }
 
+  function modelBlock(m) {
+    const f = m.model;
+    if (!f || f.onnx === null) return null;
+    const pct = (x) => (x * 100).toFixed(1) + "%";
+    return h("div", { id: "card-model", "data-testid": "model" }, [grid([
+      ["ONNX", f.onnx],
+      ["Inputs", f.inputs.length ? h("ul", { className: "mono" }, f.inputs.map((t) => h("li", { text: t }))) : "\u2014"],
+      ["Outputs", f.outputs.length ? h("ul", { className: "mono" }, f.outputs.map((t) => h("li", { text: t }))) : "\u2014"],
+      ["Parameters", f.parameters === null ? "not measured" : f.parameters.toLocaleString("en-US")],
+      ["Zero weights", f.sparsity === null ? "not measured" : pct(f.sparsity)],
+      ["Quantized ops", f.quantized_ops === null ? "not measured" : f.quantized_ops],
+    ])]);
+  }
+
   function renderCard() {
     const m = models.find((x) => x.key === state.selected);
     if (!m) {
@@ -280,6 +294,7 @@
       m.card.tags.length ? h("ul", { className: "tags", "aria-label": "Tags" }, m.card.tags.map((t) => h("li", { text: t }))) : null,
       pullBox(m),
       section("Validation", validationBlock(m)),
+      section("Model", modelBlock(m)),
       section("Metrics", metricsTable(m)),
       section("Model card", m.card_markdown && m.card_markdown.trim()
         ? h("div", { id: "card-markdown", className: "markdown" }, markdown(m.card_markdown)) : null),

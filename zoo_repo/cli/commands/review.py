@@ -51,10 +51,13 @@ def check_cmd(base: str | None, remote: bool, deep: bool, require_signatures: bo
             "rules": list(report.rules),
             "require_signatures": report.require_signatures,
             "problems": [{"path": p.path, "rule": p.rule, "message": p.message} for p in report.problems],
+            "warnings": [{"path": p.path, "rule": p.rule, "message": p.message} for p in report.warnings],
         })
     else:
         for problem in report.problems:
             click.echo(problem.line())
+        for warning in report.warnings:  # on stderr: CI output that greps problems stays as it was
+            click.echo(f"warning: {warning.line()}", err=True)
         click.echo(_summary(report))
     if not report.ok:
         raise click.exceptions.Exit(1)
@@ -68,7 +71,9 @@ def _summary(report: Any) -> str:
         parts.append(count(report.objects, "remote object") + (" hashed" if "remote-digest" in report.rules else ""))
     if "remote-digest" in report.rules:
         parts.append(f"{count(report.revalidated, 'version')} revalidated")
-    return ", ".join(parts) + ": " + ("ok" if report.ok else count(len(report.problems), "problem"))
+    verdict = "ok" if report.ok else count(len(report.problems), "problem")
+    return ", ".join(parts) + ": " + verdict + (f" ({count(len(report.warnings), 'warning')})"
+                                                if report.warnings else "")
 
 
 @click.command(name="review")
