@@ -109,6 +109,9 @@ def _same(files: dict[str, Path]) -> Callable[[str, str], bool]:
 def plan(source: Path, stub: Stub | str) -> tuple[ImportPlan, dict[str, Path], Stub]:
     """The import's plan, without writing anything."""
     stub = parse_stub(stub) if isinstance(stub, str) else stub
+    if source.is_dir() and not {"model.onnx", "deployment"} & set(os.listdir(source)):
+        # Said before walking: a home directory given by mistake is not read file by file.
+        raise ModelDirError(str(source), sparsezoo.is_download([]) or "")
     files = list_download(source)
     problem = sparsezoo.is_download(list(files))
     if problem is not None:
