@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def _tar(dest: Path, folder: Path) -> None:
             tar.add(f, arcname=f"{folder.name}/{f.name}")
 
 
-def make_download(dest: Path, *, tarballs: bool = True) -> Path:
+def make_download(dest: Path, *, tarballs: bool = True, folders: bool = True) -> Path:
     """``dest`` as SparseZoo leaves a download: card, graph, deployment/, training/,
     onnx/ opsets, recipes, samples (folders and .tar.gz, outputs per engine), reports."""
     model = tiny_model()
@@ -97,8 +98,12 @@ def make_download(dest: Path, *, tarballs: bool = True) -> Path:
         (dest / "sample-outputs_deepsparse" / f"out-{i:04d}.npz").write_bytes(_npz({"output": y + 1e-4}))
         np.save(dest / "sample-labels" / f"lab-{i:04d}.npy", y.argmax(1))
     if tarballs:
-        for folder in ("sample-inputs", "sample-labels"):
+        for folder in ("sample-inputs", "sample-labels") if folders else \
+                ("sample-inputs", "sample-labels", "sample-outputs_onnxruntime"):
             _tar(dest / f"{folder}.tar.gz", dest / folder)
+    if not folders:  # as SparseZoo's v2 layout downloads them: only the archives
+        for folder in ("sample-inputs", "sample-labels", "sample-outputs_onnxruntime", "sample-outputs_deepsparse"):
+            shutil.rmtree(dest / folder)
     for report in ("benchmarks.yaml", "eval.yaml", "metrics.yaml", "analysis.yaml"):
         (dest / report).write_text("{}\n")
     return dest

@@ -133,3 +133,11 @@ def test_a_local_directory(published: Published, tmp_path: Path) -> None:
     assert Path(model.recipes.default.path) == Path(pulled) / "recipes" / "original.md"
     with pytest.raises(ValueError, match="Ambiguous input"):
         Model(pulled, download_path=tmp_path / "x")
+
+
+def test_samples_published_as_archives(tmp_path: Path, zoo: Zoo) -> None:
+    imported = import_sparsezoo(make_download(tmp_path / "dl", folders=False), STUB, tmp_path / "model").dest
+    zoo.publish(imported, STUB)
+    model = Model(f"zoo:{STUB}", tmp_path / "pulled", zoo=zoo)
+    assert model.sample_inputs is not None and [f.name for f in model.sample_inputs.files] == ["sample-inputs.tar.gz"]
+    _runs_as_published(model)  # each member of the .tar.gz is a sample

@@ -104,14 +104,17 @@ def test_names_that_leave_the_download_are_refused(bad: str) -> None:
 
 def test_card_gets_the_stub_and_keeps_what_sparsezoo_wrote() -> None:
     text = ("---\ndomain: cv\nsub_architecture: 50\nframework: torch\ntags: [a, 1]\n"
-            "display_name: ResNet\nmetrics: 76.1\n---\n# ResNet-50\n")
+            "display_name: ResNet\nmetrics: 76.1\nsparse_tag: pruned-moderate\n---\n# ResNet-50\n")
     out, notes = fill_card(text, STUB)
     card = parse_card(out)
     check_stub_agrees(card, STUB)  # what publish checks
     assert card.metadata["sub_architecture"] == "50" and card.metadata["framework"] == "pytorch"
-    assert card.metadata["sparsezoo"] == {"framework": "torch", "tags": ["a", 1], "metrics": 76.1}
+    assert card.metadata["sparsezoo"] == {"framework": "torch", "sparse_tag": "pruned-moderate", "tags": ["a", 1],
+                                          "metrics": 76.1}
     assert card.metadata["display_name"] == "ResNet" and card.body.strip() == "# ResNet-50"
-    assert len(notes) == 3
+    assert len(notes) == 4
+    assert "sparse_tag" not in parse_card(fill_card("---\nsparse_tag: pruned95_quant-none\n---\n", STUB)[0]) \
+        .metadata.get("sparsezoo", {})
 
 
 def test_card_without_front_matter_or_without_a_card() -> None:

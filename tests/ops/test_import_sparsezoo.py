@@ -171,3 +171,13 @@ def test_failure_while_writing_leaves_nothing(tmp_path: Path, monkeypatch: pytes
 def test_typed_errors_from_the_api(tmp_path: Path) -> None:
     with pytest.raises(ModelDirError):
         import_sparsezoo(tmp_path / "missing", STUB, tmp_path / "out")
+
+
+def test_samples_only_as_archives_publish_and_run(tmp_path: Path, zoo: Zoo) -> None:
+    src = make_download(tmp_path / "dl", folders=False)
+    result = import_sparsezoo(src, STUB, tmp_path / "model")
+    mapped = {p.source: p.dest for p in result.mapped}
+    assert mapped["sample-inputs.tar.gz"] == "sample-inputs.tar.gz"
+    assert mapped["sample-outputs_onnxruntime.tar.gz"] == "sample-outputs.tar.gz"
+    m = zoo.publish(tmp_path / "model", STUB).manifest
+    assert m.validation["outputs_match"] is True and m.validation["samples"] == 3

@@ -241,6 +241,11 @@ def fill_card(text: str | None, stub: Stub) -> tuple[str, tuple[str, ...]]:
             notes.append(f"model.md's {key} {old!r} is not the stub's {value!r}: kept as {KEPT_DIR}.{key}")
         if value is not None:
             meta[key] = value
+    tag = "-".join(p for p in (stub.sparse_name, stub.sparse_category, stub.sparse_target) if p)
+    if "sparse_tag" in meta and str(meta["sparse_tag"]) != tag:  # SparseZoo's cards name the tag whole
+        moved["sparse_tag"] = meta.pop("sparse_tag")
+        notes.append(f"model.md's sparse_tag {moved['sparse_tag']!r} is not the stub's {tag!r}: "
+                     f"kept as {KEPT_DIR}.sparse_tag")
     for key in ("license", "description", "tags", "metrics"):
         if key in meta and not _valid(key, meta[key]):
             moved[key] = meta.pop(key)
