@@ -181,3 +181,15 @@ def test_samples_only_as_archives_publish_and_run(tmp_path: Path, zoo: Zoo) -> N
     assert mapped["sample-outputs_onnxruntime.tar.gz"] == "sample-outputs.tar.gz"
     m = zoo.publish(tmp_path / "model", STUB).manifest
     assert m.validation["outputs_match"] is True and m.validation["samples"] == 3
+
+
+def test_links_that_loop_or_dangle_are_refused(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = make_download(tmp_path / "dl")
+    os.symlink("loop-b", src / "logs-a")
+    os.symlink("logs-a", src / "loop-b")
+    assert "logs-a: is a broken symlink (or a symlink loop)" in _hostile(tmp_path, cli, monkeypatch, src).stderr
+    os.unlink(src / "logs-a")
+    os.unlink(src / "loop-b")
+    os.symlink("..", src / "deployment" / "up")  # a folder link back up: a loop of folders
+    assert "deployment/up: is a directory symlink loop" in _hostile(tmp_path, cli, monkeypatch, src).stderr
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.import-*"))

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import glob
 import io
 import tarfile
 from collections import OrderedDict
@@ -45,13 +46,18 @@ class File:
 class Directory(File):
     """A folder of the model (``training``, ``deployment``…): ``files``, and ``path`` pulls them all."""
 
-    def __init__(self, model: Model, relpath: str, files: Sequence[str]) -> None:
+    def __init__(self, model: Model, relpath: str, files: Sequence[str], role: str | None = None) -> None:
         super().__init__(model, relpath)
         self.files = [File(model, f) for f in sorted(files)]
+        # What a pull selects: the role, else the folder (one pattern, however many files).
+        self._include = role or glob.escape(relpath)
+
+    def _pull(self) -> None:
+        self._model._ensure([f.relpath for f in self.files], (self._include,))
 
     @property
     def path(self) -> str:
-        self._model._ensure([f.relpath for f in self.files])
+        self._pull()
         return str(self._model._root() / self.relpath)
 
     @property
@@ -65,7 +71,7 @@ class NumpyDirectory(Directory):
     each member of a ``.tar.gz`` in turn), in file-name order."""
 
     def __iter__(self) -> Iterator[Any]:
-        self._model._ensure([f.relpath for f in self.files])
+        self._pull()
         for f in self.files:
             yield from load_samples(Path(self._model._root() / f.relpath))
 
@@ -97,7 +103,7 @@ class SampleOutputs(NumpyDirectory):
 
     def __init__(self, model: Model, relpath: str, files: Sequence[str],
                  engines: Mapping[str, Sequence[str]]) -> None:
-        super().__init__(model, relpath, files)
+        super().__init__(model, relpath, files, "sample-outputs")
         self._engines = {name: NumpyDirectory(model, f"sample-outputs_{name}", found)
                          for name, found in engines.items()}
 

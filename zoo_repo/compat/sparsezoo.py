@@ -77,22 +77,23 @@ class Model:
         def under(folder: str) -> list[str]:
             return [p for p in files if p.startswith(folder + "/")]
 
-        def directory(cls: type[Directory], name: str, found: Sequence[str]) -> Any:
-            return cls(self, name, found) if found else None
+        def directory(cls: type[Directory], name: str, found: Sequence[str], by_role: str | None = None) -> Any:
+            return cls(self, name, found, by_role) if found else None
 
         framework = next((p.split("/")[0] for p in role("framework")), None)
         self.model_card = File(self, "model.md") if "model.md" in files else None
         self.onnx_model = File(self, "model.onnx") if "model.onnx" in files else None
         self.onnx_folder = directory(Directory, "onnx", under("onnx"))
-        self.training = directory(Directory, framework or "training", role("framework"))
+        self.training = directory(Directory, framework or "training", role("framework"), "framework")
         self.deployment = directory(Directory, "deployment", under("deployment"))
         self.logs = directory(Directory, "logs", under("logs"))
-        self.sample_inputs: NumpyDirectory | None = directory(NumpyDirectory, "sample-inputs", role("sample-inputs"))
+        self.sample_inputs: NumpyDirectory | None = directory(NumpyDirectory, "sample-inputs", role("sample-inputs"),
+                                                              "sample-inputs")
         outputs = role("sample-outputs")
         engines = {name: under(f"sample-outputs_{name}") for name in ("deepsparse",) if under(f"sample-outputs_{name}")}
         self.sample_outputs = SampleOutputs(self, "sample-outputs", outputs, engines) if outputs else None
-        self.sample_labels = directory(Directory, "sample-labels", role("sample-labels"))
-        self.sample_originals = directory(Directory, "sample-originals", role("sample-originals"))
+        self.sample_labels = directory(Directory, "sample-labels", role("sample-labels"), "sample-labels")
+        self.sample_originals = directory(Directory, "sample-originals", role("sample-originals"), "sample-originals")
         self.recipes = Recipes([File(self, p) for p in sorted(role("recipes"))], self.ref)
         for attr, name in _REPORTS.items():
             setattr(self, attr, File(self, name) if name in files else None)
@@ -126,7 +127,7 @@ class Model:
             target = Path(directory).expanduser().resolve()
             if target != self._dir:
                 self._dir, self._dest, self._pulled = target, target, set()
-        self._ensure(list(self._files))
+        self._ensure(list(self._files), ())
         return str(self._root())
 
     def sample_batch(self, batch_index: int = 0, batch_size: int = 1, batch_as_list: bool = True) -> Any:
@@ -149,12 +150,15 @@ class Model:
             self._dir = self._zoo.plan_pull(self.ref, include=("card",)).dest  # where `zoo pull` puts it
         return self._dir
 
-    def _ensure(self, paths: Sequence[str]) -> None:
-        """Pull the files not yet pulled (all at once, verified); a local directory has them."""
+    def _ensure(self, paths: Sequence[str], include: tuple[str, ...] | None = None) -> None:
+        """Pull ``paths`` unless pulled already (verified; ``include`` selects them for
+        ``Zoo.pull``: roles or globs, ``()`` every file, None each path); a local
+        directory has them."""
         todo = [p for p in paths if p not in self._pulled]
         if self._zoo is None or self.ref is None or not todo:
             return
-        result = self._zoo.pull(self.ref, dest=self._dest, include=tuple(glob.escape(p) for p in todo))
+        chosen = tuple(glob.escape(p) for p in todo) if include is None else include
+        result = self._zoo.pull(self.ref, dest=self._dest, include=chosen)
         self._dir = result.dest
         self._pulled.update(todo)
 

@@ -79,14 +79,17 @@ def _walk(root: Path, folder: Path, prefix: str, found: dict[str, Path], seen: s
         raise ModelDirError(prefix or ".", f"cannot be listed: {exc.strerror}") from exc
     for name in names:
         rel, path = prefix + name, folder / name
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            target = path.resolve()
-            if not target.is_relative_to(root):
-                raise ModelDirError(rel, f"is a symlink to {target}, outside the SparseZoo download")
-            if not target.exists():
-                raise ModelDirError(rel, "is a broken symlink")
-            path, st = target, os.stat(target)
+        try:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                target = Path(os.path.realpath(path))  # never raises on a loop: the stat below does
+                if not target.is_relative_to(root):
+                    raise ModelDirError(rel, f"is a symlink to {target}, outside the SparseZoo download")
+                if not target.exists():
+                    raise ModelDirError(rel, "is a broken symlink (or a symlink loop)")
+                path, st = target, os.stat(target)
+        except OSError as exc:
+            raise ModelDirError(rel, f"cannot be read: {exc.strerror}") from exc
         if stat.S_ISDIR(st.st_mode):
             if (st.st_dev, st.st_ino) in seen:
                 raise ModelDirError(rel, "is a directory symlink loop")
