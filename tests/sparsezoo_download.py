@@ -75,6 +75,8 @@ def make_download(dest: Path, *, tarballs: bool = True, folders: bool = True) ->
     dest.mkdir(parents=True)
     (dest / "model.md").write_text(CARD)
     (dest / "model.onnx").write_bytes(data)
+    with tarfile.open(dest / "model.onnx.tar.gz", "w:gz") as tar:
+        tar.add(dest / "model.onnx", arcname="model.onnx")
     (dest / "deployment").mkdir()
     (dest / "deployment" / "model.onnx").write_bytes(data)
     (dest / "deployment" / "config.json").write_text('{"num_labels": 3}\n')

@@ -79,7 +79,7 @@ def test_through_a_checkout_as_sparsezoos_readme(published: Published, tmp_path:
     assert Path(model.recipes.default.path).name == "original.md"
     assert model.recipes["transfer_learn"].name == "transfer_learn.md"
     assert model.training is not None and model.training.available == ["pytorch_model.bin", "recipe.yaml"]
-    assert Path(model.training.path) == tmp_path / "model_download_directory" / "pytorch"
+    assert Path(model.training.default.path) == tmp_path / "model_download_directory" / "pytorch"
     assert model.deployment is not None and (Path(model.deployment.path) / "config.json").is_file()
     assert model.sample_outputs is not None and "deepsparse" in model.sample_outputs.keys()
     assert len(list(model.sample_outputs["deepsparse"])) == SAMPLES

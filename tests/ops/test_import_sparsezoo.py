@@ -66,7 +66,7 @@ def test_cli_maps_lists_and_publishes(tmp_path: Path, zoo: Zoo, cli: Cli, monkey
     assert "recipe/recipe_original.md -> recipes/original.md (recipes)" in lines
     assert "sample-outputs_onnxruntime/out-0000.npz -> sample-outputs/out-0000.npz (sample-outputs)" in lines
     assert any(line.startswith("kept benchmarks.yaml -> benchmarks.yaml (other: ") for line in lines)
-    assert "skipped model.onnx.tar.gz: publish builds model.onnx.tar.gz from model.onnx" not in lines  # none here
+    assert "skipped model.onnx.tar.gz: publish builds model.onnx.tar.gz from model.onnx" in lines
     dest = default_dest(zoo.resolve(STUB).stub)
     assert dest == tmp_path / "tinynet-4-imagenet-pruned90_quant-none-vnni" and (dest / "model.onnx").is_file()
     assert any(f"imported {len(tree_bytes(dest))} files to {dest}" in line for line in lines)

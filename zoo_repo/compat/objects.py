@@ -64,6 +64,12 @@ class Directory(File):
     def available(self) -> list[str]:
         return [f.name for f in self.files]
 
+    @property
+    def default(self) -> Directory:
+        """SparseZoo's ``training.default`` / ``deployment.default``: a version holds one
+        checkpoint and one deployment, so it is the folder itself."""
+        return self
+
 
 class NumpyDirectory(Directory):
     """Sample arrays, as SparseZoo's ``NumpyDirectory``: iterating yields each sample
