@@ -17,6 +17,7 @@ from zoo_repo.cli.commands import (
     completion,
     demo,
     doctor,
+    import_sparsezoo,
     init,
     listing,
     lock,
@@ -28,8 +29,8 @@ from zoo_repo.cli.commands import (
     tag,
 )
 
-FAMILIES = (init, publish, pull, lock, listing, tag, sign, maintenance, cache, doctor, catalog, demo, review,
-            completion)
+FAMILIES = (init, publish, import_sparsezoo, pull, lock, listing, tag, sign, maintenance, cache, doctor, catalog,
+            demo, review, completion)
 
 
 def register(group: click.Group) -> None:

@@ -1,0 +1,1 @@
+"""Compatibility with the tools zoo replaces: ``compat.sparsezoo`` answers code written for SparseZoo."""
