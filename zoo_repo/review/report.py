@@ -29,6 +29,7 @@ from zoo_repo.errors import ManifestError, ZooError
 from zoo_repo.repo import git
 from zoo_repo.review.check import MANIFESTS, RULE_HELP, RULES, Problem, objects_at, run_check
 from zoo_repo.review.diff import ManifestDiff, diff, diff_dict, format_bytes_delta, format_metric_change
+from zoo_repo.review.lifecycle import DeprecationChange, deprecation_changes, render_deprecations
 from zoo_repo.review.trust_review import TrustChange, render_trust_change, signature_line, trust_change
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class Review:
     aliases: tuple[AliasChange, ...] = ()  # aliases added, moved or removed since base
     policy: Trust | None = None  # trust.yaml at base: what names the signers
     trust: TrustChange | None = None  # how trust.yaml differs from base's (None: it does not)
+    deprecations: tuple[DeprecationChange, ...] = ()  # stubs deprecated, changed or un-deprecated since base
 
     @property
     def new_objects(self) -> int:
@@ -138,7 +140,8 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
         ))
     aliases = _alias_changes(zoo, run.base_tree)
     change = trust_change(Path(zoo.root), git.resolve_commit(Path(zoo.root), base))
-    return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases, run.policy, change)
+    return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases, run.policy, change,
+                  deprecation_changes(zoo, run.base_tree))
 
 
 def _alias_changes(zoo: Workspace, base_tree: dict[str, str]) -> tuple[AliasChange, ...]:
@@ -337,7 +340,7 @@ def render_review_markdown(r: Review) -> str:
         lines += ["No versions added.", ""]
     for added in r.added:
         lines += _render_version(added, r.policy)
-    lines += _render_aliases(r)
+    lines += _render_aliases(r) + render_deprecations(r.deprecations, _text)
     lines += ["### Warnings", ""]
     if r.warnings:
         lines.append(f"`zoo check --base {r.base}` refuses "
@@ -381,5 +384,6 @@ def review_dict(r: Review) -> dict[str, Any]:
         "aliases": [{"stub": c.stub, "alias": c.alias,
                      "before": f"v{c.before}" if c.before else None,
                      "after": f"v{c.after}" if c.after else None} for c in r.aliases],
+        "deprecations": [c.to_dict() for c in r.deprecations],
         "warnings": [_problem_dict(p) for p in r.warnings],
     }
