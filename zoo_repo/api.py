@@ -158,7 +158,7 @@ class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
     def list(self, filters: ListFilter | None = None, **fields: Any) -> list[Manifest]:
         """The latest manifest of every stub that matches the filters (from a lockfile: the pinned ones)."""
         filters = filters or ListFilter(**fields)
-        found = [self.current(s) for s in self.current_stubs() if filters.matches(s) and self.listed(s, filters)]
+        found = [self.current(s) for s in self.current_stubs() if filters.matches(s) and self._listed(s, filters)]
         self.flush()
         return found
 
@@ -173,7 +173,7 @@ class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
         index = self._catalog_entries()
         out = []
         for stub in self.stubs():
-            if not filters.matches(stub) or not self.listed(stub, filters):
+            if not filters.matches(stub) or not self._listed(stub, filters):
                 continue
             version = self.versions(stub)[-1]
             entry = index.get((str(stub), version))

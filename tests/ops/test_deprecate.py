@@ -186,3 +186,13 @@ def test_a_projection_without_deprecations_reads_as_none(pair: Zoo, remote_dir: 
         path.write_text(json.dumps(doc))
     them = consumer(remote_dir, tmp_path / "c")
     assert them.deprecation(STUB) is None and len(them.list()) == 2
+
+
+def test_the_catalog_marks_deprecated_stubs(pair: Zoo, tmp_path: Path) -> None:
+    from zoo_repo.catalog.files import build_catalog
+
+    pair.deprecate(STUB, WHY, successor=STUB_PRUNED)
+    build_catalog(pair, tmp_path / "site")
+    models = json.loads((tmp_path / "site" / "catalog.json").read_text())["models"]
+    assert {m["stub"]: m.get("deprecated") for m in models} == {
+        STUB: {"message": WHY, "successor": STUB_PRUNED}, STUB_PRUNED: None}

@@ -112,6 +112,6 @@ class LifecycleVerbs(Workspace):
 
         return undeprecate(self, as_stub(stub), branch=branch)
 
-    def listed(self, stub: Stub, filters: object) -> bool:
+    def _listed(self, stub: Stub, filters: object) -> bool:
         """Whether ``list`` shows ``stub``: a deprecated one only when ``filters.deprecated`` asks for it."""
         return bool(getattr(filters, "deprecated", False)) or self.deprecation(stub) is None
