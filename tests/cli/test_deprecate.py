@@ -4,6 +4,7 @@ and show say, the one-line errors, and a crafted remote refused in one line."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,8 @@ def test_pull_and_lock_warn_and_succeed(cli, retired: Zoo, remote_dir: Path, tmp
     remote = cli("pull", STUB, "--remote", url, "--dest", tmp_path / "out")
     assert remote.exit_code == 0 and remote.stderr.splitlines() == [WARNING]
     assert (tmp_path / "out" / "model.onnx").is_file()
+    as_json = cli("pull", STUB, "--remote", url, "--dest", tmp_path / "out", "--json")
+    assert json.loads(as_json.stdout)["deprecated"] == {"message": WHY, "successor": STUB_PRUNED}
     both = cli("pull", STUB, STUB_PRUNED, "--remote", url, "--dest", tmp_path / "both")
     assert both.exit_code == 0 and both.stderr.splitlines() == [WARNING]  # the successor is not deprecated
 
@@ -87,9 +90,11 @@ def test_branch_commits_for_review(cli, pair: Zoo) -> None:  # type: ignore[no-u
     result = cli("--zoo", pair.root, "deprecate", STUB, "-m", WHY, "--branch")
     assert result.exit_code == 0, result.stderr
     assert f"on new branch deprecate/{STUB} (consumers without git see it once" in result.stdout
+    subprocess.run(["git", "-C", str(pair.root), "checkout", "-q", f"deprecate/{STUB}"], check=True)
     review = cli("--zoo", pair.root, "review", "--base", "main")
-    assert review.exit_code == 0  # reviewed from main: the branch is not checked out, nothing to show
-    assert "deprecates" not in review.stdout
+    assert review.exit_code == 0, review.stderr
+    assert f"- deprecates {STUB}: {WHY}" in review.stdout.splitlines()
+    assert cli("--zoo", pair.root, "check", "--base", "main").exit_code == 0
 
 
 @pytest.mark.parametrize(("args", "fragment"), [

@@ -101,6 +101,7 @@ def pull_dict(result: Any) -> dict[str, Any]:
         "signed": None if result.signed is None else {"approved_by": list(result.signed.approvers),
                                                       "waived": result.signed.waived},
         "recipe": None if result.recipe is None else str(result.recipe),
+        "deprecated": None if result.deprecated is None else result.deprecated.to_dict(),
     }
 
 
