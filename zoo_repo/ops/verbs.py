@@ -94,7 +94,6 @@ class SigningVerbs(Workspace):
         return policy(self)
 
 
-
 class LifecycleVerbs(Workspace):
     def deprecate(self, stub: Stub | str, message: str, *, successor: Stub | str | None = None,
                   branch: str | None = None) -> DeprecateResult:

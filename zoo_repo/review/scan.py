@@ -1,8 +1,8 @@
 """The working tree's side of ``zoo check``: one walk over ``manifests/``.
 
-``scan_layout`` finds every ``<stub>/vN/`` directory (the ``layout``,
-``aliases`` and ``deprecation`` rules judge what it meets on the way); ``check_chunk`` then reads
-each version's three files at most once and hands the bytes to the rules.
+``scan_layout`` finds every ``<stub>/vN/`` directory (the ``layout``, ``aliases``
+and ``deprecation`` rules judge what it meets on the way); ``check_chunk`` then
+reads each version's three files at most once and hands the bytes to the rules.
 """
 
 from __future__ import annotations
