@@ -18,7 +18,7 @@ from zoo_repo.core.manifest import FileEntry, Manifest
 from zoo_repo.core.recipes import include_recipe, select_recipe
 from zoo_repo.core.stub import Ref, Stub
 from zoo_repo.errors import UsageError, ZooError
-from zoo_repo.ops.verbs import SigningVerbs
+from zoo_repo.ops.verbs import LifecycleVerbs, SigningVerbs
 from zoo_repo.repo.config import find_root
 from zoo_repo.repo.workspace import Workspace, as_ref, as_stub
 from zoo_repo.store.objects import Store
@@ -38,7 +38,7 @@ PathLike = str | os.PathLike[str]
 
 @dataclass(frozen=True)
 class ListFilter:
-    """Field filters for ``list``; None matches anything."""
+    """Field filters for ``list``; None matches anything. Deprecated stubs match only with ``deprecated``."""
 
     domain: str | None = None
     sub_domain: str | None = None
@@ -48,14 +48,13 @@ class ListFilter:
     dataset: str | None = None
     sparse_name: str | None = None
     sparse_category: str | None = None
+    deprecated: bool = False  # also the stubs ``Zoo.deprecation`` says are deprecated
 
     def matches(self, stub: Stub) -> bool:
-        return all(
-            want is None or getattr(stub, key) == want for key, want in vars(self).items()
-        )
+        return all(want is None or getattr(stub, k) == want for k, want in vars(self).items() if k != "deprecated")
 
 
-class Zoo(SigningVerbs, Workspace):
+class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
     """A model zoo: a git checkout (``manifests/`` + ``store/`` + DVC), or a
     remote opened by URL with a per-user cache as its store.
 
@@ -159,7 +158,7 @@ class Zoo(SigningVerbs, Workspace):
     def list(self, filters: ListFilter | None = None, **fields: Any) -> list[Manifest]:
         """The latest manifest of every stub that matches the filters (from a lockfile: the pinned ones)."""
         filters = filters or ListFilter(**fields)
-        found = [self.current(stub) for stub in self.current_stubs() if filters.matches(stub)]
+        found = [self.current(s) for s in self.current_stubs() if filters.matches(s) and self._listed(s, filters)]
         self.flush()
         return found
 
@@ -174,7 +173,7 @@ class Zoo(SigningVerbs, Workspace):
         index = self._catalog_entries()
         out = []
         for stub in self.stubs():
-            if not filters.matches(stub):
+            if not filters.matches(stub) or not self._listed(stub, filters):
                 continue
             version = self.versions(stub)[-1]
             entry = index.get((str(stub), version))

@@ -9,7 +9,7 @@ differs: unchanged outputs keep their mtime and no tool sees a spurious change.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zoo_repo.catalog.index import catalog_index, render_json, render_markdown
 from zoo_repo.catalog.page import render_html
@@ -46,12 +46,26 @@ def build_catalog(zoo: Workspace, out_dir: Path) -> list[Path]:
                           remote=remote.url if remote else None,
                           remote_options={k: str(v) for k, v in remote.options.items()} if remote else None,
                           approved_by=_approvals(zoo, manifests, digests))
+    _mark_deprecated(zoo, index)
     outputs = {
         out_dir / MARKDOWN_NAME: render_markdown(_latest(manifests)),
         out_dir / JSON_NAME: render_json(index),
         out_dir / HTML_PATH: render_html(index),
     }
     return [path for path, text in outputs.items() if _write_if_changed(path, text)]
+
+
+def _mark_deprecated(zoo: Workspace, index: dict[str, Any]) -> None:
+    """Each version of a deprecated stub carries its record (``zoo deprecate``); others no key,
+    so a zoo without deprecations has the catalog.json it always had."""
+    records = {}
+    for stub in {e["stub"] for e in index["models"]}:
+        record = zoo.deprecation(stub)
+        if record is not None:
+            records[stub] = record.to_dict()
+    for entry in index["models"]:
+        if entry["stub"] in records:
+            entry["deprecated"] = records[entry["stub"]]
 
 
 def _card_bodies(zoo: Workspace, manifests: list[Manifest]) -> dict[tuple[str, int], str]:

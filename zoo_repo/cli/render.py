@@ -8,6 +8,7 @@ from typing import Any
 from zoo_repo.catalog.index import Summary, human_size
 from zoo_repo.core import modelfacts
 from zoo_repo.core.card import validation_metric
+from zoo_repo.core.deprecation import Deprecation
 from zoo_repo.core.manifest import ROLES, Manifest
 from zoo_repo.core.trust import Seen, Trust
 from zoo_repo.core.trust import describe as describe_signature
@@ -79,8 +80,9 @@ def push_lines(result: Any) -> list[str]:
             lines.append("the remote's listing was not moved: it follows the release branch, which is not "
                          "checked out here")
     elif p.moved:
-        added = f"{count(len(p.added), 'new version')}" + (f", aliases of {count(len(p.aliases), 'stub')}"
-                                                           if p.aliases else "")
+        added = ", ".join([count(len(p.added), "new version")]
+                          + ([f"aliases of {count(len(p.aliases), 'stub')}"] if p.aliases else [])
+                          + ([f"deprecations of {count(len(p.deprecated), 'stub')}"] if p.deprecated else []))
         lines.append(f"the remote now lists {p.branch} at {p.commit[:10]}"
                      f"{f' (was {p.before[:10]})' if p.before else ''}: {added}")
     else:
@@ -100,6 +102,7 @@ def pull_dict(result: Any) -> dict[str, Any]:
         "signed": None if result.signed is None else {"approved_by": list(result.signed.approvers),
                                                       "waived": result.signed.waived},
         "recipe": None if result.recipe is None else str(result.recipe),
+        "deprecated": None if result.deprecated is None else result.deprecated.to_dict(),
     }
 
 
@@ -114,10 +117,14 @@ def pull_line(result: Any) -> str:
     )
 
 
-def show_text(m: Manifest, signed: Sequence[str] = (), recipe: str | None = None) -> str:
+def show_text(m: Manifest, signed: Sequence[str] = (), recipe: str | None = None,
+              deprecated: Deprecation | None = None) -> str:
     """``zoo show``: the version's fields, then ``signed`` (one line per signature), then its files;
-    ``recipe``: the recipe file a ``?recipe=`` selected."""
+    ``recipe``: the recipe file a ``?recipe=`` selected; ``deprecated``: its stub's deprecation, first."""
     lines = [f"{m.stub}@{m.version_name}"]
+    if deprecated is not None:
+        lines.append(f"  {'deprecated':16} {deprecated.message}"
+                     + (f" (successor {deprecated.successor})" if deprecated.successor else ""))
     for key, value in m.stub.fields().items():
         if value is not None:
             lines.append(f"  {key:16} {value}")

@@ -1,7 +1,8 @@
 """The remote's projection of the release branch: what git-less consumers see. Pure.
 
 A consumer without git reads the zoo from its remote: which stubs, which
-versions (each by its manifest digest) and which aliases. That view is a
+versions (each by its manifest digest), which aliases and which stubs are
+deprecated (``core.deprecation``). That view is a
 *projection* of the zoo's release branch at one commit, and it only moves
 forward along that branch's history. It is kept as a log of moves::
 
@@ -22,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zoo_repo.core.aliases import check_alias_name
-from zoo_repo.core.stub import version_number
-from zoo_repo.errors import ManifestError, UsageError
+from zoo_repo.core.deprecation import Deprecation, from_doc
+from zoo_repo.core.stub import parse_stub, version_number
+from zoo_repo.errors import ManifestError, StubError, UsageError
 
 SCHEMA = 1
 Versions = dict[str, dict[str, str]]  # stub → version name → manifest digest
 Aliases = dict[str, dict[str, int]]  # stub → alias → version number
+Deprecations = dict[str, Deprecation]  # stub → why it is deprecated
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Projection:
     branch: str | None = None
     versions: Versions = field(default_factory=dict)
     aliases: Aliases = field(default_factory=dict)
+    deprecated: Deprecations = field(default_factory=dict)
 
     def digest(self, stub: str, version: int) -> str | None:
         return self.versions.get(stub, {}).get(f"v{version}")
@@ -56,7 +60,9 @@ class Move:
     """One step of the log: from ``seq - 1`` to ``seq``, made from ``commit``.
 
     ``aliases`` holds every stub whose aliases changed, with the whole new set
-    (empty: all removed), so applying a move needs nothing but the view before it.
+    (empty: all removed), so applying a move needs nothing but the view before it;
+    ``deprecated`` likewise holds every stub whose record changed, with the new
+    record (None: no longer deprecated).
     """
 
     seq: int
@@ -64,10 +70,11 @@ class Move:
     branch: str
     added: Versions = field(default_factory=dict)
     aliases: Aliases = field(default_factory=dict)
+    deprecated: dict[str, Deprecation | None] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not self.added and not self.aliases
+        return not self.added and not self.aliases and not self.deprecated
 
 
 class Rewrite(ValueError):
@@ -95,7 +102,13 @@ def apply(view: Projection, move: Move) -> Projection:
             aliases[stub] = dict(now)
         else:
             aliases.pop(stub, None)
-    return Projection(move.seq, move.commit, move.branch, versions, aliases)
+    deprecated = dict(view.deprecated)
+    for stub, record in move.deprecated.items():
+        if record is not None:
+            deprecated[stub] = record
+        else:
+            deprecated.pop(stub, None)
+    return Projection(move.seq, move.commit, move.branch, versions, aliases, deprecated)
 
 
 def dangling(view: Projection) -> list[str]:
@@ -109,7 +122,8 @@ def dangling(view: Projection) -> list[str]:
 def render_view(view: Projection) -> str:
     doc: dict[str, Any] = {"schema": SCHEMA, "seq": view.seq, "branch": view.branch, "commit": view.commit,
                            "stubs": _sorted_versions(view.versions),
-                           "aliases": {s: dict(sorted(a.items())) for s, a in sorted(view.aliases.items()) if a}}
+                           "aliases": {s: dict(sorted(a.items())) for s, a in sorted(view.aliases.items()) if a},
+                           "deprecated": {s: d.to_dict() for s, d in sorted(view.deprecated.items())}}
     return json.dumps(doc, indent=1) + "\n"
 
 
@@ -120,13 +134,15 @@ def parse_view(text: str, where: str) -> Projection:
     if doc.get("schema") != SCHEMA or not isinstance(stubs, dict):
         raise ManifestError(where, f"expected {{'schema': {SCHEMA}, 'stubs': {{…}}}}")
     return Projection(_seq(doc, where, allow_zero=True), _opt_str(doc, "commit", where),
-                      _opt_str(doc, "branch", where), _versions(stubs, where), _aliases(doc.get("aliases"), where))
+                      _opt_str(doc, "branch", where), _versions(stubs, where), _aliases(doc.get("aliases"), where),
+                      {s: d for s, d in _deprecated(doc.get("deprecated"), where).items() if d is not None})
 
 
 def render_move(move: Move) -> str:
     doc = {"schema": SCHEMA, "seq": move.seq, "branch": move.branch, "commit": move.commit,
            "added": _sorted_versions(move.added),
-           "aliases": {s: dict(sorted(a.items())) for s, a in sorted(move.aliases.items())}}
+           "aliases": {s: dict(sorted(a.items())) for s, a in sorted(move.aliases.items())},
+           "deprecated": {s: d and d.to_dict() for s, d in sorted(move.deprecated.items())}}
     return json.dumps(doc, indent=1) + "\n"
 
 
@@ -136,7 +152,7 @@ def parse_move(text: str, where: str) -> Move:
     if doc.get("schema") != SCHEMA or not commit or not branch or not isinstance(doc.get("added"), dict):
         raise ManifestError(where, f"expected a projection move (schema: {SCHEMA}, seq, commit, branch, added)")
     return Move(_seq(doc, where, allow_zero=False), commit, branch, _versions(doc["added"], where),
-                _aliases(doc.get("aliases"), where, allow_empty=True))
+                _aliases(doc.get("aliases"), where, allow_empty=True), _deprecated(doc.get("deprecated"), where))
 
 
 def _load(text: str, where: str) -> dict[str, Any]:
@@ -191,6 +207,24 @@ def _aliases(raw: Any, where: str, allow_empty: bool = False) -> Aliases:
             except UsageError as exc:
                 raise ManifestError(where, f"aliases of {stub}: {exc.message}") from exc
         out[str(stub)] = dict(names)
+    return out
+
+
+def _deprecated(raw: Any, where: str) -> dict[str, Deprecation | None]:
+    """Stub → record (None, in a move: no longer deprecated); absent in files written
+    before deprecations were projected, which therefore deprecate nothing."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ManifestError(where, "deprecated must map stubs to {message, successor}")
+    out: dict[str, Deprecation | None] = {}
+    for stub, record in raw.items():
+        try:
+            if str(parse_stub(stub)) != stub:
+                raise ManifestError(where, f"deprecated: {stub[:80]!r} is not a stub's canonical spelling")
+        except StubError as exc:
+            raise ManifestError(where, f"deprecated: {exc.message}") from exc
+        out[stub] = None if record is None else from_doc(record, stub, f"{where}: deprecated {stub}")
     return out
 
 

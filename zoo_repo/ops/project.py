@@ -9,7 +9,7 @@ repeat, so a killed or failed move leaves the remote as it was for readers:
    the commit it was made from (else ``ProjectionMoved``: never backwards,
    never sideways);
 2. plan the move from git (``repo.release.plan_move``): the versions the
-   branch adds, every alias it moved;
+   branch adds, every alias it moved, every deprecation it made or took back;
 3. make sure the new versions' objects are on the remote (uploading those
    the store has), then claim each version (create-if-absent manifest);
 4. create the next log entry; if another writer took it first, start again
@@ -44,6 +44,7 @@ class ProjectResult:
     added: tuple[str, ...] = ()  # stub@vN newly listed
     aliases: tuple[str, ...] = ()  # stubs whose aliases moved
     signatures: int = 0  # signature files the move mirrored (or found there already)
+    deprecated: tuple[str, ...] = ()  # stubs whose deprecation changed
 
     @property
     def moved(self) -> bool:
@@ -95,7 +96,7 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
         if meta.write_move(remote, view, plan.move) is not None:
             return ProjectResult(release.branch, release.commit, view.commit,
                                  tuple(v.ref for v in plan.versions), tuple(sorted(plan.move.aliases)),
-                                 len(plan.signatures))
+                                 len(plan.signatures), tuple(sorted(plan.move.deprecated)))
     raise RemoteError(f"remote {remote.url}: other writers kept moving its projection while this one was made",
                       hint="run `zoo push` again")
 

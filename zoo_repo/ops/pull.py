@@ -19,6 +19,7 @@ from pathlib import Path
 
 from zoo_repo.core import packs
 from zoo_repo.core.card import Card, parse_card
+from zoo_repo.core.deprecation import Deprecation
 from zoo_repo.core.manifest import FileEntry, Manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.pulling import (
@@ -63,6 +64,7 @@ class PullResult:
     digest: str = ""  # the manifest's digest, sha256:…
     signed: Signed | None = None  # its signatures as the pins judged them (None: nothing pinned)
     recipe_path: str | None = None  # the file the reference's ?recipe= / ?recipe_type= selected
+    deprecated: Deprecation | None = None  # why its stub is deprecated, and its successor (None: it is not)
 
     @property
     def size(self) -> int:
@@ -150,6 +152,7 @@ class PullPlan:
     _zoo: Workspace | None = field(default=None, repr=False, compare=False)
     locator: packs.Locator | None = field(default=None, repr=False, compare=False)  # read when fetching
     signed: Signed | None = None  # checked before anything was planned (``ops.trusting``)
+    deprecated: Deprecation | None = None  # the stub's deprecation, for the result to carry
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -181,7 +184,8 @@ class PullPlan:
                 _refuse_offline(zoo, self.manifest, plan.fetch)
             fetched = place(zoo, plan, jobs, progress)
         return PullResult(self.manifest, self.dest, self.files, len(plan.fetch.objects), fetched,
-                          zoo.digest(self.manifest.stub, self.manifest.version), self.signed)
+                          zoo.digest(self.manifest.stub, self.manifest.version), self.signed,
+                          deprecated=self.deprecated)
 
     def _workspace(self) -> Workspace:
         if self._zoo is None:
@@ -231,7 +235,7 @@ def plan_pull(
     target = Path(os.path.realpath(target))  # Path.resolve raises RuntimeError on a loop; let ELOOP say it
     in_place, todo, problems = _survey(zoo, target, chosen, force)
     plan = PullPlan(manifest, target, chosen, in_place, problems, force, link, zoo.offline, _zoo=zoo,
-                    signed=signed)
+                    signed=signed, deprecated=zoo.deprecation(manifest.stub))
     if first_refusal(problems, force) is not None:
         return plan  # refused as it stands: nothing to fetch or place
     # Shared: the probe that tells whether reflinks work is a temp file that gc must leave alone.

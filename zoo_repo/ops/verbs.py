@@ -1,5 +1,6 @@
-"""The ``Zoo`` façade's verbs for signatures and trust (``zoo sign``, ``approve``, ``trust``):
-a mixin, so ``api.Zoo`` stays one class and this family one module."""
+"""The ``Zoo`` façade's verbs for signatures and trust (``zoo sign``, ``approve``, ``trust``)
+and for a stub's lifecycle (``zoo deprecate``): mixins, so ``api.Zoo`` stays one class
+and each family lives beside the others here."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zoo_repo.core.stub import Ref, Stub
-from zoo_repo.repo.workspace import Workspace
+from zoo_repo.repo.workspace import Workspace, as_stub
 
 if TYPE_CHECKING:
     from zoo_repo.core.trust import Seen, Trust
+    from zoo_repo.ops.deprecate import DeprecateResult
     from zoo_repo.ops.sign import SignResult
 
 PathLike = str | os.PathLike[str]
@@ -91,3 +93,24 @@ class SigningVerbs(Workspace):
 
         return policy(self)
 
+
+class LifecycleVerbs(Workspace):
+    def deprecate(self, stub: Stub | str, message: str, *, successor: Stub | str | None = None,
+                  branch: str | None = None) -> DeprecateResult:
+        """Deprecate ``stub`` (``message`` says why; ``successor``, a stub with a published
+        version, what to use instead), committed; on the release branch the remote follows,
+        so git-less consumers see it; ``branch`` (``""``: ``deprecate/<stub>``) commits on a
+        new branch for review instead. Its versions stay pullable; pulls and ``lock`` warn."""
+        from zoo_repo.ops.deprecate import deprecate
+
+        return deprecate(self, as_stub(stub), message, None if successor is None else str(successor), branch=branch)
+
+    def undeprecate(self, stub: Stub | str, *, branch: str | None = None) -> DeprecateResult:
+        """Take ``stub``'s deprecation back, committed as ``deprecate`` commits."""
+        from zoo_repo.ops.deprecate import undeprecate
+
+        return undeprecate(self, as_stub(stub), branch=branch)
+
+    def _listed(self, stub: Stub, filters: object) -> bool:
+        """Whether ``list`` shows ``stub``: a deprecated one only when ``filters.deprecated`` asks for it."""
+        return bool(getattr(filters, "deprecated", False)) or self.deprecation(stub) is None

@@ -6,7 +6,7 @@ import getpass
 import os
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from zoo_repo.errors import ToolError, UsageError
@@ -171,8 +171,8 @@ def show(root: Path, ref: str, path: str) -> str | None:
     return read_blobs(root, [sha])[sha].decode("utf-8")
 
 
-def commit_to_new_branch(root: Path, branch: str, files: dict[str, bytes], message: str) -> str:
-    """Commit ``files`` (path → bytes) on top of HEAD as a new branch, touching
+def commit_to_new_branch(root: Path, branch: str, files: Mapping[str, bytes | None], message: str) -> str:
+    """Commit ``files`` (path → bytes, or None to remove it) on top of HEAD as a new branch, touching
     neither the working tree, the index nor the current branch; returns the sha.
     Refuses a branch that already exists."""
     import tempfile
@@ -190,6 +190,9 @@ def commit_to_new_branch(root: Path, branch: str, files: dict[str, bytes], messa
         env = {**_identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git(root, "read-tree", parent, env=env)
         for path, data in sorted(files.items()):
+            if data is None:
+                git(root, "update-index", "--force-remove", "--", path, env=env)
+                continue
             blob = _git_bytes(root, "hash-object", "-w", "--stdin", stdin=data).decode().strip()
             git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
         tree = git(root, "write-tree", env=env).strip()

@@ -14,6 +14,7 @@ from typing import Literal
 
 from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.card import CARD_NAME
+from zoo_repo.core.deprecation import DEPRECATION_NAME, Deprecation, parse_deprecation
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.projection import Move, Projection, apply, dangling
 from zoo_repo.core.stub import parse_stub, version_number
@@ -98,7 +99,7 @@ def relation(root: Path, projected: str | None, commit: str) -> Relation:
 
 def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
     """What the release branch's commit adds to ``view``: new versions (their
-    manifests as committed) and every stub whose aliases.yaml says otherwise.
+    manifests as committed) and every stub whose aliases.yaml or deprecated.yaml says otherwise.
 
     UsageError when the branch changed or removed a version the view lists
     (versions are immutable), or an alias names a version it does not have.
@@ -115,21 +116,27 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
         touched = set(tree)
     added: dict[str, dict[str, str]] = {}
     versions: list[NewVersion] = []
-    wanted = sorted(p for p in touched if _version_of(p) is not None or p.endswith("/" + ALIASES_NAME))
+    wanted = sorted(p for p in touched if _version_of(p) is not None or _record_of(p) is not None)
     signed = sorted(p for p in touched if p in tree and _signature_of(p) is not None)
     trust = git.ls_tree(root, release.commit, TRUST_NAME).get(TRUST_NAME)
     blobs = git.read_blobs(root, [tree[p] for p in wanted if p in tree] +
                            [tree[c] for p in wanted if (c := _card_path(p)) and c in tree] +
                            [tree[p] for p in signed] + ([trust] if trust else []))
     alias_moves: dict[str, dict[str, int]] = {}
+    deprecations: dict[str, Deprecation | None] = {}
     for path in wanted:
         data = blobs.get(tree.get(path, ""))
-        if path.endswith("/" + ALIASES_NAME):
-            stub = path[len(MANIFESTS) + 1:-len(ALIASES_NAME) - 1]
-            _check_stub(stub, path)
-            now = parse_aliases(_text(data, path), path) if data is not None else {}
-            if now != view.aliases.get(stub, {}):
-                alias_moves[stub] = now
+        record = _record_of(path)
+        if record is not None:
+            stub, name = record
+            if name == ALIASES_NAME:
+                now = parse_aliases(_text(data, path), path) if data is not None else {}
+                if now != view.aliases.get(stub, {}):
+                    alias_moves[stub] = now
+            else:
+                said = parse_deprecation(_text(data, path), stub, path) if data is not None else None
+                if said != view.deprecated.get(stub):
+                    deprecations[stub] = said
             continue
         stub, number = _version_of(path) or ("", 0)
         had = view.digest(stub, number)
@@ -151,15 +158,33 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
         for stub in set(view.aliases) - {p[len(MANIFESTS) + 1:-len(ALIASES_NAME) - 1]
                                           for p in tree if p.endswith("/" + ALIASES_NAME)}:
             alias_moves[stub] = {}
-    move = Move(view.seq + 1, release.commit, release.branch, added, alias_moves)
+        kept = {p[len(MANIFESTS) + 1:-len(DEPRECATION_NAME) - 1] for p in tree if p.endswith("/" + DEPRECATION_NAME)}
+        for stub in set(view.deprecated) - kept:
+            deprecations[stub] = None
+    move = Move(view.seq + 1, release.commit, release.branch, added, alias_moves, deprecations)
     new_view = apply(view, move)
     bad = dangling(new_view)
     if bad:
         raise UsageError(f"{bad[0]}: the alias names a version that is not on {release.branch} "
                          f"({release.commit[:10]})", hint="fix aliases.yaml on the release branch (`zoo check`)")
+    orphan = sorted(s for s, d in new_view.deprecated.items() if d.successor and not new_view.numbers(d.successor))
+    if orphan:
+        raise UsageError(f"{orphan[0]}: deprecated.yaml names successor {new_view.deprecated[orphan[0]].successor}, "
+                         f"which has no version on {release.branch} ({release.commit[:10]})",
+                         hint="fix deprecated.yaml on the release branch (`zoo check`)")
     signatures = tuple(NewSignature(*(_signature_of(p) or ("", 0, "")), _text(blobs.get(tree[p]), p)) for p in signed)
     return MovePlan(move, tuple(sorted(versions, key=lambda v: (v.stub, v.version))), new_view, signatures,
                     _text(blobs.get(trust), TRUST_NAME) if trust else None)
+
+
+def _record_of(path: str) -> tuple[str, str] | None:
+    """(stub, name) for ``manifests/<stub>/aliases.yaml`` or ``…/deprecated.yaml``."""
+    name = path.rsplit("/", 1)[-1]
+    if not path.startswith(MANIFESTS + "/") or name not in (ALIASES_NAME, DEPRECATION_NAME):
+        return None
+    stub = path[len(MANIFESTS) + 1:-len(name) - 1]
+    _check_stub(stub, path)
+    return stub, name
 
 
 def _signature_of(path: str) -> tuple[str, int, str] | None:

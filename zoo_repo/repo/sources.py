@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from zoo_repo.core.aliases import ALIASES_NAME, render_aliases
+from zoo_repo.core.deprecation import DEPRECATION_NAME, MAX_BYTES, Deprecation, parse_deprecation
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.projection import Projection
 from zoo_repo.core.stub import Stub, parse_stub, version_number
@@ -36,6 +37,7 @@ class Source(Protocol):
     def read(self, stub: Stub, version: int, name: str) -> str: ...
     def where(self, stub: Stub, version: int, name: str) -> str: ...
     def aliases_text(self, stub: Stub) -> str | None: ...
+    def deprecation(self, stub: Stub) -> Deprecation | None: ...
     def snapshot_dir(self, stub: Stub, version: int) -> Path | None: ...
     def signatures(self, stub: Stub, version: int, limit: int) -> list[tuple[str, bytes]]: ...
     def trust_text(self) -> str | None: ...
@@ -128,6 +130,14 @@ class CheckoutSource:
             return _read_text(path, f"{self.base.relative_to(self.root).as_posix()}/{stub}/{ALIASES_NAME}")
         except FileNotFoundError:
             return None
+
+    def deprecation(self, stub: Stub) -> Deprecation | None:
+        label = f"{self.base.relative_to(self.root).as_posix()}/{stub}/{DEPRECATION_NAME}"
+        try:
+            text = _read_text(os.path.join(self._base, stub.path, DEPRECATION_NAME), label, MAX_BYTES)
+        except FileNotFoundError:
+            return None
+        return parse_deprecation(text, str(stub), label)
 
     def stubs(self) -> list[Stub]:
         found: list[Stub] = []
@@ -236,6 +246,10 @@ class RemoteSource:
             else:
                 cached.unlink(missing_ok=True)
         return text
+
+    def deprecation(self, stub: Stub) -> Deprecation | None:
+        """As the projection says (read once per source: a warning, not a pointer to resolve)."""
+        return self.view().deprecated.get(str(stub))
 
     def signatures(self, stub: Stub, version: int, limit: int) -> list[tuple[str, bytes]]:
         """The remote's signatures of a version (listed anew online: approvals are

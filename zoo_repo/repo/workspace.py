@@ -31,6 +31,7 @@ from zoo_repo.repo.sources import CheckoutSource, Source
 from zoo_repo.store.objects import Store
 
 if TYPE_CHECKING:
+    from zoo_repo.core.deprecation import Deprecation
     from zoo_repo.core.lockfile import Lock, Pin
     from zoo_repo.core.trust import Trust
     from zoo_repo.remote.base import Remote
@@ -204,6 +205,10 @@ class Workspace:
         stub = as_stub(stub)
         text = self._source.aliases_text(stub)
         return parse_aliases(text, f"{stub}/{ALIASES_NAME}") if text else {}
+
+    def deprecation(self, stub: Stub | str) -> Deprecation | None:
+        """Why ``stub`` is deprecated and what succeeds it (``core.deprecation``); None when it is not."""
+        return self._source.deprecation(as_stub(stub))
 
     def digest(self, stub: Stub | str, version: int) -> str:
         """A version's manifest digest, ``sha256:<hex>`` of its text."""

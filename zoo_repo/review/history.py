@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo_repo.core.aliases import ALIASES_NAME
+from zoo_repo.core.deprecation import DEPRECATION_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, parse_manifest
 from zoo_repo.errors import ManifestError
 from zoo_repo.repo import git
@@ -41,7 +42,8 @@ def check_immutable(root: Path, base: str, sha: str) -> list[Problem]:
     found: dict[str, tuple[str, str]] = {}
     for where, against in (("uncommitted", None), ("committed", "HEAD")):
         for status, path in git.changed_paths(root, sha, MANIFESTS, against):
-            if status != "A" and not path.endswith("/" + ALIASES_NAME):  # additions are how a zoo grows
+            # Additions are how a zoo grows; aliases and deprecations are meant to move.
+            if status != "A" and not path.endswith(("/" + ALIASES_NAME, "/" + DEPRECATION_NAME)):
                 found[path] = (status, where)
     out = []
     for path, (status, where) in sorted(found.items()):

@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo_repo.catalog.index import human_size
-from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.manifest import ROLES, Manifest
 from zoo_repo.core.trust import TRUST_NAME, Seen, Trust, seen_dict
 from zoo_repo.core.validation import describe
 from zoo_repo.core.words import count
-from zoo_repo.errors import ManifestError, ZooError
+from zoo_repo.errors import ZooError
 from zoo_repo.repo import git
 from zoo_repo.review.check import MANIFESTS, RULE_HELP, RULES, Problem, objects_at, run_check
 from zoo_repo.review.diff import (
@@ -35,6 +34,14 @@ from zoo_repo.review.diff import (
     format_bytes_delta,
     format_metric_change,
     model_markdown,
+)
+from zoo_repo.review.lifecycle import (
+    AliasChange,
+    DeprecationChange,
+    alias_changes,
+    deprecation_changes,
+    render_aliases,
+    render_deprecations,
 )
 from zoo_repo.review.trust_review import TrustChange, render_trust_change, signature_line, trust_change
 
@@ -81,21 +88,6 @@ class AddedVersion:
 
 
 @dataclass(frozen=True)
-class AliasChange:
-    stub: str
-    alias: str
-    before: int | None  # None: the alias is new
-    after: int | None  # None: the alias was removed
-
-    def line(self) -> str:
-        if self.before is None:
-            return f"{self.stub}@{self.alias}: added → v{self.after}"
-        if self.after is None:
-            return f"{self.stub}@{self.alias}: removed (was v{self.before})"
-        return f"{self.stub}@{self.alias}: v{self.before} → v{self.after}"
-
-
-@dataclass(frozen=True)
 class Review:
     """Everything ``zoo review`` shows, as data."""
 
@@ -107,6 +99,7 @@ class Review:
     aliases: tuple[AliasChange, ...] = ()  # aliases added, moved or removed since base
     policy: Trust | None = None  # trust.yaml at base: what names the signers
     trust: TrustChange | None = None  # how trust.yaml differs from base's (None: it does not)
+    deprecations: tuple[DeprecationChange, ...] = ()  # stubs deprecated, changed or un-deprecated since base
 
     @property
     def new_objects(self) -> int:
@@ -144,36 +137,10 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
                                 tuple(w for w in report.warnings if w.path.startswith(path + "/"))),
             signatures=tuple(run.signatures.get(path, ())),
         ))
-    aliases = _alias_changes(zoo, run.base_tree)
+    aliases = alias_changes(zoo, run.base_tree)
     change = trust_change(Path(zoo.root), git.resolve_commit(Path(zoo.root), base))
-    return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases, run.policy, change)
-
-
-def _alias_changes(zoo: Workspace, base_tree: dict[str, str]) -> tuple[AliasChange, ...]:
-    """Every alias whose target differs between the base ref and now."""
-    suffix = "/" + ALIASES_NAME
-    at_base = {path: sha for path, sha in base_tree.items() if path.endswith(suffix)}
-    blobs = git.read_blobs(Path(zoo.root), list(at_base.values())) if at_base else {}
-    before: dict[str, dict[str, int]] = {}
-    for path, sha in at_base.items():
-        stub = path.removeprefix("manifests/").removesuffix(suffix)
-        try:
-            before[stub] = parse_aliases(blobs[sha].decode("utf-8"), path)
-        except (ManifestError, UnicodeDecodeError, KeyError):
-            before[stub] = {}  # unreadable at base: every alias now counts as added
-    now: dict[str, dict[str, int]] = {}
-    for current in zoo.stubs():
-        try:
-            now[str(current)] = zoo.aliases(current)
-        except ZooError:
-            now[str(current)] = {}  # the checks report the broken file
-    changes = []
-    for stub in sorted(set(before) | set(now)):
-        old, new = before.get(stub, {}), now.get(stub, {})
-        for alias in sorted(set(old) | set(new)):
-            if old.get(alias) != new.get(alias):
-                changes.append(AliasChange(stub, alias, old.get(alias), new.get(alias)))
-    return tuple(changes)
+    return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases, run.policy, change,
+                  deprecation_changes(zoo, run.base_tree))
 
 
 def _parent(zoo: Workspace, manifest: Manifest) -> Manifest | None:
@@ -331,13 +298,6 @@ def _render_version(a: AddedVersion, policy: Trust | None) -> list[str]:
     return lines
 
 
-def _render_aliases(r: Review) -> list[str]:
-    """The aliases section: which pointers this change moves (absent when none)."""
-    if not r.aliases:
-        return []
-    return ["### Aliases", "", *[f"- {_text(c.line())}" for c in r.aliases], ""]
-
-
 def render_review_markdown(r: Review) -> str:
     """The review as Markdown for a pull-request comment."""
     lines = [f"## Model zoo review: {count(len(r.added), 'version')} added since {_code(r.base)}", ""]
@@ -349,7 +309,7 @@ def render_review_markdown(r: Review) -> str:
         lines += ["No versions added.", ""]
     for added in r.added:
         lines += _render_version(added, r.policy)
-    lines += _render_aliases(r)
+    lines += render_aliases(r.aliases, _text) + render_deprecations(r.deprecations, _text)
     lines += ["### Warnings", ""]
     if r.warnings:
         lines.append(f"`zoo check --base {r.base}` refuses "
@@ -393,5 +353,6 @@ def review_dict(r: Review) -> dict[str, Any]:
         "aliases": [{"stub": c.stub, "alias": c.alias,
                      "before": f"v{c.before}" if c.before else None,
                      "after": f"v{c.after}" if c.after else None} for c in r.aliases],
+        "deprecations": [c.to_dict() for c in r.deprecations],
         "warnings": [_problem_dict(p) for p in r.warnings],
     }

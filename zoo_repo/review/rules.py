@@ -17,12 +17,14 @@ Rules (ids are stable; tests and scripts match on them):
     tree-md5        the manifest's dvc.md5 is the md5 of DVC's listing of its files
     dvc-pointer     model.dvc names the same .dir object, size and file count
     aliases         <stub>/aliases.yaml parses, and every alias names an existing version
+    deprecation     <stub>/deprecated.yaml parses (message, optional successor), and its
+                    successor is a stub with a version in the zoo
     trust           trust.yaml, when there is one, parses and every signer's key loads
     signature       every signature file parses; one whose key the policy in force lists
                     verifies for exactly its version and the role its name says (the
                     policy in force: trust.yaml at the base ref, else the working tree's)
     immutable       no file that exists at the base ref was changed or deleted
-                    (aliases.yaml excepted: aliases are meant to move; a signature
+                    (aliases.yaml and deprecated.yaml excepted: they are meant to move; a signature
                     file is as immutable as the version it signs)
     signed          (with ``--require-signatures``) every version added since the base
                     ref (every version, without one) meets the policy in force
@@ -49,6 +51,7 @@ from dataclasses import dataclass
 from zoo_repo.core import yamltext
 from zoo_repo.core.aliases import parse_aliases
 from zoo_repo.core.card import CARD_NAME
+from zoo_repo.core.deprecation import parse_deprecation
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, parse_manifest
 from zoo_repo.core.stub import Stub, version_number
 from zoo_repo.errors import ManifestError
@@ -59,7 +62,7 @@ VERSION_FILES = (MANIFEST_NAME, CARD_NAME, dvc.POINTER_NAME)
 
 STATIC_RULES = (
     "layout", "schema", "stub-path", "contiguous", "parent", "duplicate", "card", "card-fields", "validation",
-    "tree-md5", "dvc-pointer", "aliases", "trust", "signature",
+    "tree-md5", "dvc-pointer", "aliases", "deprecation", "trust", "signature",
 )
 REMOTE_RULES = ("remote-missing", "remote-size", "remote-version")
 ADVICE_RULES = ("stub-tokens", "sparse-name")  # off, warn or error as zoo.yaml says (``advice``)
@@ -77,6 +80,7 @@ RULE_HELP = {
     "tree-md5": "dvc.md5 is the md5 of the file listing",
     "dvc-pointer": "model.dvc agrees with the manifest",
     "aliases": "aliases.yaml parses and names existing versions",
+    "deprecation": "deprecated.yaml parses and names a published successor",
     "trust": "trust.yaml parses and its keys load",
     "signature": "signatures parse; those by listed signers verify for this version",
     "immutable": "files present at the base ref are unchanged",
@@ -128,6 +132,21 @@ def check_aliases(raw: bytes, rel: str, versions: set[int], problems: list[Probl
     for name, number in sorted(aliases.items()):
         if number not in versions:
             problems.append(Problem(rel, "aliases", f"alias {name!r} points at v{number}, which does not exist"))
+
+
+def check_deprecation(raw: bytes, rel: str, stub: str, published: set[str], problems: list[Problem]) -> None:
+    """``deprecation``: ``raw`` (the bytes of ``rel``, ``stub``'s record) parses, and its
+    successor is among the ``published`` stubs (those with a version)."""
+    try:
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        record = parse_deprecation(text, stub, rel)
+    except (ManifestError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, "deprecation", getattr(exc, "problem", str(exc))))
+        return
+    if stub not in published:
+        problems.append(Problem(rel, "deprecation", f"deprecates {stub}, which has no version"))
+    if record.successor is not None and record.successor not in published:
+        problems.append(Problem(rel, "deprecation", f"successor {record.successor} has no published version"))
 
 
 def check_manifest(

@@ -1,8 +1,8 @@
 """The working tree's side of ``zoo check``: one walk over ``manifests/``.
 
-``scan_layout`` finds every ``<stub>/vN/`` directory (the ``layout`` and
-``aliases`` rules judge what it meets on the way); ``check_chunk`` then reads
-each version's three files at most once and hands the bytes to the rules.
+``scan_layout`` finds every ``<stub>/vN/`` directory (the ``layout``, ``aliases``
+and ``deprecation`` rules judge what it meets on the way); ``check_chunk`` then
+reads each version's three files at most once and hands the bytes to the rules.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 
 from zoo_repo.core.aliases import ALIASES_NAME
 from zoo_repo.core.card import CARD_NAME
+from zoo_repo.core.deprecation import DEPRECATION_NAME
+from zoo_repo.core.deprecation import MAX_BYTES as DEPRECATION_LIMIT
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
 from zoo_repo.core.stub import Stub, parse_stub, version_number
 from zoo_repo.core.trust import MAX_SIGNATURES, SIGNATURES, is_signature_name
@@ -25,6 +27,7 @@ from zoo_repo.review.rules import (
     Problem,
     check_aliases,
     check_card,
+    check_deprecation,
     check_manifest,
     check_pointer,
     content_digest,
@@ -50,6 +53,7 @@ def _entries(path: Path) -> list[os.DirEntry[str]]:
 def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions]:
     """Find every ``<stub>/vN/`` directory; report whatever else lives in manifests/."""
     found: dict[Stub, Versions] = {}
+    records: list[tuple[str, str, str]] = []  # deprecated.yaml: stub, rel, path (judged once all stubs are known)
     if not manifests.is_dir():
         return found
 
@@ -74,15 +78,26 @@ def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions
                 if str(stub) != text:
                     problems.append(Problem(rel, "layout", f"is not the canonical spelling of {stub}"))
                     continue
-                versions = _scan_stub(Path(entry.path), rel, problems)
+                versions = _scan_stub(Path(entry.path), rel, problems, records)
                 if versions:
                     found[stub] = versions
 
     visit(manifests, ())
+    published = {str(stub) for stub in found}
+    for stub_text, rel, path in records:
+        try:
+            raw = read_bounded(path, DEPRECATION_LIMIT, rel)
+        except TooLarge:
+            problems.append(Problem(rel, "deprecation", f"is larger than {DEPRECATION_LIMIT} bytes; "
+                                    "a deprecation record is a line saying why and a successor"))
+        except NotRegularFile as exc:
+            problems.append(_refused(exc))
+        else:
+            check_deprecation(raw, rel, stub_text, published, problems)
     return found
 
 
-def _scan_stub(path: Path, rel: str, problems: list[Problem]) -> Versions:
+def _scan_stub(path: Path, rel: str, problems: list[Problem], records: list[tuple[str, str, str]]) -> Versions:
     versions: Versions = {}
     aliases_file: os.DirEntry[str] | None = None
     for entry in _entries(path):
@@ -90,6 +105,9 @@ def _scan_stub(path: Path, rel: str, problems: list[Problem]) -> Versions:
         number = version_number(entry.name)
         if entry.name == ALIASES_NAME and entry.is_file() and not entry.is_symlink():
             aliases_file = entry
+            continue
+        if entry.name == DEPRECATION_NAME and entry.is_file() and not entry.is_symlink():
+            records.append((rel.removeprefix(MANIFESTS + "/"), child, entry.path))
             continue
         if entry.is_symlink() or not entry.is_dir() or number is None:
             if entry.name.startswith(".v") and ".tmp-" in entry.name:

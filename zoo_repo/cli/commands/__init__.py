@@ -16,6 +16,7 @@ from zoo_repo.cli.commands import (
     catalog,
     completion,
     demo,
+    deprecate,
     doctor,
     import_sparsezoo,
     init,
@@ -29,8 +30,8 @@ from zoo_repo.cli.commands import (
     tag,
 )
 
-FAMILIES = (init, publish, import_sparsezoo, pull, lock, listing, tag, sign, maintenance, cache, doctor, catalog,
-            demo, review, completion)
+FAMILIES = (init, publish, import_sparsezoo, pull, lock, listing, tag, deprecate, sign, maintenance, cache, doctor,
+            catalog, demo, review, completion)
 
 
 def register(group: click.Group) -> None:

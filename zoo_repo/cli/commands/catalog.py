@@ -30,7 +30,7 @@ def catalog(state: State, out_dir: str | None, markdown: bool, as_json: bool, re
     if markdown:
         from zoo_repo.catalog.index import render_markdown
 
-        click.echo(render_markdown(zoo.list()), nl=False)
+        click.echo(render_markdown(zoo.list(deprecated=True)), nl=False)
         return
     from pathlib import Path
 

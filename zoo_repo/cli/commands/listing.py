@@ -11,27 +11,39 @@ from zoo_repo.cli.state import State, pass_state
 
 @click.command(name="list")
 @filter_options
+@click.option("--all", "show_all", is_flag=True, help="Also deprecated stubs (`zoo deprecate`), marked as such.")
 @json_option("Print as JSON.")
 @remote_option
 @pass_state
 # pass_state hands ``state`` positionally; saying so lets mypy fit it to the decorator despite **filters.
-def list_(state: State, /, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
+def list_(state: State, /, show_all: bool, as_json: bool, remote_url: str | None, **filters: str | None) -> None:
     """List published models (latest version of each), as the spec's tables; with --json,
-    each with its aliases (alias -> version, `latest` included)."""
+    each with its aliases (alias -> version, `latest` included) and its deprecation.
+    Deprecated stubs are left out unless --all."""
     from zoo_repo.catalog.index import render_markdown
     from zoo_repo.cli.render import summary_dict
 
     zoo = state.zoo(remote_url)
-    manifests = zoo.summaries(**filters)
+    everything = zoo.summaries(deprecated=True, **filters)
+    retired = {str(m.stub): d for m in everything if (d := zoo.deprecation(m.stub)) is not None}
+    manifests = [m for m in everything if show_all or str(m.stub) not in retired]
     if zoo.from_cache_only:
         click.echo("offline: only what the cache holds; the remote may have more", err=True)
     if as_json:
         from zoo_repo.core.aliases import named_versions
 
-        print_json([{**summary_dict(m), "aliases": named_versions(zoo.aliases(m.stub), m.version)}
+        print_json([{**summary_dict(m), "aliases": named_versions(zoo.aliases(m.stub), m.version),
+                     "deprecated": retired[str(m.stub)].to_dict() if str(m.stub) in retired else None}
                     for m in manifests])
-    else:
-        click.echo(render_markdown(manifests), nl=False)
+        return
+    click.echo(render_markdown(manifests), nl=False)
+    if show_all:
+        for stub, record in sorted(retired.items()):
+            click.echo(record.warning(stub).removeprefix("warning: "))
+    elif retired:
+        from zoo_repo.core.words import count
+
+        click.echo(f"({count(len(retired), 'deprecated stub')} not shown: `zoo list --all` lists them)", err=True)
 
 
 @click.command(name="show")
@@ -56,11 +68,14 @@ def show(state: State, ref: str, as_json: bool, remote_url: str | None) -> None:
     chosen = select_recipe(manifest, parse_ref(ref))
     ref = f"{manifest.stub}@{manifest.version_name}"  # the version shown, whatever alias named it
     seen, known = zoo.signatures(ref), known_signers(zoo)
+    deprecated = zoo.deprecation(manifest.stub)
     if as_json:
         extra = {"recipe": chosen.path} if chosen else {}
-        print_json({**manifest.to_dict(), **extra, "signatures": [seen_dict(known, s) for s in seen]})
+        print_json({**manifest.to_dict(), **extra, "signatures": [seen_dict(known, s) for s in seen],
+                    "deprecated": deprecated.to_dict() if deprecated else None})
     else:
-        click.echo(show_text(manifest, [signed_line(known, s) for s in seen], recipe=chosen.path if chosen else None))
+        click.echo(show_text(manifest, [signed_line(known, s) for s in seen], recipe=chosen.path if chosen else None,
+                             deprecated=deprecated))
 
 
 @click.command(name="versions")

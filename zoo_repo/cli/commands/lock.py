@@ -31,11 +31,20 @@ def lock(state: State, refs: tuple[str, ...], lockfile: str, check: bool, upgrad
     if not refs:
         raise click.UsageError("name at least one STUB[@SELECTOR] to lock")
     new = zoo.lock(refs, lockfile)
+    _warn_deprecated(zoo, [p.stub for p in new.pins])
     if as_json:
         print_json({"lockfile": lockfile, "pins": [_pin_dict(p) for p in new.pins]})
         return
     for p in new.pins:
         click.echo(f"locked {p.stub}@{p.selector} -> v{p.version} {p.digest[:19]}")
+
+
+def _warn_deprecated(zoo: Any, stubs: list[str]) -> None:
+    """A lockfile may pin a deprecated stub (its versions stay pullable), but not silently."""
+    for stub in stubs:
+        record = zoo.deprecation(stub)
+        if record is not None:
+            click.echo(record.warning(stub), err=True)
 
 
 def _pin_dict(pin: Any) -> dict[str, Any]:
@@ -53,6 +62,7 @@ def _check_or_upgrade(zoo: Any, lockfile: str, upgrade: bool, as_json: bool) -> 
     stale = stale_pins(zoo, current)
     if upgrade:
         zoo.lock([f"{p.stub}@{p.selector}" for p in current.pins], lockfile)
+    _warn_deprecated(zoo, [p.stub for p in current.pins])
     if as_json:
         print_json({"lockfile": lockfile, "pins": len(current.pins), "upgraded": upgrade,
                     "stale": [{**_pin_dict(s.pin), "now": f"v{s.now}"} for s in stale]})

@@ -78,6 +78,8 @@ def pull(state: State, refs: tuple[str, ...], dest: str | None, include: tuple[s
     for result in results:
         if result.signed is not None and result.signed.waived:
             click.echo(f"warning: --allow-unsigned: pulled {result.signed.waived}", err=True)
+        if result.deprecated is not None:
+            click.echo(result.deprecated.warning(result.stub), err=True)
     if as_json:
         print_json(pull_dict(results[0]) if len(refs) == 1 else [pull_dict(r) for r in results])
     else:
