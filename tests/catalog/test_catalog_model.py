@@ -42,3 +42,20 @@ def test_an_unmeasured_version_has_no_model_section_and_a_hostile_name_stays_tex
         assert catalog.problems == []
     finally:
         catalog.page.close()
+
+
+def test_a_deprecated_stub_is_marked_in_its_row_and_card(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    index = catalog_index([manifest(A, 1), manifest(B, 1)])
+    index["models"][0]["deprecated"] = {"message": f"superseded {HOSTILE}", "successor": B}
+    catalog = open_page(browser, write_page(index, tmp_path / "p.html").as_uri())
+    try:
+        assert catalog.row(A).locator(".badge.deprecated").inner_text() == "deprecated"
+        assert catalog.row(B).locator(".badge.deprecated").count() == 0
+        catalog.row(A).click()
+        assert catalog.page.locator("#card-deprecated").inner_text() == (
+            f"Deprecated: superseded {HOSTILE} \u2014 use {B} instead")
+        catalog.row(B).click()
+        assert catalog.page.locator("#card-deprecated").count() == 0
+        assert catalog.problems == []
+    finally:
+        catalog.page.close()

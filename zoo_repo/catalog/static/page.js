@@ -102,7 +102,8 @@
       h("td", { className: "model" }, [h("span", { className: "stub" }, stubNodes(m.stub)),
         m.card.description ? h("span", { className: "desc", text: m.card.description }) : null]),
       // Every row of the default list is a latest version: "latest" says something only among all versions.
-      h("td", { className: "version", "data-label": "Version" }, [m.version, ...aliasBadges(m, state.all)]),
+      h("td", { className: "version", "data-label": "Version" }, [m.version, ...aliasBadges(m, state.all),
+        m.deprecated ? h("span", { className: "badge deprecated", text: "deprecated" }) : null]),
       h("td", { className: "metric", "data-label": "Metric", text: m.metric ? m.metric.display : "\u2014" }),
       h("td", { className: "num", "data-label": "Size", text: humanSize(m.size) }),
       h("td", { className: "date", "data-label": "Published", text: m.created.slice(0, 10) }),
@@ -290,6 +291,11 @@
         ...aliasBadges(m, true),
         m.card.license ? h("span", { className: "badge", text: m.card.license }) : null,
       ]),
+      m.deprecated
+        ? h("p", { id: "card-deprecated", "data-testid": "deprecated", className: "deprecated", role: "note",
+          text: "Deprecated: " + m.deprecated.message
+            + (m.deprecated.successor ? " \u2014 use " + m.deprecated.successor + " instead" : "") })
+        : null,
       m.card.description ? h("p", { className: "lead", id: "card-description", text: m.card.description }) : null,
       m.card.tags.length ? h("ul", { className: "tags", "aria-label": "Tags" }, m.card.tags.map((t) => h("li", { text: t }))) : null,
       pullBox(m),
