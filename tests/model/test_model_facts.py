@@ -127,3 +127,24 @@ def test_quantized_ops_and_int8_zeros_are_counted(zoo: Zoo, model_dir: Path) -> 
     assert facts["sparsity"] == {"zeros": round(float((w == 0).mean()), 4), "weights": 7840,
                                  "layers": [{"name": "w_q", "params": 7840, "zeros": round(float((w == 0).mean()), 4)}]}
     assert facts["parameters"] == 7842  # the scale and zero point count, but are no weights
+
+
+def test_external_data_shorter_than_its_tensor_is_refused_in_one_line(cli: Cli, zoo: Zoo, model_dir: Path) -> None:
+    """A graph whose external tensor declares a ``length`` short of its dims: the size
+    check passes on the length, but counting would read another tensor's bytes."""
+    model = onnx.load(str(model_dir / "model.onnx"))
+    onnx.save_model(model, str(model_dir / "model.onnx"), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="model.onnx.data", size_threshold=0)
+    graph = onnx.load(str(model_dir / "model.onnx"), load_external_data=False)
+    w1 = next(t for t in graph.graph.initializer if t.name == "w1")
+    for e in w1.external_data:
+        if e.key == "length":
+            e.value = "1024"
+    (model_dir / "model.onnx").write_bytes(graph.SerializeToString())
+    out = cli("--zoo", zoo.root, "publish", model_dir, "--stub", STUB, "--no-run")
+    assert out.exit_code == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[0] == (
+        "Error: model.onnx: its external data cannot be read: tensor 'w1' declares 1,024 bytes of external "
+        "data; its dims need 200,704")
+    assert zoo.versions(STUB) == [] and list(zoo.store.oids()) == []

@@ -77,7 +77,7 @@ def measure(model: Any, folder: Path) -> dict[str, Any]:
 def _elements(dims: Any) -> int:
     count = 1
     for d in dims:
-        count *= int(d)
+        count *= max(int(d), 0)  # a negative dimension (a crafted graph) holds nothing to count
     return count
 
 
@@ -112,6 +112,10 @@ def _external(tensor: Any, dtype: Any, elements: int, folder: Path) -> Iterator[
     info = {e.key: e.value for e in tensor.external_data}
     # Publish checked the location (inside the directory) and the file's size already (model.extdata).
     offset = int(info.get("offset", "0"))
+    need = elements * dtype.itemsize
+    if "length" in info and int(info["length"]) != need:  # never read past what the graph declares
+        raise OSError(f"tensor {tensor.name[:80]!r} declares {int(info['length']):,} bytes of external data; "
+                      f"its dims need {need:,}")
     chunk = max(1, (64 << 20) // dtype.itemsize)
     with open(folder / info["location"], "rb") as fh:
         fh.seek(offset)
