@@ -308,8 +308,9 @@ class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
         """
         from zoo_repo.ops.pull import plan_pull
 
-        return plan_pull(self, self.resolve(ref), dest=dest, include=tuple(include), files=tuple(files),
-                         exclude=tuple(exclude), link=link, force=force)
+        manifest = self.resolve(ref)  # a ?recipe= is checked, and joins include, as pull does
+        return plan_pull(self, manifest, dest=dest, include=include_recipe(tuple(include), select_recipe(
+            manifest, as_ref(ref))), files=tuple(files), exclude=tuple(exclude), link=link, force=force)
 
     def push(self, *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> TransferResult:
         """Upload every referenced object the remote lacks; on the release branch, then

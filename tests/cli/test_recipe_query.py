@@ -90,3 +90,15 @@ def test_zoo_stub_prints_the_query(cli: Callable[..., Result]) -> None:
     data = json.loads(cli("stub", f"zoo:{yolo}@v2?recipe_type=transfer", "--json").stdout)
     assert (data["sparse_category"], data["version"], data["recipe_type"]) == ("aggressive_94", "v2", "transfer")
     assert "recipe" not in data
+
+
+def test_a_plan_selects_what_the_pull_would(root: Path, tmp_path: Path) -> None:
+    from zoo_repo import Zoo
+    from zoo_repo.errors import NotFound
+
+    zoo = Zoo.open(root)
+    plan = zoo.plan_pull(f"{STUB}?recipe=transfer_learn", dest=tmp_path / "p", include=("onnx",))
+    assert sorted(f.path for f in plan.files) == ["model.onnx", "recipes/transfer_learn.yaml"]
+    with pytest.raises(NotFound, match="transfer_lean"):
+        zoo.plan_pull(f"{STUB}?recipe=transfer_lean", dest=tmp_path / "q")
+    assert not (tmp_path / "q").exists()
