@@ -43,7 +43,8 @@ VERIFIES = {
     "s3fs": "nothing",
     "s5cmd": "nothing (no checksum option on `cp`)",
     "obstore": "nothing (`get` returns the bytes as sent)",
-    "rclone": "MD5 of every file against the ETag, or its own MD5 metadata for multipart uploads",
+    "rclone": "MD5 of every file against the ETag or, for its own multipart uploads, its MD5 metadata"
+              " (another tool's multipart object: size only)",
     "curl": "nothing",
 }
 
