@@ -13,7 +13,8 @@ from zoo_repo.core.deprecation import DEPRECATION_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, parse_manifest
 from zoo_repo.errors import ManifestError
 from zoo_repo.repo import git
-from zoo_repo.review.rules import MANIFESTS, Problem
+from zoo_repo.review.incremental import changes_since
+from zoo_repo.review.rules import Problem
 from zoo_repo.review.scan import Versions
 
 
@@ -37,14 +38,15 @@ def check_sequence(versions: Versions, contents: dict[str, bytes], problems: lis
 
 
 # -- against a base ref -------------------------------------------------------
-def check_immutable(root: Path, base: str, sha: str) -> list[Problem]:
-    """Files under manifests/ at ``base`` that HEAD or the working tree changed or deleted."""
+def check_immutable(root: Path, base: str, sha: str,
+                    changes: list[tuple[str, str, str]] | None = None) -> list[Problem]:
+    """Files under manifests/ at ``base`` that HEAD or the working tree changed or deleted
+    (``changes``: ``changes_since``, when the caller has asked git already)."""
     found: dict[str, tuple[str, str]] = {}
-    for where, against in (("uncommitted", None), ("committed", "HEAD")):
-        for status, path in git.changed_paths(root, sha, MANIFESTS, against):
-            # Additions are how a zoo grows; aliases and deprecations are meant to move.
-            if status != "A" and not path.endswith(("/" + ALIASES_NAME, "/" + DEPRECATION_NAME)):
-                found[path] = (status, where)
+    for status, path, where in changes if changes is not None else changes_since(root, sha):
+        # Additions are how a zoo grows; aliases and deprecations are meant to move.
+        if status != "A" and not path.endswith(("/" + ALIASES_NAME, "/" + DEPRECATION_NAME)):
+            found[path] = (status, where)
     out = []
     for path, (status, where) in sorted(found.items()):
         verb = "deleted" if status == "D" else "changed"

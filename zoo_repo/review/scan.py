@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zoo_repo.core.aliases import ALIASES_NAME
 from zoo_repo.core.card import CARD_NAME
@@ -33,6 +34,9 @@ from zoo_repo.review.rules import (
     content_digest,
 )
 
+if TYPE_CHECKING:
+    from zoo_repo.review.incremental import Scope
+
 # Kept in the working tree by `dvc pull`/`zoo pull`, ignored by git.
 _OUTPUT_DIR = dvc.OUT_NAME
 _ROOT_KEEP = ".gitkeep"
@@ -50,8 +54,10 @@ def _entries(path: Path) -> list[os.DirEntry[str]]:
         return sorted(it, key=lambda e: e.name)
 
 
-def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions]:
-    """Find every ``<stub>/vN/`` directory; report whatever else lives in manifests/."""
+def scan_layout(manifests: Path, problems: list[Problem], scope: Scope | None = None) -> dict[Stub, Versions]:
+    """Find every ``<stub>/vN/`` directory; report whatever else lives in manifests/.
+    With ``scope``, only what a change touches (``incremental``): the walk enters
+    only the directories on the way to a touched path, and scans touched stubs whole."""
     found: dict[Stub, Versions] = {}
     records: list[tuple[str, str, str]] = []  # deprecated.yaml: stub, rel, path (judged once all stubs are known)
     if not manifests.is_dir():
@@ -60,6 +66,8 @@ def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions
     def visit(path: Path, parts: tuple[str, ...]) -> None:
         for entry in _entries(path):
             rel = "/".join((MANIFESTS, *parts, entry.name))
+            if scope is not None and not scope.covers(rel):
+                continue
             if entry.is_symlink():
                 # A link could make a version's files live outside the repository.
                 problems.append(Problem(rel, "layout", "is a symlink; manifests/ holds real directories only"))
@@ -83,7 +91,9 @@ def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions
                     found[stub] = versions
 
     visit(manifests, ())
-    published = {str(stub) for stub in found}
+    published: set[str] | _Published = {str(stub) for stub in found}
+    if scope is not None:
+        published = _Published(manifests, found)
     for stub_text, rel, path in records:
         try:
             raw = read_bounded(path, DEPRECATION_LIMIT, rel)
@@ -95,6 +105,19 @@ def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions
         else:
             check_deprecation(raw, rel, stub_text, published, problems)
     return found
+
+
+class _Published:
+    """The stubs with a version, as the full walk would find them: those the walk
+    found, else asked of the disk one at a time (a successor outside the scope)."""
+
+    def __init__(self, manifests: Path, found: dict[Stub, Versions]) -> None:
+        self._manifests, self._found = manifests, found
+
+    def __contains__(self, stub: object) -> bool:
+        from zoo_repo.review.incremental import published
+
+        return isinstance(stub, str) and published(self._manifests, stub, self._found)
 
 
 def _scan_stub(path: Path, rel: str, problems: list[Problem], records: list[tuple[str, str, str]]) -> Versions:

@@ -1,0 +1,138 @@
+"""What a change since a base ref touches, so ``zoo check --base`` costs what it changes.
+
+A full check walks all of manifests/ and parses every version: seconds on a zoo
+of 100,000 versions, though a pull request adds one. Every rule but one is about
+a single stub (its versions, their sequence and signatures, its aliases.yaml and
+deprecated.yaml), about one file outside any stub (``layout``), or about the
+files at the root (trust.yaml, zoo.yaml, always read). A stub no path of the
+change lies in is byte for byte what it was at the base ref, so each of those
+rules says of it what it said there: only the touched stubs need judging. The
+one rule that looks across stubs, a deprecation's successor "has a version",
+asks the disk about that one stub (``Scope.published``); a change can only make
+an untouched successor unpublished by deleting files, which ``immutable``
+refuses. ``immutable`` itself comes straight from git's diff.
+
+The change is everything the working tree holds that the base does not, as the
+full check reads the working tree: paths git's diff names (base against HEAD,
+base against the working tree) and, with ``untracked``, files git does not track
+(a pre-commit run). Listing those walks every directory, the one cost that
+follows the zoo's size, so CI (a fresh checkout has none) can skip it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zoo_repo.core.stub import Stub, parse_stub, version_number
+from zoo_repo.errors import StubError
+from zoo_repo.repo import git
+from zoo_repo.review.rules import MANIFESTS
+
+# manifests/ + the stub's seven components: deeper paths belong to that stub.
+STUB_DEPTH = 8
+# Pathspecs per git call: a change touching thousands of stubs must not overflow argv.
+_CHUNK = 500
+Change = tuple[str, str, str]  # git status letter, path, "committed" or "uncommitted"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The paths under manifests/ a change touches, and what a check of it reads."""
+
+    paths: frozenset[str]  # touched paths (files, or untracked directories), as git names them
+    changes: tuple[Change, ...] = ()  # git's diff since base (``changes_since``), for ``immutable``
+    stubs: frozenset[str] = field(init=False)  # the stub directories they lie in, manifests/-relative
+    _around: frozenset[str] = field(init=False, repr=False)  # every ancestor directory of a touched path
+
+    def __post_init__(self) -> None:
+        stubs: set[str] = set()
+        around: set[str] = set()
+        for path in self.paths:
+            parts = path.split("/")
+            if len(parts) >= STUB_DEPTH:
+                stubs.add("/".join(parts[1:STUB_DEPTH]))
+            around.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        object.__setattr__(self, "stubs", frozenset(stubs))
+        object.__setattr__(self, "_around", frozenset(around))
+
+    def covers(self, rel: str) -> bool:
+        """Does the scan need ``rel`` (a path under manifests/): touched, inside what is, or on the way to it?
+        A stub directory on the way is scanned whole: its rules judge all its versions together."""
+        if rel in self.paths or rel in self._around:
+            return True
+        parts = rel.split("/")
+        return any("/".join(parts[:i]) in self.paths for i in range(2, len(parts)))
+
+    def touches(self, path: str) -> bool:
+        """Is a problem about ``path`` one the change can have caused? (Files outside manifests/
+        are always read: trust.yaml, zoo.yaml.) The full report restricted by this is the incremental one."""
+        if not path.startswith(MANIFESTS + "/"):
+            return True
+        parts = path.split("/")
+        if len(parts) >= STUB_DEPTH and "/".join(parts[1:STUB_DEPTH]) in self.stubs:
+            return True
+        return any("/".join(parts[:i]) in self.paths for i in range(2, len(parts) + 1))
+
+
+def changes_since(root: Path, sha: str) -> list[Change]:
+    """(status, path, "uncommitted" or "committed") of every file under manifests/ that
+    the working tree, then HEAD, has other than commit ``sha`` (``git.changed_paths``)."""
+    changes: list[Change] = []
+    for where, against in (("uncommitted", None), ("committed", "HEAD")):
+        changes.extend((status, path, where) for status, path in git.changed_paths(root, sha, MANIFESTS, against))
+    return changes
+
+
+def change_since(root: Path, sha: str, untracked: bool = True) -> Scope:
+    """What the working tree and HEAD change under manifests/ since commit ``sha``."""
+    changes = changes_since(root, sha)
+    paths = {path for _, path, _ in changes}
+    if untracked:
+        # With --directory, a new directory is one entry: everything under it is touched.
+        out = git.paths_output(root, "ls-files", "--others", "--directory", "-z", "--", MANIFESTS)
+        paths.update(p.rstrip("/") for p in out.split("\0") if p)
+    return Scope(frozenset(paths), tuple(changes))
+
+
+def base_listing(root: Path, sha: str, stubs: Collection[str]) -> dict[str, str]:
+    """path → blob sha at ``sha`` of every file in the stub directories ``stubs`` (as ``git.ls_tree``)."""
+    found: dict[str, str] = {}
+    ordered = sorted(stubs)
+    for i in range(0, len(ordered), _CHUNK):
+        specs = [f":(literal){MANIFESTS}/{stub}/" for stub in ordered[i:i + _CHUNK]]
+        out = git.paths_output(root, "ls-tree", "-r", "-z", sha, "--", *specs)
+        for record in out.split("\0"):
+            meta, _, path = record.partition("\t")
+            if record and meta.split(" ")[1] == "blob":
+                found[path] = meta.split(" ")[2]
+    return found
+
+
+def published(manifests: Path, stub: str, found: Mapping[Stub, object]) -> bool:
+    """Would the full scan find ``stub`` with a version? Asked only of stubs outside the scope,
+    by the same tests the walk makes: real directories all the way, canonical, a vN inside."""
+    try:
+        parsed = parse_stub(stub)
+    except StubError:
+        return False
+    if parsed in found:
+        return True
+    if str(parsed) != stub:
+        return False
+    path = manifests
+    for part in stub.split("/"):
+        path = path / part
+        try:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                return False
+        except OSError:
+            return False
+    try:
+        with os.scandir(path) as entries:
+            return any(e.is_dir(follow_symlinks=False) and version_number(e.name) is not None for e in entries)
+    except OSError:
+        return False
