@@ -201,17 +201,22 @@ def add_one_version(root: Path, per_stub: int) -> str:
     return version_dir(0, per_stub + 1)
 
 
-def time_commands(root: Path, per_stub: int, repeat: int) -> None:
+def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = False) -> None:
     subprocess.run(["git", "-C", str(root), "checkout", "-q", "main"], check=True)
     cases: list[tuple[str, list[str], bool]] = [
         ("zoo check (full)", ["check"], False),
         ("zoo check --base HEAD (no change)", ["check", "--base", "HEAD"], False),
+        ("zoo check --base HEAD --committed (no change)", ["check", "--base", "HEAD", "--committed"], False),
         ("zoo check --base main (one added)", ["check", "--base", "main"], True),
+        ("zoo check --base main --committed (one added)", ["check", "--base", "main", "--committed"], True),
         ("zoo check --base main --full (one added)", ["check", "--base", "main", "--full"], True),
         ("zoo review --base main (one added)", ["review", "--base", "main"], True),
+        ("zoo review --base main --committed (one added)", ["review", "--base", "main", "--committed"], True),
     ]
     rows = []
     for label, args, on_pr in cases:
+        if skip_full and (args == ["check"] or "--full" in args):
+            continue
         if on_pr and subprocess.run(["git", "-C", str(root), "rev-parse", "-q", "--verify", "pr"],
                                     capture_output=True).returncode != 0:
             add_one_version(root, per_stub)
@@ -239,6 +244,7 @@ def main() -> None:
     parser.add_argument("--time", action="store_true", help="then time every gate command (best of --repeat)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="time the zoo already at ROOT, do not generate")
+    parser.add_argument("--skip-full", action="store_true", help="leave out the full checks (minutes at 100,000)")
     args = parser.parse_args()
     versions = 2_000 if args.quick else args.versions
 
@@ -247,7 +253,7 @@ def main() -> None:
         generate(args.root, versions, args.per_stub)
         print(f"generated {versions} versions in {time.perf_counter() - started:.1f}s at {args.root}")
     if args.time:
-        time_commands(args.root, args.per_stub, args.repeat)
+        time_commands(args.root, args.per_stub, args.repeat, args.skip_full)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,12 @@ def _reverted(zoo: Zoo, model: Path) -> None:
     card.write_text(original)
 
 
+def _publish_then_edit(zoo: Zoo, model: Path) -> None:
+    # Added at HEAD, then edited in the working tree: still an addition since base (test_claims.py).
+    _publish(True)(zoo, model)
+    edit(zoo.root / vdir(zoo, STUB, 3) / "manifest.yaml", "publisher: ", "publisher: Mallory ")
+
+
 def _symlink(zoo: Zoo, model: Path) -> None:
     (zoo.root / "manifests/cv/link").symlink_to(zoo.root)
 
@@ -152,6 +158,7 @@ CHANGES: dict[str, Change] = {
     "edit v1 committed": _edit_v1(True),
     "delete v2 committed": _delete_v2,
     "edit committed, reverted in the working tree": _reverted,
+    "added at HEAD, edited in the working tree": _publish_then_edit,
     "gap in a stub": _gap,
     "mode change": _chmod,
     "stray file at the root of manifests/": _write("manifests/README.md"),
@@ -206,6 +213,23 @@ def test_the_incremental_gate_finds_what_the_full_gate_finds(
     assert fast.rules == full.rules
     if name == "nothing":
         assert fast.versions == 0 and full.versions == 4 and full.ok
+    # Where the checkout is HEAD's, as CI's is, --committed (no stat of the working tree, no walk) agrees too.
+    clean = not git(zoo, "status", "--porcelain", "--untracked-files=no", "--", "manifests") and not git(
+        zoo, "ls-files", "--others", "--directory", "--", "manifests")
+    if clean:
+        committed = check(zoo, base="base", remote=True, committed=True)
+        assert (committed.problems, committed.warnings, committed.added) == (full.problems, full.warnings, full.added)
+
+
+def test_committed_judges_the_commits_alone(clean_zoo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    zoo, model = _fresh(clean_zoo, tmp_path)
+    monkeypatch.chdir(zoo.root)
+    _publish(True)(zoo, model)
+    _edit_v1(False)(zoo, model)
+    _write("manifests/README.md")(zoo, model)
+    report = check(zoo, base="base", committed=True)
+    assert report.ok and report.added == (vdir(zoo, STUB, 3),)
+    assert {p.rule for p in check(zoo, base="base").problems} == {"immutable", "layout"}
 
 
 @pytest.mark.parametrize("name", ["nothing", "publish committed", "publish untracked", "alias moved",
@@ -265,6 +289,8 @@ def test_cli_says_what_it_read(clean_zoo: Path, tmp_path: Path, monkeypatch: pyt
     _publish(True)(zoo, model)
     runner = CliRunner()
     fast = runner.invoke(main, ["check", "--base", "base"])
+    committed = runner.invoke(main, ["check", "--base", "base", "--committed"])
+    assert committed.output == fast.output
     full = runner.invoke(main, ["check", "--base", "base", "--full"])
     assert fast.exit_code == 0 and full.exit_code == 0, fast.output + full.output
     assert fast.output.strip() == "checked 3 versions of 1 stub touched, 1 added since base: ok"

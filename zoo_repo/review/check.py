@@ -32,7 +32,7 @@ from zoo_repo.errors import ManifestError
 from zoo_repo.repo import git
 from zoo_repo.review.advice import DEFAULT, advise, settings_at
 from zoo_repo.review.history import check_immutable, check_sequence
-from zoo_repo.review.incremental import Scope, base_listing, change_since
+from zoo_repo.review.incremental import Scope, base_listing, change_since, changes_since
 from zoo_repo.review.remote_check import check_listing, check_remote
 from zoo_repo.review.revalidate import revalidate
 from zoo_repo.review.rules import (
@@ -116,7 +116,7 @@ class CheckRun:
 
 def check(
     zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None,
-    require_signatures: bool = False, full: bool = False, untracked: bool = True,
+    require_signatures: bool = False, full: bool = False, committed: bool = False,
 ) -> CheckReport:
     """Run every rule over ``zoo``'s manifests; see ``zoo_repo.review.rules`` for the rules.
 
@@ -134,16 +134,18 @@ def check(
     With ``base``, only the stubs the change touches are read (``incremental``):
     the problems are the full check's about what the change touches, and the
     version counts are of those stubs. ``full`` reads every version anyway (a
-    nightly job); ``untracked=False`` skips looking for files git does not track,
-    the one walk over the whole tree, where the checkout is known clean (CI).
+    nightly job). ``committed`` judges HEAD's commits since ``base`` and not the
+    working tree's changes (uncommitted or untracked files), where the checkout
+    is HEAD's (CI): finding those costs a stat of every file and a walk of every
+    directory.
     """
     return run_check(zoo, base, remote, deep, jobs=jobs, require_signatures=require_signatures, full=full,
-                     untracked=untracked).report
+                     committed=committed).report
 
 
 def run_check(
     zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None,
-    require_signatures: bool = False, full: bool = False, untracked: bool = True,
+    require_signatures: bool = False, full: bool = False, committed: bool = False,
 ) -> CheckRun:
     """``check``, also returning the parsed manifests and the base ref's listing
     (with a base and not ``full``: of the touched stubs only)."""
@@ -159,7 +161,7 @@ def run_check(
         rules.append("immutable")
         sha = git.resolve_commit(root, base)
         if not full:
-            scope = change_since(root, sha, untracked)
+            scope = change_since(root, sha, worktree=not committed)
     layout = scan_layout(root / MANIFESTS, problems, scope)
     all_versions = [rel for versions in layout.values() for rel, _ in versions.values()]
 
@@ -167,7 +169,8 @@ def run_check(
     added: tuple[str, ...] = ()
     if base is not None and sha is not None:
         base_tree = git.ls_tree(root, sha, MANIFESTS) if scope is None else base_listing(root, sha, scope.stubs)
-        problems.extend(check_immutable(root, base, sha, None if scope is None else list(scope.changes)))
+        changes = list(scope.changes) if scope is not None else changes_since(root, sha, worktree=not committed)
+        problems.extend(check_immutable(base, changes))
         at_base = {path.rsplit("/", 1)[0] for path in base_tree if is_manifest_path(path)}
         added = tuple(sorted(rel for rel in all_versions if rel not in at_base))
     try:  # the base's settings: a change must not turn off the rules that judge it

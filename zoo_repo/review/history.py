@@ -13,7 +13,6 @@ from zoo_repo.core.deprecation import DEPRECATION_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, parse_manifest
 from zoo_repo.errors import ManifestError
 from zoo_repo.repo import git
-from zoo_repo.review.incremental import changes_since
 from zoo_repo.review.rules import Problem
 from zoo_repo.review.scan import Versions
 
@@ -38,12 +37,11 @@ def check_sequence(versions: Versions, contents: dict[str, bytes], problems: lis
 
 
 # -- against a base ref -------------------------------------------------------
-def check_immutable(root: Path, base: str, sha: str,
-                    changes: list[tuple[str, str, str]] | None = None) -> list[Problem]:
+def check_immutable(base: str, changes: list[tuple[str, str, str]]) -> list[Problem]:
     """Files under manifests/ at ``base`` that HEAD or the working tree changed or deleted
-    (``changes``: ``changes_since``, when the caller has asked git already)."""
+    (``changes``: ``incremental.changes_since``; a committed change wins over the working tree's)."""
     found: dict[str, tuple[str, str]] = {}
-    for status, path, where in changes if changes is not None else changes_since(root, sha):
+    for status, path, where in changes:
         # Additions are how a zoo grows; aliases and deprecations are meant to move.
         if status != "A" and not path.endswith(("/" + ALIASES_NAME, "/" + DEPRECATION_NAME)):
             found[path] = (status, where)

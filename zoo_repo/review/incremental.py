@@ -14,9 +14,11 @@ refuses. ``immutable`` itself comes straight from git's diff.
 
 The change is everything the working tree holds that the base does not, as the
 full check reads the working tree: paths git's diff names (base against HEAD,
-base against the working tree) and, with ``untracked``, files git does not track
-(a pre-commit run). Listing those walks every directory, the one cost that
-follows the zoo's size, so CI (a fresh checkout has none) can skip it.
+HEAD against the working tree) and files git does not track (a pre-commit run).
+Finding those two costs a stat of every tracked file and a walk of every
+directory (2.5 s at 100,000 versions), the only costs that follow the zoo's
+size; ``worktree=False`` (``--committed``) judges HEAD's commits alone, for CI,
+whose fresh checkout is HEAD: then a change costs what it touches.
 """
 
 from __future__ import annotations
@@ -78,21 +80,34 @@ class Scope:
         return any("/".join(parts[:i]) in self.paths for i in range(2, len(parts) + 1))
 
 
-def changes_since(root: Path, sha: str) -> list[Change]:
+def changes_since(root: Path, sha: str, worktree: bool = True) -> list[Change]:
     """(status, path, "uncommitted" or "committed") of every file under manifests/ that
-    the working tree, then HEAD, has other than commit ``sha`` (``git.changed_paths``)."""
-    changes: list[Change] = []
-    for where, against in (("uncommitted", None), ("committed", "HEAD")):
-        changes.extend((status, path, where) for status, path in git.changed_paths(root, sha, MANIFESTS, against))
-    return changes
+    the working tree (unless not ``worktree``), then HEAD, has other than commit ``sha``.
+
+    The working tree is compared with HEAD, not with ``sha``: git compares a tree
+    that is not HEAD's with the working tree file by file (17 s at 100,000
+    versions, against 0.9 s from HEAD). The same verdicts come out: a path the
+    working tree changes but HEAD does not is one HEAD has as at ``sha``, so its
+    status against either is the same; a path HEAD changes is "committed",
+    whatever the working tree does to it.
+    """
+    committed = [(status, path, "committed") for status, path in git.changed_paths(root, sha, MANIFESTS, "HEAD")]
+    if not worktree:
+        return committed
+    # A path HEAD changes is judged by that alone: added at HEAD, it is absent at
+    # ``sha``, so no edit of the working tree makes it changed since ``sha``.
+    seen = {path for _, path, _ in committed}
+    return [(status, path, "uncommitted") for status, path in git.changed_paths(root, "HEAD", MANIFESTS, None)
+            if path not in seen] + committed
 
 
-def change_since(root: Path, sha: str, untracked: bool = True) -> Scope:
-    """What the working tree and HEAD change under manifests/ since commit ``sha``."""
-    changes = changes_since(root, sha)
+def change_since(root: Path, sha: str, worktree: bool = True) -> Scope:
+    """What HEAD and (with ``worktree``) the working tree change under manifests/ since commit ``sha``."""
+    changes = changes_since(root, sha, worktree)
     paths = {path for _, path, _ in changes}
-    if untracked:
-        # With --directory, a new directory is one entry: everything under it is touched.
+    if worktree:
+        # Untracked files too, as the full check reads them. With --directory, a new
+        # directory is one entry: everything under it is touched.
         out = git.paths_output(root, "ls-files", "--others", "--directory", "-z", "--", MANIFESTS)
         paths.update(p.rstrip("/") for p in out.split("\0") if p)
     return Scope(frozenset(paths), tuple(changes))

@@ -116,11 +116,11 @@ class Review:
 
 
 def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = False,
-           require_signatures: bool = False, full: bool = False, untracked: bool = True) -> Review:
+           require_signatures: bool = False, full: bool = False, committed: bool = False) -> Review:
     """The versions added since ``base`` (a git ref), their cost, changes, checks and signatures.
-    Reads only what the change touches (``check``'s ``full`` and ``untracked`` say otherwise)."""
+    Reads only what the change touches (``check`` says what ``full`` and ``committed`` change)."""
     run = run_check(zoo, base=base, remote=remote, deep=deep, require_signatures=require_signatures, full=full,
-                    untracked=untracked)
+                    committed=committed)
     report = run.report
     scope = run.scope
     if scope is None:
