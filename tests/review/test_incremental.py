@@ -118,6 +118,13 @@ def _new_stub_untracked(zoo: Zoo, model: Path) -> None:
     zoo.publish(model, f"{STUB}-vnni", commit=False)
 
 
+def _new_sub_domain_untracked(zoo: Zoo, model: Path) -> None:
+    # An untracked directory above any stub: git names it, not the stubs inside.
+    rest = STUB_PRUNED.removeprefix("cv/classification/")
+    shutil.copytree(zoo.root / f"manifests/{STUB_PRUNED}", zoo.root / f"manifests/cv/segmentation/{rest}")
+    (zoo.root / f"manifests/cv/segmentation/{rest}/aliases.yaml").write_text("stable: 2\n")
+
+
 def _deprecate(successor: str | None) -> Change:
     def change(zoo: Zoo, model: Path) -> None:
         text = "message: use the other one\n" + (f"successor: {successor}\n" if successor else "")
@@ -154,6 +161,7 @@ CHANGES: dict[str, Change] = {
     "publish committed": _publish(True),
     "publish untracked": _publish(False),
     "new stub untracked": _new_stub_untracked,
+    "new sub-domain untracked": _new_sub_domain_untracked,
     "edit v1 in the working tree": _edit_v1(False),
     "edit v1 committed": _edit_v1(True),
     "delete v2 committed": _delete_v2,
@@ -233,7 +241,8 @@ def test_committed_judges_the_commits_alone(clean_zoo: Path, tmp_path: Path, mon
 
 
 @pytest.mark.parametrize("name", ["nothing", "publish committed", "publish untracked", "alias moved",
-                                  "deprecated towards a published stub", "edit v1 committed", "new stub untracked"])
+                                  "deprecated towards a published stub", "edit v1 committed", "new stub untracked",
+                                  "new sub-domain untracked"])
 def test_the_incremental_review_says_what_the_full_review_says(
     name: str, clean_zoo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -111,7 +111,8 @@ class CheckRun:
     # tree's), and each signed version's signatures as checked against it.
     policy: Trust | None = field(default=None, repr=False)
     signatures: dict[str, list[Seen]] = field(default_factory=dict, repr=False)
-    scope: Scope | None = field(default=None, repr=False)  # what the change touches; None: all was read
+    # The stubs a change since base touches, all that was read; None: everything was.
+    stubs: frozenset[str] | None = field(default=None, repr=False)
 
 
 def check(
@@ -163,12 +164,14 @@ def run_check(
         if not full:
             scope = change_since(root, sha, worktree=not committed)
     layout = scan_layout(root / MANIFESTS, problems, scope)
+    # The touched stubs: the diff's, and any found inside an untracked directory.
+    stubs = None if scope is None else scope.stubs | {str(stub) for stub in layout}
     all_versions = [rel for versions in layout.values() for rel, _ in versions.values()]
 
     base_tree: dict[str, str] = {}
     added: tuple[str, ...] = ()
     if base is not None and sha is not None:
-        base_tree = git.ls_tree(root, sha, MANIFESTS) if scope is None else base_listing(root, sha, scope.stubs)
+        base_tree = git.ls_tree(root, sha, MANIFESTS) if stubs is None else base_listing(root, sha, stubs)
         changes = list(scope.changes) if scope is not None else changes_since(root, sha, worktree=not committed)
         problems.extend(check_immutable(base, changes))
         at_base = {path.rsplit("/", 1)[0] for path in base_tree if is_manifest_path(path)}
@@ -228,7 +231,7 @@ def run_check(
         warnings=tuple(sorted(set(warnings))),
         scope="full" if scope is None else "touched",
     )
-    return CheckRun(report, manifests, base_tree, policy, signatures, scope)
+    return CheckRun(report, manifests, base_tree, policy, signatures, stubs)
 
 
 def objects_at(root: Path, tree: dict[str, str], jobs: int | None = None) -> set[str]:

@@ -48,26 +48,30 @@ class Scope:
     paths: frozenset[str]  # touched paths (files, or untracked directories), as git names them
     changes: tuple[Change, ...] = ()  # git's diff since base (``changes_since``), for ``immutable``
     stubs: frozenset[str] = field(init=False)  # the stub directories they lie in, manifests/-relative
-    _around: frozenset[str] = field(init=False, repr=False)  # every ancestor directory of a touched path
+    # Each directory on the way to a touched path → the names in it that lead there.
+    _ways: dict[str, frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         stubs: set[str] = set()
-        around: set[str] = set()
+        ways: dict[str, set[str]] = {}
         for path in self.paths:
             parts = path.split("/")
             if len(parts) >= STUB_DEPTH:
                 stubs.add("/".join(parts[1:STUB_DEPTH]))
-            around.update("/".join(parts[:i]) for i in range(1, len(parts)))
+            for i in range(1, len(parts)):
+                ways.setdefault("/".join(parts[:i]), set()).add(parts[i])
         object.__setattr__(self, "stubs", frozenset(stubs))
-        object.__setattr__(self, "_around", frozenset(around))
+        object.__setattr__(self, "_ways", {where: frozenset(names) for where, names in ways.items()})
 
-    def covers(self, rel: str) -> bool:
-        """Does the scan need ``rel`` (a path under manifests/): touched, inside what is, or on the way to it?
-        A stub directory on the way is scanned whole: its rules judge all its versions together."""
-        if rel in self.paths or rel in self._around:
-            return True
-        parts = rel.split("/")
-        return any("/".join(parts[:i]) in self.paths for i in range(2, len(parts)))
+    def children(self, directory: str) -> frozenset[str] | None:
+        """The names in ``directory`` (under manifests/) the scan must look at: those on the
+        way to a touched path, or None (all) inside a touched directory. The walk lists a
+        directory of 20,000 stubs once, and judges only the entries these names pick; a
+        stub directory on the way is scanned whole, as its rules judge its versions together."""
+        parts = directory.split("/")
+        if any("/".join(parts[:i]) in self.paths for i in range(1, len(parts) + 1)):
+            return None
+        return self._ways.get(directory, frozenset())
 
     def touches(self, path: str) -> bool:
         """Is a problem about ``path`` one the change can have caused? (Files outside manifests/
@@ -77,7 +81,7 @@ class Scope:
         parts = path.split("/")
         if len(parts) >= STUB_DEPTH and "/".join(parts[1:STUB_DEPTH]) in self.stubs:
             return True
-        return any("/".join(parts[:i]) in self.paths for i in range(2, len(parts) + 1))
+        return any("/".join(parts[:i]) in self.paths for i in range(1, len(parts) + 1))
 
 
 def changes_since(root: Path, sha: str, worktree: bool = True) -> list[Change]:

@@ -8,7 +8,7 @@ versions name, which the base has already.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from zoo_repo.core.manifest import MANIFEST_NAME, parse_manifest
@@ -16,11 +16,11 @@ from zoo_repo.errors import ToolError, ZooError
 from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
 from zoo_repo.repo import git
 from zoo_repo.review.check import objects_at
-from zoo_repo.review.incremental import STUB_DEPTH, Scope
+from zoo_repo.review.incremental import STUB_DEPTH
 from zoo_repo.review.rules import MANIFESTS
 
 
-def known_objects(root: Path, candidates: Iterable[str], scope: Scope, listing: dict[str, str]) -> set[str]:
+def known_objects(root: Path, candidates: Iterable[str], stubs: Collection[str], listing: dict[str, str]) -> set[str]:
     """Which of ``candidates`` (object md5s) a version at the base references, without reading every manifest.
 
     The touched stubs' manifests at the base are read from ``listing`` (their
@@ -43,7 +43,7 @@ def known_objects(root: Path, candidates: Iterable[str], scope: Scope, listing: 
         return known
     for path in out.split("\0"):
         parts = path.split("/")
-        if not path or len(parts) < STUB_DEPTH or "/".join(parts[1:STUB_DEPTH]) in scope.stubs:
+        if not path or len(parts) < STUB_DEPTH or "/".join(parts[1:STUB_DEPTH]) in stubs:
             continue
         try:
             manifest = parse_manifest(read_text_bounded(str(root / path), TEXT_LIMIT, path), path)

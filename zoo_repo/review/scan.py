@@ -49,9 +49,10 @@ Outcome = tuple[dict[str, bytes], dict[str, Manifest], list[Problem]]
 
 
 # -- layout -------------------------------------------------------------------
-def _entries(path: Path) -> list[os.DirEntry[str]]:
+def _entries(path: Path, names: frozenset[str] | None = None) -> list[os.DirEntry[str]]:
+    """The directory's entries by name (only ``names``, when given)."""
     with os.scandir(path) as it:
-        return sorted(it, key=lambda e: e.name)
+        return sorted((e for e in it if names is None or e.name in names), key=lambda e: e.name)
 
 
 def scan_layout(manifests: Path, problems: list[Problem], scope: Scope | None = None) -> dict[Stub, Versions]:
@@ -64,10 +65,9 @@ def scan_layout(manifests: Path, problems: list[Problem], scope: Scope | None = 
         return found
 
     def visit(path: Path, parts: tuple[str, ...]) -> None:
-        for entry in _entries(path):
+        names = None if scope is None else scope.children("/".join((MANIFESTS, *parts)))
+        for entry in _entries(path, names):
             rel = "/".join((MANIFESTS, *parts, entry.name))
-            if scope is not None and not scope.covers(rel):
-                continue
             if entry.is_symlink():
                 # A link could make a version's files live outside the repository.
                 problems.append(Problem(rel, "layout", "is a symlink; manifests/ holds real directories only"))
