@@ -8,7 +8,7 @@ files at the root (trust.yaml, zoo.yaml, always read). A stub no path of the
 change lies in is byte for byte what it was at the base ref, so each of those
 rules says of it what it said there: only the touched stubs need judging. The
 one rule that looks across stubs, a deprecation's successor "has a version",
-asks the disk about that one stub (``Scope.published``); a change can only make
+asks the disk about that one stub (``published``); a change can only make
 an untouched successor unpublished by deleting files, which ``immutable``
 refuses. ``immutable`` itself comes straight from git's diff.
 

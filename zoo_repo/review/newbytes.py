@@ -19,6 +19,9 @@ from zoo_repo.review.check import objects_at
 from zoo_repo.review.incremental import STUB_DEPTH
 from zoo_repo.review.rules import MANIFESTS
 
+# Patterns per git grep: a change adding thousands of files must not overflow argv.
+_PATTERNS = 2000
+
 
 def known_objects(root: Path, candidates: Iterable[str], stubs: Collection[str], listing: dict[str, str]) -> set[str]:
     """Which of ``candidates`` (object md5s) a version at the base references, without reading every manifest.
@@ -34,14 +37,16 @@ def known_objects(root: Path, candidates: Iterable[str], stubs: Collection[str],
     rest = sorted(wanted - known)
     if not rest:
         return known
-    args = ["grep", "-l", "-z", "-F", "--no-color"]
-    for md5 in rest:
-        args += ["-e", md5]
-    try:
-        out = git.paths_output(root, *args, "--", f"{MANIFESTS}/*/{MANIFEST_NAME}")
-    except ToolError:  # exit 1: no manifest mentions any; else counted as new, never understated
-        return known
-    for path in out.split("\0"):
+    found: set[str] = set()
+    for i in range(0, len(rest), _PATTERNS):
+        args = ["grep", "-l", "-z", "-F", "--no-color"]
+        for md5 in rest[i:i + _PATTERNS]:
+            args += ["-e", md5]
+        try:
+            found.update(git.paths_output(root, *args, "--", f"{MANIFESTS}/*/{MANIFEST_NAME}").split("\0"))
+        except ToolError:  # exit 1: no manifest mentions any; else counted as new, never understated
+            continue
+    for path in sorted(found):
         parts = path.split("/")
         if not path or len(parts) < STUB_DEPTH or "/".join(parts[1:STUB_DEPTH]) in stubs:
             continue
