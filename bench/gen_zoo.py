@@ -1,18 +1,25 @@
-"""Fabricate a zoo of N published versions, then time ``zoo check`` on it.
+"""Fabricate a zoo of N published versions, then time the review gate on it.
 
 The versions are well formed (manifest.yaml, model.md, model.dvc agree, as a
 real publish writes them) but no objects exist, so no remote is needed: this
-measures the gate's own cost, not storage. Everything lands in one git commit.
+measures the gate's own cost, not storage. Everything lands in one git commit
+on ``main``, written by ``git fast-import`` and checked out by git (100,000
+versions in well under a minute); with ``--time`` a branch ``pr`` then adds one
+version, as a pull request would, and every gate command is timed on it.
 
-    python bench/gen_zoo.py /tmp/zoo-10k --versions 10000 --per-stub 5 --time
+    python bench/gen_zoo.py /tmp/zoo-100k --versions 100000 --time
+    python bench/gen_zoo.py /tmp/zoo-quick --quick --time
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import resource
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,39 +39,50 @@ _FILES = (
     ("sample-outputs.tar.gz", "sample-outputs"),
     ("sample-labels.tar.gz", "sample-labels"),
 )
+_GIT = ["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
 
 
-def _digest(seed: str) -> tuple[str, str]:
-    data = seed.encode()
+def _stub_text(stub_index: int) -> str:
+    return f"cv/classification/arch{stub_index:06d}/pytorch/sparseml/imagenet/pruned-moderate"
+
+
+def _digest(data: bytes) -> tuple[str, str]:
     return hashlib.sha256(data).hexdigest(), hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 def _card(stub_index: int, version: int) -> str:
+    # Fixed width: every stub's card has the same size, so one rendered
+    # template per (stub_index % 7, version) serves every stub (``_Templates``).
     top1 = 70 + (stub_index % 7) + version / 10
     return (
         "---\nlicense: apache-2.0\ndescription: A fabricated model for benchmarks.\n"
         f"metrics:\n  - {{name: top1 accuracy, value: {top1:.1f}, unit: '%', dataset: imagenet, split: validation}}\n"
-        f"---\n# Model {stub_index} v{version}\n"
+        f"---\n# Model {stub_index:06d} v{version}\n"
     )
 
 
-def write_version(root: Path, stub_index: int, version: int) -> None:
-    """One version directory: the three files a publish writes, mutually consistent."""
-    stub = parse_stub(f"cv/classification/arch{stub_index:06d}/pytorch/sparseml/imagenet/pruned-moderate")
-    card = _card(stub_index, version)
+def _entries(stub_index: int, version: int) -> tuple[list[FileEntry], str]:
+    """The version's file entries and their DVC tree md5 (hashing only, no YAML)."""
     entries = []
     for path, role in _FILES:
         if path == "model.md":
-            data = card.encode()
-            sha, md5 = hashlib.sha256(data).hexdigest(), hashlib.md5(data, usedforsecurity=False).hexdigest()
+            data = _card(stub_index, version).encode()
             size = len(data)
         else:
             # Files other than the graph repeat across versions, as they do in a real zoo.
-            sha, md5 = _digest(f"{stub_index}/{path}/{version if role == 'onnx' else 0}")
+            data = f"{stub_index}/{path}/{version if role == 'onnx' else 0}".encode()
             size = 1000 + len(path) * 997
+        sha, md5 = _digest(data)
         entries.append(FileEntry(path, role, size, sha, md5))
     entries.sort()
     tree = hashlib.md5(dvc.tree_bytes((e.path, e.md5) for e in entries), usedforsecurity=False).hexdigest()
+    return entries, tree
+
+
+def render_version(stub_index: int, version: int) -> dict[str, bytes]:
+    """One version's three files (name → bytes), as a publish writes them: mutually consistent."""
+    stub = parse_stub(_stub_text(stub_index))
+    entries, tree = _entries(stub_index, version)
     manifest = Manifest(
         stub=stub, version=version, created="2024-01-01T00:00:00Z", publisher="Bench <bench@example.com>",
         files=tuple(entries), tree_md5=tree, parent=version - 1 or None,
@@ -72,57 +90,170 @@ def write_version(root: Path, stub_index: int, version: int) -> None:
         metrics=(Metric("top1 accuracy", round(70 + (stub_index % 7) + version / 10, 1), "%", "imagenet",
                         "validation"),),
     )
-    vdir = root / "manifests" / stub.path / f"v{version}"
+    return {"manifest.yaml": manifest.to_text().encode(), "model.md": _card(stub_index, version).encode(),
+            "model.dvc": dvc.pointer_text(tree, manifest.size, len(entries)).encode()}
+
+
+def version_dir(stub_index: int, version: int) -> str:
+    return f"manifests/{_stub_text(stub_index)}/v{version}"
+
+
+def write_version(root: Path, stub_index: int, version: int) -> None:
+    """One version directory in the working tree (``render_version``'s files)."""
+    vdir = root / version_dir(stub_index, version)
     vdir.mkdir(parents=True)
-    (vdir / "manifest.yaml").write_text(manifest.to_text())
-    (vdir / "model.md").write_text(card)
-    (vdir / "model.dvc").write_text(dvc.pointer_text(tree, manifest.size, len(entries)))
+    for name, data in render_version(stub_index, version).items():
+        (vdir / name).write_bytes(data)
+
+
+class _Templates:
+    """``render_version`` without YAML per version: dumping a manifest costs ~1 ms,
+    100 s for 100,000. A version differs from the same (stub_index % 7, version)
+    template only in fixed-width strings (the arch name, hex digests), swapped in."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int], tuple[dict[str, bytes], list[str]]] = {}
+
+    @staticmethod
+    def _keys(stub_index: int, version: int) -> list[str]:
+        entries, tree = _entries(stub_index, version)
+        return [f"arch{stub_index:06d}", f"Model {stub_index:06d}", tree,
+                *(digest for e in entries for digest in (e.sha256, e.md5))]
+
+    def render(self, stub_index: int, version: int) -> dict[str, bytes]:
+        key = (stub_index % 7, version)
+        if key not in self._cache:
+            self._cache[key] = (render_version(*key), self._keys(*key))
+        files, old = self._cache[key]
+        new = self._keys(stub_index, version)
+        out = {}
+        for name, data in files.items():
+            text = data.decode()
+            for a, b in zip(old, new, strict=True):
+                text = text.replace(a, b)
+            out[name] = text.encode()
+        return out
 
 
 def generate(root: Path, versions: int, per_stub: int) -> None:
-    """A zoo at ``root`` (replaced) with ``versions`` versions, ``per_stub`` per stub, one commit."""
+    """A zoo at ``root`` (replaced) with ``versions`` versions, ``per_stub`` per stub, one commit on main."""
     if root.exists():
         shutil.rmtree(root)
-    (root / "manifests").mkdir(parents=True)
-    (root / "zoo.yaml").write_text("format: 1\n")
-    (root / "manifests" / ".gitkeep").write_text("")
+    root.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    templates = _Templates()
+    for i in (0, 8, 123_457):  # the templates must say exactly what a full render says
+        assert templates.render(i, 2) == render_version(i, 2), i
+    proc = subprocess.Popen([*_GIT, "-C", str(root), "fast-import", "--quiet"], stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    out = proc.stdin
+    message = b"Fabricated zoo"
+    out.write(b"commit refs/heads/main\ncommitter Bench <bench@example.com> 1704067200 +0000\n"
+              b"data %d\n%s\n" % (len(message), message))
+
+    def put(path: str, data: bytes) -> None:
+        out.write(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data))
+
+    put("zoo.yaml", b"format: 1\n")
+    put("manifests/.gitkeep", b"")
     for i in range(versions):
-        write_version(root, i // per_stub, i % per_stub + 1)
-    env = ["-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
-    subprocess.run(["git", "-C", str(root), *env, "commit", "-q", "-m", "Fabricated zoo"], check=True)
+        stub_index, version = i // per_stub, i % per_stub + 1
+        for name, data in templates.render(stub_index, version).items():
+            put(f"{version_dir(stub_index, version)}/{name}", data)
+    out.write(b"\n")
+    out.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    subprocess.run(["git", "-C", str(root), "reset", "-q", "--hard", "main"], check=True)
+
+
+# -- timing ---------------------------------------------------------------------
+def _timed(root: Path, *args: str) -> tuple[float, float, int, str]:
+    """Run ``zoo ARGS`` in ``root`` as its own process: (seconds, peak RSS in MiB, exit code, last line)."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "zoo_repo", *args], cwd=root, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    # RUSAGE_CHILDREN's maxrss is the largest child so far: each command runs in a fresh
+    # process of its own, measured by a fresh python (``_measure``) so earlier ones do not mask it.
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    lines = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
+    return seconds, rss, proc.returncode, lines[-1][:100] if lines else ""
+
+
+def _measure(root: Path, args: list[str]) -> tuple[float, float, int, str]:
+    """``_timed`` in a fresh interpreter, so RUSAGE_CHILDREN holds this command alone."""
+    code = ("import sys, json; sys.path.insert(0, sys.argv[1]); import gen_zoo; from pathlib import Path; "
+            "print(json.dumps(gen_zoo._timed(Path(sys.argv[2]), *sys.argv[3:])))")
+    proc = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(root), *args],
+                          capture_output=True, text=True, check=True)
+    import json
+
+    seconds, rss, rc, line = json.loads(proc.stdout)
+    return seconds, rss, rc, line
+
+
+def add_one_version(root: Path, per_stub: int) -> str:
+    """On a branch ``pr`` off main, the next version of stub 0, committed: a pull request's change."""
+    subprocess.run(["git", "-C", str(root), "checkout", "-q", "-B", "pr", "main"], check=True)
+    write_version(root, 0, per_stub + 1)
+    subprocess.run(["git", "-C", str(root), "add", "manifests"], check=True)
+    subprocess.run([*_GIT, "-C", str(root), "commit", "-q", "-m", "Add one version"], check=True)
+    return version_dir(0, per_stub + 1)
+
+
+def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = False) -> None:
+    subprocess.run(["git", "-C", str(root), "checkout", "-q", "main"], check=True)
+    cases: list[tuple[str, list[str], bool]] = [
+        ("zoo check (full)", ["check"], False),
+        ("zoo check --base HEAD (no change)", ["check", "--base", "HEAD"], False),
+        ("zoo check --base HEAD --committed (no change)", ["check", "--base", "HEAD", "--committed"], False),
+        ("zoo check --base main (one added)", ["check", "--base", "main"], True),
+        ("zoo check --base main --committed (one added)", ["check", "--base", "main", "--committed"], True),
+        ("zoo check --base main --full (one added)", ["check", "--base", "main", "--full"], True),
+        ("zoo review --base main (one added)", ["review", "--base", "main"], True),
+        ("zoo review --base main --committed (one added)", ["review", "--base", "main", "--committed"], True),
+    ]
+    rows = []
+    for label, args, on_pr in cases:
+        if skip_full and (args == ["check"] or "--full" in args):
+            continue
+        if on_pr and subprocess.run(["git", "-C", str(root), "rev-parse", "-q", "--verify", "pr"],
+                                    capture_output=True).returncode != 0:
+            add_one_version(root, per_stub)
+        subprocess.run(["git", "-C", str(root), "checkout", "-q", "pr" if on_pr else "main"], check=True)
+        runs = [_measure(root, args)]
+        while len(runs) < repeat and runs[0][0] < 30:  # a run of minutes says enough once
+            runs.append(_measure(root, args))
+        best = min(r[0] for r in runs)
+        rss = max(r[1] for r in runs)
+        rows.append((label, best, max(r[0] for r in runs), rss, runs[-1][2], runs[-1][3]))
+        print(f"  {label}: best {best:.2f}s, exit {runs[-1][2]}", file=sys.stderr)
+    print(f"\n| command | best s | worst s (of up to {repeat}) | peak RSS MiB | exit | says |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    for label, best, worst, rss, rc, line in rows:
+        print(f"| `{label}` | {best:.2f} | {worst:.2f} | {rss:.0f} | {rc} | {line.replace('|', '/')} |")
+    print(f"\nload: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path)
-    parser.add_argument("--versions", type=int, default=10_000)
+    parser.add_argument("--versions", type=int, default=100_000)
     parser.add_argument("--per-stub", type=int, default=5)
-    parser.add_argument("--time", action="store_true", help="then time `check` (best of --repeat runs)")
+    parser.add_argument("--quick", action="store_true", help="2,000 versions: a smoke run")
+    parser.add_argument("--time", action="store_true", help="then time every gate command (best of --repeat)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="time the zoo already at ROOT, do not generate")
+    parser.add_argument("--skip-full", action="store_true", help="leave out the full checks (minutes at 100,000)")
     args = parser.parse_args()
+    versions = 2_000 if args.quick else args.versions
 
-    started = time.perf_counter()
-    generate(args.root, args.versions, args.per_stub)
-    print(f"generated {args.versions} versions in {time.perf_counter() - started:.1f}s at {args.root}")
-    if not args.time:
-        return
-    from zoo_repo.api import Zoo
-    from zoo_repo.review.check import check
-
-    zoo = Zoo.open(args.root)
-    # jobs=1: one process; None: the default (worker processes, one per CPU, for large zoos).
-    for label, base, jobs in (("check", None, None), ("check --base HEAD", "HEAD", None),
-                              ("check, one process", None, 1)):
-        times = []
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            report = check(zoo, base=base, jobs=jobs)
-            times.append(time.perf_counter() - started)
-        assert report.ok, report.problems[:5]
-        print(f"{label}: {report.versions} versions, {report.stubs} stubs, {len(report.problems)} problems; "
-              f"best {min(times):.2f}s, worst {max(times):.2f}s of {args.repeat}")
+    if not args.reuse:
+        started = time.perf_counter()
+        generate(args.root, versions, args.per_stub)
+        print(f"generated {versions} versions in {time.perf_counter() - started:.1f}s at {args.root}")
+    if args.time:
+        time_commands(args.root, args.per_stub, args.repeat, args.skip_full)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def test_check_passes_with_exit_0(cli, zoo: Zoo, model_dir: Path) -> None:  # ty
     v2 = zoo.manifest(STUB, 2)
     objects = len({f.md5 for f in v2.files}) + 1  # and its file list
     assert result.stdout.splitlines() == [
-        f"checked 2 versions of 1 stub, 1 added since {base}, {objects} remote objects: ok"
+        f"checked 2 versions of 1 stub touched, 1 added since {base}, {objects} remote objects: ok"
     ]
 
 

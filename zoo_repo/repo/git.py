@@ -99,6 +99,12 @@ def _git_bytes(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def paths_output(root: Path, *args: str) -> str:
+    """The output of a ``-z`` listing command, decoded as ``changed_paths`` decodes: a
+    path need not be UTF-8, and must round-trip to the same file."""
+    return _git_bytes(root, *args).decode("utf-8", "surrogateescape")
+
+
 def resolve_commit(root: Path, ref: str) -> str:
     """The commit sha ``ref`` names, or ToolError naming the ref."""
     # A ref that starts with '-' would be read as an option by git.

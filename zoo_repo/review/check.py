@@ -12,6 +12,7 @@ This module runs the pieces in order; each lives in its own module:
     rules         the rule table, ``Problem``, the per-version rules (pure)
     scan          the walk over manifests/, reading each version's files
     history       a stub's run of versions; immutability against a base ref
+    incremental   what a change since a base ref touches: with a base, only that is read
     remote_check  the objects on the remote
     claims        what a manifest claims against what it is derived from (card-fields, validation)
     revalidate    with ``deep``, the validation re-run on the remote's bytes
@@ -31,6 +32,7 @@ from zoo_repo.errors import ManifestError
 from zoo_repo.repo import git
 from zoo_repo.review.advice import DEFAULT, advise, settings_at
 from zoo_repo.review.history import check_immutable, check_sequence
+from zoo_repo.review.incremental import Scope, base_listing, change_since, changes_since
 from zoo_repo.review.remote_check import check_listing, check_remote
 from zoo_repo.review.revalidate import revalidate
 from zoo_repo.review.rules import (
@@ -81,6 +83,8 @@ class CheckReport:
     added: tuple[str, ...] = ()  # version directories absent at ``base``, e.g. manifests/<stub>/v2
     require_signatures: bool = False
     rules: tuple[str, ...] = STATIC_RULES  # the rules that ran
+    # "full": every version was read; "touched": only the stubs a change since base touches.
+    scope: str = "full"
     warnings: tuple[Problem, ...] = ()  # what the advisory rules set to "warn" found: shown, not failing
 
     @property
@@ -107,11 +111,13 @@ class CheckRun:
     # tree's), and each signed version's signatures as checked against it.
     policy: Trust | None = field(default=None, repr=False)
     signatures: dict[str, list[Seen]] = field(default_factory=dict, repr=False)
+    # The stubs a change since base touches, all that was read; None: everything was.
+    stubs: frozenset[str] | None = field(default=None, repr=False)
 
 
 def check(
     zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None,
-    require_signatures: bool = False,
+    require_signatures: bool = False, full: bool = False, committed: bool = False,
 ) -> CheckReport:
     """Run every rule over ``zoo``'s manifests; see ``zoo_repo.review.rules`` for the rules.
 
@@ -125,32 +131,49 @@ def check(
     used only for large zoos). ``require_signatures`` adds the ``signed`` rule:
     every version added since ``base`` (every version, without one) meets
     trust.yaml as ``base`` has it (without a base, the working tree's).
+
+    With ``base``, only the stubs the change touches are read (``incremental``):
+    the problems are the full check's about what the change touches, and the
+    version counts are of those stubs. ``full`` reads every version anyway (a
+    nightly job). ``committed`` judges HEAD's commits since ``base`` and not the
+    working tree's changes (uncommitted or untracked files), where the checkout
+    is HEAD's (CI): finding those costs a stat of every file and a walk of every
+    directory.
     """
-    return run_check(zoo, base, remote, deep, jobs=jobs, require_signatures=require_signatures).report
+    return run_check(zoo, base, remote, deep, jobs=jobs, require_signatures=require_signatures, full=full,
+                     committed=committed).report
 
 
 def run_check(
     zoo: Workspace, base: str | None = None, remote: bool = False, deep: bool = False, *, jobs: int | None = None,
-    require_signatures: bool = False,
+    require_signatures: bool = False, full: bool = False, committed: bool = False,
 ) -> CheckRun:
-    """``check``, also returning the parsed manifests and the base ref's listing."""
+    """``check``, also returning the parsed manifests and the base ref's listing
+    (with a base and not ``full``: of the touched stubs only)."""
     remote = remote or deep
     root = Path(zoo.root)
     problems: list[Problem] = []
     rules = list(STATIC_RULES)
-    layout = scan_layout(root / MANIFESTS, problems)
-    all_versions = [rel for versions in layout.values() for rel, _ in versions.values()]
-
-    # The base ref first (a bad ref fails before any work), and it says
-    # which versions are new, hence which manifests are worth keeping.
-    base_tree: dict[str, str] = {}
-    added: tuple[str, ...] = ()
+    # The base ref first (a bad ref fails before any work): it says what the change
+    # touches, hence what to scan (all of it with ``full``), and which versions are new.
     sha: str | None = None
+    scope: Scope | None = None
     if base is not None:
         rules.append("immutable")
         sha = git.resolve_commit(root, base)
-        base_tree = git.ls_tree(root, sha, MANIFESTS)
-        problems.extend(check_immutable(root, base, sha))
+        if not full:
+            scope = change_since(root, sha, worktree=not committed)
+    layout = scan_layout(root / MANIFESTS, problems, scope)
+    # The touched stubs: the diff's, and any found inside an untracked directory.
+    stubs = None if scope is None else scope.stubs | {str(stub) for stub in layout}
+    all_versions = [rel for versions in layout.values() for rel, _ in versions.values()]
+
+    base_tree: dict[str, str] = {}
+    added: tuple[str, ...] = ()
+    if base is not None and sha is not None:
+        base_tree = git.ls_tree(root, sha, MANIFESTS) if stubs is None else base_listing(root, sha, stubs)
+        changes = list(scope.changes) if scope is not None else changes_since(root, sha, worktree=not committed)
+        problems.extend(check_immutable(base, changes))
         at_base = {path.rsplit("/", 1)[0] for path in base_tree if is_manifest_path(path)}
         added = tuple(sorted(rel for rel in all_versions if rel not in at_base))
     try:  # the base's settings: a change must not turn off the rules that judge it
@@ -206,8 +229,9 @@ def run_check(
         require_signatures=require_signatures,
         rules=tuple(rules),
         warnings=tuple(sorted(set(warnings))),
+        scope="full" if scope is None else "touched",
     )
-    return CheckRun(report, manifests, base_tree, policy, signatures)
+    return CheckRun(report, manifests, base_tree, policy, signatures, stubs)
 
 
 def objects_at(root: Path, tree: dict[str, str], jobs: int | None = None) -> set[str]:

@@ -13,7 +13,7 @@ from zoo_repo.core.deprecation import DEPRECATION_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, parse_manifest
 from zoo_repo.errors import ManifestError
 from zoo_repo.repo import git
-from zoo_repo.review.rules import MANIFESTS, Problem
+from zoo_repo.review.rules import Problem
 from zoo_repo.review.scan import Versions
 
 
@@ -37,14 +37,14 @@ def check_sequence(versions: Versions, contents: dict[str, bytes], problems: lis
 
 
 # -- against a base ref -------------------------------------------------------
-def check_immutable(root: Path, base: str, sha: str) -> list[Problem]:
-    """Files under manifests/ at ``base`` that HEAD or the working tree changed or deleted."""
+def check_immutable(base: str, changes: list[tuple[str, str, str]]) -> list[Problem]:
+    """Files under manifests/ at ``base`` that HEAD or the working tree changed or deleted
+    (``changes``: ``incremental.changes_since``; a committed change wins over the working tree's)."""
     found: dict[str, tuple[str, str]] = {}
-    for where, against in (("uncommitted", None), ("committed", "HEAD")):
-        for status, path in git.changed_paths(root, sha, MANIFESTS, against):
-            # Additions are how a zoo grows; aliases and deprecations are meant to move.
-            if status != "A" and not path.endswith(("/" + ALIASES_NAME, "/" + DEPRECATION_NAME)):
-                found[path] = (status, where)
+    for status, path, where in changes:
+        # Additions are how a zoo grows; aliases and deprecations are meant to move.
+        if status != "A" and not path.endswith(("/" + ALIASES_NAME, "/" + DEPRECATION_NAME)):
+            found[path] = (status, where)
     out = []
     for path, (status, where) in sorted(found.items()):
         verb = "deleted" if status == "D" else "changed"

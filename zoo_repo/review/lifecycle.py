@@ -4,15 +4,15 @@ changed or removed since the base ref (``core.aliases``, ``core.deprecation``)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo_repo.core.aliases import ALIASES_NAME, parse_aliases
 from zoo_repo.core.deprecation import DEPRECATION_NAME, Deprecation, parse_deprecation
-from zoo_repo.core.stub import parse_stub
-from zoo_repo.errors import ManifestError, ZooError
+from zoo_repo.core.stub import Stub, parse_stub
+from zoo_repo.errors import ManifestError, StubError, ZooError
 from zoo_repo.repo import git
 
 if TYPE_CHECKING:
@@ -36,8 +36,25 @@ class DeprecationChange:
                 "after": self.after.to_dict() if self.after else None}
 
 
-def deprecation_changes(zoo: Workspace, base_tree: dict[str, str]) -> tuple[DeprecationChange, ...]:
-    """Every stub whose deprecated.yaml says something else now than at the base ref."""
+def _current(zoo: Workspace, stubs: Collection[str] | None) -> Iterator[Stub]:
+    """The stubs with a version now: all (``zoo.stubs()``), or those of ``stubs`` (a change's
+    touched stubs: ``base_tree`` then lists only those, and no other stub's files moved)."""
+    if stubs is None:
+        yield from zoo.stubs()
+        return
+    for text in sorted(stubs):
+        try:
+            stub = parse_stub(text)
+            if zoo.versions(stub):
+                yield stub
+        except (StubError, ZooError, OSError):
+            continue
+
+
+def deprecation_changes(zoo: Workspace, base_tree: dict[str, str],
+                        stubs: Collection[str] | None = None) -> tuple[DeprecationChange, ...]:
+    """Every stub whose deprecated.yaml says something else now than at the base ref
+    (of ``stubs`` only, when given: see ``_current``)."""
     suffix = "/" + DEPRECATION_NAME
     at_base = {path: sha for path, sha in base_tree.items() if path.endswith(suffix)}
     blobs = git.read_blobs(Path(zoo.root), list(at_base.values())) if at_base else {}
@@ -49,7 +66,7 @@ def deprecation_changes(zoo: Workspace, base_tree: dict[str, str]) -> tuple[Depr
         except (ManifestError, UnicodeDecodeError, KeyError):
             before[stub] = None  # unreadable at base: whatever is there now counts as new
     changes = []
-    for stub in sorted(set(before) | {str(s) for s in zoo.stubs()}):
+    for stub in sorted(set(before) | {str(s) for s in _current(zoo, stubs)}):
         try:
             now = zoo.deprecation(parse_stub(stub))
         except ZooError:
@@ -81,8 +98,9 @@ class AliasChange:
         return f"{self.stub}@{self.alias}: v{self.before} → v{self.after}"
 
 
-def alias_changes(zoo: Workspace, base_tree: dict[str, str]) -> tuple[AliasChange, ...]:
-    """Every alias whose target differs between the base ref and now."""
+def alias_changes(zoo: Workspace, base_tree: dict[str, str],
+                  stubs: Collection[str] | None = None) -> tuple[AliasChange, ...]:
+    """Every alias whose target differs between the base ref and now (of ``stubs`` only, when given)."""
     suffix = "/" + ALIASES_NAME
     at_base = {path: sha for path, sha in base_tree.items() if path.endswith(suffix)}
     blobs = git.read_blobs(Path(zoo.root), list(at_base.values())) if at_base else {}
@@ -94,7 +112,7 @@ def alias_changes(zoo: Workspace, base_tree: dict[str, str]) -> tuple[AliasChang
         except (ManifestError, UnicodeDecodeError, KeyError):
             before[stub] = {}  # unreadable at base: every alias now counts as added
     now: dict[str, dict[str, int]] = {}
-    for current in zoo.stubs():
+    for current in _current(zoo, stubs):
         try:
             now[str(current)] = zoo.aliases(current)
         except ZooError:

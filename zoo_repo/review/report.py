@@ -43,6 +43,7 @@ from zoo_repo.review.lifecycle import (
     render_aliases,
     render_deprecations,
 )
+from zoo_repo.review.newbytes import known_objects
 from zoo_repo.review.trust_review import TrustChange, render_trust_change, signature_line, trust_change
 
 if TYPE_CHECKING:
@@ -115,11 +116,18 @@ class Review:
 
 
 def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = False,
-           require_signatures: bool = False) -> Review:
-    """The versions added since ``base`` (a git ref), their cost, changes, checks and signatures."""
-    run = run_check(zoo, base=base, remote=remote, deep=deep, require_signatures=require_signatures)
+           require_signatures: bool = False, full: bool = False, committed: bool = False) -> Review:
+    """The versions added since ``base`` (a git ref), their cost, changes, checks and signatures.
+    Reads only what the change touches (``check`` says what ``full`` and ``committed`` change)."""
+    run = run_check(zoo, base=base, remote=remote, deep=deep, require_signatures=require_signatures, full=full,
+                    committed=committed)
     report = run.report
-    known = objects_at(Path(zoo.root), run.base_tree)
+    stubs = run.stubs
+    if stubs is None:
+        known = objects_at(Path(zoo.root), run.base_tree)
+    else:  # only the added versions' objects matter: ask git which of them the base references
+        wanted = {f.md5 for rel in report.added if rel in run.manifests for f in run.manifests[rel].files}
+        known = known_objects(Path(zoo.root), wanted, stubs, run.base_tree)
     # No policy to require signatures by fails every added version, though its one line is about trust.yaml.
     unsigned = tuple(p for p in report.problems if p.rule == "signed" and p.path == TRUST_NAME)
     added = []
@@ -137,10 +145,10 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
                                 tuple(w for w in report.warnings if w.path.startswith(path + "/"))),
             signatures=tuple(run.signatures.get(path, ())),
         ))
-    aliases = alias_changes(zoo, run.base_tree)
+    aliases = alias_changes(zoo, run.base_tree, stubs)
     change = trust_change(Path(zoo.root), git.resolve_commit(Path(zoo.root), base))
     return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases, run.policy, change,
-                  deprecation_changes(zoo, run.base_tree))
+                  deprecation_changes(zoo, run.base_tree, stubs))
 
 
 def _parent(zoo: Workspace, manifest: Manifest) -> Manifest | None:

@@ -46,6 +46,7 @@ the bytes came from and whichever process runs them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Container
 from dataclasses import dataclass
 
 from zoo_repo.core import yamltext
@@ -134,7 +135,7 @@ def check_aliases(raw: bytes, rel: str, versions: set[int], problems: list[Probl
             problems.append(Problem(rel, "aliases", f"alias {name!r} points at v{number}, which does not exist"))
 
 
-def check_deprecation(raw: bytes, rel: str, stub: str, published: set[str], problems: list[Problem]) -> None:
+def check_deprecation(raw: bytes, rel: str, stub: str, published: Container[str], problems: list[Problem]) -> None:
     """``deprecation``: ``raw`` (the bytes of ``rel``, ``stub``'s record) parses, and its
     successor is among the ``published`` stubs (those with a version)."""
     try:

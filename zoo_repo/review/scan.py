@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zoo_repo.core.aliases import ALIASES_NAME
 from zoo_repo.core.card import CARD_NAME
@@ -33,6 +34,9 @@ from zoo_repo.review.rules import (
     content_digest,
 )
 
+if TYPE_CHECKING:
+    from zoo_repo.review.incremental import Scope
+
 # Kept in the working tree by `dvc pull`/`zoo pull`, ignored by git.
 _OUTPUT_DIR = dvc.OUT_NAME
 _ROOT_KEEP = ".gitkeep"
@@ -45,20 +49,24 @@ Outcome = tuple[dict[str, bytes], dict[str, Manifest], list[Problem]]
 
 
 # -- layout -------------------------------------------------------------------
-def _entries(path: Path) -> list[os.DirEntry[str]]:
+def _entries(path: Path, names: frozenset[str] | None = None) -> list[os.DirEntry[str]]:
+    """The directory's entries by name (only ``names``, when given)."""
     with os.scandir(path) as it:
-        return sorted(it, key=lambda e: e.name)
+        return sorted((e for e in it if names is None or e.name in names), key=lambda e: e.name)
 
 
-def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions]:
-    """Find every ``<stub>/vN/`` directory; report whatever else lives in manifests/."""
+def scan_layout(manifests: Path, problems: list[Problem], scope: Scope | None = None) -> dict[Stub, Versions]:
+    """Find every ``<stub>/vN/`` directory; report whatever else lives in manifests/.
+    With ``scope``, only what a change touches (``incremental``): the walk enters
+    only the directories on the way to a touched path, and scans touched stubs whole."""
     found: dict[Stub, Versions] = {}
     records: list[tuple[str, str, str]] = []  # deprecated.yaml: stub, rel, path (judged once all stubs are known)
     if not manifests.is_dir():
         return found
 
     def visit(path: Path, parts: tuple[str, ...]) -> None:
-        for entry in _entries(path):
+        names = None if scope is None else scope.children("/".join((MANIFESTS, *parts)))
+        for entry in _entries(path, names):
             rel = "/".join((MANIFESTS, *parts, entry.name))
             if entry.is_symlink():
                 # A link could make a version's files live outside the repository.
@@ -83,7 +91,9 @@ def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions
                     found[stub] = versions
 
     visit(manifests, ())
-    published = {str(stub) for stub in found}
+    published: set[str] | _Published = {str(stub) for stub in found}
+    if scope is not None:
+        published = _Published(manifests, found)
     for stub_text, rel, path in records:
         try:
             raw = read_bounded(path, DEPRECATION_LIMIT, rel)
@@ -95,6 +105,19 @@ def scan_layout(manifests: Path, problems: list[Problem]) -> dict[Stub, Versions
         else:
             check_deprecation(raw, rel, stub_text, published, problems)
     return found
+
+
+class _Published:
+    """The stubs with a version, as the full walk would find them: those the walk
+    found, else asked of the disk one at a time (a successor outside the scope)."""
+
+    def __init__(self, manifests: Path, found: dict[Stub, Versions]) -> None:
+        self._manifests, self._found = manifests, found
+
+    def __contains__(self, stub: object) -> bool:
+        from zoo_repo.review.incremental import published
+
+        return isinstance(stub, str) and published(self._manifests, stub, self._found)
 
 
 def _scan_stub(path: Path, rel: str, problems: list[Problem], records: list[tuple[str, str, str]]) -> Versions:

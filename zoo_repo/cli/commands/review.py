@@ -20,6 +20,13 @@ def _zoo() -> Any:
     return current_state().zoo()
 
 
+_full_option = click.option(
+    "--full", is_flag=True,
+    help="With --base, read every version (a nightly job), not only the stubs the change touches.")
+_committed_option = click.option(
+    "--committed", is_flag=True,
+    help="With --base, judge HEAD's commits since REF, not uncommitted or untracked files: for CI's fresh "
+         "checkout, where they are the same, and a stat of every file and a walk of every directory cheaper.")
 _require_option = click.option(
     "--require-signatures", is_flag=True,
     help="Every version added since --base (every version, without it) must be approved as trust.yaml "
@@ -33,12 +40,17 @@ _require_option = click.option(
 @click.option("--deep", is_flag=True, help="Download every object and check its digest, and run the versions' "
               "validation again on those bytes (implies --remote).")
 @_require_option
+@_full_option
+@_committed_option
 @json_option("Print the report as JSON.")
-def check_cmd(base: str | None, remote: bool, deep: bool, require_signatures: bool, as_json: bool) -> None:
-    """Check every version's manifest, card, DVC pointer and signatures; exit 1 on any problem."""
+def check_cmd(base: str | None, remote: bool, deep: bool, require_signatures: bool, full: bool, committed: bool,
+              as_json: bool) -> None:
+    """Check every version's manifest, card, DVC pointer and signatures; exit 1 on any problem.
+    With --base, only the stubs the change touches are read: the same verdict, at its cost."""
     from zoo_repo.review.check import check
 
-    report = check(_zoo(), base=base, remote=remote or deep, deep=deep, require_signatures=require_signatures)
+    report = check(_zoo(), base=base, remote=remote or deep, deep=deep, require_signatures=require_signatures,
+                   full=full, committed=committed)
     if as_json:
         print_json({
             "ok": report.ok,
@@ -47,6 +59,7 @@ def check_cmd(base: str | None, remote: bool, deep: bool, require_signatures: bo
             "objects": report.objects,
             "revalidated": report.revalidated,
             "base": report.base,
+            "scope": report.scope,
             "added": list(report.added),
             "rules": list(report.rules),
             "require_signatures": report.require_signatures,
@@ -64,7 +77,8 @@ def check_cmd(base: str | None, remote: bool, deep: bool, require_signatures: bo
 
 
 def _summary(report: Any) -> str:
-    parts = [f"checked {count(report.versions, 'version')} of {count(report.stubs, 'stub')}"]
+    touched = " touched" if report.scope == "touched" else ""
+    parts = [f"checked {count(report.versions, 'version')} of {count(report.stubs, 'stub')}{touched}"]
     if report.base is not None:
         parts.append(f"{len(report.added)} added since {report.base}")
     if "remote-missing" in report.rules:
@@ -81,12 +95,16 @@ def _summary(report: Any) -> str:
 @click.option("--remote", is_flag=True, help="Also run the remote checks on the added versions.")
 @click.option("--deep", is_flag=True, help="Download and hash the added versions' objects (implies --remote).")
 @_require_option
+@_full_option
+@_committed_option
 @json_option("Print the review as JSON.")
-def review_cmd(base: str, remote: bool, deep: bool, require_signatures: bool, as_json: bool) -> None:
+def review_cmd(base: str, remote: bool, deep: bool, require_signatures: bool, full: bool, committed: bool,
+               as_json: bool) -> None:
     """Summarise the versions added since REF as Markdown for a pull-request comment."""
     from zoo_repo.review.report import render_review_markdown, review, review_dict
 
-    result = review(_zoo(), base, remote=remote or deep, deep=deep, require_signatures=require_signatures)
+    result = review(_zoo(), base, remote=remote or deep, deep=deep, require_signatures=require_signatures,
+                    full=full, committed=committed)
     if as_json:
         print_json(review_dict(result))
     else:
