@@ -196,3 +196,14 @@ def test_deep_finds_forged_sparsity(zoo: Zoo, model_dir: Path, built_models: dic
     report = check(zoo, base="main", deep=True)
     assert [p.rule for p in report.problems] == ["validation"]
     assert report.problems[0].message.startswith("onnx.sparsity is {'zeros': 0.95,")
+
+
+def test_advice_runs_where_the_manifests_are_parsed(zoo: Zoo, model_dir: Path,
+                                                    built_models: dict[str, Path]) -> None:
+    """In worker processes too (a large zoo's full check), with the same findings."""
+    _retag(model_dir, "pruned", "moderate")
+    zoo.publish(model_dir, PRUNED_NAMED)
+    zoo.publish(built_models["base"], STUB.replace("base-none", "base-none-vnni"))
+    here, spread = check(zoo), check(zoo, jobs=2)
+    assert sorted(w.rule for w in here.warnings) == ["sparse-name", "stub-tokens"]
+    assert spread.warnings == here.warnings and spread.problems == here.problems == ()

@@ -47,6 +47,14 @@ class Settings:
     def active(self) -> bool:
         return any(level != "off" for level in self.levels.values())
 
+    def to_doc(self) -> dict[str, Any]:
+        """As plain data, for a worker process (``from_doc`` reads it back)."""
+        return {"levels": dict(self.levels), "pruned_min": self.pruned_min, "tolerance": self.tolerance}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Settings:
+        return cls(dict(doc["levels"]), float(doc["pruned_min"]), float(doc["tolerance"]))
+
 
 DEFAULT = Settings({rule: "warn" for rule in ADVICE_RULES})
 

@@ -30,7 +30,7 @@ from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.trust import Seen, Trust
 from zoo_repo.errors import ManifestError
 from zoo_repo.repo import git
-from zoo_repo.review.advice import DEFAULT, advise, settings_at
+from zoo_repo.review.advice import DEFAULT, settings_at
 from zoo_repo.review.history import check_immutable, check_sequence
 from zoo_repo.review.incremental import Scope, base_listing, change_since, changes_since
 from zoo_repo.review.remote_check import check_listing, check_remote
@@ -181,13 +181,15 @@ def run_check(
     except (ManifestError, UnicodeDecodeError) as exc:
         problems.append(Problem("zoo.yaml", "settings", getattr(exc, "problem", str(exc))))
         settings = DEFAULT
-    # Without a base, the remote rules, the signed rule and advice judge every version: keep them all.
-    judge_all = base is None and (remote or require_signatures or settings.active)
+    # Without a base, the remote rules and the signed rule judge every version: keep them all.
+    # (Advice runs on each manifest as it is parsed: it needs none kept.)
+    judge_all = base is None and (remote or require_signatures)
     keep: frozenset[str] | None = None if judge_all else frozenset(added)
 
     tasks = [(str(stub), number, rel, names)
              for stub, versions in layout.items() for number, (rel, names) in versions.items()]
-    contents, manifests, version_problems = check_versions(root, tasks, keep, jobs)
+    advice = (settings, None if base is None else frozenset(added)) if settings.active else None
+    contents, manifests, version_problems, warnings = check_versions(root, tasks, keep, jobs, advice)
     problems.extend(version_problems)
     for versions in layout.values():
         check_sequence(versions, contents, problems)
@@ -205,9 +207,6 @@ def run_check(
 
     rules.append("settings")
     rules.extend(rule for rule in ADVICE_RULES if settings.levels.get(rule) != "off")
-    warnings, failures = advise({rel: manifests[rel] for rel in (added if base is not None else manifests)
-                                 if rel in manifests}, settings)
-    problems.extend(failures)
 
     objects = revalidated = 0
     if remote:

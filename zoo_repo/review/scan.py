@@ -21,6 +21,7 @@ from zoo_repo.core.trust import MAX_SIGNATURES, SIGNATURES, is_signature_name
 from zoo_repo.errors import NotRegularFile, StubError, TooLarge
 from zoo_repo.model.readfile import TEXT_LIMIT, read_bounded, text_limit
 from zoo_repo.repo import dvc
+from zoo_repo.review.advice import Settings, advise
 from zoo_repo.review.claims import check_card_fields, check_validation
 from zoo_repo.review.rules import (
     MANIFESTS,
@@ -44,8 +45,11 @@ _ROOT_KEEP = ".gitkeep"
 Versions = dict[int, tuple[str, frozenset[str]]]  # number → (version dir, names inside it)
 Task = tuple[str, int, str, frozenset[str]]  # stub, number, version dir, names inside it
 # What the versions' rules return: version dir → digest of its content (for the
-# duplicate rule), the manifests asked for, and the problems found.
-Outcome = tuple[dict[str, bytes], dict[str, Manifest], list[Problem]]
+# duplicate rule), the manifests asked for, the problems found, and the warnings
+# of the advisory rules.
+Outcome = tuple[dict[str, bytes], dict[str, Manifest], list[Problem], list[Problem]]
+# Which versions the advisory rules judge (None: every one), by which settings.
+Advice = tuple[Settings, "frozenset[str] | None"]
 
 
 # -- layout -------------------------------------------------------------------
@@ -213,19 +217,26 @@ def check_version(root: Path, stub: Stub, number: int, rel: str, names: frozense
     return manifest
 
 
-def check_chunk(root: str, tasks: list[Task], keep: frozenset[str] | None) -> Outcome:
+def check_chunk(root: str, tasks: list[Task], keep: frozenset[str] | None, advice: Advice | None = None) -> Outcome:
     """The per-version rules for some versions (runs in a worker process for large zoos).
 
     Only the manifests in ``keep`` (all when None) come back whole: sending
     ten thousand parsed manifests between processes costs as much as parsing.
+    The advisory rules run here too, on each manifest as it is parsed, so a full
+    check of a large zoo never holds every manifest at once.
     """
     contents: dict[str, bytes] = {}
     manifests: dict[str, Manifest] = {}
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     for stub, number, rel, names in tasks:
         manifest = check_version(Path(root), parse_stub(stub), number, rel, names, problems)
         if manifest is not None:
             contents[rel] = content_digest(manifest)
             if keep is None or rel in keep:
                 manifests[rel] = manifest
-    return contents, manifests, problems
+            if advice is not None and (advice[1] is None or rel in advice[1]):
+                warned, failed = advise({rel: manifest}, advice[0])
+                warnings.extend(warned)
+                problems.extend(failed)
+    return contents, manifests, problems, warnings

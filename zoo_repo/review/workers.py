@@ -24,26 +24,33 @@ from pathlib import Path
 from typing import Any
 
 from zoo_repo.core.manifest import Manifest, manifest_from_doc
+from zoo_repo.review.advice import Settings
 from zoo_repo.review.history import objects_in_blobs
 from zoo_repo.review.rules import Problem
-from zoo_repo.review.scan import Outcome, Task, check_chunk
+from zoo_repo.review.scan import Advice, Outcome, Task, check_chunk
 
 # Past this many items, spread a job over worker processes (one costs ~0.2 s
 # to start, a manifest ~0.5 ms to parse).
 PARALLEL_MIN = 2000
 
 
-def check_versions(root: Path, tasks: list[Task], keep: frozenset[str] | None, jobs: int | None) -> Outcome:
+def check_versions(root: Path, tasks: list[Task], keep: frozenset[str] | None, jobs: int | None,
+                   advice: Advice | None = None) -> Outcome:
     """``scan.check_chunk`` over all ``tasks``, spread over workers when there are many."""
     items = [[stub, number, rel, sorted(names)] for stub, number, rel, names in tasks]
     contents: dict[str, bytes] = {}
     manifests: dict[str, Manifest] = {}
     problems: list[Problem] = []
-    for digests, found, trouble in _spread("versions", root, items, None if keep is None else sorted(keep), jobs):
+    warnings: list[Problem] = []
+    arg = {"keep": None if keep is None else sorted(keep),
+           "advice": None if advice is None else
+           [advice[0].to_doc(), None if advice[1] is None else sorted(advice[1])]}
+    for digests, found, trouble, warned in _spread("versions", root, items, arg, jobs):
         contents.update(digests)
         manifests.update(found)
         problems.extend(trouble)
-    return contents, manifests, problems
+        warnings.extend(warned)
+    return contents, manifests, problems, warnings
 
 
 def manifest_objects(root: Path, items: list[list[str]], jobs: int | None) -> set[str]:
@@ -67,7 +74,10 @@ def _run_job(job: dict[str, Any]) -> Any:
     """One share of the work; the same code in this process or in a worker."""
     if job["kind"] == "versions":
         tasks = [(stub, number, rel, frozenset(names)) for stub, number, rel, names in job["items"]]
-        return check_chunk(job["root"], tasks, None if job["arg"] is None else frozenset(job["arg"]))
+        keep, advice = job["arg"]["keep"], job["arg"]["advice"]
+        return check_chunk(job["root"], tasks, None if keep is None else frozenset(keep),
+                           None if advice is None else
+                           (Settings.from_doc(advice[0]), None if advice[1] is None else frozenset(advice[1])))
     if job["kind"] == "objects":
         return objects_in_blobs(job["root"], job["items"])
     raise ValueError(f"unknown job kind {job['kind']!r}")
@@ -76,10 +86,11 @@ def _run_job(job: dict[str, Any]) -> Any:
 def _encode(kind: str, result: Any) -> Any:
     """A job's result as JSON-able data."""
     if kind == "versions":
-        digests, manifests, problems = result
+        digests, manifests, problems, warnings = result
         return {"digests": {rel: d.hex() for rel, d in digests.items()},
                 "manifests": {rel: m.to_dict() for rel, m in manifests.items()},
-                "problems": [[p.path, p.rule, p.message] for p in problems]}
+                "problems": [[p.path, p.rule, p.message] for p in problems],
+                "warnings": [[p.path, p.rule, p.message] for p in warnings]}
     return sorted(result)
 
 
@@ -88,7 +99,7 @@ def _decode(kind: str, data: Any) -> Any:
     if kind == "versions":
         return ({rel: bytes.fromhex(d) for rel, d in data["digests"].items()},
                 {rel: manifest_from_doc(doc, rel) for rel, doc in data["manifests"].items()},
-                [Problem(*p) for p in data["problems"]])
+                [Problem(*p) for p in data["problems"]], [Problem(*p) for p in data["warnings"]])
     return set(data)
 
 
