@@ -60,6 +60,6 @@ def list_on_remote(zoo: Workspace, what: str) -> bool:
     try:
         project(zoo)
     except ZooError as exc:
-        raise RemoteError(f"the {what} is committed, but consumers without git do not see it yet: {exc.message}",
+        raise RemoteError(f"committed the {what}, but consumers without git do not see that yet: {exc.message}",
                           hint=after_commit_hint(exc)) from exc
     return True

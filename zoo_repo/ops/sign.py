@@ -15,7 +15,8 @@ from pathlib import Path
 
 from zoo_repo.core import trust as tr
 from zoo_repo.core.manifest import Manifest
-from zoo_repo.errors import RemoteError, SignatureError, ToolError, ZooError
+from zoo_repo.errors import SignatureError, ToolError
+from zoo_repo.ops.record import list_on_remote
 from zoo_repo.repo import git
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import create_exclusive
@@ -105,23 +106,9 @@ def sign_many(zoo: Workspace, manifests: Sequence[Manifest], key: str | Path, ro
             raise
     else:
         sha = None
-    listed = _list(zoo, results[0].ref if len(results) == 1 else f"{len(results)} versions")
+    listed = list_on_remote(zoo, "signatures of " + (results[0].ref if len(results) == 1
+                                                       else f"{len(results)} versions"))
     return [replace(r, commit=sha if r.added else None, listed=listed) for r in results]
-
-
-def _list(zoo: Workspace, ref: str) -> bool:
-    """On the release branch, mirror the commit's signatures on the remote; whether that happened."""
-    from zoo_repo.ops.project import after_commit_hint, project
-    from zoo_repo.repo.release import on_release_branch
-
-    if not on_release_branch(zoo.root):
-        return False  # a branch's signatures reach consumers when it is merged and pushed
-    try:
-        project(zoo)
-    except ZooError as exc:
-        raise RemoteError(f"the signatures of {ref} are committed, but consumers without git do not see them "
-                          f"yet: {exc.message}", hint=after_commit_hint(exc)) from exc
-    return True
 
 
 def added_since(zoo: Workspace, base: str) -> list[Manifest]:
@@ -180,4 +167,5 @@ def attach(zoo: Workspace, manifest: Manifest, bundle_path: str | Path, commit: 
         git.unstage(zoo.root, [rel])
         path.unlink(missing_ok=True)
         raise
-    return SignResult(ref, verified.role, fingerprint, who, path, True, sha, _list(zoo, ref))
+    listed = list_on_remote(zoo, f"signatures of {ref}")
+    return SignResult(ref, verified.role, fingerprint, who, path, True, sha, listed)

@@ -29,7 +29,12 @@ from typing import Any
 
 from zoo_repo.core import modelfacts, yamltext
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest
-from zoo_repo.core.stub import unknown_tokens
+from zoo_repo.core.stub import (
+    KNOWN_SPARSE_CATEGORIES,
+    KNOWN_SPARSE_NAME_BASES,
+    KNOWN_SPARSE_TARGETS,
+    unknown_tokens,
+)
 from zoo_repo.errors import ManifestError
 from zoo_repo.review.rules import ADVICE_RULES, Problem
 
@@ -123,9 +128,6 @@ def advise(manifests: Mapping[str, Manifest], settings: Settings) -> tuple[list[
 
 
 def _known(field: str) -> str:
-    from zoo_repo.core import stub
-
-    values: dict[str, Any] = {"sparse_name": stub.KNOWN_SPARSE_NAME_BASES,
-                              "sparse_category": stub.KNOWN_SPARSE_CATEGORIES,
-                              "sparse_target": stub.KNOWN_SPARSE_TARGETS}
+    values = {"sparse_name": KNOWN_SPARSE_NAME_BASES, "sparse_category": KNOWN_SPARSE_CATEGORIES,
+              "sparse_target": KNOWN_SPARSE_TARGETS}
     return "known: " + ", ".join(values[field])
