@@ -27,6 +27,9 @@ def test_large_objects_come_in_verified_parts(remote_zoo: Zoo, backend: Backend,
 
     monkeypatch.setattr(remote_module, "FAST_GET_MIN", 1 << 20)
     monkeypatch.setattr(fastget, "PART_SIZE", 256 << 10)
+    # Parts stream in several slices, and are hashed back in reads that cross part boundaries.
+    monkeypatch.setattr(fastget, "SLICE", 64 << 10)
+    monkeypatch.setattr(fastget, "HASH_SLICE", 100_000)
     big = os.urandom(3 << 20) + b"tail"
     (model_dir / "numpy" / "weights.bin").write_bytes(big)
     manifest = remote_zoo.publish(model_dir, STUB).manifest

@@ -182,7 +182,10 @@ class PullPlan:
                 clear_stale_temps(folder)  # left by a pull that was killed mid-way
             if plan.fetch.objects and zoo.offline:
                 _refuse_offline(zoo, self.manifest, plan.fetch)
-            fetched = place(zoo, plan, jobs, progress)
+            try:
+                fetched = place(zoo, plan, jobs, progress)
+            finally:
+                zoo.store.stamps.flush()  # while the lock keeps gc from removing what they vouch for
         return PullResult(self.manifest, self.dest, self.files, len(plan.fetch.objects), fetched,
                           zoo.digest(self.manifest.stub, self.manifest.version), self.signed,
                           deprecated=self.deprecated)

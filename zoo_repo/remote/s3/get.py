@@ -2,12 +2,14 @@
 
 The bytes arrive through plain ``http.client`` connections from the shared
 pool (``remote.http``; the URL is presigned, so nothing here signs), each
-part retried as every request is (``remote.retry``). Parts
-are written in place with ``pwrite`` as they arrive; the caller's thread
-hashes them strictly in order, so the digest covers exactly the file. At most
-``window`` parts are held in memory at once, whatever the object's size, and
-their buffers are reused: fresh memory for every part would cost a page fault
-per 4 KiB, as much CPU time as the copy itself.
+part retried as every request is (``remote.retry``). Each worker streams its
+part straight into the files with ``pwrite``, through one reused slice; the
+caller's thread reads the file back in order as soon as a prefix of parts is
+complete and hashes it, so the digest covers exactly the file on disk, the
+fetchers never wait for the hash, and memory stays a few slices whatever the
+object's size. (Reading back from the page cache costs a memory copy; holding
+parts in memory until their turn cost a window of them, and stalled every
+fetcher behind the slowest part.)
 
 Nothing is sized by what the manifest declares until the server agrees: the
 first part's ``Content-Range`` must give the declared total, else
@@ -38,6 +40,8 @@ __all__ = ["PART_SIZE", "RangeError", "SizeMismatch", "download", "fetch", "tls_
            "write_all"]
 
 PART_SIZE = 8 << 20
+SLICE = 1 << 20  # what a worker holds of its part at once
+HASH_SLICE = 4 << 20  # what the hashing loop reads back at once
 WHOLE_LIMIT = 64 << 20  # a whole GET whose caller states no limit reads no more than this
 
 
@@ -97,104 +101,99 @@ def fetch(url: str, start: int | None = None, end: int | None = None, *, limit: 
     return retrying(once)
 
 
+class _WriteFailed(Exception):
+    """A local write failed mid-part: not a transfer error, so not asked again
+    (a full disk or a size limit will not clear up)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _State:
-    hashed = 0  # parts fed to the hasher so far
+    complete = 0  # parts 0..complete-1 are all on disk
     failed: BaseException | None = None
 
 
-def download(url: str, size: int, fds: Sequence[int], update: Callable[[memoryview], None], *,
+def download(url: str, size: int, fds: Sequence[int], readback: int, update: Callable[[memoryview], None], *,
              jobs: int = 8, part_size: int = PART_SIZE, timeouts: Timeouts | None = None,
              progress: Callable[[int], None] | None = None, tls: ssl.SSLContext | None = None) -> None:
-    """Fetch ``size`` bytes of ``url`` into each of ``fds``; feed them to ``update`` in order.
+    """Fetch ``size`` bytes of ``url`` into each of ``fds``; feed them to ``update`` in
+    order, as read back from ``readback`` (a readable descriptor of one of ``fds``' files).
     SizeMismatch when the server's object is not ``size`` bytes long."""
     # One function on purpose: the workers and the in-order hashing loop share
-    # the window's state (cond, ready, free, state); split apart, that state
-    # would need a class whose only reader is this function.
+    # the progress state (cond, done, state); split apart, that state would
+    # need a class whose only reader is this function.
     nparts = -(-size // part_size)
     timeouts = timeouts or Timeouts()
-
-    def part(index: int) -> tuple[int, int]:
-        start = index * part_size
-        return start, min(part_size, size - start)
-
-    window = max(2, jobs + 2)
     host, target = _target(url)
-    ready: dict[int, memoryview] = {}
-    free: list[bytearray] = []  # buffers whose part has been hashed
     cond = threading.Condition()
     state = _State()
+    done: set[int] = set()  # finished parts past the complete prefix
     taken = [0]  # parts handed to workers so far
-
-    def get_part(start: int, view: memoryview) -> None:
-        with POOL.connection(host, timeouts, tls) as conn:
-            _get_range(conn, target, start, view, size)
 
     def work() -> None:
         # Each worker takes the next part number until none is left: no list
         # of parts (or of futures) sized by what the manifest declares.
+        buf = memoryview(bytearray(SLICE))
         while True:
             with cond:
                 index = taken[0]
                 taken[0] += 1
                 if index >= nparts or state.failed is not None:
                     return
-            fetch_part(index)
-
-    def fetch_part(index: int) -> None:
-        with cond:  # keep at most `window` parts in flight or waiting to be hashed
-            cond.wait_for(lambda: index < state.hashed + window or state.failed is not None)
-            if state.failed is not None:
+            start = index * part_size
+            length = min(part_size, size - start)
+            try:
+                retrying(lambda: get_part(start, length, buf))  # noqa: B023 - called at once
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
+                with cond:
+                    state.failed = exc.error if isinstance(exc, _WriteFailed) else exc
+                    cond.notify_all()
                 return
-            buf = free.pop() if free else bytearray(part_size)
-        start, length = part(index)
-        view = memoryview(buf)[:length]
-        try:
-            retrying(lambda: get_part(start, view))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
             with cond:
-                state.failed = exc
+                done.add(index)
+                while state.complete in done:
+                    done.remove(state.complete)
+                    state.complete += 1
                 cond.notify_all()
-            return
-        fd = -1
-        try:
-            for fd in fds:  # copies are written by the workers, beside the download
-                write_all(fd, view, start)
-        except OSError as exc:
-            # Not retried: a full disk or a size limit will not clear up. And it
-            # must reach the caller's thread, which otherwise waits for this part,
-            # naming the file (the error boundary says what the errno means).
-            with cond:
-                state.failed = OSError(exc.errno, f"{exc.strerror} (writing byte {start})", _fd_path(fd))
-                cond.notify_all()
-            return
-        with cond:
-            ready[index] = view
-            cond.notify_all()
+
+    def get_part(start: int, length: int, buf: memoryview) -> None:
+        with POOL.connection(host, timeouts, tls) as conn:
+            _get_range(conn, target, start, length, size, buf, fds)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(work) for _ in range(max(1, min(jobs, nparts)))]
         try:
-            for index in range(nparts):
-                with cond:
-                    # wait_for calls the predicate before this iteration ends: no stale index.
-                    cond.wait_for(lambda: index in ready or state.failed is not None)  # noqa: B023
-                    if state.failed is not None:
-                        raise state.failed
-                    view = ready.pop(index)
-                update(view)
-                if progress:
-                    progress(len(view))
-                with cond:
-                    state.hashed = index + 1
-                    free.append(view.obj)  # type: ignore[arg-type]
-                    cond.notify_all()
+            _hash_prefix(readback, size, part_size, cond, state, update, progress)
         finally:
             with cond:
-                if state.failed is None and state.hashed < nparts:
+                if state.failed is None and state.complete < nparts:
                     state.failed = RangeError("download abandoned")
                 cond.notify_all()
             for future in futures:
                 future.cancel()
+
+
+def _hash_prefix(fd: int, size: int, part_size: int, cond: threading.Condition, state: _State,
+                 update: Callable[[memoryview], None], progress: Callable[[int], None] | None) -> None:
+    """Feed ``update`` the file's bytes in order, each as soon as its part is complete."""
+    buf = memoryview(bytearray(HASH_SLICE))
+    hashed = 0
+    while hashed < size:
+        with cond:
+            cond.wait_for(lambda: state.complete * part_size > hashed or state.failed is not None)  # noqa: B023
+            if state.failed is not None:
+                raise state.failed
+            upto = min(size, state.complete * part_size)
+        while hashed < upto:
+            n = os.preadv(fd, [buf[:min(len(buf), upto - hashed)]], hashed)
+            if n <= 0:
+                raise OSError(errno.EIO, f"no byte read back at offset {hashed}", _fd_path(fd))
+            update(buf[:n])
+            if progress:
+                progress(n)
+            hashed += n
 
 
 def _fd_path(fd: int) -> str | None:
@@ -220,8 +219,9 @@ def write_all(fd: int, data: memoryview, offset: int) -> None:
 _TOTAL = re.compile(r"bytes \d+-\d+/(\d+)")
 
 
-def _get_range(conn: http.client.HTTPConnection, target: str, start: int, view: memoryview, size: int) -> None:
-    end = start + len(view) - 1
+def _get_range(conn: http.client.HTTPConnection, target: str, start: int, length: int, size: int,
+               buf: memoryview, fds: Sequence[int]) -> None:
+    end = start + length - 1
     conn.request("GET", target, headers={"Range": f"bytes={start}-{end}"})
     response = conn.getresponse()
     if response.status == 416:  # the range starts past the object's end
@@ -235,10 +235,11 @@ def _get_range(conn: http.client.HTTPConnection, target: str, start: int, view: 
         conn.close()
         raise SizeMismatch(size, f"{whole} bytes")
     got = 0
-    while got < len(view):
-        n = response.readinto(view[got:])
+    while got < length:
+        n = response.readinto(buf[:min(len(buf), length - got)])
         if not n:
             raise RangeError(f"GET bytes {start}-{end}: connection closed after {got} bytes")
+        _write_to(fds, buf[:n], start + got)
         got += n
     if response.status == 200:
         # A server that ignores Range: take the first part, drop the rest,
@@ -247,3 +248,14 @@ def _get_range(conn: http.client.HTTPConnection, target: str, start: int, view: 
         conn.close()
     elif response.read(1):
         raise RangeError(f"GET bytes {start}-{end}: more bytes than asked for")
+
+
+def _write_to(fds: Sequence[int], data: memoryview, offset: int) -> None:
+    fd = -1
+    try:
+        for fd in fds:
+            write_all(fd, data, offset)
+    except OSError as exc:
+        # It must reach the caller's thread naming the file (the error
+        # boundary says what the errno means), and must not be retried.
+        raise _WriteFailed(OSError(exc.errno, f"{exc.strerror} (writing byte {offset})", _fd_path(fd))) from exc

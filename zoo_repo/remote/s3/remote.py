@@ -7,6 +7,7 @@ loaded only when something needs it: a listing, a HEAD, a conditional write.
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -65,8 +66,6 @@ class S3Remote(FsspecRemote):
             return str(fs.s3.meta.endpoint_url)
 
     def endpoint_in_use(self) -> str | None:
-        import os
-
         given = self.options.get("endpointurl") or os.environ.get("AWS_ENDPOINT_URL_S3") \
             or os.environ.get("AWS_ENDPOINT_URL")
         return str(given) if given else "(AWS's own, for the region)"
@@ -105,8 +104,6 @@ class S3Remote(FsspecRemote):
                 return None
 
     def put_file(self, src: str, rel: str, label: str | None = None) -> int:
-        import os
-
         from zoo_repo.remote.s3 import put
 
         self._require_writable()
@@ -158,12 +155,15 @@ class S3Remote(FsspecRemote):
                 # same manifest; `zoo verify` rechecks it).
                 also = copy_out.files(oid) if copy_out is not None else []
                 with store.writer(oid, expect, label, source, md5=False) as out:
+                    readback = os.open(out.raw.name, os.O_RDONLY)
                     try:
-                        get.download(url, expect.size, [out.raw.fileno(), *also], out.hasher.update, jobs=jobs,
-                                     part_size=get.PART_SIZE, progress=lambda n: advance(progress, 0, n),
+                        get.download(url, expect.size, [out.raw.fileno(), *also], readback, out.hasher.update,
+                                     jobs=jobs, part_size=get.PART_SIZE, progress=lambda n: advance(progress, 0, n),
                                      tls=self.tls, timeouts=self.timeouts)
                     except get.SizeMismatch as exc:
                         raise IntegrityError(label, "size", str(expect.size), exc.actual, source) from exc
+                    finally:
+                        os.close(readback)
                     out.raw.seek(expect.size)
             return expect.size
         limit = expect.size if expect is not None else UNSIZED_LIMIT
