@@ -305,7 +305,7 @@ def _final_name(path: str) -> str:
     what the user asked for, not the writer's scratch name."""
     import re
 
-    return re.sub(r"(^|/)\.([^/]+)\.tmp-\d+-[0-9a-f]{8}$", r"\1\2", path)
+    return re.sub(r"(^|/)\.([^/]+)\.tmp-\d+-[0-9a-f]+$", r"\1\2", path)
 
 
 @contextlib.contextmanager

@@ -28,7 +28,10 @@ SMALL = 1 << 20
 PACK_TARGET = 16 << 20
 # When pulling, ranges closer than this are fetched as one request.
 COALESCE_GAP = 256 << 10
-MAX_SPAN = 16 << 20
+# One ranged GET covers at most this much: a pull holds one span per job in
+# memory (8 × 4 MiB), and a 16 MiB pack still comes in four requests at once.
+READ_SPAN = 4 << 20
+MAX_SPAN = 16 << 20  # no real span is larger: a crafted locator's is refused
 LOCATOR_NAME = "objects.json"
 
 
@@ -121,7 +124,7 @@ def plan_spans(wanted: Iterable[str], locator: Locator) -> tuple[list[Span], set
         members: list[tuple[str, int, int]] = []
         start = end = -1
         for oid, slot in items:
-            if members and (slot.offset - end > COALESCE_GAP or slot.offset + slot.size - start > MAX_SPAN):
+            if members and (slot.offset - end > COALESCE_GAP or slot.offset + slot.size - start > READ_SPAN):
                 spans.append(Span(pack, start, end, tuple(members)))
                 members = []
             if not members:

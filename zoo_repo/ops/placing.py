@@ -16,7 +16,7 @@ from zoo_repo.core.manifest import FileEntry
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.pulling import CONFLICT, OUTSIDE, STAGED, first_refusal
 from zoo_repo.repo.workspace import Workspace
-from zoo_repo.store.atomic import install, temp_path
+from zoo_repo.store.atomic import install, temp_path, write_new
 from zoo_repo.store.digest import Digest
 
 if TYPE_CHECKING:
@@ -76,8 +76,7 @@ class Staged:
 
     def write(self, oid: str, data: memoryview) -> None:
         for rel in self.paths.get(oid, ()):
-            with open(self.temp_for(rel), "xb") as fh:
-                fh.write(data)
+            os.close(write_new(self.temp_for(rel), data))
 
     def files(self, oid: str) -> list[int]:
         fds = []
@@ -113,7 +112,7 @@ class Staged:
     def commit(self) -> None:
         self._close()
         for rel, tmp in list(self.temps.items()):
-            install(tmp, self.target / rel)
+            install(tmp, f"{self.target}/{rel}")
             del self.temps[rel]
 
     def discard(self) -> None:

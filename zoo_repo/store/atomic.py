@@ -10,6 +10,8 @@ Temp names carry the writer's pid (``.NAME.tmp-PID-RANDOM``), so that
 from __future__ import annotations
 
 import contextlib
+import errno
+import itertools
 import os
 import shutil
 import uuid
@@ -25,10 +27,36 @@ def temp_name(final: Path) -> Path:
     return Path(temp_path(str(final)))
 
 
+_serial = itertools.count()
+_token: tuple[int, str] = (-1, "")  # (pid, random token) of this process
+
+
 def temp_path(final: str) -> str:
     """``temp_name`` for a plain string path (hot loops over thousands of files)."""
+    global _token
+    pid = os.getpid()
+    if _token[0] != pid:  # a new process (or a fork): a new token, so no leftover of a reused pid collides
+        _token = (pid, uuid.uuid4().hex[:6])
     folder, name = os.path.split(final)
-    return os.path.join(folder, f".{name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    return os.path.join(folder, f".{name}.tmp-{pid}-{_token[1]}{next(_serial):x}")
+
+
+def write_new(path: str, data: bytes | memoryview, mode: int = 0o644) -> int:
+    """Create ``path`` (it must not exist) holding ``data``; returns its open descriptor,
+    for the caller to stat and close. One open and one write: thousands of small
+    files make a Python file object's overhead show."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            if n <= 0:  # never for a regular file; looping on it would never end
+                raise OSError(errno.EIO, f"no byte written to {path}")
+            view = view[n:]
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @contextlib.contextmanager

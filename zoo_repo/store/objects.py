@@ -32,7 +32,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from zoo_repo.errors import IntegrityError, ZooError, naming
-from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, temp_name
+from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, temp_name, write_new
 from zoo_repo.store.copying import NO_REFLINK, clone_from, copy_from, reflink
 from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
 from zoo_repo.store.lock import file_lock
@@ -129,11 +129,10 @@ class Store:
             self._tmp.mkdir(parents=True, exist_ok=True)
             self._tmp_made = True
         with staged("object", self._tmp) as tmp:
-            with open(tmp, "xb") as fh:
-                fh.write(data)
-            self._commit(tmp, oid, got)
+            os.close(write_new(tmp, data, 0o444))
+            self._commit(tmp, oid, got, mode=None)
 
-    def _commit(self, tmp: str | Path, oid: str, got: Digest) -> None:
+    def _commit(self, tmp: str | Path, oid: str, got: Digest, mode: int | None = 0o444) -> None:
         """Give verified bytes their name, and stamp them. An object already there
         is kept only if its stamp vouches for these very bytes; anything else
         under the name (corrupt, edited, another manifest's bytes) is replaced."""
@@ -149,7 +148,7 @@ class Store:
             self._folders.add(folder)
         fd = os.open(tmp, os.O_RDONLY)
         try:
-            install(tmp, final, 0o444)
+            install(tmp, final, mode)
             # The stat of this very file once named: a racing writer that
             # replaced the name since has another inode, so no stamp of
             # these bytes can ever vouch for that one.
