@@ -22,6 +22,7 @@ from zoo_repo.core.lockfile import LOCKABLE_OPTIONS
 from zoo_repo.core.manifest import Manifest, digest_of
 from zoo_repo.core.stub import Stub
 from zoo_repo.core.validation import describe
+from zoo_repo.core.words import human_size
 
 CATALOG_SCHEMA = 1
 
@@ -33,16 +34,6 @@ SECTION_TITLES = {
     ("nlp", "question_answering"): "Question Answering",
     ("nlp", "text_classification"): "Text Classification",
 }
-
-
-def human_size(n: int) -> str:
-    """A byte count as people read it: ``512 B``, ``1.5 KiB``, ``97.6 MiB``."""
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def section_title(domain: str, sub_domain: str) -> str:

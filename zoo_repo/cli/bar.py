@@ -6,8 +6,8 @@ import sys
 import time
 from typing import TextIO
 
-from zoo_repo.catalog.index import human_size
 from zoo_repo.core.progress import Progress
+from zoo_repo.core.words import human_size
 
 
 class TerminalProgress(Progress):

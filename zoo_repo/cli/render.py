@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zoo_repo.catalog.index import Summary, human_size
 from zoo_repo.core import modelfacts
 from zoo_repo.core.card import validation_metric
 from zoo_repo.core.deprecation import Deprecation
@@ -13,7 +12,10 @@ from zoo_repo.core.manifest import ROLES, Manifest
 from zoo_repo.core.trust import Seen, Trust
 from zoo_repo.core.trust import describe as describe_signature
 from zoo_repo.core.validation import describe
-from zoo_repo.core.words import count
+from zoo_repo.core.words import count, human_size
+
+if TYPE_CHECKING:
+    from zoo_repo.catalog.index import Summary  # a pull's output needs none of the catalog
 
 
 def summary_dict(m: Manifest | Summary) -> dict[str, Any]:
@@ -24,7 +26,7 @@ def summary_dict(m: Manifest | Summary) -> dict[str, Any]:
         "fields": m.stub.fields(),
         "created": m.created,
         "size": m.size,
-        "nfiles": m.nfiles if isinstance(m, Summary) else len(m.files),
+        "nfiles": len(m.files) if isinstance(m, Manifest) else m.nfiles,
         "metric": metric.to_dict() if metric else None,
     }
 
@@ -71,8 +73,6 @@ WAITS = " (consumers without git see it once it is on the release branch and `zo
 
 def push_lines(result: Any) -> list[str]:
     """What ``zoo push`` did to the objects and to what consumers see."""
-    from zoo_repo.catalog.index import human_size
-
     lines = [f"uploaded {count(result.objects, 'object')} ({human_size(result.bytes)})"]
     p = result.projection
     if p is None:

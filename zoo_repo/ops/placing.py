@@ -129,8 +129,7 @@ class Staged:
 
 def summary_lines(plan: PullPlan) -> list[str]:
     """A plan as people read it: what is there, what is refused, fetched, placed, replaced."""
-    from zoo_repo.catalog.index import human_size
-    from zoo_repo.core.words import count
+    from zoo_repo.core.words import count, human_size
 
     m = plan.manifest
     lines = [f"pull {m.stub}@{m.version_name} to {plan.dest}: {count(len(plan.files), 'file')} "

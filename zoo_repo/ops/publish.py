@@ -26,7 +26,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zoo_repo.catalog.index import human_size
 from zoo_repo.core import packs
 from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME, Manifest, digest_of
@@ -34,6 +33,7 @@ from zoo_repo.core.progress import Progress
 from zoo_repo.core.publishing import new_manifest
 from zoo_repo.core.stub import Stub
 from zoo_repo.core.trust import SIGNATURES
+from zoo_repo.core.words import human_size
 from zoo_repo.errors import ModelDirError, RemoteError, ToolError, ZooError
 from zoo_repo.model import validate
 from zoo_repo.ops.publishplan import PublishPlan, ingest, plan_version, scan_model, snapshot_dir

@@ -8,7 +8,6 @@ Checked against real ``dvc add``/``dvc pull`` by the test suite.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -84,6 +83,8 @@ def init_repo(root: Path, remote_url: str, remote_name: str = "origin",
         from dvc.repo import Repo
     except ImportError as exc:  # pragma: no cover - dvc is a hard dependency
         raise ToolError("the dvc package is not installed", hint="pip install zoo-repo") from exc
+    import logging  # here: a pull, which reads this module's names, never needs it
+
     try:
         # dvc reports through its logger; a library call must stay quiet.
         logger = logging.getLogger("dvc")

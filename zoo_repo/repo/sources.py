@@ -21,7 +21,7 @@ from zoo_repo.core.trust import MAX_SIGNATURES, SIGNATURES, TRUST_NAME, is_signa
 from zoo_repo.errors import ManifestError, NotFound, NotRegularFile, Offline, TooLarge, UsageError
 from zoo_repo.model.readfile import TEXT_LIMIT, read_bounded, read_text_bounded, text_limit
 from zoo_repo.store.atomic import write_bytes_atomic, write_text_atomic
-from zoo_repo.store.usercache import default_cache_dir
+from zoo_repo.store.userkey import default_cache_dir
 
 if TYPE_CHECKING:
     from zoo_repo.remote.base import Remote

@@ -126,7 +126,7 @@ class Workspace:
         from zoo_repo.store.statcache import StatCache
 
         if self._statcache is None:
-            from zoo_repo.store.usercache import user_key
+            from zoo_repo.store.userkey import user_key
 
             try:
                 key: bytes | None = user_key()

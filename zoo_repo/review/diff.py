@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from zoo_repo.catalog.index import human_size
 from zoo_repo.core.card import Metric
 from zoo_repo.core.manifest import FileEntry, Manifest
 from zoo_repo.core.modelfacts import FactChange, compare, summary
+from zoo_repo.core.words import human_size
 
 MINUS = "\u2212"  # a real minus sign: "−0.8" reads better than "-0.8" in a review
 

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoo_repo.catalog.index import human_size
 from zoo_repo.core.manifest import ROLES, Manifest
 from zoo_repo.core.trust import TRUST_NAME, Seen, Trust, seen_dict
 from zoo_repo.core.validation import describe
-from zoo_repo.core.words import count
+from zoo_repo.core.words import count, human_size
 from zoo_repo.errors import ZooError
 from zoo_repo.repo import git
 from zoo_repo.review.check import MANIFESTS, RULE_HELP, RULES, Problem, objects_at, run_check

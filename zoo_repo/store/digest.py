@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 CHUNK = 1 << 20
 # Chunks at least this large are hashed with md5 on a second thread.
@@ -50,6 +52,8 @@ class Hasher:
         owned = data if isinstance(data, bytes) else bytes(data)  # the caller may reuse its buffer
         self._wait()  # one chunk in flight: memory stays bounded
         if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # only large files hash md5 beside sha256
+
             self._pool = ThreadPoolExecutor(max_workers=1)
         self._pending = self._pool.submit(self._md5.update, owned)
         self._sha256.update(owned)

@@ -20,7 +20,7 @@ def cache() -> None:
 @json_option("Print as JSON.")
 def cache_ls(as_json: bool) -> None:
     """Size per stub and version, and the total."""
-    from zoo_repo.catalog.index import human_size
+    from zoo_repo.core.words import human_size
     from zoo_repo.store.usercache import default_cache_dir, scan
 
     report = scan(default_cache_dir())
@@ -96,7 +96,7 @@ def cache_rm(ref: str, dry_run: bool, as_json: bool) -> None:
 
 def _carry_out(plan: Any, dry_run: bool, as_json: bool) -> None:
     """Execute ``plan`` (unless ``dry_run``) and say what it removed."""
-    from zoo_repo.catalog.index import human_size
+    from zoo_repo.core.words import human_size
 
     if not dry_run:
         plan.execute()

@@ -50,7 +50,7 @@ def fetch(state: State, refs: tuple[str, ...], jobs: int, as_json: bool) -> None
 
 
 def _transfer_out(result: Any, verb: str, as_json: bool) -> None:
-    from zoo_repo.catalog.index import human_size
+    from zoo_repo.core.words import human_size
 
     if as_json:
         print_json({"objects": result.objects, "bytes": result.bytes, "missing": list(result.missing)})
@@ -95,7 +95,7 @@ def verify(state: State, repair: bool, jobs: int, as_json: bool) -> None:
 @pass_state
 def gc(state: State, dry_run: bool, lockfiles: tuple[str, ...], as_json: bool) -> None:
     """Remove store objects that no manifest (on any branch) or given lockfile references."""
-    from zoo_repo.catalog.index import human_size
+    from zoo_repo.core.words import human_size
 
     plan = state.zoo().plan_gc(lockfiles)
     if not dry_run:
