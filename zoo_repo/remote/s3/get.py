@@ -39,7 +39,7 @@ from zoo_repo.remote.retry import retrying
 __all__ = ["PART_SIZE", "RangeError", "SizeMismatch", "download", "fetch", "tls_context", "url_lifetime",
            "write_all"]
 
-PART_SIZE = 8 << 20
+PART_SIZE = 16 << 20
 SLICE = 1 << 20  # what a worker holds of its part at once
 HASH_SLICE = 4 << 20  # what the hashing loop reads back at once
 WHOLE_LIMIT = 64 << 20  # a whole GET whose caller states no limit reads no more than this
