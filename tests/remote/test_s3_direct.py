@@ -27,8 +27,8 @@ from tests.conftest import STUB
 from zoo_repo import RemoteError, Zoo
 from zoo_repo.remote import open_remote
 from zoo_repo.remote.s3 import direct
-from zoo_repo.remote.transfer import PACK_JOBS
 from zoo_repo.remote.s3.remote import SMALL_JOBS_MAX, small_jobs
+from zoo_repo.remote.transfer import PACK_JOBS
 
 Craft = Callable[[str], bytes | None]  # a listing's query → the answer to send instead, or None to forward
 
