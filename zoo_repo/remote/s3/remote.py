@@ -1,8 +1,10 @@
 """S3 (and S3-compatible services) as a remote.
 
 Reads go by presigned URLs over zoo's own kept-alive connections (``get``),
-writes by presigned PUTs and parallel multipart uploads (``put``); s3fs is
-loaded only when something needs it: a listing, a HEAD, a conditional write.
+writes by presigned PUTs and parallel multipart uploads (``put``). When the
+endpoint, region and keys are given outright, listings, HEADs, metadata
+writes and the multipart calls are zoo's own signed requests too
+(``direct``); otherwise s3fs makes them, loaded when one is needed.
 """
 
 from __future__ import annotations
@@ -136,7 +138,9 @@ class S3Remote(FsspecRemote):
             return super().find(rel)
         bucket, _, top = f"{self.root}/{rel}".rstrip("/").partition("/")
         with self._errors(rel, rel):
-            found = [key for key, _ in self._direct.listing(bucket, f"{top}/")]
+            # Keys outside the prefix (a server's mistake) and folder markers are no files under it.
+            found = [key for key, _ in self._direct.listing(bucket, f"{top}/")
+                     if key.startswith(f"{top}/") and not key.endswith("/")]
         under = self.root.partition("/")[2]  # the root's own key prefix ("" for a whole bucket)
         cut = len(under) + 1 if under else 0
         return sorted(key[cut:] for key in found if "/." not in f"/{key[cut:]}")
