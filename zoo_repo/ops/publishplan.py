@@ -266,7 +266,13 @@ def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None) ->
     gc must not remove these objects before a manifest references them."""
     by_path = scan.by_path
     start(progress, "hashing", len(scan.files), sum(f.size for f in scan.files))
-    entries = [_ingest(zoo, scan, f, progress) for f in scan.files]
+    remember: list[tuple[Path, os.stat_result, Digest]] = []
+    try:
+        entries = [_ingest(zoo, scan, f, progress, remember) for f in scan.files]
+    finally:
+        # One transaction for the stat cache, not a commit per file (a tenth of
+        # a small-file publish); what was stored before a failure is kept too.
+        zoo.statcache().put_many(remember)
     if layout.ARCHIVE_NAME not in by_path and not scan.archive_skipped:
         start(progress, f"writing {layout.ARCHIVE_NAME}")
         members = {e.path: e for e in entries if e.path in (layout.ONNX_NAME, *scan.onnx_data)}
@@ -276,7 +282,8 @@ def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None) ->
     return tuple(entries)
 
 
-def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Progress | None) -> FileEntry:
+def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Progress | None,
+            remember: list[tuple[Path, os.stat_result, Digest]]) -> FileEntry:
     """Store a file: a validated one from its copy, checked against the digest
     validation saw; another straight from the model directory, opened without
     following links. Hashing and copying are skipped when nothing changed."""
@@ -289,12 +296,13 @@ def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Prog
         else:
             advance(progress, 0, digest.size)
     else:
-        digest = _store_direct(zoo, scan.model_dir, f, progress)
+        digest = _store_direct(zoo, scan.model_dir, f, progress, remember)
     advance(progress, 1, 0)
     return FileEntry(f.relpath, f.role, digest.size, digest.sha256, digest.md5)
 
 
-def _store_direct(zoo: Workspace, model_dir: Path, f: layout.ModelFile, progress: Progress | None) -> Digest:
+def _store_direct(zoo: Workspace, model_dir: Path, f: layout.ModelFile, progress: Progress | None,
+                  remember: list[tuple[Path, os.stat_result, Digest]]) -> Digest:
     cache = zoo.statcache()
     with layout.open_file(model_dir, f.origin) as src:
         st = os.fstat(src.fileno())
@@ -307,7 +315,7 @@ def _store_direct(zoo: Workspace, model_dir: Path, f: layout.ModelFile, progress
             _stream(src, out, progress)
         digest = out.hasher.digest()
         if os.fstat(src.fileno()).st_mtime_ns == st.st_mtime_ns:
-            cache.put(real, st, digest)
+            remember.append((real, st, digest))
         return digest
 
 

@@ -25,7 +25,9 @@ from typing import Any
 from zoo_repo.remote.options import Timeouts
 
 Host = tuple[str, str, "int | None"]  # scheme, host name, port
-MAX_IDLE = 16  # per host: enough for --jobs 8 with room for a second transfer
+# Per host: as many as small uploads keep in flight (``s3.remote.SMALL_JOBS_MAX``),
+# or every request past the pool's size would open a new connection.
+MAX_IDLE = 64
 
 
 def tls_context(verify: bool | str | None = None) -> ssl.SSLContext:

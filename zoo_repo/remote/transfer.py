@@ -23,6 +23,7 @@ from zoo_repo.store.atomic import temp_name
 from zoo_repo.store.digest import Digest
 from zoo_repo.store.objects import Store
 
+PACK_JOBS = 2  # packs sent at once, beside the loose uploads
 Wanted = Mapping[str, tuple[Digest | None, str]]  # oid → (expected digest, label)
 
 
@@ -43,14 +44,22 @@ def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int,
     sizes = {oid: store.path(oid).stat().st_size for oid in oids}
     if progress is not None:
         progress.start("uploading", len(oids), sum(sizes.values()))
-    nbytes = remote.upload_many(store, oids, jobs=jobs, progress=progress)
     slots: packs.Locator = {}
     if not remote.packs:
-        return Sent(len(oids), nbytes, slots)
-    for group in packs.plan_packs(sizes):
-        if len(group) < 2:
-            continue  # a pack of one saves nothing
-        slots.update(_send_pack(store, remote, group))
+        return Sent(len(oids), remote.upload_many(store, oids, jobs=jobs, progress=progress), slots)
+    groups = [group for group in packs.plan_packs(sizes) if len(group) >= 2]  # a pack of one saves nothing
+    # Packs go up while the loose copies do: both are round trips to the same
+    # server, and the loose ones alone leave it idle between small requests.
+    with ThreadPoolExecutor(max_workers=PACK_JOBS) as pool:
+        pending = [pool.submit(_send_pack, store, remote, group) for group in groups]
+        try:
+            nbytes = remote.upload_many(store, oids, jobs=jobs, progress=progress)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        for future in pending:
+            slots.update(future.result())
     return Sent(len(oids), nbytes, slots)
 
 

@@ -1,23 +1,24 @@
 """Upload objects to S3 by presigned URLs over plain ``http.client``.
 
-s3fs signs (one batch of presigned URLs per call, on its own event loop);
-worker threads send the bodies over the shared pool of kept-alive connections
+URLs are signed here (``sign``, when the remote's endpoint and keys are given
+outright) or by s3fs (one batch per call, on its own event loop); worker
+threads send the bodies over the shared pool of kept-alive connections
 (``remote.http``), retried as every request is (``remote.retry``). Presigned
 requests carry an unsigned payload, so no SHA-256 of every body is computed
-on the way out (botocore's cost per small object). Large objects go up as
-parallel multipart parts, read from the file with ``pread`` into bounded
-buffers. An object becomes visible only when its PUT or its multipart
-completion succeeds: never partly.
+on the way out (botocore's cost per small object). Small objects are sent from
+memory; larger ones and the parts of a multipart upload are streamed from the
+file in blocks, so memory does not grow with the parts in flight. An object
+becomes visible only when its PUT or its multipart completion succeeds: never
+partly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from zoo_repo.remote.errors import error_reason, status_error
@@ -29,7 +30,10 @@ from zoo_repo.remote.s3.get import url_lifetime
 if TYPE_CHECKING:
     import ssl
 
-PART_SIZE = 8 << 20
+    from zoo_repo.remote.s3.direct import Client
+
+PART_SIZE = 16 << 20  # fewer parts than 8 MiB ones: each costs the server a round of its own
+STREAM_BLOCK = 256 << 10  # bytes read from the file and sent at a time
 
 
 class PutError(OSError):
@@ -60,6 +64,24 @@ class Sender:
 
         return retrying(once)
 
+    def put_stream(self, url: str, body: Callable[[], Any], length: int) -> str:
+        """PUT ``length`` bytes read from ``body()`` (a fresh reader for each attempt); returns the ETag."""
+        split = urlsplit(url)
+        target = split.path + (f"?{split.query}" if split.query else "")
+        host: Host = (split.scheme, split.hostname or "", split.port)
+
+        def once() -> str:
+            with POOL.connection(host, self.timeouts, self.tls) as conn:
+                conn.blocksize = STREAM_BLOCK
+                conn.request("PUT", target, body=body(), headers={"Content-Length": str(length)})
+                response = conn.getresponse()
+                data = response.read()
+            if 200 <= response.status < 300:
+                return str(response.getheader("ETag", "")).strip('"')
+            raise status_error(f"PUT {split.path}", response.status, error_reason(data))
+
+        return retrying(once)
+
 
 def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str = "put_object",
             expires: int = 3600) -> list[str]:
@@ -73,78 +95,143 @@ def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str
     return list(sync(fs.loop, sign_all))
 
 
-class _Buffers(threading.local):
-    """A buffer per thread, made on its first use."""
+class Multipart(Protocol):
+    """The calls a multipart upload makes besides sending its parts."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.buf: bytearray | None = None
+    def create(self) -> str: ...
 
-    def get(self) -> bytearray:
-        if self.buf is None:
-            self.buf = bytearray(self.size)
-        return self.buf
+    def part_urls(self, upload_id: str, count: int, expires: int) -> list[str]: ...
+
+    def complete(self, upload_id: str, etags: Sequence[str]) -> None: ...
+
+    def abort(self, upload_id: str) -> None: ...
 
 
-def put_small(fs: Any, items: Sequence[tuple[str, str]], jobs: int,
+class FsspecMultipart:
+    """Multipart by s3fs's client, for credentials only botocore resolves."""
+
+    def __init__(self, fs: Any, remote: str) -> None:
+        self.fs, self.remote = fs, remote
+        self.bucket, self.key, _ = fs.split_path(remote)
+
+    def _call(self, method: str, **params: Any) -> Any:
+        from fsspec.asyn import sync
+
+        return sync(self.fs.loop, self.fs._call_s3, method, Bucket=self.bucket, Key=self.key, **params)
+
+    def create(self) -> str:
+        return str(self._call("create_multipart_upload")["UploadId"])
+
+    def part_urls(self, upload_id: str, count: int, expires: int) -> list[str]:
+        return presign(self.fs, [(self.remote, {"UploadId": upload_id, "PartNumber": n}) for n in range(1, count + 1)],
+                       "upload_part", expires=expires)
+
+    def complete(self, upload_id: str, etags: Sequence[str]) -> None:
+        self._call("complete_multipart_upload", UploadId=upload_id, MultipartUpload={
+            "Parts": [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, 1)]})
+
+    def abort(self, upload_id: str) -> None:
+        self._call("abort_multipart_upload", UploadId=upload_id)
+
+
+class DirectMultipart:
+    """Multipart by requests signed here (``direct``)."""
+
+    def __init__(self, client: Client, remote: str) -> None:
+        self.client, self.remote = client, remote
+
+    def create(self) -> str:
+        return self.client.create_upload(self.remote)
+
+    def part_urls(self, upload_id: str, count: int, expires: int) -> list[str]:
+        return self.client.part_urls(self.remote, upload_id, count, expires)
+
+    def complete(self, upload_id: str, etags: Sequence[str]) -> None:
+        self.client.complete_upload(self.remote, upload_id, etags)
+
+    def abort(self, upload_id: str) -> None:
+        self.client.abort_upload(self.remote, upload_id)
+
+
+# Objects up to this size are read whole and sent from memory; larger ones are
+# streamed from the file a block at a time: at most this much per upload in
+# flight, whatever the objects' sizes (64 in flight: 16 MiB).
+IN_MEMORY_MAX = STREAM_BLOCK
+
+
+class _Slice:
+    """Bytes ``[start, start + length)`` of a file, read in blocks as http.client sends them."""
+
+    def __init__(self, fd: int, start: int, length: int) -> None:
+        self.fd, self.offset, self.left = fd, start, length
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        data = os.pread(self.fd, n, self.offset) if n else b""
+        if len(data) != n:
+            raise PutError("the file changed size while being uploaded")
+        self.offset += n
+        self.left -= n
+        return data
+
+
+def put_small(items: Sequence[tuple[str, str]], urls: Sequence[str], jobs: int,
               done: Callable[[str, int], None] | None = None, tls: ssl.SSLContext | None = None,
               timeouts: Timeouts | None = None) -> None:
-    """Upload (local file, remote path) pairs, each in one PUT."""
-    urls = presign(fs, [(remote, {}) for _, remote in items])
+    """Upload (local file, remote path) pairs, each in one PUT to its presigned URL."""
     sender = Sender(timeouts, tls=tls)
 
     def one(pair: tuple[tuple[str, str], str]) -> None:
         (local, remote), url = pair
-        with open(local, "rb") as fh:
-            data = fh.read()
-        sender.put(url, data)
+        fd = os.open(local, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            if size <= IN_MEMORY_MAX:
+                data = os.pread(fd, size + 1, 0)
+                if len(data) != size:
+                    raise PutError(f"{local}: changed size while being uploaded")
+                sender.put(url, data)
+            else:
+                sender.put_stream(url, lambda: _Slice(fd, 0, size), size)
+        finally:
+            os.close(fd)
         if done:
-            done(remote, len(data))
+            done(remote, size)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(one, zip(items, urls, strict=True)))
 
 
-def put_large(fs: Any, local: str, remote: str, jobs: int, part_size: int = PART_SIZE,
+def put_large(multipart: Multipart, local: str, jobs: int, part_size: int = PART_SIZE,
               progress: Callable[[int], None] | None = None, tls: ssl.SSLContext | None = None,
               timeouts: Timeouts | None = None) -> None:
     """Multipart upload with parallel parts; aborted (nothing visible) on any failure."""
-    from fsspec.asyn import sync
-
-    bucket, key, _ = fs.split_path(remote)
     size = os.stat(local).st_size
     parts = [(n + 1, start, min(part_size, size - start)) for n, start in enumerate(range(0, size, part_size))]
-    created = sync(fs.loop, fs._call_s3, "create_multipart_upload", Bucket=bucket, Key=key)
-    upload_id = created["UploadId"]
+    upload_id = multipart.create()
     sender = Sender(timeouts, tls=tls)
     try:
-        urls = presign(fs, [(remote, {"UploadId": upload_id, "PartNumber": n}) for n, _, _ in parts],
-                       "upload_part", expires=url_lifetime(size))
+        urls = multipart.part_urls(upload_id, len(parts), url_lifetime(size))
         fd = os.open(local, os.O_RDONLY)
-        # One reused buffer per worker: a fresh 8 MiB read per part costs a
-        # page fault per 4 KiB, as much CPU as sending it.
-        buffers = _Buffers(part_size)
 
-        def one(part: tuple[int, int, int]) -> dict[str, Any]:
+        def one(part: tuple[int, int, int]) -> str:
+            # Streamed from the file in blocks: memory per part in flight is one
+            # block, not the part (8 parts of 8 MiB would be 64 MiB).
             number, start, length = part
-            view = memoryview(buffers.get())[:length]
-            if os.preadv(fd, [view], start) != length:
-                raise PutError(f"{local}: changed size while being uploaded")
-            etag = sender.put(urls[number - 1], view)
+            etag = sender.put_stream(urls[number - 1], lambda: _Slice(fd, start, length), length)
             if progress:
                 progress(length)
-            return {"PartNumber": number, "ETag": etag}
+            return etag
 
         try:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                done = list(pool.map(one, parts))
+                etags = list(pool.map(one, parts))
         finally:
             os.close(fd)
-        sync(fs.loop, fs._call_s3, "complete_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id,
-             MultipartUpload={"Parts": done})
+        multipart.complete(upload_id, etags)
     except BaseException:
         try:
-            sync(fs.loop, fs._call_s3, "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
+            multipart.abort(upload_id)
         except Exception:  # noqa: BLE001 - the first error is the one to report
             pass
         raise

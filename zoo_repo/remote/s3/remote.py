@@ -1,15 +1,17 @@
 """S3 (and S3-compatible services) as a remote.
 
 Reads go by presigned URLs over zoo's own kept-alive connections (``get``),
-writes by presigned PUTs and parallel multipart uploads (``put``); s3fs is
-loaded only when something needs it: a listing, a HEAD, a conditional write.
+writes by presigned PUTs and parallel multipart uploads (``put``). When the
+endpoint, region and keys are given outright, listings, HEADs, metadata
+writes and the multipart calls are zoo's own signed requests too
+(``direct``); otherwise s3fs makes them, loaded when one is needed.
 """
 
 from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from zoo_repo.core.progress import Progress, advance
@@ -26,6 +28,16 @@ from zoo_repo.store.objects import Store, oid_relpath
 FAST_GET_MIN = 8 << 20
 FAST_PUT_MIN = 32 << 20
 _BATCH = 1000  # presigned URLs made at once: bounded memory for any number of objects
+# Small objects cost a round trip each, not bandwidth: more of them in flight
+# than ``jobs`` (as s5cmd does, with 256), but bounded: each holds a connection
+# and at most ``put.IN_MEMORY_MAX`` bytes.
+SMALL_JOBS_FACTOR = 4
+SMALL_JOBS_MAX = 64
+
+
+def small_jobs(jobs: int) -> int:
+    """How many small objects go up at once for ``--jobs`` ``jobs``."""
+    return max(1, min(SMALL_JOBS_MAX, jobs * SMALL_JOBS_FACTOR))
 
 
 class S3Remote(FsspecRemote):
@@ -36,6 +48,13 @@ class S3Remote(FsspecRemote):
         self._signer = Signer(storage)
         self._verify: bool | str | None = storage["client_kwargs"].get("verify")
         super().__init__(url, options, backend, root=url.split("://", 1)[1].strip("/"))
+        self._direct: Any = None
+        if self._signer.direct:
+            from zoo_repo.remote.s3.direct import Client
+
+            # Endpoint and keys given outright: every request is signed here
+            # and s3fs is never loaded (see ``direct``).
+            self._direct = Client(self._signer, self.timeouts, self.tls)
 
     def _tune(self, fs: Any) -> Any:
         # botocore already retries with backoff; s3fs's own loop on top
@@ -96,12 +115,48 @@ class S3Remote(FsspecRemote):
 
     def size(self, oid: str) -> int | None:
         with self._errors(oid):
+            if self._direct is not None:
+                return self._direct.size(self.path(oid))  # type: ignore[no-any-return]
             try:
                 # One HEAD; fs.info would follow a miss with a listing.
                 bucket, key, _ = self.fs.split_path(self.path(oid))
                 return int(self.fs.call_s3("head_object", Bucket=bucket, Key=key)["ContentLength"])
             except FileNotFoundError:
                 return None
+
+    def _list_all(self) -> Iterator[tuple[str, int]]:
+        if self._direct is None:
+            yield from super()._list_all()
+            return
+        bucket, _, top = f"{self.root}/files/md5/".partition("/")
+        with self._errors("files/md5"):
+            yield from self._listed_oids({key: {"size": size} for key, size in self._direct.listing(bucket, top)})
+
+    def find(self, rel: str) -> list[str]:
+        if self._direct is None:
+            return super().find(rel)
+        bucket, _, top = f"{self.root}/{rel}".rstrip("/").partition("/")
+        with self._errors(rel, rel):
+            # Keys outside the prefix (a server's mistake) and folder markers are no files under it.
+            found = [key for key, _ in self._direct.listing(bucket, f"{top}/")
+                     if key.startswith(f"{top}/") and not key.endswith("/")]
+        under = self.root.partition("/")[2]  # the root's own key prefix ("" for a whole bucket)
+        cut = len(under) + 1 if under else 0
+        return sorted(key[cut:] for key in found if "/." not in f"/{key[cut:]}")
+
+    def _multipart(self, final: str) -> Any:
+        from zoo_repo.remote.s3 import put
+
+        if self._direct is not None:
+            return put.DirectMultipart(self._direct, final)
+        return put.FsspecMultipart(self.fs, final)
+
+    def _put_urls(self, paths: list[str]) -> list[str]:
+        from zoo_repo.remote.s3 import put
+
+        if self._direct is not None:
+            return self._signer.signed_many("PUT", paths)
+        return put.presign(self.fs, [(path, {}) for path in paths])
 
     def put_file(self, src: str, rel: str, label: str | None = None) -> int:
         from zoo_repo.remote.s3 import put
@@ -111,10 +166,26 @@ class S3Remote(FsspecRemote):
         size = os.stat(src).st_size
         with self._errors(rel, label or rel):
             if size >= FAST_PUT_MIN:
-                put.put_large(self.fs, src, final, DEFAULT_JOBS, tls=self.tls, timeouts=self.timeouts)
+                put.put_large(self._multipart(final), src, DEFAULT_JOBS, tls=self.tls, timeouts=self.timeouts)
             else:
-                put.put_small(self.fs, [(src, final)], 1, tls=self.tls, timeouts=self.timeouts)
+                put.put_small([(src, final)], self._put_urls([final]), 1, tls=self.tls, timeouts=self.timeouts)
         return size
+
+    def put_text(self, rel: str, text: str) -> None:
+        if self._direct is None:
+            super().put_text(rel, text)
+            return
+        self._require_writable()
+        with self._errors(rel, rel):
+            self._direct.put(f"{self.root}/{rel}", text.encode("utf-8"))
+
+    def delete(self, rel: str) -> None:
+        if self._direct is None:
+            super().delete(rel)
+            return
+        self._require_writable()
+        with self._errors(rel, rel):
+            self._direct.delete(f"{self.root}/{rel}")
 
     def create_text(self, rel: str, text: str) -> bool:
         """``If-None-Match: *``: of two racing writers one loses, where the server
@@ -122,9 +193,12 @@ class S3Remote(FsspecRemote):
         self._require_writable()
         if self.get_text(rel) is not None:
             return False
-        bucket, key, _ = self.fs.split_path(f"{self.root}/{rel}")
         with self._errors(rel, rel):
             try:
+                if self._direct is not None:
+                    self._direct.put(f"{self.root}/{rel}", text.encode("utf-8"), {"If-None-Match": "*"})
+                    return True
+                bucket, key, _ = self.fs.split_path(f"{self.root}/{rel}")
                 self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=text.encode("utf-8"), IfNoneMatch="*")
             except OSError as exc:
                 if status_of(exc) == 412 or error_code(exc) == "PreconditionFailed":
@@ -196,11 +270,12 @@ class S3Remote(FsspecRemote):
         with self._errors(small[0] if small else oids[0]):
             for start in range(0, len(small), _BATCH):
                 batch = small[start:start + _BATCH]
-                put.put_small(self.fs, [(str(store.path(o)), self.path(o)) for o in batch], jobs,
+                put.put_small([(str(store.path(o)), self.path(o)) for o in batch],
+                              self._put_urls([self.path(o) for o in batch]), small_jobs(jobs),
                               done=lambda _, n: advance(progress, 1, n), tls=self.tls, timeouts=self.timeouts)
             for oid in oids:
                 if sizes[oid] >= FAST_PUT_MIN:
-                    put.put_large(self.fs, str(store.path(oid)), self.path(oid), jobs,
+                    put.put_large(self._multipart(self.path(oid)), str(store.path(oid)), jobs,
                                   progress=lambda n: advance(progress, 0, n), tls=self.tls, timeouts=self.timeouts)
                     advance(progress, 1, 0)
         return sum(sizes.values())

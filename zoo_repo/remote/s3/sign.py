@@ -13,11 +13,13 @@ environment, then profile files: the same order either way.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import os
 import threading
 import urllib.parse
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -81,6 +83,24 @@ class Signer:
             **client_kwargs,
         )
 
+    @property
+    def direct(self) -> bool:
+        """Whether requests are signed here, without botocore (see the module's note)."""
+        return self._direct is not None
+
+    def signed(self, method: str, path: str, params: Mapping[str, str] | None = None, expires: int = 3600) -> str:
+        """A URL for the HTTP ``method`` on ``bucket/key`` (or a bucket), signed here: only when ``direct``."""
+        if self._direct is None:
+            raise ValueError("the remote's credentials are resolved by botocore: it signs")
+        return presign(*self._direct, method, path, params or {}, expires)
+
+    def signed_many(self, method: str, paths: Sequence[str], params: Mapping[str, str] | None = None,
+                    expires: int = 3600) -> list[str]:
+        """``signed`` for many paths at once."""
+        if self._direct is None:
+            raise ValueError("the remote's credentials are resolved by botocore: it signs")
+        return presign_many(*self._direct, method, paths, params or {}, expires)
+
     def url(self, path: str, method: str = "get_object", expires: int = 3600, **params: Any) -> str:
         """A URL for ``method`` on ``bucket/key`` that needs no further signing."""
         if self._direct is not None and method == "get_object" and not params:
@@ -112,12 +132,41 @@ def presign_get(endpoint: str, region: str, key: str, secret: str, token: str | 
                 expires: int = 3600, now: datetime.datetime | None = None) -> str:
     """A SigV4 query-signed GET of ``bucket/key`` at a custom endpoint, path-style
     (as botocore addresses any endpoint it is given)."""
+    return presign(endpoint, region, key, secret, token, "GET", path, {}, expires, now)
+
+
+@functools.lru_cache(maxsize=16)
+def _signing_key(secret: str, day: str, region: str) -> bytes:
+    # Four HMACs that change once a day: derived once, not for every request.
+    signing_key = f"AWS4{secret}".encode()
+    for part in (day, region, "s3", "aws4_request"):
+        signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
+    return signing_key
+
+
+def _quote(text: str) -> str:
+    return urllib.parse.quote(text, safe="-_.~")
+
+
+def presign(endpoint: str, region: str, key: str, secret: str, token: str | None, method: str, path: str,
+            params: Mapping[str, str], expires: int = 3600, now: datetime.datetime | None = None) -> str:
+    """A SigV4 query-signed request (``method``, ``bucket/key`` or a bucket alone,
+    query ``params`` such as ``uploadId``) at a custom endpoint, path-style. The
+    payload is unsigned, so a body need not be hashed before it is sent."""
+    return presign_many(endpoint, region, key, secret, token, method, [path], params, expires, now)[0]
+
+
+def presign_many(endpoint: str, region: str, key: str, secret: str, token: str | None, method: str,
+                 paths: Sequence[str], params: Mapping[str, str], expires: int = 3600,
+                 now: datetime.datetime | None = None) -> list[str]:
+    """``presign`` for many paths at one time: what they share (the query, the
+    scope, the key) is made once, leaving a hash and an HMAC per URL."""
     split = urllib.parse.urlsplit(endpoint)
     now = now or datetime.datetime.now(datetime.timezone.utc)
     stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     scope = f"{day}/{region}/s3/aws4_request"
-    uri = urllib.parse.quote(f"{split.path.rstrip('/')}/{path}", safe="/~")
     query = {
+        **params,
         "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
         "X-Amz-Credential": f"{key}/{scope}",
         "X-Amz-Date": stamp,
@@ -126,12 +175,16 @@ def presign_get(endpoint: str, region: str, key: str, secret: str, token: str | 
     }
     if token:
         query["X-Amz-Security-Token"] = token
-    canonical_query = "&".join(
-        f"{urllib.parse.quote(k, safe='-_.~')}={urllib.parse.quote(v, safe='-_.~')}" for k, v in sorted(query.items()))
-    request = "\n".join(["GET", uri, canonical_query, f"host:{signed_host(split)}\n", "host", "UNSIGNED-PAYLOAD"])
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(request.encode()).hexdigest()])
-    signing_key = f"AWS4{secret}".encode()
-    for part in (day, region, "s3", "aws4_request"):
-        signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
-    signature = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-    return f"{split.scheme}://{split.netloc}{uri}?{canonical_query}&X-Amz-Signature={signature}"
+    canonical_query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in sorted(query.items()))
+    head = f"{method}\n"
+    tail = f"\n{canonical_query}\nhost:{signed_host(split)}\n\nhost\nUNSIGNED-PAYLOAD"
+    prefix = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n"
+    signing_key = _signing_key(secret, day, region)
+    base, origin = split.path.rstrip("/"), f"{split.scheme}://{split.netloc}"
+    urls = []
+    for path in paths:
+        uri = urllib.parse.quote(f"{base}/{path}", safe="/~")
+        digest = hashlib.sha256(f"{head}{uri}{tail}".encode()).hexdigest()
+        signature = hmac.new(signing_key, f"{prefix}{digest}".encode(), hashlib.sha256).hexdigest()
+        urls.append(f"{origin}{uri}?{canonical_query}&X-Amz-Signature={signature}")
+    return urls
