@@ -113,6 +113,8 @@ def new_manifest(stub: Stub, version: VersionPlan, entries: Sequence[FileEntry],
 # What the manifest's stamp (date, publisher, version numbers) may add to the
 # rehearsal below: the publisher's git identity is not known yet.
 _STAMP_ROOM = 64 << 10
+# A file's line besides its path and role: keys, size, digests, punctuation.
+_LINE_ROOM = 256
 
 
 def check_fits(stub: Stub, files: Sequence[tuple[str, str]], card: Card, onnx: dict[str, Any],
@@ -122,9 +124,17 @@ def check_fits(stub: Stub, files: Sequence[tuple[str, str]], card: Card, onnx: d
     entries = [FileEntry(path, role, 10**15, "f" * 64, "f" * 32) for path, role in files]
     if not any(path == "model.onnx.tar.gz" for path, _ in files):
         entries.append(FileEntry("model.onnx.tar.gz", "archive", 10**15, "f" * 64, "f" * 32))
-    rehearsal = new_manifest(stub, VersionPlan(1, None), entries, "f" * 32, created="", publisher="",
-                             message=message, card=card, onnx=onnx, run=run)
-    size = len(rehearsal.to_text().encode("utf-8")) + _STAMP_ROOM
+
+    def rendered(entries: Sequence[FileEntry]) -> int:
+        rehearsal = new_manifest(stub, VersionPlan(1, None), list(entries), "f" * 32, created="", publisher="",
+                                 message=message, card=card, onnx=onnx, run=run)
+        return len(rehearsal.to_text().encode("utf-8")) + _STAMP_ROOM
+
+    # Rendering thousands of file lines costs a third of a second; a bound on
+    # each (its fixed text, and every character of path and role escaped as
+    # YAML's longest escape, \UXXXXXXXX) settles all but manifests near the cap.
+    bound = rendered(entries[:1]) + sum(_LINE_ROOM + 10 * (len(f.path) + len(f.role)) for f in entries[1:])
+    size = bound if bound <= MAX_MANIFEST_BYTES else rendered(entries)
     if size > MAX_MANIFEST_BYTES:
         raise ModelDirError(f"{len(files):,} files", f"their manifest would be about {size >> 20} MiB; readers "
                                                      f"accept at most {MAX_MANIFEST_BYTES >> 20} MiB: bundle small "
