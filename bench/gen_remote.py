@@ -21,9 +21,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -82,15 +84,19 @@ def _run(cwd: Path, cache: Path, args: list[str]) -> tuple[float, float, int, st
     """``zoo ARGS`` as its own process under GNU time: (seconds, peak RSS MiB, exit, last line)."""
     env = {**os.environ, "ZOO_CACHE_DIR": str(cache)}
     started = time.perf_counter()
-    try:
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "zoo_repo", *args], cwd=cwd,
-                              env=env, capture_output=True, text=True, timeout=_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return time.perf_counter() - started, 0.0, -1, f"killed after {_TIMEOUT} s"
+    # Its own session, so that a command past the timeout goes with GNU time, not beside it.
+    with subprocess.Popen(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "zoo_repo", *args], cwd=cwd, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
+        try:
+            out, err_text = proc.communicate(timeout=_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return time.perf_counter() - started, 0.0, -1, f"killed after {_TIMEOUT} s"
     seconds = time.perf_counter() - started
-    err = proc.stderr.strip().splitlines()
+    err = err_text.strip().splitlines()
     rss = int(err[-1]) / 1024 if err and err[-1].isdigit() else 0.0
-    lines = (proc.stdout.strip() or "\n".join(err[:-1])).splitlines()
+    lines = (out.strip() or "\n".join(err[:-1])).splitlines()
     return seconds, rss, proc.returncode, lines[-1][:90] if lines else ""
 
 
@@ -123,6 +129,59 @@ def time_commands(root: Path) -> None:
     print(f"\nload: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def time_index(root: Path, repeat: int = 3) -> None:
+    """The index alone, in this process (best of ``repeat``): what a reader of one stub,
+    a full listing and a writer of one version pay, against the one-file form's costs."""
+    from zoo_repo.core.projection import parse_view
+    from zoo_repo.remote import index
+
+    remote = open_remote(str(root / "remote"))
+    one = gen_zoo._stub_text(7)
+    rows = []
+
+    def best(label: str, work: Callable[[], object]) -> None:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        rows.append((label, min(times)))
+
+    cache = root / "work" / "index-cache"
+
+    def cold(stubs: list[str] | None) -> Callable[[], object]:
+        def run() -> object:
+            shutil.rmtree(cache, ignore_errors=True)
+            return index.read_state(index.Cached(remote, index.CacheFiles(cache, remote.url)), stubs)
+        return run
+
+    best("read one stub's entries, cold cache", cold([one]))
+    best("read one stub's entries, warm cache",
+         lambda: index.read_state(index.Cached(remote, index.CacheFiles(cache, remote.url)), [one]))
+    best("read every entry, cold cache", cold(None))
+    best("read every entry, warm cache",
+         lambda: index.read_state(index.Cached(remote, index.CacheFiles(cache, remote.url)), None))
+    if index.read_top(remote) is None:  # the one-file form: what a writer before shards did
+        def old_write() -> None:
+            view = parse_view(remote.get_text(index.INDEX) or "", "index")
+            remote.put_text(index.INDEX, render_view(view))
+        best("write the index after one move (whole index.json)", old_write)
+    else:
+        counter = iter(range(10**6, 10**7))
+
+        def new_write() -> None:
+            stub = gen_zoo._stub_text(next(counter))
+            state = index.read_state(remote, [stub], writing=True)
+            move = Move(state.view.seq + 1, state.view.commit or "", state.view.branch or "",
+                        {stub: {"v1": "sha256:" + "0" * 64}})
+            assert index.write_move(remote, state, move) is not None
+        best("read + write the index for one move (top, one shard)", new_write)
+    print("\n| index step (in process, best of 3) | s |")
+    print("| --- | ---: |")
+    for label, seconds in rows:
+        print(f"| {label} | {seconds:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path)
@@ -131,6 +190,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 versions: a smoke run")
     parser.add_argument("--form", choices=("old", "sharded"), default="sharded")
     parser.add_argument("--reuse", action="store_true", help="time the remote already at ROOT")
+    parser.add_argument("--index-only", action="store_true", help="time only the index's reads and writes")
     args = parser.parse_args()
     versions = 2_000 if args.quick else args.versions
     if not args.reuse:
@@ -138,7 +198,9 @@ def main() -> None:
         generate(args.root, versions, args.per_stub, args.form)
         print(json.dumps({"versions": versions, "form": args.form,
                           "seconds": round(time.perf_counter() - started, 1)}))
-    time_commands(args.root)
+    if not args.index_only:
+        time_commands(args.root)
+    time_index(args.root)
 
 
 if __name__ == "__main__":

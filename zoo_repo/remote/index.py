@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -65,6 +65,9 @@ class State:
     moves: tuple[Move, ...]
     dirty: frozenset[str]
     missing_ok: bool = False
+    # Every shard read, by digest, as parsed (before the log): a refresh parses again
+    # none of those the new top still names.
+    parts: dict[str, Projection] = field(default_factory=dict)
 
 
 def move_key(seq: int) -> str:
@@ -75,7 +78,8 @@ def shard_key(name: str, digest: str) -> str:
     return f"{SHARDS}/{shards.shard_path(name, digest)}"
 
 
-def read_state(files: Files, stubs: Wanted = None, *, writing: bool = False, missing_ok: bool = False) -> State:
+def read_state(files: Files, stubs: Wanted = None, *, writing: bool = False, missing_ok: bool = False,
+               parts: dict[str, Projection] | None = None) -> State:
     """The view for ``stubs`` (None: every stub; a callable is given the head of
     the log — seq, commit, no entries — and answers which). ``writing``: also the
     shards the log past the top touched. ``missing_ok``: a shard the top names
@@ -90,29 +94,52 @@ def read_state(files: Files, stubs: Wanted = None, *, writing: bool = False, mis
     want = stubs(head) if callable(stubs) else stubs
     dirty = shards.names_of(stub for m in moves for stub in touched(m))
     names = None if want is None else shards.names_of(want) | (dirty if writing else frozenset())
-    return _assemble(files, State(Projection(), top, moves, dirty, missing_ok), names)
+    return _assemble(files, State(Projection(), top, moves, dirty, missing_ok, parts or {}), names)
 
 
 def widen(files: Files, state: State, stubs: Iterable[str] | None) -> State:
     """``state`` with the shards of ``stubs`` (None: all) read too, from the same
-    top (whose shards cannot change under it)."""
+    top (whose shards cannot change under it). Only the new shards are read and
+    the log replayed on them; their entries join the view's own dicts, so a
+    widened state replaces the one it came from."""
     have = state.view.shards
     if have is None or state.top is None:
         return state
-    if stubs is None:
-        return _assemble(files, state, None)
-    names = have | shards.names_of(stubs)
-    return state if names == have else _assemble(files, state, names)
+    names = frozenset(state.top.shards) | have if stubs is None else have | shards.names_of(stubs)
+    new = names - have
+    if not new:
+        return state
+    part = _assemble(files, state, new).view
+    view = state.view
+    view.versions.update(part.versions)
+    view.aliases.update(part.aliases)
+    view.deprecated.update(part.deprecated)
+    covered = None if stubs is None else names
+    return State(Projection(view.seq, view.commit, view.branch, view.versions, view.aliases, view.deprecated,
+                            covered), state.top, state.moves, state.dirty, state.missing_ok, state.parts)
+
+
+def refresh(files: Files, state: State) -> State:
+    """What ``state`` covers, as the remote has it now: the top and the log asked
+    again, and only shards whose digest changed read again (from ``files``, which
+    with a cache serves unchanged ones locally)."""
+    names = state.view.shards
+    return read_state(files, None if names is None else _stubs_of(state.view), missing_ok=state.missing_ok,
+                      parts=state.parts)
+
+
+def _stubs_of(view: Projection) -> list[str]:
+    return [*view.versions, *view.aliases, *view.deprecated]
 
 
 def _assemble(files: Files, state: State, names: frozenset[str] | None) -> State:
     assert state.top is not None
     top = state.top
     wanted = sorted(top.shards) if names is None else sorted(n for n in names if n in top.shards)
-    view = shards.merge(top, read_shards(files, top, wanted, state.missing_ok), names)
+    view = shards.merge(top, read_shards(files, top, wanted, state.missing_ok, state.parts), names)
     for move in state.moves:
         view = _apply(files, view, move)
-    return State(view, top, state.moves, state.dirty, state.missing_ok)
+    return State(view, top, state.moves, state.dirty, state.missing_ok, state.parts)
 
 
 def _old_form(files: Files) -> State:
@@ -154,9 +181,15 @@ def read_move(files: Files, seq: int) -> Move | None:
     return move
 
 
-def read_shards(files: Files, top: Top, names: list[str], missing_ok: bool = False) -> list[Projection]:
-    """The shards ``names`` of ``top``, read in parallel (bounded), each verified against the top."""
+def read_shards(files: Files, top: Top, names: list[str], missing_ok: bool = False,
+                parts: dict[str, Projection] | None = None) -> list[Projection]:
+    """The shards ``names`` of ``top``, read in parallel (bounded), each verified
+    against the top; those in ``parts`` (by digest) are taken from there, and those read are added."""
+    known = {} if parts is None else parts
+
     def one(name: str) -> Projection | None:
+        if top.shards[name] in known:
+            return known[top.shards[name]]
         key = shard_key(name, top.shards[name])
         where = f"remote {files.url}: {key}"
         data = files.get_bytes(key, limit=SHARD_LIMIT)
@@ -168,7 +201,9 @@ def read_shards(files: Files, top: Top, names: list[str], missing_ok: bool = Fal
         actual = shards.digest_of(data)
         if actual != top.shards[name]:
             raise ManifestError(where, f"has digest {actual}; {TOP} names {top.shards[name]}")
-        return shards.parse_shard(_text(data, where), where, name)
+        part = shards.parse_shard(_text(data, where), where, name)
+        known[top.shards[name]] = part
+        return part
 
     if len(names) <= 1:
         found = [one(n) for n in names]

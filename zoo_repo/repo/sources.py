@@ -223,10 +223,11 @@ class RemoteSource:
         return self.view(stub).numbers(str(stub))
 
     def aliases_text(self, stub: Stub) -> str | None:
-        if not self.offline and time.monotonic() - self._read_at > _FRESH:
-            # Aliases move: a view read a while ago is asked again. Not for every stub
-            # of one listing, though, which would read the top once per stub.
-            self._state = None
+        if not self.offline and self._state is not None and time.monotonic() - self._read_at > _FRESH:
+            # Aliases move: a view read a while ago is asked again (the top, and only the
+            # shards that changed). Not for every stub of one listing, though.
+            self._state = self._index.refresh(self._index.Cached(self.remote, self._files), self._state)
+            self._read_at = time.monotonic()
         aliases = self.view(stub).aliases.get(str(stub))
         text = render_aliases(str(stub), aliases) if aliases else None
         if not self.offline:  # kept beside the cached versions, for `zoo cache` to name them by alias
