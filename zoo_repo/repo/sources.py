@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SNAPSHOTS", "CheckoutSource", "RemoteSource", "Source", "default_cache_dir", "offline_from_env"]
 
-_FRESH = 1.0  # seconds an aliases answer may come from the view already read
 SNAPSHOTS = "snapshots"  # remotes/<key>/snapshots/<stub>/vN: read-only trees of hard links
 
 
@@ -185,7 +183,6 @@ class RemoteSource:
         # move never changes, so only the top is asked anew, and only changed shards fetched.
         self._files = index.CacheFiles(self.cache, remote.url)
         self._state: index.State | None = None
-        self._read_at = 0.0
 
     def where(self, stub: Stub, version: int, name: str) -> str:
         return f"{self.remote.url}/{self._meta.version_key(str(stub), version, name)}"
@@ -201,7 +198,6 @@ class RemoteSource:
         if self._state is None:
             files = self._files if self.offline else self._index.Cached(self.remote, self._files)
             self._state = self._index.read_state(files, wanted, missing_ok=self.offline)
-            self._read_at = time.monotonic()
         elif stub is None or not self._state.view.covers(str(stub)):
             files = self._files if self.offline else self._index.Cached(self.remote, self._files)
             self._state = self._index.widen(files, self._state, wanted)
@@ -223,11 +219,10 @@ class RemoteSource:
         return self.view(stub).numbers(str(stub))
 
     def aliases_text(self, stub: Stub) -> str | None:
-        if not self.offline and self._state is not None and time.monotonic() - self._read_at > _FRESH:
-            # Aliases move: a view read a while ago is asked again (the top, and only the
-            # shards that changed). Not for every stub of one listing, though.
+        if not self.offline and self._state is not None:
+            # Aliases move: ask again, never answer from a stale view. Cheaply: the top
+            # and the next move are read; shards only when they changed.
             self._state = self._index.refresh(self._index.Cached(self.remote, self._files), self._state)
-            self._read_at = time.monotonic()
         aliases = self.view(stub).aliases.get(str(stub))
         text = render_aliases(str(stub), aliases) if aliases else None
         if not self.offline:  # kept beside the cached versions, for `zoo cache` to name them by alias
