@@ -37,6 +37,16 @@ from zoo_repo.ops.demo import STUB_BASE, build_model_dir
 from zoo_repo.remote import meta, open_remote
 
 
+def _put_version(root: Path, stub_index: int, version: int, templates: gen_zoo._Templates | None = None) -> str:
+    """A fabricated version's manifest and card on the remote; its manifest digest."""
+    files = (templates or gen_zoo._Templates()).render(stub_index, version)
+    vdir = root / "remote" / meta.PREFIX / "manifests" / gen_zoo._stub_text(stub_index) / f"v{version}"
+    vdir.mkdir(parents=True, exist_ok=True)
+    (vdir / "manifest.yaml").write_bytes(files["manifest.yaml"])
+    (vdir / "model.md").write_bytes(files["model.md"])
+    return "sha256:" + hashlib.sha256(files["manifest.yaml"]).hexdigest()
+
+
 def generate(root: Path, versions: int, per_stub: int, form: str) -> None:
     if root.exists():
         shutil.rmtree(root)
@@ -48,18 +58,14 @@ def generate(root: Path, versions: int, per_stub: int, form: str) -> None:
     view = meta.read_view(remote)
     templates = gen_zoo._Templates()
     added: dict[str, dict[str, str]] = {}
-    base = root / "remote" / meta.PREFIX / "manifests"
     for i in range(versions):
         stub_index, version = i // per_stub, i % per_stub + 1
-        files = templates.render(stub_index, version)
         stub = gen_zoo._stub_text(stub_index)
-        text = files["manifest.yaml"]
-        added.setdefault(stub, {})[f"v{version}"] = "sha256:" + hashlib.sha256(text).hexdigest()
         if version == per_stub or i == versions - 1:  # the latest: what a listing reads
-            vdir = base / stub / f"v{version}"
-            vdir.mkdir(parents=True)
-            (vdir / "manifest.yaml").write_bytes(text)
-            (vdir / "model.md").write_bytes(files["model.md"])
+            digest = _put_version(root, stub_index, version, templates)
+        else:
+            digest = "sha256:" + hashlib.sha256(templates.render(stub_index, version)["manifest.yaml"]).hexdigest()
+        added.setdefault(stub, {})[f"v{version}"] = digest
     assert view.commit and view.branch
     move = Move(view.seq + 1, view.commit, view.branch, added)  # same commit: nothing on git changed
     if form == "old":
@@ -77,7 +83,7 @@ def generate(root: Path, versions: int, per_stub: int, form: str) -> None:
             raise SystemExit("the log moved meanwhile")
 
 
-_TIMEOUT = 120
+_TIMEOUT = 200
 
 
 def _run(cwd: Path, cache: Path, args: list[str]) -> tuple[float, float, int, str]:
@@ -118,7 +124,7 @@ def time_commands(root: Path) -> None:
         seconds, rss, rc, line = _run(work, work / cache, args)
         rows.append((label, seconds, rss, rc, line if rc else ""))
         print(f"  {label}: {seconds:.2f}s", file=sys.stderr)
-    (root / "model" / "extra.txt").write_text("v2\n")
+    (root / "model" / "extra.txt").write_text(f"{time.time()}\n")  # a new version on every run
     seconds, rss, rc, line = _run(root / "zoo", work / "c4", ["publish", str(root / "model"), "--stub", STUB_BASE])
     rows.append(("publish next version of small model", seconds, rss, rc, line if rc else ""))
     print(f"\nindex files (top, shards or index.json): {index_bytes / 1e6:.1f} MB")
@@ -170,10 +176,10 @@ def time_index(root: Path, repeat: int = 3) -> None:
         counter = iter(range(10**6, 10**7))
 
         def new_write() -> None:
-            stub = gen_zoo._stub_text(next(counter))
+            stub_index = next(counter)
+            stub, digest = gen_zoo._stub_text(stub_index), _put_version(root, stub_index, 1)
             state = index.read_state(remote, [stub], writing=True)
-            move = Move(state.view.seq + 1, state.view.commit or "", state.view.branch or "",
-                        {stub: {"v1": "sha256:" + "0" * 64}})
+            move = Move(state.view.seq + 1, state.view.commit or "", state.view.branch or "", {stub: {"v1": digest}})
             assert index.write_move(remote, state, move) is not None
         best("read + write the index for one move (top, one shard)", new_write)
     print("\n| index step (in process, best of 3) | s |")
@@ -191,6 +197,7 @@ def main() -> None:
     parser.add_argument("--form", choices=("old", "sharded"), default="sharded")
     parser.add_argument("--reuse", action="store_true", help="time the remote already at ROOT")
     parser.add_argument("--index-only", action="store_true", help="time only the index's reads and writes")
+    parser.add_argument("--commands-only", action="store_true", help="time only the commands (any zoo-repo)")
     args = parser.parse_args()
     versions = 2_000 if args.quick else args.versions
     if not args.reuse:
@@ -200,7 +207,8 @@ def main() -> None:
                           "seconds": round(time.perf_counter() - started, 1)}))
     if not args.index_only:
         time_commands(args.root)
-    time_index(args.root)
+    if not args.commands_only:
+        time_index(args.root)
 
 
 if __name__ == "__main__":

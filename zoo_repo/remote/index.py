@@ -25,7 +25,7 @@ from typing import Protocol
 from zoo_repo.core import projection, shards
 from zoo_repo.core.projection import Move, Projection, touched
 from zoo_repo.core.shards import SHARD_LIMIT, TOP_LIMIT, Top
-from zoo_repo.errors import ManifestError, NotRegularFile, RemoteError
+from zoo_repo.errors import ManifestError, NotRegularFile, RemoteError, ZooError
 from zoo_repo.model.readfile import read_bounded
 
 PREFIX = "zoo"
@@ -321,16 +321,22 @@ class Cached:
         return data
 
     def _ahead(self, rel: str, data: bytes) -> bool:
-        """Whether ``data`` (a top or an old index) has come at least as far as the cached one."""
+        """Whether ``data`` (a top or an old index) differs from the cached one and has
+        come at least as far (the same bytes are not written again: a top is asked often)."""
+        try:
+            kept = self.cache.get_bytes(rel)
+        except (ZooError, OSError):
+            return True  # a damaged copy is simply replaced
+        if kept == data:
+            return False
         try:
             new = self._seq(rel, data)
         except (ManifestError, UnicodeDecodeError):
             return False
         try:
-            kept = self.cache.get_bytes(rel)
             return kept is None or self._seq(rel, kept) <= new
-        except (ManifestError, UnicodeDecodeError, OSError):
-            return True  # a damaged copy is simply replaced
+        except (ManifestError, UnicodeDecodeError):
+            return True
 
     @staticmethod
     def _seq(rel: str, data: bytes) -> int:
