@@ -163,7 +163,7 @@ def _shard_doc(remote: LocalRemote, name: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("case", ["foreign stub", "digest mismatch", "oversize", "not JSON", "top not JSON",
-                                  "shard missing", "unknown sharding"])
+                                  "top oversize", "shard missing", "unknown sharding"])
 def test_crafted_index_files_are_refused(tmp_path: Path, case: str) -> None:
     remote = _remote(tmp_path)
     _publish(remote, [_stub(1), _stub(2)])
@@ -196,6 +196,10 @@ def test_crafted_index_files_are_refused(tmp_path: Path, case: str) -> None:
     elif case == "top not JSON":
         Path(remote.root, index.TOP).write_text("{")
         expect = (ManifestError, "zoo/index/top.json: is not JSON")
+    elif case == "top oversize":
+        with open(Path(remote.root, index.TOP), "ab") as fh:
+            fh.truncate(shards.TOP_LIMIT + 1)
+        expect = (TooLarge, f"zoo/index/top.json: is larger than {shards.TOP_LIMIT} bytes")
     elif case == "shard missing":
         top = index.read_top(remote)
         assert top is not None

@@ -150,7 +150,7 @@ def _old_form(files: Files) -> State:
     data = files.get_bytes(INDEX)
     where = f"remote {files.url}: {INDEX}"
     view = projection.parse_view(_text(data, where), where) if data is not None else Projection()
-    moves = read_log(files, view.seq)
+    moves = read_log(files, view.seq, INDEX)
     for move in moves:
         view = _apply(files, view, move)
     return State(view, None, moves, frozenset())
@@ -162,15 +162,15 @@ def read_top(files: Files) -> Top | None:
     return shards.parse_top(_text(data, where), where) if data is not None else None
 
 
-def read_log(files: Files, after: int) -> tuple[Move, ...]:
-    """The moves past seq ``after``, up to the first one the log does not have."""
+def read_log(files: Files, after: int, start: str = TOP) -> tuple[Move, ...]:
+    """The moves past seq ``after`` (where ``start`` left off), up to the first one the log does not have."""
     moves: list[Move] = []
     for seq in range(after + 1, after + 1 + MAX_REPLAY):
         move = read_move(files, seq)
         if move is None:
             return tuple(moves)
         moves.append(move)
-    raise ManifestError(f"remote {files.url}: {TOP}", f"is more than {MAX_REPLAY} moves behind its log; a real "
+    raise ManifestError(f"remote {files.url}: {start}", f"is more than {MAX_REPLAY} moves behind its log; a real "
                         "one is a move or two behind (`zoo push` on the release branch writes it anew)")
 
 
