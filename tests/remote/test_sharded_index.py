@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -224,3 +226,24 @@ def test_a_long_lived_consumer_sees_aliases_move(tmp_path: Path) -> None:
     # Asked again: the top, the log past it, and the one shard that changed.
     assert consumer.aliases(_stub(3)) == {"stable": 1}
     assert len(list(consumer.stubs())) == 40 and consumer.versions(_stub(39)) == [1]
+
+
+_WRITER = """
+import sys
+from tests.remote.test_sharded_index import _publish, _remote, _stub
+from pathlib import Path
+remote, first = _remote(Path(sys.argv[1])), int(sys.argv[2])
+for i in range(first, first + 15):
+    _publish(remote, [_stub(i)])
+"""
+
+
+def test_two_processes_publishing_at_once_lose_no_entry(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), str(first)], cwd=root)
+               for first in (0, 500)]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    expected = {_stub(i) for first in (0, 500) for i in range(first, first + 15)}
+    assert {str(s) for s in _consumer(_remote(tmp_path), tmp_path / "cache").stubs()} == expected
+    _publish(_remote(tmp_path), [_stub(999)])  # whatever the race left of the top, the next one lists all
+    assert set(_top_alone(_remote(tmp_path))) == expected | {_stub(999)}
