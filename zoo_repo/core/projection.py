@@ -7,12 +7,13 @@ deprecated (``core.deprecation``). That view is a
 forward along that branch's history. It is kept as a log of moves::
 
     zoo/projection/0000000007.json   one move: seq, commit, what it added (created, never replaced)
-    zoo/index.json                   the whole view at some seq (a cache of the log)
+    zoo/index/top.json, zoo/index/…  the view at some seq, in shards (``core.shards``): a cache of the log
+    zoo/index.json                   the whole view in one file, as remotes before shards have it
 
 A move is created-if-absent at the next sequence number, so of two writers
 racing from the same view one wins and the other starts again from the new
-one; ``index.json`` may lag (a slow writer can put an older one back), so a
-reader follows the log past it. Nothing here does I/O: ``remote.meta`` reads
+one; the index may lag (a slow writer can put an older top back), so a
+reader follows the log past it. A view may be read in part (``Projection.shards``). Nothing here does I/O: ``remote.meta`` reads
 and writes these files, ``ops.project`` decides the moves.
 """
 
