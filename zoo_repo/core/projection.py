@@ -13,8 +13,9 @@ forward along that branch's history. It is kept as a log of moves::
 A move is created-if-absent at the next sequence number, so of two writers
 racing from the same view one wins and the other starts again from the new
 one; the index may lag (a slow writer can put an older top back), so a
-reader follows the log past it. A view may be read in part (``Projection.shards``). Nothing here does I/O: ``remote.meta`` reads
-and writes these files, ``ops.project`` decides the moves.
+reader follows the log past it. A view may be read in part (``Projection.shards``).
+Nothing here does I/O: ``remote.meta`` and ``remote.index`` read and write these
+files, ``ops.project`` decides the moves.
 """
 
 from __future__ import annotations
