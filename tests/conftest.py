@@ -124,3 +124,19 @@ def run_zoo(*args: str | os.PathLike[str], cwd: Path | None = None) -> subproces
         [sys.executable, "-m", "zoo_repo", *[str(a) for a in args]],
         capture_output=True, text=True, cwd=cwd,
     )
+
+
+def old_form(remote: str | os.PathLike[str], options: dict[str, str] | None = None) -> None:
+    """Turn a remote into the form zoo wrote before its index had shards: the whole
+    view in ``zoo/index.json`` and no ``zoo/index/``. Zoo still reads that form,
+    and it is where a test crafts a listing in one file."""
+    import dataclasses
+
+    from zoo_repo.core.projection import render_view
+    from zoo_repo.remote import index, open_remote
+
+    there = open_remote(str(remote), options)
+    view = index.read_state(there).view
+    there.put_text(index.INDEX, render_view(dataclasses.replace(view, shards=None)))
+    for rel in there.find(index.SHARDS):
+        there.delete(rel)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STUB
+from tests.conftest import STUB, old_form
 from zoo_repo import Zoo
 from zoo_repo.ops.demo import STUB_PRUNED
 
@@ -130,6 +130,7 @@ def test_check_names_a_bad_record(cli, pair: Zoo) -> None:  # type: ignore[no-un
 ])
 def test_a_crafted_remote_deprecation_is_one_clear_line(cli, retired: Zoo, remote_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                         monkeypatch: pytest.MonkeyPatch, entry: object) -> None:
+    old_form(remote_dir)  # the listing in one file, to craft
     index = remote_dir / "zoo" / "index.json"
     doc = json.loads(index.read_text())
     doc["deprecated"][STUB] = entry
@@ -147,7 +148,7 @@ def test_a_crafted_remote_deprecation_is_one_clear_line(cli, retired: Zoo, remot
 @pytest.mark.parametrize("deprecated", ["[]", '{"cv/not-a-stub": {"message": "why"}}'])
 def test_a_crafted_remote_move_is_refused(cli, retired: Zoo, remote_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                           monkeypatch: pytest.MonkeyPatch, deprecated: str) -> None:
-    view = json.loads((remote_dir / "zoo" / "index.json").read_text())
+    view = json.loads((remote_dir / "zoo" / "index" / "top.json").read_text())
     move = {"schema": 1, "seq": view["seq"] + 1, "branch": "main", "commit": "f" * 40, "added": {},
             "deprecated": json.loads(deprecated)}
     (remote_dir / "zoo" / "projection" / f"{view['seq'] + 1:010d}.json").write_text(json.dumps(move))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STUB
+from tests.conftest import STUB, old_form
 from zoo_repo import NotFound, UsageError, Zoo
 from zoo_repo.core.deprecation import Deprecation
 from zoo_repo.ops.demo import STUB_PRUNED
@@ -180,6 +180,7 @@ def test_check_refuses_a_record_that_is_not_a_file(pair: Zoo, tmp_path: Path) ->
 
 def test_a_projection_without_deprecations_reads_as_none(pair: Zoo, remote_dir: Path, tmp_path: Path) -> None:
     """Files written before deprecations were projected carry no key: nothing is deprecated."""
+    old_form(remote_dir)  # as they were written then: one index.json
     for path in [remote_dir / "zoo" / "index.json", *(remote_dir / "zoo" / "projection").glob("*.json")]:
         doc = json.loads(path.read_text())
         doc.pop("deprecated", None)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STUB, hermetic_env, hermetic_home, tree_bytes
+from tests.conftest import STUB, hermetic_env, hermetic_home, old_form, tree_bytes
 from zoo_repo import Zoo
 from zoo_repo.core.lockfile import LOCKABLE_OPTIONS, parse_lock
 from zoo_repo.core.manifest import digest_of
@@ -123,6 +123,7 @@ def test_an_unpinned_stub_is_refused_naming_the_lockfile(world: World, machine: 
 def test_a_pin_whose_manifest_was_rewritten_stops_before_any_byte(world: World, machine: Path, tmp_path: Path) -> None:
     remote = tmp_path / "rewritten"
     shutil.copytree(world.remote, remote)
+    old_form(remote)  # its listing in one file, to rewrite
     (manifest,) = (p for p in remote.rglob("manifest.yaml") if p.parent.name == "v2" and STUB in p.as_posix())
     # Rewritten as a publisher with write access could: the manifest, and the index that vouches for it.
     manifest.chmod(0o644)

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import STUB, clone, tree_bytes
 from tests.remote.conftest import Backend
 from zoo_repo import IntegrityError, ObjectMissing, Zoo
+from zoo_repo.core.projection import shard_of
 from zoo_repo.remote.base import Remote
 from zoo_repo.store.objects import oid_relpath
 
@@ -23,8 +24,11 @@ def test_publish_then_pull_in_a_fresh_clone(remote_zoo: Zoo, backend: Backend, m
     expected = {oid_relpath(f.md5) for f in manifest.files} | {oid_relpath(manifest.tree_md5 + ".dir")}
     keys = backend.keys()
     assert {k for k in keys if k.startswith("files/")} == expected
-    meta = {f"zoo/manifests/{STUB}/v1/manifest.yaml", f"zoo/manifests/{STUB}/v1/model.md", "zoo/index.json",
-            "zoo/projection/0000000001.json"}
+    # The listing: the log's one move, the index's top and the one shard holding STUB.
+    (shard,) = (k for k in keys if k.startswith("zoo/index/") and k != "zoo/index/top.json")
+    assert shard.startswith(f"zoo/index/{shard_of(STUB)}/")
+    meta = {f"zoo/manifests/{STUB}/v1/manifest.yaml", f"zoo/manifests/{STUB}/v1/model.md", "zoo/index/top.json",
+            shard, "zoo/projection/0000000001.json"}
     if backend.capabilities.packs:  # small objects are also packed for fast pulls; a directory needs no packs
         meta.add(f"zoo/manifests/{STUB}/v1/objects.json")
         assert len([k for k in keys if k.startswith("packs/")]) == 2  # one pack and its index

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STUB, tree_bytes
+from tests.conftest import STUB, old_form, tree_bytes
 from tests.remote.conftest import Backend
 from zoo_repo import Zoo
 from zoo_repo.store.objects import Store, oid_relpath
@@ -42,6 +42,7 @@ def test_bytes_a_hostile_s3_remote_planted_are_not_handed_out_for_another_remote
     backend.write(oid_relpath(entry.md5), bytes(evil))
     key = f"zoo/manifests/{STUB}/v1/manifest.yaml"
     backend.write(key, backend.read(key).replace(entry.sha256.encode(), hashlib.sha256(evil).hexdigest().encode()))
+    old_form(backend.url, backend.options)  # its listing in one file, to forge
     index = json.loads(backend.read("zoo/index.json"))  # A's listing vouches for its forged manifest
     index["stubs"][STUB]["v1"] = "sha256:" + hashlib.sha256(backend.read(key)).hexdigest()
     backend.write("zoo/index.json", json.dumps(index).encode())

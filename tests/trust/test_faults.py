@@ -252,12 +252,12 @@ def test_permission_denied_at_the_destination(remote: tuple[Path, dict[str, str]
 def test_permission_denied_on_the_remote(remote: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     copy = tmp_path / "remote"
     shutil.copytree(remote[0], copy)
-    index = copy / "zoo" / "index.json"
+    index = copy / "zoo" / "index" / "top.json"
     index.chmod(0o000)
     ran = run_watched("list", "--remote", copy, cwd=tmp_path, env={"ZOO_CACHE_DIR": str(tmp_path / "cache")},
                       prefix=_unprivileged())
     line = assert_one_line(ran, (1,), "permission denied")
-    assert "index.json" in line
+    assert "top.json" in line
 
 
 def test_name_too_long(remote: tuple[Path, dict[str, str]], tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests import seaweed as weed
-from tests.conftest import STUB, hermetic_home
+from tests.conftest import STUB, hermetic_home, old_form
 from tests.remote.conftest import S3Objects, seaweed_server, session_bucket  # noqa: F401 - fixtures
 from tests.trust.bounded import assert_bounded, assert_nothing_at, assert_one_line, run_watched, tree_digests
 from zoo_repo import Zoo
@@ -41,6 +41,7 @@ class Published:
 def _publish(model: Path, zoo_dir: Path, remote: str, options: dict[str, str] | None = None) -> Published:
     zoo = Zoo.init(zoo_dir, remote=remote, remote_options=options)
     manifest = zoo.publish(model, STUB).manifest
+    old_form(remote, options)  # the cases craft zoo/index.json (tests/remote/test_sharded_index.py: the shards)
     return Published({f.path: f.sha256 for f in manifest.files},
                      {f.path: f"files/md5/{f.md5[:2]}/{f.md5[2:]}" for f in manifest.files},
                      {f.path: f.size for f in manifest.files})

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STUB, Result, run_zoo
+from tests.conftest import STUB, Result, old_form, run_zoo
 from zoo_repo import Zoo
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.store.digest import Digest
@@ -138,6 +138,7 @@ def _hostile_remote(w: World) -> tuple[Path, bytes]:
 
 def relist(remote: Path, manifest: bytes) -> None:
     """A hostile directory remote's listing, made to vouch for its forged (only) manifest."""
+    old_form(remote)
     index = remote / "zoo" / "index.json"
     doc = json.loads(index.read_text())
     for versions in doc["stubs"].values():

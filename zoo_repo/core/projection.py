@@ -7,20 +7,23 @@ deprecated (``core.deprecation``). That view is a
 forward along that branch's history. It is kept as a log of moves::
 
     zoo/projection/0000000007.json   one move: seq, commit, what it added (created, never replaced)
-    zoo/index.json                   the whole view at some seq (a cache of the log)
+    zoo/index/top.json, zoo/index/…  the view at some seq, in shards (``core.shards``): a cache of the log
+    zoo/index.json                   the whole view in one file, as remotes before shards have it
 
 A move is created-if-absent at the next sequence number, so of two writers
 racing from the same view one wins and the other starts again from the new
-one; ``index.json`` may lag (a slow writer can put an older one back), so a
-reader follows the log past it. Nothing here does I/O: ``remote.meta`` reads
-and writes these files, ``ops.project`` decides the moves.
+one; the index may lag (a slow writer can put an older top back), so a
+reader follows the log past it. A view may be read in part (``Projection.shards``).
+Nothing here does I/O: ``remote.meta`` and ``remote.index`` read and write these
+files, ``ops.project`` decides the moves.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from zoo_repo.core.aliases import check_alias_name
 from zoo_repo.core.deprecation import Deprecation, from_doc
@@ -28,14 +31,24 @@ from zoo_repo.core.stub import parse_stub, version_number
 from zoo_repo.errors import ManifestError, StubError, UsageError
 
 SCHEMA = 1
+T = TypeVar("T")
 Versions = dict[str, dict[str, str]]  # stub → version name → manifest digest
 Aliases = dict[str, dict[str, int]]  # stub → alias → version number
 Deprecations = dict[str, Deprecation]  # stub → why it is deprecated
 
 
+def shard_of(stub: str) -> str:
+    """The shard a stub's entries live in (``core.shards``): two hex digits of its sha256."""
+    return hashlib.sha256(stub.encode("utf-8")).hexdigest()[:2]
+
+
 @dataclass(frozen=True)
 class Projection:
-    """The view at ``seq`` (0: nothing projected yet), made from ``commit`` of ``branch``."""
+    """The view at ``seq`` (0: nothing projected yet), made from ``commit`` of ``branch``.
+
+    ``shards``: the shards (``shard_of``) this view holds, when it was read in
+    part (a consumer of one stub reads one shard); None: all of them.
+    """
 
     seq: int = 0
     commit: str | None = None
@@ -43,6 +56,10 @@ class Projection:
     versions: Versions = field(default_factory=dict)
     aliases: Aliases = field(default_factory=dict)
     deprecated: Deprecations = field(default_factory=dict)
+    shards: frozenset[str] | None = None
+
+    def covers(self, stub: str) -> bool:
+        return self.shards is None or shard_of(stub) in self.shards
 
     def digest(self, stub: str, version: int) -> str | None:
         return self.versions.get(stub, {}).get(f"v{version}")
@@ -86,9 +103,13 @@ class Rewrite(ValueError):
 
 
 def apply(view: Projection, move: Move) -> Projection:
-    """The view after ``move``; Rewrite if it would change a listed version."""
+    """The view after ``move``; Rewrite if it would change a listed version.
+    A view read in part takes only what the move says of the stubs it covers."""
     if move.seq != view.seq + 1:
         raise ValueError(f"move {move.seq} does not follow view {view.seq}")
+    if view.shards is not None:
+        move = Move(move.seq, move.commit, move.branch, _within(view, move.added), _within(view, move.aliases),
+                    _within(view, move.deprecated))
     versions = {stub: dict(vs) for stub, vs in view.versions.items()}
     for stub, added in move.added.items():
         have = versions.setdefault(stub, {})
@@ -108,7 +129,16 @@ def apply(view: Projection, move: Move) -> Projection:
             deprecated[stub] = record
         else:
             deprecated.pop(stub, None)
-    return Projection(move.seq, move.commit, move.branch, versions, aliases, deprecated)
+    return Projection(move.seq, move.commit, move.branch, versions, aliases, deprecated, view.shards)
+
+
+def _within(view: Projection, entries: dict[str, T]) -> dict[str, T]:
+    return {stub: value for stub, value in entries.items() if view.covers(stub)}
+
+
+def touched(move: Move) -> set[str]:
+    """The stubs a move says anything of."""
+    return {*move.added, *move.aliases, *move.deprecated}
 
 
 def dangling(view: Projection) -> list[str]:

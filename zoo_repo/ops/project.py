@@ -5,7 +5,8 @@ Only this module writes what consumers without git see (``core.projection``):
 ``zoo push`` calls it (the after-merge CI step). The steps, each safe to
 repeat, so a killed or failed move leaves the remote as it was for readers:
 
-1. read the remote's view and check that the release branch descends from
+1. read the remote's view (of the stubs the release branch changed since its
+   commit: ``remote.index``) and check that the release branch descends from
    the commit it was made from (else ``ProjectionMoved``: never backwards,
    never sideways);
 2. plan the move from git (``repo.release.plan_move``): the versions the
@@ -75,16 +76,22 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
     ``locators`` are the pack slots of versions the caller just uploaded
     (publish); others get theirs from their parent's or the remote's packs.
     """
-    from zoo_repo.remote import meta
+    from zoo_repo.remote import index, meta
 
     release = rel.release_of(zoo.root)
     remote = zoo.remote()
     for _ in range(_ATTEMPTS):
-        view = meta.read_view(remote)
+        # Only the shards of the stubs the release branch changed since the view's commit.
+        state = index.read_state(remote, lambda head: rel.touched_stubs(zoo.root, head, release), writing=True)
+        view = state.view
         if release.commit is not None and view.commit == release.commit:
             return ProjectResult(release.branch, view.commit, view.commit)
         check_can_move(zoo, view, release)
         plan = rel.plan_move(zoo.root, view, release)
+        if plan.unseen:  # a deprecation names a successor in a shard not read yet
+            state = index.widen(remote, state, plan.unseen)
+            view = state.view
+            plan = rel.plan_move(zoo.root, view, release)
         _put_trust(remote, plan)
         if plan.move.empty and view.commit is not None:
             # Nothing consumers see changed (commits outside manifests/, or signatures
@@ -93,7 +100,7 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
             return ProjectResult(release.branch, view.commit, view.commit, signatures=len(plan.signatures))
         _put_versions(zoo, remote, plan, jobs, progress, locators or {})
         _put_signatures(remote, plan)  # before the listing: a listed version is never seen unsigned
-        if meta.write_move(remote, view, plan.move) is not None:
+        if meta.write_move(remote, state, plan.move) is not None:
             return ProjectResult(release.branch, release.commit, view.commit,
                                  tuple(v.ref for v in plan.versions), tuple(sorted(plan.move.aliases)),
                                  len(plan.signatures), tuple(sorted(plan.move.deprecated)))

@@ -47,7 +47,7 @@ def check_current(zoo: Workspace) -> None:
     from zoo_repo.repo.release import on_release_branch, release_of
 
     if on_release_branch(zoo.root):
-        check_can_move(zoo, meta.read_view(zoo.remote()), release_of(zoo.root))
+        check_can_move(zoo, meta.read_head(zoo.remote()), release_of(zoo.root))
 
 
 def list_on_remote(zoo: Workspace, what: str) -> bool:

@@ -6,7 +6,9 @@
     <remote>/zoo/trust.yaml                          a copy of the release branch's trust.yaml: a
                                                      source of keys, never of trust (consumers pin)
     <remote>/zoo/projection/0000000001.json …        the log of the release branch's projection
-    <remote>/zoo/index.json                          the projection's current view (a cache of the log)
+    <remote>/zoo/index/top.json, zoo/index/<ab>/…    the projection's view at some seq, in shards
+                                                     (``core.shards``, ``remote.index``)
+    <remote>/zoo/index.json                          the whole view, as remotes before shards had it
 
 A manifest on the remote is a *claim*: ``stub@vN`` is taken, by these bytes.
 It is not yet published: consumers see a version only once the projection
@@ -18,7 +20,6 @@ missing, nor one that was not committed on the release branch.
 
 from __future__ import annotations
 
-from zoo_repo.core import projection
 from zoo_repo.core.card import CARD_NAME
 from zoo_repo.core.manifest import MANIFEST_NAME
 from zoo_repo.core.packs import LOCATOR_NAME, Locator, parse_locator
@@ -26,16 +27,15 @@ from zoo_repo.core.projection import Move, Projection
 from zoo_repo.core.stub import parse_stub, version_number
 from zoo_repo.core.trust import MAX_SIGNATURES, SIGNATURES, TRUST_NAME, is_signature_name
 from zoo_repo.errors import ManifestError, RemoteError, StubError, TooLarge
+from zoo_repo.remote import index
 from zoo_repo.remote.base import Remote
-
-PREFIX = "zoo"
-INDEX = f"{PREFIX}/index.json"
-PROJECTION = f"{PREFIX}/projection"
-# How far a reader follows the log past index.json: each writer rewrites the index
-# right after its move, so a real one lags by a move or two (or replays from scratch
-# when the index was lost); a crafted endless log must not keep a reader asking.
-MAX_REPLAY = 10_000
-
+from zoo_repo.remote.index import INDEX as INDEX
+from zoo_repo.remote.index import MAX_REPLAY as MAX_REPLAY
+from zoo_repo.remote.index import PREFIX
+from zoo_repo.remote.index import PROJECTION as PROJECTION
+from zoo_repo.remote.index import TOP as TOP
+from zoo_repo.remote.index import move_key as move_key
+from zoo_repo.remote.index import read_move as read_move
 
 TRUST = f"{PREFIX}/{TRUST_NAME}"
 
@@ -123,45 +123,19 @@ def read_locator(remote: Remote, stub: str, version: int) -> Locator:
     return parse_locator((data or b"").decode("utf-8", "replace"))
 
 
-def move_key(seq: int) -> str:
-    return f"{PROJECTION}/{seq:010d}.json"
-
-
 def read_view(remote: Remote) -> Projection:
-    """The remote's projection now: ``index.json``, then every move the log has past it."""
-    text = remote.get_text(INDEX)
-    view = projection.parse_view(text, f"remote {remote.url}: {INDEX}") if text is not None else Projection()
-    for _ in range(MAX_REPLAY):
-        move = read_move(remote, view.seq + 1)
-        if move is None:
-            return view
-        try:
-            view = projection.apply(view, move)
-        except projection.Rewrite as exc:  # only a crafted log does this: the writer checks first
-            raise ManifestError(f"remote {remote.url}: {move_key(move.seq)}", str(exc)) from exc
-    raise ManifestError(f"remote {remote.url}: {INDEX}", f"is more than {MAX_REPLAY} moves behind its log; "
-                        "a real one is a move or two behind (`zoo push` on the release branch writes it anew)")
+    """The remote's whole projection now (``remote.index``: the top, every shard, the log past it)."""
+    return index.read_state(remote).view
 
 
-def read_move(remote: Remote, seq: int) -> Move | None:
-    text = remote.get_text(move_key(seq))
-    if text is None:
-        return None
-    move = projection.parse_move(text, f"remote {remote.url}: {move_key(seq)}")
-    if move.seq != seq:
-        raise ManifestError(f"remote {remote.url}: {move_key(seq)}", f"says seq {move.seq}")
-    return move
+def read_head(remote: Remote) -> Projection:
+    """Where the projection is (seq, commit, branch), without its entries: the top and the log past it."""
+    return index.read_state(remote, ()).view
 
 
-def write_move(remote: Remote, view: Projection, move: Move) -> Projection | None:
-    """Take the next step of the log; None when another writer took it first
-    (the caller reads the view again and decides anew). The new view is then
-    written to ``index.json`` for the next reader's one GET."""
-    new = projection.apply(view, move)
-    if not remote.create_text(move_key(move.seq), projection.render_move(move)):
-        return None
-    remote.put_text(INDEX, projection.render_view(new))
-    return new
+def write_move(remote: Remote, state: index.State, move: Move) -> Projection | None:
+    """Take the next step of the log (``index.write_move``); None when another writer took it first."""
+    return index.write_move(remote, state, move)
 
 
 def listed_versions(remote: Remote, stub: str | None = None) -> dict[str, list[int]]:

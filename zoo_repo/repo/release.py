@@ -72,6 +72,9 @@ class MovePlan:
     view: Projection  # what the view becomes
     signatures: tuple[NewSignature, ...] = ()
     trust_text: str | None = None  # the branch's trust.yaml, when it has one
+    # Successors named by the move's deprecations that the view, read in part, does
+    # not cover: the plan is to be made again with their shards read too.
+    unseen: tuple[str, ...] = ()
 
 
 def release_of(root: Path) -> Release:
@@ -97,6 +100,21 @@ def relation(root: Path, projected: str | None, commit: str) -> Relation:
     return "ahead" if git.is_ancestor(root, commit, projected) else "diverged"
 
 
+def touched_stubs(root: Path, view: Projection, release: Release) -> set[str] | None:
+    """The stubs whose entries a move from ``view`` to the release branch can change
+    (a view read in part needs only their shards); None: any (a view not made from git)."""
+    if release.commit is None or view.commit == release.commit:
+        return set()
+    if view.commit is None or not git.has_commit(root, view.commit):
+        return None
+    found: set[str] = set()
+    for _, path in git.changed_paths(root, view.commit, MANIFESTS, against=release.commit):
+        parts = path.split("/")
+        if len(parts) >= 9 and parts[0] == MANIFESTS:  # manifests/<stub: 7 parts>/…
+            found.add("/".join(parts[1:8]))
+    return found
+
+
 def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
     """What the release branch's commit adds to ``view``: new versions (their
     manifests as committed) and every stub whose aliases.yaml or deprecated.yaml says otherwise.
@@ -109,6 +127,8 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
                          hint=f"git fetch, then `git checkout {release.branch}`")
     tree = git.ls_tree(root, release.commit, MANIFESTS)
     incremental = view.commit is not None and git.has_commit(root, view.commit)
+    if not incremental and view.shards is not None:
+        raise ValueError("a view not made from git is planned from whole")
     if incremental:
         assert view.commit is not None
         touched = {path for _, path in git.changed_paths(root, view.commit, MANIFESTS, against=release.commit)}
@@ -167,14 +187,18 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
     if bad:
         raise UsageError(f"{bad[0]}: the alias names a version that is not on {release.branch} "
                          f"({release.commit[:10]})", hint="fix aliases.yaml on the release branch (`zoo check`)")
-    orphan = sorted(s for s, d in new_view.deprecated.items() if d.successor and not new_view.numbers(d.successor))
+    # Only the move's own deprecations: versions are never taken away, so a successor
+    # that had versions still has them.
+    successors = {s: d.successor for s, d in move.deprecated.items() if d is not None and d.successor}
+    unseen = tuple(sorted({n for n in successors.values() if not new_view.covers(n)}))
+    orphan = sorted(s for s, n in successors.items() if new_view.covers(n) and not new_view.numbers(n))
     if orphan:
         raise UsageError(f"{orphan[0]}: deprecated.yaml names successor {new_view.deprecated[orphan[0]].successor}, "
                          f"which has no version on {release.branch} ({release.commit[:10]})",
                          hint="fix deprecated.yaml on the release branch (`zoo check`)")
     signatures = tuple(NewSignature(*(_signature_of(p) or ("", 0, "")), _text(blobs.get(tree[p]), p)) for p in signed)
     return MovePlan(move, tuple(sorted(versions, key=lambda v: (v.stub, v.version))), new_view, signatures,
-                    _text(blobs.get(trust), TRUST_NAME) if trust else None)
+                    _text(blobs.get(trust), TRUST_NAME) if trust else None, unseen)
 
 
 def _record_of(path: str) -> tuple[str, str] | None:

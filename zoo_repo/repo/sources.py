@@ -172,16 +172,17 @@ class RemoteSource:
     published. Offline, only the cache is read, and what it lacks is an Offline error."""
 
     def __init__(self, remote: Remote, cache_dir: Path, offline: bool = False) -> None:
-        from zoo_repo.remote import meta
-        from zoo_repo.remote.base import meta_limit
+        from zoo_repo.remote import index, meta
 
-        self._meta = meta
-        self._index_limit = meta_limit(meta.INDEX)
+        self._meta, self._index = meta, index
         self.remote = remote
         self.offline = offline
         key = hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:16]
         self.cache = cache_dir / "remotes" / key
-        self._view: Projection | None = None
+        # The index's files as last read (top, shards by digest, moves): a shard or a
+        # move never changes, so only the top is asked anew, and only changed shards fetched.
+        self._files = index.CacheFiles(self.cache, remote.url)
+        self._state: index.State | None = None
 
     def where(self, stub: Stub, version: int, name: str) -> str:
         return f"{self.remote.url}/{self._meta.version_key(str(stub), version, name)}"
@@ -190,34 +191,17 @@ class RemoteSource:
         """Where a pull without a destination places a version: in the cache, per remote."""
         return self.cache / SNAPSHOTS / stub.path / f"v{version}"
 
-    def view(self) -> Projection:
-        """The projection, read once per source (and kept in the cache for offline use)."""
-        from zoo_repo.core.projection import render_view
-
-        if self._view is None:
-            if self.offline:
-                self._view = self._cached_view()
-            else:
-                self._view = self._meta.read_view(self.remote)
-                # Never backwards: a remote that vanished (or a stale mirror) lists
-                # less, and must not take away what offline use was promised.
-                if self._view.seq >= self._cached_seq():
-                    write_text_atomic(self.cache / "index.json", render_view(self._view))
-        return self._view
-
-    def _cached_seq(self) -> int:
-        """How far the cached view had come; a damaged one is simply replaced (-1)."""
-        try:
-            return self._cached_view().seq
-        except (ManifestError, UnicodeDecodeError, OSError):
-            return -1
-
-    def _cached_view(self) -> Projection:
-        from zoo_repo.core.projection import parse_view
-
-        cached = self.cache / "index.json"
-        text = _read_text(str(cached), str(cached), self._index_limit) if cached.exists() else None
-        return parse_view(text, str(cached)) if text else Projection()
+    def view(self, stub: Stub | None = None) -> Projection:
+        """The projection, or the part of it that holds ``stub``: read once per source,
+        each shard at most once (and kept in the cache, for offline use and for next time)."""
+        wanted = None if stub is None else [str(stub)]
+        if self._state is None:
+            files = self._files if self.offline else self._index.Cached(self.remote, self._files)
+            self._state = self._index.read_state(files, wanted, missing_ok=self.offline)
+        elif stub is None or not self._state.view.covers(str(stub)):
+            files = self._files if self.offline else self._index.Cached(self.remote, self._files)
+            self._state = self._index.widen(files, self._state, wanted)
+        return self._state.view
 
     def stubs(self) -> list[Stub]:
         if self.offline:  # what the cache can serve, not everything the projection knew
@@ -230,14 +214,16 @@ class RemoteSource:
     def versions(self, stub: Stub) -> list[int]:
         if self.offline:
             cached = CheckoutSource(self.cache, self.cache / "manifests").versions(stub)
-            listed = set(self.view().numbers(str(stub)))
+            listed = set(self.view(stub).numbers(str(stub)))
             return [v for v in cached if v in listed]
-        return self.view().numbers(str(stub))
+        return self.view(stub).numbers(str(stub))
 
     def aliases_text(self, stub: Stub) -> str | None:
-        if not self.offline:
-            self._view = None  # aliases move: ask again, never answer from a stale view
-        aliases = self.view().aliases.get(str(stub))
+        if not self.offline and self._state is not None:
+            # Aliases move: ask again, never answer from a stale view. Cheaply: the top
+            # and the next move are read; shards only when they changed.
+            self._state = self._index.refresh(self._index.Cached(self.remote, self._files), self._state)
+        aliases = self.view(stub).aliases.get(str(stub))
         text = render_aliases(str(stub), aliases) if aliases else None
         if not self.offline:  # kept beside the cached versions, for `zoo cache` to name them by alias
             cached = self.cache / "manifests" / stub.path / ALIASES_NAME
@@ -249,7 +235,7 @@ class RemoteSource:
 
     def deprecation(self, stub: Stub) -> Deprecation | None:
         """As the projection says (read once per source: a warning, not a pointer to resolve)."""
-        return self.view().deprecated.get(str(stub))
+        return self.view(stub).deprecated.get(str(stub))
 
     def signatures(self, stub: Stub, version: int, limit: int) -> list[tuple[str, bytes]]:
         """The remote's signatures of a version (listed anew online: approvals are
@@ -278,7 +264,7 @@ class RemoteSource:
         return self.remote.get_text(self._meta.TRUST)
 
     def read(self, stub: Stub, version: int, name: str) -> str:
-        expected = self.view().digest(str(stub), version)
+        expected = self.view(stub).digest(str(stub), version)
         if expected is None:
             raise NotFound(f"{stub}@v{version} is not published on remote {self.remote.url}")
         cached = self.cache / "manifests" / stub.path / f"v{version}" / name
