@@ -167,7 +167,7 @@ def _check_current(zoo: Workspace, remote: Remote) -> None:
     from zoo_repo.ops.project import check_can_move
     from zoo_repo.remote import meta
 
-    check_can_move(zoo, meta.read_view(remote), release_of(zoo.root))
+    check_can_move(zoo, meta.read_head(remote), release_of(zoo.root))  # the commit only: no shard
 
 
 def _claim(remote: Remote, manifest: Manifest, final: Path, locator: packs.Locator) -> bool:
