@@ -438,6 +438,14 @@ class Bench:
         if self.run(pull, clone, f"pull/{ds.name}/zoo").ok:
             self.check_tree(ds, out, "zoo pull")
             self.run(pull, clone, f"noop/{ds.name}/zoo")
+        # The same pull writing each object once: the files at --dest are hard links
+        # to the store's objects (the default writes two independent copies where
+        # the filesystem cannot clone).
+        linked_clone, linked_out = here / "clone-hardlink", here / "out-hardlink"
+        self.setup(["git", "clone", "-q", str(zoo_dir), str(linked_clone)], here)
+        linked = [*self.zoo, "pull", ds.stub, "--dest", str(linked_out), "--link", "hardlink", "--json"]
+        if self.run(linked, linked_clone, f"pull/{ds.name}/zoo-hardlink").ok:
+            self.check_tree(ds, linked_out, "zoo pull --link hardlink")
         if ds.v2:
             before = self.listing(prefix)
             ds.apply_v2(ds.path)
@@ -588,7 +596,8 @@ def report(bench: Bench, big: Dataset, small: Dataset) -> tuple[str, dict[str, A
     data["push"] = d
 
     text, d = timing_table(bench, "pull", sets, [
-        ("zoo pull", "zoo"), ("dvc pull", "dvc"), ("s3fs get", "s3fs"), *peers.PULL_ROWS,
+        ("zoo pull", "zoo"), ("zoo pull --link hardlink", "zoo-hardlink"), ("dvc pull", "dvc"),
+        ("s3fs get", "s3fs"), *peers.PULL_ROWS,
         ("curl GET (big file only)", "curl")], "zoo", rates=True)
     parts.append("## 2. Pull, cold (fresh clone, empty store/cache)\n\n" + text)
     data["pull"] = d
