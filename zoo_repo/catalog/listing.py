@@ -119,13 +119,6 @@ def save(path: Path, key: bytes, where: str, doc: dict[str, Any]) -> None:
         pass  # a read-only checkout lists at the uncached speed
 
 
-def _node(doc: dict[str, Any], name: str) -> dict[str, Any]:
-    """A child node of the remembered tree, or an empty one."""
-    children = doc.get("c")
-    child = children.get(name) if isinstance(children, dict) else None
-    return child if isinstance(child, dict) else {}
-
-
 def _summary_doc(s: Summary) -> list[Any]:
     metrics = [[m.name, None if math.isnan(m.value) else m.value, m.unit, m.dataset, m.split] for m in s.metrics]
     return [s.created, s.size, s.nfiles, metrics]
@@ -197,10 +190,15 @@ class _Walk:
             children: dict[str, Any] = {}
             new["c"] = children
             last = len(parts) == _STUB_DEPTH - 1
+            remembered = old.get("c")
+            if not isinstance(remembered, dict):
+                remembered = {}
             for name in names:
                 child: dict[str, Any] = {}
                 children[name] = child
-                before = _node(old, name)
+                before = remembered.get(name)
+                if not isinstance(before, dict):
+                    before = {}
                 if not last:
                     walk(f"{path}/{name}", [*parts, name], before, child)
                     continue
