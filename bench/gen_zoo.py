@@ -39,6 +39,7 @@ _FILES = (
     ("sample-outputs.tar.gz", "sample-outputs"),
     ("sample-labels.tar.gz", "sample-labels"),
 )
+COLD_LIST = "zoo list (cold: nothing remembered)"
 _GIT = ["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
 
 
@@ -201,9 +202,12 @@ def add_one_version(root: Path, per_stub: int) -> str:
     return version_dir(0, per_stub + 1)
 
 
-def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = False) -> None:
+def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = False, only: str | None = None) -> None:
     subprocess.run(["git", "-C", str(root), "checkout", "-q", "main"], check=True)
     cases: list[tuple[str, list[str], bool]] = [
+        # Cold: what `zoo list` remembers (.zoo/list-cache.json) is removed before each run.
+        (COLD_LIST, ["list"], False),
+        ("zoo list (warm)", ["list"], False),
         ("zoo check (full)", ["check"], False),
         ("zoo check --base HEAD (no change)", ["check", "--base", "HEAD"], False),
         ("zoo check --base HEAD --committed (no change)", ["check", "--base", "HEAD", "--committed"], False),
@@ -215,15 +219,23 @@ def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = Fals
     ]
     rows = []
     for label, args, on_pr in cases:
-        if skip_full and (args == ["check"] or "--full" in args):
+        if skip_full and (args == ["check"] or "--full" in args) or only and only not in label:
             continue
         if on_pr and subprocess.run(["git", "-C", str(root), "rev-parse", "-q", "--verify", "pr"],
                                     capture_output=True).returncode != 0:
             add_one_version(root, per_stub)
         subprocess.run(["git", "-C", str(root), "checkout", "-q", "pr" if on_pr else "main"], check=True)
-        runs = [_measure(root, args)]
+
+        def run(label: str = label, args: list[str] = args) -> tuple[float, float, int, str]:
+            if label == COLD_LIST:
+                (root / ".zoo" / "list-cache.json").unlink(missing_ok=True)
+            return _measure(root, args)
+
+        if label == "zoo list (warm)":
+            run()  # the listing to remember
+        runs = [run()]
         while len(runs) < repeat and runs[0][0] < 30:  # a run of minutes says enough once
-            runs.append(_measure(root, args))
+            runs.append(run())
         best = min(r[0] for r in runs)
         rss = max(r[1] for r in runs)
         rows.append((label, best, max(r[0] for r in runs), rss, runs[-1][2], runs[-1][3]))
@@ -245,6 +257,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="time the zoo already at ROOT, do not generate")
     parser.add_argument("--skip-full", action="store_true", help="leave out the full checks (minutes at 100,000)")
+    parser.add_argument("--only", metavar="TEXT", help="time only the commands whose label contains TEXT")
     args = parser.parse_args()
     versions = 2_000 if args.quick else args.versions
 
@@ -253,7 +266,7 @@ def main() -> None:
         generate(args.root, versions, args.per_stub)
         print(f"generated {versions} versions in {time.perf_counter() - started:.1f}s at {args.root}")
     if args.time:
-        time_commands(args.root, args.per_stub, args.repeat, args.skip_full)
+        time_commands(args.root, args.per_stub, args.repeat, args.skip_full, args.only)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from zoo_repo.store.objects import Store
 
 if TYPE_CHECKING:
     from zoo_repo.catalog.index import Summary
+    from zoo_repo.catalog.listing import Listed
     from zoo_repo.core.lockfile import Lock
     from zoo_repo.core.progress import Progress
     from zoo_repo.core.trust import Trust
@@ -163,26 +164,41 @@ class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
         return found
 
     def summaries(self, filters: ListFilter | None = None, **fields: Any) -> builtins.list[Summary]:
-        """What ``list`` shows, fast: from ``catalog.json`` wherever its entry's manifest
-        digest still matches the manifest's text, else from the manifest itself."""
+        """What ``list`` shows, fast: in a checkout from what ``listing`` remembers; what
+        it reads, from ``catalog.json`` where its entry's manifest digest matches the text."""
         from zoo_repo.catalog.index import Summary
 
         filters = filters or ListFilter(**fields)
         if self.pins is not None:  # only the pinned versions, each checked against its digest
             return [Summary.of(m) for m in self.list(filters)]
-        index = self._catalog_entries()
-        out = []
-        for stub in self.stubs():
-            if not filters.matches(stub) or not self._listed(stub, filters):
-                continue
-            version = self.versions(stub)[-1]
-            entry = index.get((str(stub), version))
-            if entry is not None and entry.get("manifest_digest") == self.digest(stub, version):
-                out.append(Summary.from_entry(stub, entry))
-            else:
-                out.append(Summary.of(self.manifest(stub, version)))
+        if self.is_checkout:
+            return [row.summary for row in self.listing(filters)]
+        out = [self._summary(stub, self.versions(stub)[-1], {}) for stub in self.stubs()
+               if filters.matches(stub) and self._listed(stub, filters)]
         self.flush()
         return out
+
+    def listing(self, filters: ListFilter | None = None, *, aliases: bool = False,
+                **fields: Any) -> builtins.list[Listed]:
+        """``zoo list``'s rows: each matching stub's latest version (as ``summaries``), its deprecation
+        and, with ``aliases``, its aliases; a checkout's are remembered (``catalog.listing``)."""
+        from zoo_repo.catalog.listing import CACHE_NAME, Listed, latest_versions
+
+        filters = filters or ListFilter(**fields)
+        if not self.is_checkout or self.pins is not None:
+            return [Listed(s, self.deprecation(s.stub), self.aliases(s.stub) if aliases else None)
+                    for s in self.summaries(filters)]
+        index = self._catalog_entries()
+        return latest_versions(self, self._state_dir / CACHE_NAME, filters.matches, filters.deprecated,
+                               aliases, lambda stub, version: self._summary(stub, version, index))
+
+    def _summary(self, stub: Stub, version: int, index: dict[tuple[str, int], dict[str, Any]]) -> Summary:
+        from zoo_repo.catalog.index import Summary
+
+        entry = index.get((str(stub), version))
+        if entry is not None and entry.get("manifest_digest") == self.digest(stub, version):
+            return Summary.from_entry(stub, entry)
+        return Summary.of(self.manifest(stub, version))
 
     def _catalog_entries(self) -> dict[tuple[str, int], dict[str, Any]]:
         """catalog.json's entries by (stub, version); empty when there is none or it does not parse."""

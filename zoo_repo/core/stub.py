@@ -173,13 +173,19 @@ def parse_stub(text: str) -> Stub:
         )
     for index, part in enumerate(parts):
         _check_component(text, index, part)
-    arch, _, sub_arch = parts[2].partition("-")
-    dataset, _, scheme = parts[5].partition("-")
-    tag = parts[6].split("-")
-    for field, token in zip(_SPARSE_PARTS, tag, strict=False):
+    for field, token in zip(_SPARSE_PARTS, parts[6].split("-"), strict=False):
         if not _TOKEN.fullmatch(token):
             raise StubError(text, f"{field} {token!r}",
                             "must be a lowercase token: a letter or digit, then letters, digits, '_'")
+    return stub_from_parts(parts)
+
+
+def stub_from_parts(parts: list[str]) -> Stub:
+    """The stub of seven components ``parse_stub`` has already accepted (unchecked: a listing
+    that remembers which directory names parsed rebuilds them without parsing again)."""
+    arch, _, sub_arch = parts[2].partition("-")
+    dataset, _, scheme = parts[5].partition("-")
+    tag = parts[6].split("-")
     return Stub(
         domain=parts[0],
         sub_domain=parts[1],

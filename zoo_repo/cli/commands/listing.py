@@ -24,17 +24,17 @@ def list_(state: State, /, show_all: bool, as_json: bool, remote_url: str | None
     from zoo_repo.cli.render import summary_dict
 
     zoo = state.zoo(remote_url)
-    everything = zoo.summaries(deprecated=True, **filters)
-    retired = {str(m.stub): d for m in everything if (d := zoo.deprecation(m.stub)) is not None}
-    manifests = [m for m in everything if show_all or str(m.stub) not in retired]
+    rows = zoo.listing(deprecated=True, aliases=as_json, **filters)
+    retired = {str(r.summary.stub): r.deprecation for r in rows if r.deprecation is not None}
+    everything = [row for row in rows if show_all or row.deprecation is None]
+    manifests = [row.summary for row in everything]
     if zoo.from_cache_only:
         click.echo("offline: only what the cache holds; the remote may have more", err=True)
     if as_json:
         from zoo_repo.core.aliases import named_versions
 
-        print_json([{**summary_dict(m), "aliases": named_versions(zoo.aliases(m.stub), m.version),
-                     "deprecated": retired[str(m.stub)].to_dict() if str(m.stub) in retired else None}
-                    for m in manifests])
+        print_json([{**summary_dict(r.summary), "aliases": named_versions(r.aliases or {}, r.summary.version),
+                     "deprecated": r.deprecation.to_dict() if r.deprecation else None} for r in everything])
         return
     click.echo(render_markdown(manifests), nl=False)
     if show_all:
