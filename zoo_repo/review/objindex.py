@@ -33,6 +33,7 @@ import re
 import stat
 import subprocess
 import tempfile
+from binascii import unhexlify
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -48,7 +49,9 @@ NAME = "objects.idx"
 _MAGIC = b"zoo-objects 1\n"
 _RECORD = 20
 _LIMIT = 512 << 20  # 20 bytes per (object, stub): far more than 10 million versions' worth
-_TOKEN = re.compile(rb"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+# Whole runs of hex (scanned from the left, a match is a maximal run), of which those of
+# 32 are tokens: no lookaround, which costs a retry at every digit of every sha256.
+_HEX_RUN = re.compile(rb"[0-9a-f]{32,}")
 # Past this share of stubs changed between the remembered commit and the base, build afresh.
 _REBUILD_SHARE, _REBUILD_MIN = 4, 64
 
@@ -207,13 +210,16 @@ def _all_manifests(root: Path, commit: str) -> list[tuple[str, str]]:
 def _build(root: Path, commit: str, items: list[tuple[str, str]], stubs: list[str], records: set[bytes]) -> _Index:
     """``records`` and ``stubs`` with the tokens of the manifests ``items`` (path, blob sha) added."""
     ids = {s: i for i, s in enumerate(stubs)}
+    tokens: dict[str, set[bytes]] = {}  # by stub: its versions share most objects, so each is added once
     for path, data in _blobs(root, items):
-        stub = "/".join(path.split("/")[1:8])
+        tokens.setdefault("/".join(path.split("/")[1:8]), set()).update(
+            t for t in _HEX_RUN.findall(data) if len(t) == 32)
+    for stub, found in tokens.items():
         if stub not in ids:
             ids[stub] = len(stubs)
             stubs.append(stub)
         tail = ids[stub].to_bytes(4, "big")
-        records.update(bytes.fromhex(t.decode("ascii")) + tail for t in set(_TOKEN.findall(data)))
+        records.update(unhexlify(t) + tail for t in found)
     return _Index(commit, stubs, b"".join(sorted(records)))
 
 
@@ -233,10 +239,7 @@ def _blobs(root: Path, items: list[tuple[str, str]]) -> Iterator[tuple[str, byte
                 header = proc.stdout.readline().split(b" ")
                 if len(header) != 3:  # "<sha> missing": nothing to read of it
                     continue
-                size = int(header[2])
-                data = proc.stdout.read(size)
-                proc.stdout.read(1)
-                yield path, data
+                yield path, proc.stdout.read(int(header[2]) + 1)  # with git's newline after it: not hex
         finally:
             proc.stdout.close()
             proc.kill()
