@@ -174,22 +174,18 @@ def _reach(root: Path, old: _Index | None, commit: str) -> _Index:
             changed = {"/".join(p.split("/")[1:8]) for p in out.split("\0") if is_manifest_path(p)}
             if len(changed) <= max(_REBUILD_MIN, len(old.stubs) // _REBUILD_SHARE):
                 return _update(root, old, commit, changed)
-    return _build(root, commit, _all_manifests(root, commit), [], set())
+    return _build(root, commit, _all_manifests(root, commit), [], [])
 
 
 def _update(root: Path, old: _Index, commit: str, changed: set[str]) -> _Index:
     if not changed:
         return _Index(commit, old.stubs, bytes(old.records))
     gone = {i for i, s in enumerate(old.stubs) if s in changed}
-    kept = b"".join(bytes(old.records[i:i + _RECORD]) for i in range(0, len(old.records), _RECORD)
-                    if int.from_bytes(old.records[i + 16:i + _RECORD], "big") not in gone)
+    kept = [bytes(old.records[i:i + _RECORD]) for i in range(0, len(old.records), _RECORD)
+            if int.from_bytes(old.records[i + 16:i + _RECORD], "big") not in gone]
     listing = base_listing(root, commit, changed)
     items = sorted((p, sha) for p, sha in listing.items() if is_manifest_path(p))
-    return _build(root, commit, items, list(old.stubs), _split(kept))
-
-
-def _split(records: bytes) -> set[bytes]:
-    return {records[i:i + _RECORD] for i in range(0, len(records), _RECORD)}
+    return _build(root, commit, items, list(old.stubs), kept)
 
 
 def _all_manifests(root: Path, commit: str) -> list[tuple[str, str]]:
@@ -207,20 +203,30 @@ def _all_manifests(root: Path, commit: str) -> list[tuple[str, str]]:
     return items
 
 
-def _build(root: Path, commit: str, items: list[tuple[str, str]], stubs: list[str], records: set[bytes]) -> _Index:
-    """``records`` and ``stubs`` with the tokens of the manifests ``items`` (path, blob sha) added."""
+def _build(root: Path, commit: str, items: list[tuple[str, str]], stubs: list[str], records: list[bytes]) -> _Index:
+    """``records`` and ``stubs`` with the tokens of the manifests ``items`` (path, blob sha, sorted, so a
+    stub's manifests come together) added: each (token, stub) once, as its versions share most objects."""
     ids = {s: i for i, s in enumerate(stubs)}
-    tokens: dict[str, set[bytes]] = {}  # by stub: its versions share most objects, so each is added once
+    current, found = "", set[bytes]()
+
+    def flush() -> None:
+        if current not in ids:
+            ids[current] = len(stubs)
+            stubs.append(current)
+        tail = ids[current].to_bytes(4, "big")
+        records.extend(unhexlify(t) + tail for t in found)
+
     for path, data in _blobs(root, items):
-        tokens.setdefault("/".join(path.split("/")[1:8]), set()).update(
-            t for t in _HEX_RUN.findall(data) if len(t) == 32)
-    for stub, found in tokens.items():
-        if stub not in ids:
-            ids[stub] = len(stubs)
-            stubs.append(stub)
-        tail = ids[stub].to_bytes(4, "big")
-        records.update(unhexlify(t) + tail for t in found)
-    return _Index(commit, stubs, b"".join(sorted(records)))
+        stub = "/".join(path.split("/")[1:8])
+        if stub != current:
+            if found:
+                flush()
+            current, found = stub, set()
+        found.update(t for t in _HEX_RUN.findall(data) if len(t) == 32)
+    if found:
+        flush()
+    records.sort()
+    return _Index(commit, stubs, b"".join(records))
 
 
 def _blobs(root: Path, items: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
