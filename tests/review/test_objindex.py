@@ -107,3 +107,31 @@ def test_an_index_of_an_older_base_is_brought_forward(zoo: Zoo, model_dir: Path,
     assert second.encode() in _index(zoo).read_bytes()
     # And back: an older base is reached the same way (what STUB_PRUNED added is not at it).
     assert _same(zoo, first).new_objects > 0
+
+
+def test_a_zoo_in_a_subdirectory_of_its_repository(tmp_path: Path) -> None:
+    # Paths are the zoo's (as ls-tree gives them under -C), never the repository's.
+    from zoo_repo.repo import git as gitrepo
+    from zoo_repo.review.objindex import stubs_mentioning
+
+    repo, sub = tmp_path / "repo", tmp_path / "repo" / "sub"
+    first, second = "0123456789abcdef" * 2, "fedcba9876543210" * 2
+
+    def commit(stub: str, md5: str) -> str:
+        version = sub / "manifests" / stub / "v1"
+        version.mkdir(parents=True)
+        (version / "manifest.yaml").write_text(f"files:\n  - {{path: a, md5: {md5}}}\n")
+        (sub / "manifests" / stub / "notes.txt").write_text(f"{second}\n")  # not a manifest
+        for args in (["add", "-A"], ["-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", stub]):
+            gitrepo.git(repo, *args)
+        return gitrepo.resolve_commit(sub, "HEAD")
+
+    repo.mkdir()
+    gitrepo.git(repo, "init", "-q")
+    a, b = STUB, STUB_PRUNED
+    at_a = commit(a, first)
+    assert stubs_mentioning(sub, at_a, [first, second]) == {a}
+    assert (sub / ".zoo" / NAME).is_file()
+    at_b = commit(b, second)  # the index is carried forward from at_a
+    assert stubs_mentioning(sub, at_b, [first, second]) == {a, b}
+    assert stubs_mentioning(sub, at_a, [second]) == set()
