@@ -122,11 +122,12 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
                     committed=committed)
     report = run.report
     stubs = run.stubs
+    sha = git.resolve_commit(Path(zoo.root), base)
     if stubs is None:
         known = objects_at(Path(zoo.root), run.base_tree)
     else:  # only the added versions' objects matter: ask git which of them the base references
         wanted = {f.md5 for rel in report.added if rel in run.manifests for f in run.manifests[rel].files}
-        known = known_objects(Path(zoo.root), wanted, stubs, run.base_tree)
+        known = known_objects(Path(zoo.root), wanted, stubs, run.base_tree, sha)
     # No policy to require signatures by fails every added version, though its one line is about trust.yaml.
     unsigned = tuple(p for p in report.problems if p.rule == "signed" and p.path == TRUST_NAME)
     added = []
@@ -145,7 +146,7 @@ def review(zoo: Workspace, base: str, *, remote: bool = False, deep: bool = Fals
             signatures=tuple(run.signatures.get(path, ())),
         ))
     aliases = alias_changes(zoo, run.base_tree, stubs)
-    change = trust_change(Path(zoo.root), git.resolve_commit(Path(zoo.root), base))
+    change = trust_change(Path(zoo.root), sha)
     return Review(base, tuple(added), report.problems, report.rules, report.versions, aliases, run.policy, change,
                   deprecation_changes(zoo, run.base_tree, stubs))
 
