@@ -12,7 +12,9 @@ repeat, so a killed or failed move leaves the remote as it was for readers:
 2. plan the move from git (``repo.release.plan_move``): the versions the
    branch adds, every alias it moved, every deprecation it made or took back;
 3. make sure the new versions' objects are on the remote (uploading those
-   the store has), then claim each version (create-if-absent manifest);
+   the store has), then claim each version (create-if-absent manifest), a
+   bounded batch of versions at a time (a first projection of a large zoo
+   holds one batch's manifests, never all);
 4. create the next log entry; if another writer took it first, start again
    from its view.
 """
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from zoo_repo.remote.base import Remote
 
 _ATTEMPTS = 8  # writers racing for the same log entry: each loss means another moved it forward
+BATCH = 512  # versions whose manifests a projection holds at once (each batch: objects, then claims)
 
 
 @dataclass(frozen=True)
@@ -110,31 +113,58 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
 
 def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int, progress: Progress | None,
                   locators: dict[tuple[str, int], packs.Locator]) -> None:
-    """Every new version's objects, then its claim (card, locator, manifest), on the remote."""
-    from zoo_repo.remote import meta, transfer
+    """Every new version's objects, then its claim (card, locator, manifest), on the
+    remote, ``BATCH`` versions at a time: a first projection of a large zoo holds one
+    batch's manifests, not all of them. Claims are not listings: until the move is
+    written no consumer sees any of them, so a publisher stopped at any batch leaves
+    the remote as readers knew it, and the next run finds its claims made."""
+    from zoo_repo.remote import transfer
 
-    if not plan.versions:
-        return
-    manifests = {v.ref: parse_manifest(v.manifest_text, f"{v.ref} at {plan.move.branch}") for v in plan.versions}
-    wanted = referenced(manifests.values())
-    sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
-    missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
-    lost = sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid))
-    if lost:
-        raise RemoteError(f"{lost[0]}: in neither the store nor the remote ({len(lost)} objects): "
-                          "the remote cannot list these versions without their files",
-                          hint="run `zoo push` in a checkout that has them (where they were published)")
-    sent = transfer.send(zoo.store, remote, sorted(missing), jobs=jobs, progress=progress)
     slots: packs.Locator | None = None
-    for v in plan.versions:
-        locator = locators.get((v.stub, v.version))
-        if locator is None and remote.packs:
-            if slots is None:
-                slots = {**transfer.all_slots(remote), **sent.slots}
-            mine = {f.md5 for f in manifests[v.ref].files}
-            locator = {o: s for o, s in slots.items() if o in mine}
-        meta.claim_version(remote, v.stub, v.version, v.manifest_text, v.card_text,
-                           packs.render_locator(locator) if locator else None)
+    for start in range(0, len(plan.versions), BATCH):
+        batch = [(v, parse_manifest(text, f"{v.ref} at {plan.move.branch}"), text, card)
+                 for v, text, card in rel.version_texts(zoo.root, plan.versions[start:start + BATCH])]
+        wanted = referenced(m for _, m, _, _ in batch)
+        sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
+        missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
+        lost = sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid))
+        if lost:
+            raise RemoteError(f"{lost[0]}: in neither the store nor the remote ({len(lost)} objects): "
+                              "the remote cannot list these versions without their files",
+                              hint="run `zoo push` in a checkout that has them (where they were published)")
+        # Only a batch with something to upload shows (and restarts) the progress bar.
+        sent = transfer.send(zoo.store, remote, sorted(missing), jobs=jobs, progress=progress).slots if missing else {}
+        if slots is not None:
+            slots.update(sent)
+        claims: list[tuple[rel.NewVersion, str, str, str | None]] = []
+        for v, manifest, text, card in batch:
+            locator = locators.get((v.stub, v.version))
+            if locator is None and remote.packs:
+                if slots is None:
+                    slots = {**transfer.all_slots(remote), **sent}
+                # Looked up by the version's objects: the remote's packs may hold a million.
+                locator = {f.md5: slots[f.md5] for f in manifest.files if f.md5 in slots}
+            claims.append((v, text, card, packs.render_locator(locator) if locator else None))
+        _claim_all(remote, claims, jobs)
+
+
+def _claim_all(remote: Remote, claims: list[tuple[rel.NewVersion, str, str, str | None]], jobs: int) -> None:
+    """Claim each version, ``jobs`` at a time (each claim is a few small requests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zoo_repo.remote import meta
+
+    def one(claim: tuple[rel.NewVersion, str, str, str | None]) -> None:
+        v, text, card, locator = claim
+        meta.claim_version(remote, v.stub, v.version, text, card, locator)
+
+    if len(claims) <= 1 or jobs <= 1:
+        for claim in claims:
+            one(claim)
+        return
+    with ThreadPoolExecutor(max_workers=min(jobs, len(claims))) as pool:
+        for _ in pool.map(one, claims):
+            pass  # the first claim that failed raises here
 
 
 def _put_signatures(remote: Remote, plan: rel.MovePlan) -> None:

@@ -152,6 +152,10 @@ class Workspace:
         stub = as_stub(stub)
         return self._manifest_of(stub, version, self.manifest_text(stub, version))
 
+    def manifest_from_text(self, stub: Stub | str, version: int, text: str) -> Manifest:
+        """``manifest`` for text already read (``manifest_text``): one read serves both."""
+        return self._manifest_of(as_stub(stub), version, text)
+
     def _manifest_of(self, stub: Stub, version: int, text: str) -> Manifest:
         where = self._source.where(stub, version, MANIFEST_NAME)
         manifest = self._parse_manifest(text, where)
