@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zoo_repo.core import packs
-from zoo_repo.core.manifest import parse_manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.projection import Projection
 from zoo_repo.errors import ProjectionMoved, RemoteError, ZooError
@@ -127,6 +126,7 @@ def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int,
     for manifests in _batches(zoo, plan):
         for oid, (digest, _) in referenced(m for _, m, _, _ in manifests).items():
             sizes[oid] = None if digest is None else digest.size
+    zoo.flush()  # what the parse cache learned, for the second reading and the next command
     missing = remote.missing(sizes, jobs=jobs, sizes={o: n for o, n in sizes.items() if n is not None})
     del sizes
     lost = {oid for oid in missing if not zoo.store.has(oid)}
@@ -156,7 +156,7 @@ Batch = list[tuple[rel.NewVersion, Any, str, str]]
 def _batches(zoo: Workspace, plan: rel.MovePlan, parse: bool = True) -> Iterator[Batch]:
     """The plan's versions ``BATCH`` at a time: (version, its manifest parsed or None, its text, its card)."""
     for start in range(0, len(plan.versions), BATCH):
-        yield [(v, parse_manifest(text, f"{v.ref} at {plan.move.branch}") if parse else None, text, card)
+        yield [(v, zoo.parse_manifest(text, f"{v.ref} at {plan.move.branch}") if parse else None, text, card)
                for v, text, card in rel.version_texts(zoo.root, plan.versions[start:start + BATCH])]
 
 

@@ -163,6 +163,11 @@ class Workspace:
             raise ManifestError(where, f"says {manifest.stub}@v{manifest.version}; its path says {stub}@v{version}")
         return manifest
 
+    def parse_manifest(self, text: str, where: str) -> Manifest:
+        """A manifest's text parsed and checked, through the parse cache (``zoo push``
+        has just parsed the same texts from the working tree)."""
+        return self._parse_manifest(text, where)
+
     def _parse_manifest(self, text: str, where: str) -> Manifest:
         """The checked manifest, from the parse cache when this exact text was seen before."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
