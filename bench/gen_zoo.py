@@ -40,6 +40,7 @@ _FILES = (
     ("sample-labels.tar.gz", "sample-labels"),
 )
 COLD_LIST = "zoo list (cold: nothing remembered)"
+PUBLISH = "zoo publish next version of a small model"
 _GIT = ["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
 
 
@@ -136,12 +137,29 @@ class _Templates:
         return out
 
 
-def generate(root: Path, versions: int, per_stub: int) -> None:
-    """A zoo at ``root`` (replaced) with ``versions`` versions, ``per_stub`` per stub, one commit on main."""
+def bench_dir(root: Path) -> Path:
+    """Beside the zoo: its remote, the small model, and the empty zoo (and its remote) to compare with."""
+    return root.parent / f"{root.name}-bench"
+
+
+def generate(root: Path, versions: int, per_stub: int, remote: bool | str = False) -> None:
+    """A zoo at ``root`` (replaced) with ``versions`` versions, ``per_stub`` per stub, one commit on main.
+
+    ``remote``: the zoo is made by ``zoo init`` with a directory remote and has the small
+    demo model published (a real version, objects and all) before the fabricated commit,
+    and the remote's projection is moved to that commit (``project_fabricated``): a zoo
+    whose remote is up to date, where a publish does what it does every day.
+    ``remote="unprojected"``: the remote holds the versions' objects but lists none of them
+    (``fabricate_objects``), as a zoo's remote does before its first `zoo push`.
+    """
     if root.exists():
         shutil.rmtree(root)
-    root.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    if remote:
+        shutil.rmtree(bench_dir(root), ignore_errors=True)
+        _real_zoo(root, bench_dir(root) / "remote")
+    else:
+        root.mkdir(parents=True)
+        subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
     templates = _Templates()
     for i in (0, 8, 123_457):  # the templates must say exactly what a full render says
         assert templates.render(i, 2) == render_version(i, 2), i
@@ -151,12 +169,15 @@ def generate(root: Path, versions: int, per_stub: int) -> None:
     message = b"Fabricated zoo"
     out.write(b"commit refs/heads/main\ncommitter Bench <bench@example.com> 1704067200 +0000\n"
               b"data %d\n%s\n" % (len(message), message))
+    if remote:
+        out.write(b"from refs/heads/main^0\n")
 
     def put(path: str, data: bytes) -> None:
         out.write(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data))
 
-    put("zoo.yaml", b"format: 1\n")
-    put("manifests/.gitkeep", b"")
+    if not remote:
+        put("zoo.yaml", b"format: 1\n")
+        put("manifests/.gitkeep", b"")
     for i in range(versions):
         stub_index, version = i // per_stub, i % per_stub + 1
         for name, data in templates.render(stub_index, version).items():
@@ -166,6 +187,77 @@ def generate(root: Path, versions: int, per_stub: int) -> None:
     if proc.wait() != 0:
         raise SystemExit("git fast-import failed")
     subprocess.run(["git", "-C", str(root), "reset", "-q", "--hard", "main"], check=True)
+    if remote == "unprojected":
+        fabricate_objects(bench_dir(root) / "remote", versions, per_stub)
+    elif remote:
+        project_fabricated(root, bench_dir(root) / "remote", versions, per_stub, templates)
+
+
+def fabricate_objects(remote_dir: Path, versions: int, per_stub: int) -> None:
+    """Every object the fabricated versions name, on the remote, as sparse files of the
+    size their manifests say (a remote checks names and sizes, never reads them), so that
+    the first `zoo push` projects every version, as it would after `dvc remote add`."""
+    made: set[str] = set()
+    for i in range(versions):
+        stub_index, version = i // per_stub, i % per_stub + 1
+        entries, tree = _entries(stub_index, version)
+        for oid, size in [*((e.md5, e.size) for e in entries), (tree + ".dir", 0)]:
+            if oid in made:
+                continue
+            made.add(oid)
+            path = remote_dir / "files" / "md5" / oid[:2] / oid[2:]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as f:
+                f.truncate(size)
+
+
+def _real_zoo(root: Path, remote: Path) -> None:
+    """``zoo init`` with a directory remote, and the small demo model published into it (v1)."""
+    from zoo_repo import Zoo
+    from zoo_repo.ops.demo import STUB_BASE, build_model_dir
+
+    model = bench_dir(root) / "model"
+    if not model.exists():
+        build_model_dir(model)
+    zoo = Zoo.init(root, str(remote))
+    zoo.publish(model, STUB_BASE)
+
+
+def project_fabricated(root: Path, remote_dir: Path, versions: int, per_stub: int, templates: _Templates) -> None:
+    """The remote's projection moved to main's fabricated commit, as `zoo push` would leave it
+    (one move listing every fabricated version), with each stub's latest manifest and card
+    on the remote (what a listing reads; the fabricated versions have no objects to upload)."""
+    from zoo_repo.core.projection import Move
+    from zoo_repo.remote import index, meta, open_remote
+
+    remote = open_remote(str(remote_dir))
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "main"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    state = index.read_state(remote, writing=True)
+    added: dict[str, dict[str, str]] = {}
+    for i in range(versions):
+        stub_index, version = i // per_stub, i % per_stub + 1
+        files = templates.render(stub_index, version)
+        if version == per_stub or i == versions - 1:
+            vdir = remote_dir / meta.PREFIX / "manifests" / _stub_text(stub_index) / f"v{version}"
+            vdir.mkdir(parents=True, exist_ok=True)
+            (vdir / "manifest.yaml").write_bytes(files["manifest.yaml"])
+            (vdir / "model.md").write_bytes(files["model.md"])
+        digest = "sha256:" + hashlib.sha256(files["manifest.yaml"]).hexdigest()
+        added.setdefault(_stub_text(stub_index), {})[f"v{version}"] = digest
+    move = Move(state.view.seq + 1, commit, state.view.branch or "main", added)
+    if meta.write_move(remote, state, move) is None:
+        raise SystemExit("the remote's log moved meanwhile")
+
+
+def _empty_zoo(root: Path) -> Path:
+    """The zoo to compare with: made as ``--remote`` makes the big one, without the fabricated versions."""
+    empty = bench_dir(root) / "empty"
+    if not (empty / "zoo.yaml").exists():
+        shutil.rmtree(empty, ignore_errors=True)
+        shutil.rmtree(bench_dir(root) / "empty-remote", ignore_errors=True)
+        _real_zoo(empty, bench_dir(root) / "empty-remote")
+    return empty
 
 
 # -- timing ---------------------------------------------------------------------
@@ -240,11 +332,31 @@ def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = Fals
         rss = max(r[1] for r in runs)
         rows.append((label, best, max(r[0] for r in runs), rss, runs[-1][2], runs[-1][3]))
         print(f"  {label}: best {best:.2f}s, exit {runs[-1][2]}", file=sys.stderr)
+    if (only is None or only in PUBLISH) and (bench_dir(root) / "model").exists():
+        rows.extend(time_publish(root, repeat))
     print(f"\n| command | best s | worst s (of up to {repeat}) | peak RSS MiB | exit | says |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     for label, best, worst, rss, rc, line in rows:
         print(f"| `{label}` | {best:.2f} | {worst:.2f} | {rss:.0f} | {rc} | {line.replace('|', '/')} |")
     print(f"\nload: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+
+
+def time_publish(root: Path, repeat: int) -> list[tuple[str, float, float, float, int, str]]:
+    """``zoo publish`` of the small model's next version, into the empty zoo and into this
+    one, alternately (best of ``repeat`` each): the same model, the same kind of remote."""
+    from zoo_repo.ops.demo import STUB_BASE
+
+    subprocess.run(["git", "-C", str(root), "checkout", "-q", "main"], check=True)
+    model = bench_dir(root) / "model"
+    zoos = {f"{PUBLISH} (empty zoo)": _empty_zoo(root), f"{PUBLISH} (this zoo)": root}
+    runs: dict[str, list[tuple[float, float, int, str]]] = {label: [] for label in zoos}
+    for _ in range(repeat):
+        for label, zoo in zoos.items():
+            (model / "extra.txt").write_text(f"{time.time_ns()}\n")  # a new version every time
+            runs[label].append(_measure(zoo, ["publish", str(model), "--stub", STUB_BASE]))
+            print(f"  {label}: {runs[label][-1][0]:.2f}s, exit {runs[label][-1][2]}", file=sys.stderr)
+    return [(label, min(r[0] for r in rs), max(r[0] for r in rs), max(r[1] for r in rs), rs[-1][2], rs[-1][3])
+            for label, rs in runs.items()]
 
 
 def main() -> None:
@@ -258,13 +370,20 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="time the zoo already at ROOT, do not generate")
     parser.add_argument("--skip-full", action="store_true", help="leave out the full checks (minutes at 100,000)")
     parser.add_argument("--only", metavar="TEXT", help="time only the commands whose label contains TEXT")
+    parser.add_argument("--remote", action="store_true",
+                        help="a real zoo with a directory remote projected at the fabricated commit (times publish)")
+    parser.add_argument("--first-push", action="store_true",
+                        help="a real zoo whose remote holds every object and lists nothing; time one `zoo push`")
     args = parser.parse_args()
     versions = 2_000 if args.quick else args.versions
 
     if not args.reuse:
         started = time.perf_counter()
-        generate(args.root, versions, args.per_stub)
+        generate(args.root, versions, args.per_stub, "unprojected" if args.first_push else args.remote)
         print(f"generated {versions} versions in {time.perf_counter() - started:.1f}s at {args.root}")
+    if args.first_push:
+        seconds, rss, rc, line = _measure(args.root, ["push"])
+        print(f"| `zoo push` (first projection of {versions} versions) | {seconds:.2f} | {rss:.0f} | {rc} | {line} |")
     if args.time:
         time_commands(args.root, args.per_stub, args.repeat, args.skip_full, args.only)
 

@@ -73,3 +73,25 @@ def test_unknown_ref_names_the_ref(repo: Path) -> None:
     assert caught.value.hint and "git fetch" in caught.value.hint
     with pytest.raises(ToolError, match="git ls-tree failed"):
         gitrepo.ls_tree(repo, "no-such-ref", "sub")
+
+
+def test_changed_blobs_say_what_a_diff_and_a_listing_would(repo: Path) -> None:
+    """Planning a move reads what changed, with its blobs, from one diff: it must agree
+    with ``changed_paths`` and ``ls_tree`` (paths relative to a zoo in a subdirectory)."""
+    sub = repo / "sub"
+    base = gitrepo.resolve_commit(sub, "HEAD")
+    (sub / "manifests" / "a" / "edit.txt").write_text("after\n")
+    (sub / "manifests" / "a" / "gone.txt").unlink()
+    (sub / "manifests" / "b").mkdir()
+    (sub / "manifests" / "b" / "new.txt").write_text("new\n")
+    (repo / "outside.txt").write_text("changed outside the pathspec\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "two")
+    head = gitrepo.resolve_commit(sub, "HEAD")
+    listing = gitrepo.ls_tree(sub, head, "manifests")
+    changed = gitrepo.changed_blobs(sub, base, head, "manifests")
+    assert sorted(changed) == sorted(p for _, p in gitrepo.changed_paths(sub, base, "manifests", against=head))
+    assert changed == {"manifests/a/edit.txt": listing["manifests/a/edit.txt"], "manifests/a/gone.txt": None,
+                       "manifests/b/new.txt": listing["manifests/b/new.txt"]}
+    asked = ["manifests/a/keep.txt", "manifests/a/gone.txt", "manifests/b/new.txt"]
+    assert gitrepo.blobs_at(sub, head, asked) == {p: listing[p] for p in asked if p in listing}

@@ -39,8 +39,7 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> Tra
     from zoo_repo.remote import transfer
     from zoo_repo.repo.release import on_release_branch
 
-    manifests = list(zoo.all_manifests())
-    wanted = referenced(manifests)
+    wanted = referenced(zoo.all_manifests())  # the digests, not every manifest, stay in memory
     remote = zoo.remote()
     sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
     missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
@@ -177,20 +176,47 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
     from zoo_repo.ops.lock import read_lock
     from zoo_repo.repo import git
 
-    manifests = list(zoo.all_manifests())
+    # Only the objects' names are kept, never the manifests: at 100,000 versions the
+    # manifests, or ``referenced``'s digests and labels, would not fit a small machine.
+    keep: set[str] = set()
+    local: set[str] = set()  # git's blob ids of the working tree's manifests
+    for stub in zoo.stubs():
+        for version in zoo.versions(stub):
+            text = zoo.manifest_text(stub, version)
+            local.add(_blob_id(text))
+            _keep(keep, zoo.manifest_from_text(stub, version, text))
+    zoo.flush()
     blobs: dict[str, str] = {}
     for tip in git.branch_tips(zoo.root):
         for path, sha in git.ls_tree(zoo.root, tip, "manifests").items():
-            if path.endswith("/manifest.yaml"):
+            # A branch's manifest that the working tree holds too was read above already.
+            if path.endswith("/manifest.yaml") and sha not in local:
                 blobs[sha] = f"{path} (at {tip[:10]})"
-    for sha, data in git.read_blobs(zoo.root, sorted(blobs)).items():
-        manifests.append(parse_manifest(data.decode("utf-8"), blobs[sha]))
+    names = sorted(blobs)
+    for start in range(0, len(names), _BATCH):
+        for sha, data in git.read_blobs(zoo.root, names[start:start + _BATCH]).items():
+            _keep(keep, parse_manifest(data.decode("utf-8"), blobs[sha]))
     for lockfile in lockfiles:
         for pin in read_lock(Path(lockfile)).pins:
-            manifests.append(zoo.manifest(pin.stub, pin.version))
-    keep = referenced(manifests)
+            _keep(keep, zoo.manifest(pin.stub, pin.version))
     drop = tuple(oid for oid in zoo.store.oids() if oid not in keep)
     temps = tuple(zoo.store.temp_files())
     size = sum(zoo.store.path(oid).stat().st_size for oid in drop)
     size += sum(p.stat().st_size for p in temps if p.exists())
     return GcPlan(zoo.store.root, drop, temps, size, zoo, tuple(lockfiles))
+
+
+_BATCH = 1024  # branch manifests read from git at once
+
+
+def _keep(keep: set[str], manifest: Manifest) -> None:
+    keep.add(manifest.tree_md5 + ".dir")
+    keep.update(f.md5 for f in manifest.files)
+
+
+def _blob_id(text: str) -> str:
+    """The id git gives a file of this text (``git hash-object``)."""
+    import hashlib
+
+    data = text.encode("utf-8")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()

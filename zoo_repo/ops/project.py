@@ -12,18 +12,20 @@ repeat, so a killed or failed move leaves the remote as it was for readers:
 2. plan the move from git (``repo.release.plan_move``): the versions the
    branch adds, every alias it moved, every deprecation it made or took back;
 3. make sure the new versions' objects are on the remote (uploading those
-   the store has), then claim each version (create-if-absent manifest);
+   the store has), then claim each version (create-if-absent manifest), a
+   bounded batch of versions at a time (a first projection of a large zoo
+   holds one batch's manifests, never all);
 4. create the next log entry; if another writer took it first, start again
    from its view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zoo_repo.core import packs
-from zoo_repo.core.manifest import parse_manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.projection import Projection
 from zoo_repo.errors import ProjectionMoved, RemoteError, ZooError
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from zoo_repo.remote.base import Remote
 
 _ATTEMPTS = 8  # writers racing for the same log entry: each loss means another moved it forward
+BATCH = 512  # versions whose manifests a projection holds at once
 
 
 @dataclass(frozen=True)
@@ -110,31 +113,80 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
 
 def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int, progress: Progress | None,
                   locators: dict[tuple[str, int], packs.Locator]) -> None:
-    """Every new version's objects, then its claim (card, locator, manifest), on the remote."""
-    from zoo_repo.remote import meta, transfer
+    """Every new version's objects, then its claim (card, locator, manifest), on the
+    remote. Manifests are read ``BATCH`` versions at a time, twice: once for the names
+    and sizes of the objects they reference (all the remote is asked about, in one
+    inventory: a listing per batch would cost the remote's size each time), once for
+    the claims. Claims are not listings: until the move is written no consumer sees
+    any of them, so a publisher stopped at any point leaves the remote as readers knew
+    it, and the next run finds its claims made."""
+    from zoo_repo.remote import transfer
 
-    if not plan.versions:
-        return
-    manifests = {v.ref: parse_manifest(v.manifest_text, f"{v.ref} at {plan.move.branch}") for v in plan.versions}
-    wanted = referenced(manifests.values())
-    sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
-    missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
-    lost = sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid))
+    sizes: dict[str, int | None] = {}
+    for manifests in _batches(zoo, plan):
+        for oid, (digest, _) in referenced(m for _, m, _, _ in manifests).items():
+            sizes[oid] = None if digest is None else digest.size
+    zoo.flush()  # what the parse cache learned, for the second reading and the next command
+    missing = remote.missing(sizes, jobs=jobs, sizes={o: n for o, n in sizes.items() if n is not None})
+    del sizes
+    lost = {oid for oid in missing if not zoo.store.has(oid)}
     if lost:
-        raise RemoteError(f"{lost[0]}: in neither the store nor the remote ({len(lost)} objects): "
+        raise RemoteError(f"{_label(zoo, plan, lost)}: in neither the store nor the remote ({len(lost)} objects): "
                           "the remote cannot list these versions without their files",
                           hint="run `zoo push` in a checkout that has them (where they were published)")
-    sent = transfer.send(zoo.store, remote, sorted(missing), jobs=jobs, progress=progress)
-    slots: packs.Locator | None = None
-    for v in plan.versions:
-        locator = locators.get((v.stub, v.version))
-        if locator is None and remote.packs:
-            if slots is None:
-                slots = {**transfer.all_slots(remote), **sent.slots}
-            mine = {f.md5 for f in manifests[v.ref].files}
-            locator = {o: s for o, s in slots.items() if o in mine}
-        meta.claim_version(remote, v.stub, v.version, v.manifest_text, v.card_text,
-                           packs.render_locator(locator) if locator else None)
+    slots = dict(transfer.send(zoo.store, remote, sorted(missing), jobs=jobs, progress=progress).slots) \
+        if missing else {}
+    every: packs.Locator | None = None
+    for batch in _batches(zoo, plan, parse=bool(remote.packs)):
+        claims: list[tuple[rel.NewVersion, str, str, str | None]] = []
+        for v, manifest, text, card in batch:
+            locator = locators.get((v.stub, v.version))
+            if locator is None and manifest is not None:
+                if every is None:
+                    every = {**transfer.all_slots(remote), **slots}
+                # Looked up by the version's objects: the remote's packs may hold a million.
+                locator = {f.md5: every[f.md5] for f in manifest.files if f.md5 in every}
+            claims.append((v, text, card, packs.render_locator(locator) if locator else None))
+        _claim_all(remote, claims, jobs)
+
+
+Batch = list[tuple[rel.NewVersion, Any, str, str]]
+
+
+def _batches(zoo: Workspace, plan: rel.MovePlan, parse: bool = True) -> Iterator[Batch]:
+    """The plan's versions ``BATCH`` at a time: (version, its manifest parsed or None, its text, its card)."""
+    for start in range(0, len(plan.versions), BATCH):
+        yield [(v, zoo.parse_manifest(text, f"{v.ref} at {plan.move.branch}") if parse else None, text, card)
+               for v, text, card in rel.version_texts(zoo.root, plan.versions[start:start + BATCH])]
+
+
+def _label(zoo: Workspace, plan: rel.MovePlan, lost: set[str]) -> str:
+    """The first of ``lost`` as the version file that names it (read again: this is the error's path only)."""
+    for batch in _batches(zoo, plan):
+        for _, manifest, _, _ in batch:
+            for oid, (_, label) in referenced([manifest]).items():
+                if oid in lost:
+                    return label
+    return sorted(lost)[0]
+
+
+def _claim_all(remote: Remote, claims: list[tuple[rel.NewVersion, str, str, str | None]], jobs: int) -> None:
+    """Claim each version, ``jobs`` at a time (each claim is a few small requests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zoo_repo.remote import meta
+
+    def one(claim: tuple[rel.NewVersion, str, str, str | None]) -> None:
+        v, text, card, locator = claim
+        meta.claim_version(remote, v.stub, v.version, text, card, locator)
+
+    if len(claims) <= 1 or jobs <= 1:
+        for claim in claims:
+            one(claim)
+        return
+    with ThreadPoolExecutor(max_workers=min(jobs, len(claims))) as pool:
+        for _ in pool.map(one, claims):
+            pass  # the first claim that failed raises here
 
 
 def _put_signatures(remote: Remote, plan: rel.MovePlan) -> None:

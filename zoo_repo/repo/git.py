@@ -135,6 +135,38 @@ def changed_paths(root: Path, base: str, pathspec: str, against: str | None = No
     return [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
 
 
+def changed_blobs(root: Path, base: str, against: str, pathspec: str) -> dict[str, str | None]:
+    """path → blob sha at ``against`` (None: not there) of every file under ``pathspec``
+    that differs between commits ``base`` and ``against``: what ``changed_paths`` and an
+    ``ls_tree`` of those paths would say, from one diff that costs what changed."""
+    out = _git_bytes(root, "diff", "--raw", "--no-renames", "--no-ext-diff", "--relative", "-z", "--abbrev=40",
+                     base, against, "--", pathspec).decode("utf-8", "surrogateescape")
+    fields = out.split("\0")
+    found: dict[str, str | None] = {}
+    for i in range(0, len(fields) - 1, 2):
+        # ":<old mode> <new mode> <old sha> <new sha> <status>", then the path
+        _old, mode, _was, sha, status = fields[i].lstrip(":").split(" ")
+        if status.startswith("D") or mode == "000000":
+            found[fields[i + 1]] = None
+        elif mode != "160000":  # a submodule's commit is not a file
+            found[fields[i + 1]] = sha
+    return found
+
+
+def blobs_at(root: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
+    """path → blob sha at ``ref`` of those of ``paths`` that are files there, asked in
+    bounded chunks (a command line holds only so many paths)."""
+    found: dict[str, str] = {}
+    wanted = list(paths)
+    for start in range(0, len(wanted), 500):
+        out = _git_bytes(root, "ls-tree", "-r", "-z", ref, "--", *wanted[start:start + 500])
+        for record in out.decode("utf-8", "surrogateescape").split("\0"):
+            meta, _, path = record.partition("\t")
+            if record and meta.split(" ")[1] == "blob":
+                found[path] = meta.split(" ")[2]
+    return found
+
+
 def ls_tree(root: Path, ref: str, pathspec: str) -> dict[str, str]:
     """path → blob sha of every file under ``pathspec`` at ``ref``; paths relative to ``root``."""
     out = _git_bytes(root, "ls-tree", "-r", "-z", ref, "--", pathspec)

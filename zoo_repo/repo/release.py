@@ -8,6 +8,7 @@ happens to hold (an uncommitted version, a half-merged aliases.yaml).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -43,10 +44,15 @@ class Release:
 
 @dataclass(frozen=True)
 class NewVersion:
+    """A version the move adds: its manifest's digest, and where git keeps its manifest
+    and card (read by ``version_texts``, a batch at a time: a move of 100,000 versions
+    does not hold them all)."""
+
     stub: str
     version: int
-    manifest_text: str
-    card_text: str
+    digest: str
+    manifest_blob: str
+    card_blob: str
 
     @property
     def ref(self) -> str:
@@ -125,27 +131,32 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
     if release.commit is None:
         raise UsageError(f"this zoo has no local branch {release.branch!r} (its release branch, in zoo.yaml)",
                          hint=f"git fetch, then `git checkout {release.branch}`")
-    tree = git.ls_tree(root, release.commit, MANIFESTS)
     incremental = view.commit is not None and git.has_commit(root, view.commit)
     if not incremental and view.shards is not None:
         raise ValueError("a view not made from git is planned from whole")
     if incremental:
         assert view.commit is not None
-        touched = {path for _, path in git.changed_paths(root, view.commit, MANIFESTS, against=release.commit)}
+        # What changed, with its blobs, from one diff: a move costs what it adds, not the zoo's size.
+        changed = {p: sha for p, sha in git.changed_blobs(root, view.commit, release.commit, MANIFESTS).items()
+                   if _wanted_file(p)}
+        touched = set(changed)
+        tree = {p: sha for p, sha in changed.items() if sha is not None}
+        cards = [c for p in tree if (c := _card_path(p)) and c not in tree]
+        tree.update(git.blobs_at(root, release.commit, cards))  # a card older than the view's commit
     else:
+        tree = {p: sha for p, sha in git.ls_tree(root, release.commit, MANIFESTS).items() if _wanted_file(p)}
         touched = set(tree)
     added: dict[str, dict[str, str]] = {}
     versions: list[NewVersion] = []
-    wanted = sorted(p for p in touched if _version_of(p) is not None or _record_of(p) is not None)
+    records = sorted(p for p in touched if _record_of(p) is not None)
+    new_manifests = sorted(p for p in touched if _version_of(p) is not None)
     signed = sorted(p for p in touched if p in tree and _signature_of(p) is not None)
     trust = git.ls_tree(root, release.commit, TRUST_NAME).get(TRUST_NAME)
-    blobs = git.read_blobs(root, [tree[p] for p in wanted if p in tree] +
-                           [tree[c] for p in wanted if (c := _card_path(p)) and c in tree] +
+    blobs = git.read_blobs(root, [tree[p] for p in records if p in tree] +
                            [tree[p] for p in signed] + ([trust] if trust else []))
     alias_moves: dict[str, dict[str, int]] = {}
     deprecations: dict[str, Deprecation | None] = {}
-    for path in wanted:
-        data = blobs.get(tree.get(path, ""))
+    for path, data in _manifests(root, tree, records, new_manifests, blobs):
         record = _record_of(path)
         if record is not None:
             stub, name = record
@@ -164,16 +175,16 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
             if had is not None:
                 raise _rewritten(release, path, "removes")
             continue
-        text = _text(data, path)
+        digest = digest_of(_text(data, path))
         if had is not None:
-            if had != digest_of(text):
+            if had != digest:
                 raise _rewritten(release, path, "changes")
             continue
-        card = blobs.get(tree.get(_card_path(path) or "", ""))
+        card = tree.get(_card_path(path) or "")
         if card is None:
             raise ManifestError(path, f"has no {CARD_NAME} beside it at {release.branch} ({release.commit[:10]})")
-        added.setdefault(stub, {})[f"v{number}"] = digest_of(text)
-        versions.append(NewVersion(stub, number, text, _text(card, path)))
+        added.setdefault(stub, {})[f"v{number}"] = digest
+        versions.append(NewVersion(stub, number, digest, tree[path], card))
     if not incremental:  # a view never made from git: stubs it has aliases for but the branch has none
         for stub in set(view.aliases) - {p[len(MANIFESTS) + 1:-len(ALIASES_NAME) - 1]
                                           for p in tree if p.endswith("/" + ALIASES_NAME)}:
@@ -199,6 +210,42 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
     signatures = tuple(NewSignature(*(_signature_of(p) or ("", 0, "")), _text(blobs.get(tree[p]), p)) for p in signed)
     return MovePlan(move, tuple(sorted(versions, key=lambda v: (v.stub, v.version))), new_view, signatures,
                     _text(blobs.get(trust), TRUST_NAME) if trust else None, unseen)
+
+
+_BATCH = 1024  # manifests read from git at once while planning, or while projecting (``version_texts``)
+
+
+def _manifests(root: Path, tree: dict[str, str], records: list[str], manifests: list[str],
+               blobs: dict[str, bytes]) -> Iterator[tuple[str, bytes | None]]:
+    """(path, bytes at the release commit; None: not there) of each record (read
+    already, in ``blobs``), then of each manifest, read ``_BATCH`` at a time: the
+    caller keeps only a digest of each."""
+    for path in records:
+        yield path, blobs.get(tree.get(path, ""))
+    for start in range(0, len(manifests), _BATCH):
+        batch = manifests[start:start + _BATCH]
+        read = git.read_blobs(root, [tree[p] for p in batch if p in tree])
+        for path in batch:
+            yield path, read.get(tree.get(path, ""))
+
+
+def version_texts(root: Path, versions: Sequence[NewVersion]) -> Iterator[tuple[NewVersion, str, str]]:
+    """Each version with its manifest's and card's text, read from git ``_BATCH`` at a time."""
+    for start in range(0, len(versions), _BATCH):
+        batch = versions[start:start + _BATCH]
+        blobs = git.read_blobs(root, [b for v in batch for b in (v.manifest_blob, v.card_blob)])
+        for v in batch:
+            where = f"{MANIFESTS}/{v.stub}/v{v.version}"
+            text = _text(blobs[v.manifest_blob], where)
+            if digest_of(text) != v.digest:  # the blob is named by its content: only a damaged repository
+                raise ManifestError(f"{where}/{MANIFEST_NAME}", "changed while it was being projected")
+            yield v, text, _text(blobs[v.card_blob], where)
+
+
+def _wanted_file(path: str) -> bool:
+    """Whether a whole-tree plan reads ``path`` (the DVC pointers, a third of the files, it does not)."""
+    return path.endswith(("/" + MANIFEST_NAME, "/" + CARD_NAME, "/" + ALIASES_NAME, "/" + DEPRECATION_NAME)) \
+        or f"/{SIGNATURES}/" in path
 
 
 def _record_of(path: str) -> tuple[str, str] | None:

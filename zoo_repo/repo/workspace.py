@@ -152,12 +152,21 @@ class Workspace:
         stub = as_stub(stub)
         return self._manifest_of(stub, version, self.manifest_text(stub, version))
 
+    def manifest_from_text(self, stub: Stub | str, version: int, text: str) -> Manifest:
+        """``manifest`` for text already read (``manifest_text``): one read serves both."""
+        return self._manifest_of(as_stub(stub), version, text)
+
     def _manifest_of(self, stub: Stub, version: int, text: str) -> Manifest:
         where = self._source.where(stub, version, MANIFEST_NAME)
         manifest = self._parse_manifest(text, where)
         if manifest.stub != stub or manifest.version != version:
             raise ManifestError(where, f"says {manifest.stub}@v{manifest.version}; its path says {stub}@v{version}")
         return manifest
+
+    def parse_manifest(self, text: str, where: str) -> Manifest:
+        """A manifest's text parsed and checked, through the parse cache (``zoo push``
+        has just parsed the same texts from the working tree)."""
+        return self._parse_manifest(text, where)
 
     def _parse_manifest(self, text: str, where: str) -> Manifest:
         """The checked manifest, from the parse cache when this exact text was seen before."""
