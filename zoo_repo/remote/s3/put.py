@@ -49,20 +49,7 @@ class Sender:
 
     def put(self, url: str, body: bytes | memoryview) -> str:
         """PUT ``body``; returns the ETag. Transient failures are retried (``remote.retry``)."""
-        split = urlsplit(url)
-        target = split.path + (f"?{split.query}" if split.query else "")
-        host: Host = (split.scheme, split.hostname or "", split.port)
-
-        def once() -> str:
-            with POOL.connection(host, self.timeouts, self.tls) as conn:
-                conn.request("PUT", target, body=body, headers={"Content-Length": str(len(body))})
-                response = conn.getresponse()
-                data = response.read()
-            if 200 <= response.status < 300:
-                return str(response.getheader("ETag", "")).strip('"')
-            raise status_error(f"PUT {split.path}", response.status, error_reason(data))
-
-        return retrying(once)
+        return self.put_stream(url, lambda: body, len(body))
 
     def put_stream(self, url: str, body: Callable[[], Any], length: int) -> str:
         """PUT ``length`` bytes read from ``body()`` (a fresh reader for each attempt); returns the ETag."""
