@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.progress import Progress
+from zoo_repo.core.stub import Stub
 from zoo_repo.errors import IntegrityError, ZooError
-from zoo_repo.ops.wanted import referenced
+from zoo_repo.ops.wanted import object_names, referenced, remember_names, remembered_names
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import remove_readonly
 from zoo_repo.store.digest import Digest
@@ -178,14 +179,21 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
 
     # Only the objects' names are kept, never the manifests: at 100,000 versions the
     # manifests, or ``referenced``'s digests and labels, would not fit a small machine.
+    # What a manifest names is remembered under its git blob id (``ops.wanted``), so a
+    # version seen by an earlier gc, push or projection is not parsed again.
     keep: set[str] = set()
     local: set[str] = set()  # git's blob ids of the working tree's manifests
+    batch: list[tuple[str, Stub, int, str]] = []
     for stub in zoo.stubs():
         for version in zoo.versions(stub):
             text = zoo.manifest_text(stub, version)
-            local.add(_blob_id(text))
-            _keep(keep, zoo.manifest_from_text(stub, version, text))
-    zoo.flush()
+            blob = _blob_id(text)
+            local.add(blob)
+            batch.append((blob, stub, version, text))
+            if len(batch) == _BATCH:
+                _keep_batch(zoo, keep, batch)
+                batch = []
+    _keep_batch(zoo, keep, batch)
     blobs: dict[str, str] = {}
     for tip in git.branch_tips(zoo.root):
         for path, sha in git.ls_tree(zoo.root, tip, "manifests").items():
@@ -194,11 +202,18 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
                 blobs[sha] = f"{path} (at {tip[:10]})"
     names = sorted(blobs)
     for start in range(0, len(names), _BATCH):
-        for sha, data in git.read_blobs(zoo.root, names[start:start + _BATCH]).items():
-            _keep(keep, parse_manifest(data.decode("utf-8"), blobs[sha]))
+        chunk = names[start:start + _BATCH]
+        known = remembered_names(zoo, chunk)
+        for _, found in known.values():
+            keep.update(found)
+        parsed = [(sha, parse_manifest(data.decode("utf-8"), blobs[sha]))
+                  for sha, data in git.read_blobs(zoo.root, [s for s in chunk if s not in known]).items()]
+        for _, manifest in parsed:
+            keep.update(object_names(manifest))
+        remember_names(zoo, parsed)
     for lockfile in lockfiles:
         for pin in read_lock(Path(lockfile)).pins:
-            _keep(keep, zoo.manifest(pin.stub, pin.version))
+            keep.update(object_names(zoo.manifest(pin.stub, pin.version)))
     drop = tuple(oid for oid in zoo.store.oids() if oid not in keep)
     temps = tuple(zoo.store.temp_files())
     size = sum(zoo.store.path(oid).stat().st_size for oid in drop)
@@ -209,9 +224,19 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
 _BATCH = 1024  # branch manifests read from git at once
 
 
-def _keep(keep: set[str], manifest: Manifest) -> None:
-    keep.add(manifest.tree_md5 + ".dir")
-    keep.update(f.md5 for f in manifest.files)
+def _keep_batch(zoo: Workspace, keep: set[str], batch: list[tuple[str, Stub, int, str]]) -> None:
+    """Add what the working tree's manifests in ``batch`` name: remembered, or parsed and checked."""
+    known = remembered_names(zoo, [blob for blob, _, _, _ in batch])
+    parsed = []
+    for blob, stub, version, text in batch:
+        says, names = known.get(blob, ("", []))
+        if says == f"{stub}@v{version}":  # else parsed, and refused if its path says otherwise
+            keep.update(names)
+        else:
+            manifest = zoo.manifest_from_text(stub, version, text)
+            keep.update(object_names(manifest))
+            parsed.append((blob, manifest))
+    remember_names(zoo, parsed)
 
 
 def _blob_id(text: str) -> str:

@@ -30,6 +30,7 @@ import random
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,6 +66,14 @@ def fresh(entry: Entry | None, st: os.stat_result) -> Digest | None:
 
 _PUT = "insert or replace into file_stat values (?, ?, ?, ?, ?, ?, ?, ?)"
 _COLUMNS = "path, size, mtime_ns, inode, ctime_ns, sha256, md5, mac"
+
+
+_DOC_BATCH = 500  # keys in one query: under sqlite's 999 bound variables of old builds
+
+
+def _select_docs(keys: list[str], db: sqlite3.Connection) -> list[Any]:
+    marks = ",".join("?" * len(keys))
+    return db.execute(f"select digest, doc, mac from manifest_docs where digest in ({marks})", keys).fetchall()
 
 
 def _doc_key(kind: str, key: str) -> str:
@@ -194,11 +203,15 @@ class StatCache:
         if self._key is None or not entries:
             return
         rows = [self._row(*entry) for entry in entries]
+        self._write_many(_PUT, rows)
+
+    def _write_many(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """``sql`` for each row, in one short transaction: not one per row."""
 
         def work(db: sqlite3.Connection) -> None:
             db.execute("begin")
             try:
-                db.executemany(_PUT, rows)
+                db.executemany(sql, rows)
             except BaseException:
                 db.execute("rollback")
                 raise
@@ -234,26 +247,41 @@ class StatCache:
     def get_doc(self, kind: str, key: str) -> Any:
         """A JSON document this user stored under ``kind`` and ``key``; None when absent
         or not authenticated by this user's key."""
+        return self.get_docs(kind, [key]).get(key)
+
+    def get_docs(self, kind: str, keys: Sequence[str]) -> dict[str, Any]:
+        """key → document of each of ``keys`` this user stored under ``kind`` (absent,
+        forged and unreadable ones left out), asked a few hundred at a time."""
         if self._key is None:
-            return None
-        row = self._run(lambda db: db.execute("select doc, mac from manifest_docs where digest = ?",
-                                              (_doc_key(kind, key),)).fetchone(), None)
-        if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
-            return None
-        if not hmac.compare_digest(row[1], self._mac(kind, key, row[0])):
-            return None  # not written by this user: work it out again
-        try:
-            return json.loads(row[0])
-        except ValueError:
-            return None
+            return {}
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), _DOC_BATCH):
+            chunk = {_doc_key(kind, key): key for key in keys[start:start + _DOC_BATCH]}
+            rows: list[Any] = self._run(partial(_select_docs, list(chunk)), [])
+            for stored, text, mac in rows:
+                key = chunk.get(stored)
+                if key is None or not isinstance(text, str) or not isinstance(mac, bytes):
+                    continue
+                if not hmac.compare_digest(mac, self._mac(kind, key, text)):
+                    continue  # not written by this user: work it out again
+                try:
+                    found[key] = json.loads(text)
+                except ValueError:
+                    continue
+        return found
 
     def put_doc(self, kind: str, key: str, doc: Any) -> None:
-        if self._key is None:
+        self.put_docs(kind, [(key, doc)])
+
+    def put_docs(self, kind: str, docs: Sequence[tuple[str, Any]]) -> None:
+        """Remember many documents in one short transaction."""
+        if self._key is None or not docs:
             return
-        text = json.dumps(doc, separators=(",", ":"))
-        mac = self._mac(kind, key, text)
-        self._run(lambda db: db.execute("insert or replace into manifest_docs values (?, ?, ?)",
-                                        (_doc_key(kind, key), text, mac)), None)
+        rows = []
+        for key, doc in docs:
+            text = json.dumps(doc, separators=(",", ":"))
+            rows.append((_doc_key(kind, key), text, self._mac(kind, key, text)))
+        self._write_many("insert or replace into manifest_docs values (?, ?, ?)", rows)
 
     # -- derived objects ---------------------------------------------------
     def get_derived(self, kind: str, source: str) -> Digest | None:

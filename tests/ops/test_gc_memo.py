@@ -1,0 +1,67 @@
+"""gc remembers what each manifest names (under its git blob id): a speed-up that never keeps less."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import STUB
+from zoo_repo import Zoo
+from zoo_repo.errors import ManifestError
+
+OTHER = STUB.rsplit("/", 1)[0] + "/pruned-conservative"
+
+
+def _referenced(zoo: Zoo) -> set[str]:
+    found = set()
+    for manifest in zoo.all_manifests():
+        found.add(manifest.tree_md5 + ".dir")
+        found.update(f.md5 for f in manifest.files)
+    return found
+
+
+def _remembered_rows(zoo: Zoo) -> list[tuple[str, str]]:
+    with sqlite3.connect(zoo.root / ".zoo" / "stat.sqlite") as db:
+        return db.execute("select digest, doc from manifest_docs where digest like 'object-names:%'").fetchall()
+
+
+def test_a_remembered_list_that_was_tampered_with_is_not_believed(zoo: Zoo, model_dir: Path) -> None:
+    zoo.publish(model_dir, STUB)
+    assert zoo.plan_gc().objects == ()
+    rows = _remembered_rows(zoo)
+    assert len(rows) == 1  # the version's names were remembered
+    # A remembered list claiming the version names nothing but a file list that does not exist:
+    # believed, gc would remove every object of the version.
+    forged = f'["{STUB}@v1","{"0" * 32}.dir"]'
+    with sqlite3.connect(zoo.root / ".zoo" / "stat.sqlite") as db:
+        db.execute("update manifest_docs set doc = ? where digest like 'object-names:%'", (forged,))
+    referenced = _referenced(zoo)
+    plan = zoo.plan_gc()
+    assert plan.objects == ()
+    plan.execute()
+    assert referenced <= set(zoo.store.oids())
+
+
+def test_what_is_remembered_follows_the_manifests(zoo: Zoo, model_dir: Path) -> None:
+    first = zoo.publish(model_dir, STUB).manifest
+    (model_dir / "model.md").write_text((model_dir / "model.md").read_text() + "\nSecond version.\n")
+    second = zoo.publish(model_dir, STUB).manifest
+    assert zoo.plan_gc().objects == ()  # both versions remembered
+    subprocess.run(["git", "rm", "-q", "-r", f"manifests/{STUB}/v1"], cwd=zoo.root, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "drop v1"], cwd=zoo.root, check=True)
+    only_first = ({first.tree_md5 + ".dir"} | {f.md5 for f in first.files}) - \
+        ({second.tree_md5 + ".dir"} | {f.md5 for f in second.files})
+    assert only_first  # the card differs, so v1 had objects of its own
+    assert set(zoo.plan_gc().objects) == only_first
+
+
+def test_a_manifest_copied_to_another_stub_is_refused_though_its_text_was_seen(zoo: Zoo, model_dir: Path) -> None:
+    zoo.publish(model_dir, STUB)
+    assert zoo.plan_gc().objects == ()  # the text is remembered under its blob id
+    shutil.copytree(zoo.root / "manifests" / STUB, zoo.root / "manifests" / OTHER)
+    with pytest.raises(ManifestError, match="its path says"):
+        zoo.plan_gc()
