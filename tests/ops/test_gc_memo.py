@@ -26,7 +26,7 @@ def _referenced(zoo: Zoo) -> set[str]:
 
 def _remembered_rows(zoo: Zoo) -> list[tuple[str, str]]:
     with sqlite3.connect(zoo.root / ".zoo" / "stat.sqlite") as db:
-        return db.execute("select digest, doc from manifest_docs where digest like 'object-names:%'").fetchall()
+        return db.execute("select digest, doc from manifest_docs where digest like 'version-refs:%'").fetchall()
 
 
 def test_a_remembered_list_that_was_tampered_with_is_not_believed(zoo: Zoo, model_dir: Path) -> None:
@@ -36,9 +36,9 @@ def test_a_remembered_list_that_was_tampered_with_is_not_believed(zoo: Zoo, mode
     assert len(rows) == 1  # the version's names were remembered
     # A remembered list claiming the version names nothing but a file list that does not exist:
     # believed, gc would remove every object of the version.
-    forged = f'["{STUB}@v1","{"0" * 32}.dir"]'
+    forged = f'["{STUB}@v1","{"0" * 32}",[]]'
     with sqlite3.connect(zoo.root / ".zoo" / "stat.sqlite") as db:
-        db.execute("update manifest_docs set doc = ? where digest like 'object-names:%'", (forged,))
+        db.execute("update manifest_docs set doc = ? where digest like 'version-refs:%'", (forged,))
     referenced = _referenced(zoo)
     plan = zoo.plan_gc()
     assert plan.objects == ()

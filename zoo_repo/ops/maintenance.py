@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.progress import Progress
-from zoo_repo.core.stub import Stub
 from zoo_repo.errors import IntegrityError, ZooError
-from zoo_repo.ops.wanted import object_names, referenced, remember_names, remembered_names
+from zoo_repo.ops.wanted import checkout_refs, referenced, referenced_by, refs_of, remember, remembered
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import remove_readonly
 from zoo_repo.store.digest import Digest
@@ -40,7 +39,7 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> Tra
     from zoo_repo.remote import transfer
     from zoo_repo.repo.release import on_release_branch
 
-    wanted = referenced(zoo.all_manifests())  # the digests, not every manifest, stay in memory
+    wanted = referenced_by(refs for _, refs in checkout_refs(zoo))  # the digests, not every manifest, stay in memory
     remote = zoo.remote()
     sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
     missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
@@ -180,20 +179,12 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
     # Only the objects' names are kept, never the manifests: at 100,000 versions the
     # manifests, or ``referenced``'s digests and labels, would not fit a small machine.
     # What a manifest names is remembered under its git blob id (``ops.wanted``), so a
-    # version seen by an earlier gc, push or projection is not parsed again.
+    # version seen by an earlier gc or push is not parsed again.
     keep: set[str] = set()
     local: set[str] = set()  # git's blob ids of the working tree's manifests
-    batch: list[tuple[str, Stub, int, str]] = []
-    for stub in zoo.stubs():
-        for version in zoo.versions(stub):
-            text = zoo.manifest_text(stub, version)
-            blob = _blob_id(text)
-            local.add(blob)
-            batch.append((blob, stub, version, text))
-            if len(batch) == _BATCH:
-                _keep_batch(zoo, keep, batch)
-                batch = []
-    _keep_batch(zoo, keep, batch)
+    for blob, refs in checkout_refs(zoo):
+        local.add(blob)
+        keep.update(refs.names())
     blobs: dict[str, str] = {}
     for tip in git.branch_tips(zoo.root):
         for path, sha in git.ls_tree(zoo.root, tip, "manifests").items():
@@ -203,17 +194,15 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
     names = sorted(blobs)
     for start in range(0, len(names), _BATCH):
         chunk = names[start:start + _BATCH]
-        known = remembered_names(zoo, chunk)
-        for _, found in known.values():
-            keep.update(found)
-        parsed = [(sha, parse_manifest(data.decode("utf-8"), blobs[sha]))
+        known = remembered(zoo, chunk)
+        parsed = [(sha, refs_of(parse_manifest(data.decode("utf-8"), blobs[sha])))
                   for sha, data in git.read_blobs(zoo.root, [s for s in chunk if s not in known]).items()]
-        for _, manifest in parsed:
-            keep.update(object_names(manifest))
-        remember_names(zoo, parsed)
+        remember(zoo, parsed)
+        for refs in [*known.values(), *(r for _, r in parsed)]:
+            keep.update(refs.names())
     for lockfile in lockfiles:
         for pin in read_lock(Path(lockfile)).pins:
-            keep.update(object_names(zoo.manifest(pin.stub, pin.version)))
+            keep.update(refs_of(zoo.manifest(pin.stub, pin.version)).names())
     drop = tuple(oid for oid in zoo.store.oids() if oid not in keep)
     temps = tuple(zoo.store.temp_files())
     size = sum(zoo.store.path(oid).stat().st_size for oid in drop)
@@ -222,26 +211,3 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
 
 
 _BATCH = 1024  # branch manifests read from git at once
-
-
-def _keep_batch(zoo: Workspace, keep: set[str], batch: list[tuple[str, Stub, int, str]]) -> None:
-    """Add what the working tree's manifests in ``batch`` name: remembered, or parsed and checked."""
-    known = remembered_names(zoo, [blob for blob, _, _, _ in batch])
-    parsed = []
-    for blob, stub, version, text in batch:
-        says, names = known.get(blob, ("", []))
-        if says == f"{stub}@v{version}":  # else parsed, and refused if its path says otherwise
-            keep.update(names)
-        else:
-            manifest = zoo.manifest_from_text(stub, version, text)
-            keep.update(object_names(manifest))
-            parsed.append((blob, manifest))
-    remember_names(zoo, parsed)
-
-
-def _blob_id(text: str) -> str:
-    """The id git gives a file of this text (``git hash-object``)."""
-    import hashlib
-
-    data = text.encode("utf-8")
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
