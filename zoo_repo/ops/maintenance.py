@@ -187,7 +187,7 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
         keep.update(refs.names())
     blobs: dict[str, str] = {}
     for tip in git.branch_tips(zoo.root):
-        for path, sha in git.ls_tree(zoo.root, tip, "manifests").items():
+        for path, sha in git.tree_files(zoo.root, tip, "manifests"):
             # A branch's manifest that the working tree holds too was read above already.
             if path.endswith("/manifest.yaml") and sha not in local:
                 blobs[sha] = f"{path} (at {tip[:10]})"

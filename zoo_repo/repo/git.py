@@ -6,7 +6,7 @@ import getpass
 import os
 import socket
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from zoo_repo.errors import ToolError, UsageError
@@ -169,16 +169,30 @@ def blobs_at(root: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
 
 def ls_tree(root: Path, ref: str, pathspec: str) -> dict[str, str]:
     """path → blob sha of every file under ``pathspec`` at ``ref``; paths relative to ``root``."""
-    out = _git_bytes(root, "ls-tree", "-r", "-z", ref, "--", pathspec)
-    found: dict[str, str] = {}
-    for record in out.decode("utf-8", "surrogateescape").split("\0"):
-        if not record:
-            continue
-        meta, _, path = record.partition("\t")
-        _mode, kind, sha = meta.split(" ")
-        if kind == "blob":
-            found[path] = sha
-    return found
+    return dict(tree_files(root, ref, pathspec))
+
+
+def tree_files(root: Path, ref: str, pathspec: str) -> Iterator[tuple[str, str]]:
+    """``ls_tree`` as it is read: (path, blob sha) one at a time, so a caller that keeps
+    a few of 300,000 files never holds the whole listing."""
+    try:
+        proc = subprocess.Popen(["git", "-C", str(root), "ls-tree", "-r", "-z", ref, "--", pathspec],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError as exc:
+        raise ToolError("git is not installed or not on PATH") from exc
+    assert proc.stdout is not None and proc.stderr is not None
+    with proc:
+        rest = b""
+        while chunk := proc.stdout.read(1 << 20):
+            *records, rest = (rest + chunk).split(b"\0")
+            for record in records:
+                meta, _, path = record.decode("utf-8", "surrogateescape").partition("\t")
+                _mode, kind, sha = meta.split(" ")
+                if kind == "blob":
+                    yield path, sha
+        detail = proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
+    if proc.returncode != 0:
+        raise ToolError(f"git ls-tree failed: {detail[-1] if detail else proc.returncode}")
 
 
 def read_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:

@@ -144,7 +144,7 @@ def plan_move(root: Path, view: Projection, release: Release) -> MovePlan:
         cards = [c for p in tree if (c := _card_path(p)) and c not in tree]
         tree.update(git.blobs_at(root, release.commit, cards))  # a card older than the view's commit
     else:
-        tree = {p: sha for p, sha in git.ls_tree(root, release.commit, MANIFESTS).items() if _wanted_file(p)}
+        tree = {p: sha for p, sha in git.tree_files(root, release.commit, MANIFESTS) if _wanted_file(p)}
         touched = set(tree)
     added: dict[str, dict[str, str]] = {}
     versions: list[NewVersion] = []
