@@ -308,6 +308,8 @@ def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = Fals
         ("zoo check --base main --full (one added)", ["check", "--base", "main", "--full"], True),
         ("zoo review --base main (one added)", ["review", "--base", "main"], True),
         ("zoo review --base main --committed (one added)", ["review", "--base", "main", "--committed"], True),
+        # The first after generation parses every manifest; the next finds them remembered.
+        ("zoo gc --dry-run", ["gc", "--dry-run"], False),
     ]
     rows = []
     for label, args, on_pr in cases:
