@@ -10,7 +10,7 @@ lives here once. Foreign errors are translated at this edge (see
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -140,6 +140,18 @@ class Remote:
     def read_range(self, rel: str, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` of a file: one ranged read."""
         raise NotImplementedError
+
+    def read_parts(self, rel: str, parts: Sequence[tuple[int, int]], end: int,
+                   sink: Callable[[int, memoryview], None]) -> int:
+        """One ranged read from the first of ``parts`` (``(offset, size)``, ascending) to
+        ``end``, each part handed to ``sink`` with its index; returns the range's size.
+        Here the range is read whole; a remote that can stream hands over each part
+        as it arrives, and holds one part, not the range."""
+        start = parts[0][0]
+        data = memoryview(self.read_range(rel, start, end))
+        for i, (offset, size) in enumerate(parts):
+            sink(i, data[offset - start: offset - start + size])
+        return len(data)
 
     def download(self, store: Store, oid: str, expect: Digest | None, label: str,
                  jobs: int = DEFAULT_JOBS, progress: Progress | None = None, copy_out: CopyOut | None = None) -> int:

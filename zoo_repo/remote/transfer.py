@@ -117,18 +117,22 @@ def receive(store: Store, remote: Remote, wanted: Wanted, locator: packs.Locator
         """Returns bytes fetched and the members to fetch loose instead (a bad pack)."""
         try:
             at(progress, wanted[span.members[0][0]][1])
-            data = remote.read_range(f"packs/{span.pack}.pack", span.start, span.end)
-            for oid, offset, size in span.members:
+            source = f"remote {remote.url} (pack {span.pack[:12]})"
+
+            def place(i: int, chunk: memoryview) -> None:
+                oid = span.members[i][0]
                 expect, label = wanted[oid]
-                chunk = memoryview(data)[offset - span.start: offset - span.start + size]
-                store.put_bytes(oid, chunk, expect, label, source=f"remote {remote.url} (pack {span.pack[:12]})")
+                store.put_bytes(oid, chunk, expect, label, source=source)
                 if copy_out is not None:
                     copy_out.write(oid, chunk)
+
+            nbytes = remote.read_parts(f"packs/{span.pack}.pack", [(offset, size) for _, offset, size in span.members],
+                                       span.end, place)
         except ZooError:
             # Packs are an accelerator: every object is also stored loose.
             return 0, [oid for oid, _, _ in span.members if not store.verified(oid, wanted[oid][0])]
-        advance(progress, len(span.members), len(data))
-        return len(data), []
+        advance(progress, len(span.members), nbytes)
+        return nbytes, []
 
     total = 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -36,8 +36,8 @@ from zoo_repo.remote.http import POOL, Host, tls_context
 from zoo_repo.remote.options import Timeouts
 from zoo_repo.remote.retry import retrying
 
-__all__ = ["PART_SIZE", "RangeError", "SizeMismatch", "download", "fetch", "tls_context", "url_lifetime",
-           "write_all"]
+__all__ = ["PART_SIZE", "RangeError", "SinkFailed", "SizeMismatch", "download", "fetch", "fetch_parts", "tls_context",
+           "url_lifetime", "write_all"]
 
 PART_SIZE = 16 << 20
 SLICE = 1 << 20  # what a worker holds of its part at once
@@ -99,6 +99,55 @@ def fetch(url: str, start: int | None = None, end: int | None = None, *, limit: 
         return body
 
     return retrying(once)
+
+
+def fetch_parts(url: str, parts: Sequence[tuple[int, int]], end: int, sink: Callable[[int, memoryview], None], *,
+                timeouts: Timeouts | None = None, tls: ssl.SSLContext | None = None) -> int:
+    """One ranged GET from the first of ``parts`` (``(offset, size)``, ascending) to ``end``;
+    each part goes to ``sink`` as soon as its bytes are in, so one part is held, not the
+    range. A transfer that fails is asked again from the first part not yet handed over;
+    what ``sink`` raises is not (a bad object or a full disk do not clear up). Returns
+    the size of the range."""
+    host, target = _target(url)
+    path = urlsplit(url).path
+    done = 0
+
+    def once() -> None:
+        nonlocal done
+        start = parts[done][0]
+        with POOL.connection(host, timeouts or Timeouts(), tls) as conn:
+            conn.request("GET", target, headers={"Range": f"bytes={start}-{end - 1}"})
+            response = conn.getresponse()
+            try:
+                if response.status != 206 and (response.status != 200 or start):
+                    raise status_error(f"GET {path}", response.status, error_reason(response.read(64 << 10)))
+                at = start
+                for offset, size in parts[done:]:
+                    gap = len(response.read(offset - at)) if offset > at else 0  # bytes between parts: read past
+                    data = response.read(size)
+                    if gap != offset - at or len(data) != size:
+                        raise RangeError(f"GET {path}: {gap + len(data)} bytes of {offset - at + size} at {at}")
+                    try:
+                        sink(done, memoryview(data))
+                    except BaseException as exc:
+                        raise SinkFailed(exc) from exc
+                    done, at = done + 1, offset + size
+            finally:
+                if not response.isclosed():  # the rest of the range, or of an unranged answer
+                    response.close()
+                    conn.close()
+
+    retrying(once)
+    return end - parts[0][0]
+
+
+class SinkFailed(Exception):
+    """What the receiver of a part raised (``error``): never asked again, and not the
+    remote's failure, so the caller unwraps it outside its translation of remote errors."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _WriteFailed(Exception):

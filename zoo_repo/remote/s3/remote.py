@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from zoo_repo.core.progress import Progress, advance
@@ -213,6 +213,19 @@ class S3Remote(FsspecRemote):
         check_span(self.url, rel, start, end)
         with self._errors(rel, rel):
             return self._get(rel, start, end, limit=end - start)
+
+    def read_parts(self, rel: str, parts: Sequence[tuple[int, int]], end: int,
+                   sink: Callable[[int, memoryview], None]) -> int:
+        from zoo_repo.remote.s3 import get
+
+        check_span(self.url, rel, parts[0][0], end)
+        with self._errors(rel, rel):
+            try:
+                return get.fetch_parts(self._signer.url(f"{self.root}/{rel}"), parts, end, sink,
+                                       timeouts=self.timeouts, tls=self.tls)
+            except get.SinkFailed as exc:
+                failed = exc.error  # the receiver's, not the remote's: raised as it was, past _errors
+        raise failed
 
     def download(self, store: Store, oid: str, expect: Digest | None, label: str,
                  jobs: int = DEFAULT_JOBS, progress: Progress | None = None, copy_out: CopyOut | None = None) -> int:
