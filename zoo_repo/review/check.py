@@ -193,8 +193,8 @@ def run_check(
     judge_all = base is None and (remote or require_signatures)
     keep: frozenset[str] | None = None if judge_all else frozenset(added)
 
-    tasks = [(str(stub), number, rel, names)
-             for stub, versions in layout.items() for number, (rel, names) in versions.items()]
+    tasks = ((str(stub), number, rel, names)  # a generator: at 100,000 versions a list of them is 10 MB
+             for stub, versions in layout.items() for number, (rel, names) in versions.items())
     advice = (settings, None if base is None else frozenset(added)) if settings.active else None
     contents, manifests, version_problems, warnings = check_versions(root, tasks, keep, jobs, advice)
     problems.extend(version_problems)

@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,11 @@ from zoo_repo.review.scan import Advice, Outcome, Task, check_chunk
 PARALLEL_MIN = 2000
 
 
-def check_versions(root: Path, tasks: list[Task], keep: frozenset[str] | None, jobs: int | None,
+def check_versions(root: Path, tasks: Iterable[Task], keep: frozenset[str] | None, jobs: int | None,
                    advice: Advice | None = None) -> Outcome:
     """``scan.check_chunk`` over all ``tasks``, spread over workers when there are many."""
-    items = [[stub, number, rel, sorted(names)] for stub, number, rel, names in tasks]
+    ordered: dict[frozenset[str], list[str]] = {}  # one list per distinct set of names, shared
+    items = [[stub, number, rel, ordered.setdefault(names, sorted(names))] for stub, number, rel, names in tasks]
     contents: dict[str, bytes] = {}
     manifests: dict[str, Manifest] = {}
     problems: list[Problem] = []
