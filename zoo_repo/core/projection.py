@@ -284,9 +284,12 @@ def _briefs(raw: Any, where: str, versions: Versions, says: str) -> Briefs:
     stub, at the digest it gives; anything else is crafted (a writer makes briefs only so)."""
     found = brief.from_docs(raw, where)
     for stub, b in found.items():
-        if not brief.fits(b, versions.get(stub)):
-            raise ManifestError(where, f"brief of {stub[:120]!r} is of v{b.version} at {b.digest[:19]}…, not of "
-                                f"the newest version it {says} of that stub")
+        listed = versions.get(stub) or {}
+        if not brief.fits(b, listed):
+            newest = max(listed, key=lambda name: version_number(name) or 0) if listed else None
+            it = f"{newest} at {listed[newest][:19]}…" if newest else "no version"
+            raise ManifestError(where, f"brief of {stub[:120]!r} is of v{b.version} at {b.digest[:19]}…; "
+                                f"the newest version it {says} of that stub is {it}")
     return found
 
 
