@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zoo_repo.core.card import Metric
-from zoo_repo.core.stub import version_number
 from zoo_repo.errors import ManifestError
 
 if TYPE_CHECKING:
@@ -110,11 +109,7 @@ def from_docs(raw: Any, where: str) -> dict[str, Brief]:
 
 def fits(brief: Brief, versions: dict[str, str] | None) -> bool:
     """Whether ``brief`` is of the latest of ``versions`` (name → digest), at that digest."""
-    if not versions:
+    # Names are vN, checked when the file was parsed (``projection._versions``).
+    if not versions or versions.get(f"v{brief.version}") != brief.digest:
         return False
-    newest = max(versions, key=_number)
-    return _number(newest) == brief.version and versions[newest] == brief.digest
-
-
-def _number(name: str) -> int:
-    return version_number(name) or 0
+    return max(int(name[1:]) for name in versions) == brief.version

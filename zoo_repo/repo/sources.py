@@ -190,6 +190,7 @@ class RemoteSource:
         self.offline = offline
         key = hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:16]
         self.cache = cache_dir / "remotes" / key
+        self._cached_manifests = str(self.cache / "manifests")
         # The index's files as last read (top, shards by digest, moves): a shard or a
         # move never changes, so only the top is asked anew, and only changed shards fetched.
         self._files = index.CacheFiles(self.cache, remote.url)
@@ -255,11 +256,12 @@ class RemoteSource:
         aliases = self.view(stub).aliases.get(str(stub))
         text = render_aliases(str(stub), aliases) if aliases else None
         if not self.offline:  # kept beside the cached versions, for `zoo cache` to name them by alias
-            cached = self.cache / "manifests" / stub.path / ALIASES_NAME
+            cached = os.path.join(self._cached_manifests, stub.path, ALIASES_NAME)  # not pathlib: once a stub
             if text is not None:
-                write_text_atomic(cached, text)
+                write_text_atomic(Path(cached), text)
             else:
-                cached.unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    os.unlink(cached)
         return text
 
     def deprecation(self, stub: Stub) -> Deprecation | None:
