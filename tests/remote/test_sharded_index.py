@@ -239,6 +239,13 @@ def test_a_long_lived_consumer_sees_aliases_move(tmp_path: Path) -> None:
     assert index.write_move(remote, state, moved) is not None
     # Asked again: the top, the log past it, and the one shard that changed.
     assert consumer.aliases(_stub(3)) == {"stable": 1}
+    # A listing answers every stub's aliases from one reading, made when it begins: so it
+    # sees a move made since the last question (and reads no manifest: there are none here).
+    again = Move(moved.seq + 1, COMMIT, "main", aliases={_stub(3): {"stable": 1, "next": 1}})
+    assert index.write_move(remote, index.read_state(remote, [_stub(3)], writing=True), again) is not None
+    rows = {str(r.summary.stub): r for r in consumer.listing(aliases=True)}
+    assert len(rows) == 40 and rows[_stub(3)].aliases == {"stable": 1, "next": 1}
+    assert rows[_stub(3)].summary.size == len(_stub(3))  # from the brief
     assert len(list(consumer.stubs())) == 40 and consumer.versions(_stub(39)) == [1]
 
 
