@@ -96,6 +96,7 @@ def test_list_remote_from_briefs_is_what_the_manifests_say(cli: Callable[..., Re
     assert all(r.exit_code == 0 for r in briefed), briefed
     assert _manifests_read(tmp_path / "c1") == []  # every row from the shards
     rows = json.loads(briefed[1].stdout)
+    assert briefed[1].stdout == json.dumps(rows, indent=2) + "\n"  # written a row at a time, as one document
     assert [(r["stub"], r["version"], r["aliases"]) for r in rows] == [(STUB, "v2", {"latest": "v2", "stable": "v1"})]
     assert "retired" in briefed[2].stdout and STUB_PRUNED in briefed[2].stdout
 
@@ -103,6 +104,14 @@ def test_list_remote_from_briefs_is_what_the_manifests_say(cli: Callable[..., Re
     fallback = [_run(cli, remote, tmp_path / "c2", args) for args in LISTINGS]
     assert _manifests_read(tmp_path / "c2") == ["v1", "v2"]  # the latest of each stub, read and checked
     assert [(r.exit_code, r.stdout) for r in fallback] == [(r.exit_code, r.stdout) for r in briefed]
+
+
+def test_an_empty_remote_lists_as_an_empty_document(cli: Callable[..., Result], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    listed = _run(cli, tmp_path / "empty", tmp_path / "cache", ["list", "--json"])
+    assert (listed.exit_code, listed.stdout) == (0, "[]\n")
 
 
 def test_a_brief_left_behind_by_a_newer_version_is_not_shown(cli: Callable[..., Result], remote: Path,
