@@ -146,12 +146,16 @@ CRAFTED: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
                        "is of v2 at sha256:000000000000…; the newest version it lists of that stub is v2 at sha256:"),
     "an older version": (lambda b: b.update(v=1), "is of v1 at .*; the newest version it lists of that stub is v2"),
     "over-long created": (lambda b: b.update(created="2026-01-01T00:00:00Z" + "x" * brief.MAX_TEXT),
-                          f"created \\(at most {brief.MAX_TEXT} characters\\)"),
+                          f"created \\(at most {brief.MAX_TEXT} printable ASCII characters\\)"),
     "too many metrics": (lambda b: b.update(metrics=[["top1", 1.0, None, None, None]] * (brief.MAX_METRICS + 1)),
                          f"metrics must be a list of at most {brief.MAX_METRICS}"),
     "over-long metric name": (lambda b: b.update(metrics=[["m" * (brief.MAX_TEXT + 1), 1.0, None, None, None]]),
                               "a metric must be \\[name, finite number"),
-    "size a string": (lambda b: b.update(size="12"), "size and nfiles \\(whole numbers\\)"),
+    "size a string": (lambda b: b.update(size="12"), "size and nfiles \\(whole numbers below 2\\*\\*63\\)"),
+    "size too large": (lambda b: b.update(size=1 << 63), "size and nfiles \\(whole numbers"),
+    "created not ASCII": (lambda b: b.update(created="2026-01-01\u202e"), "at most 64 printable ASCII"),
+    "a metric unit with a newline": (lambda b: b.update(metrics=[["top1", 1.0, "%\n", None, None]]),
+                                     "each text at most 64 printable ASCII characters"),
     "a metric not a number": (lambda b: b.update(metrics=[["top1", "76%", "%", None, None]]),
                               "a metric must be"),
     "an extra key": (lambda b: b.update(description="never reviewed"), "expected \\{created, digest"),
@@ -217,3 +221,17 @@ def test_briefs_travel_with_moves_past_the_top() -> None:
     b2 = brief.Brief(2, two, "2026-01-02T00:00:00Z", 11, 2, ())
     assert apply(view, Move(2, "c" * 40, "main", {stub: {"v2": two}}, latest={stub: b2})).brief_of(stub) == b2
     assert brief.from_doc(json.loads(json.dumps(b1.to_doc())), "", stub) == b1
+
+
+def test_a_manifest_beyond_a_brief_s_bounds_gets_none(remote: Path) -> None:
+    """Such a stub is listed from its manifest: never from a brief cut to fit."""
+    import dataclasses
+
+    from zoo_repo.core.manifest import digest_of, parse_manifest
+
+    text = next((remote / "zoo" / "manifests").glob("**/v1/manifest.yaml")).read_text()
+    manifest = parse_manifest(text)
+    assert brief.of_manifest(manifest, digest_of(text)) is not None
+    for metrics in ((Metric("top1 précision", 76.1, "%"),), (Metric("top1", 76.1, "%"),) * (brief.MAX_METRICS + 1),
+                    (Metric("t" * (brief.MAX_TEXT + 1), 76.1),), (Metric("top1", float("inf")),)):
+        assert brief.of_manifest(dataclasses.replace(manifest, metrics=metrics), digest_of(text)) is None

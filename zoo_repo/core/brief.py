@@ -15,8 +15,9 @@ trusted than the digest beside it, in the same content-addressed shard: whoever
 could write one could write the other. ``zoo show`` and ``zoo pull`` read the
 manifest itself, checked against that digest.
 
-Its size is bounded field by field (``MAX_METRICS``, ``MAX_TEXT``): a manifest
-with more is listed from the manifest, never from a cut brief.
+Its size is bounded field by field (``MAX_METRICS``, ``MAX_TEXT``, ``MAX_NUMBER``):
+a manifest with more (or with text beyond printable ASCII) is listed from the
+manifest, never from a cut brief.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ if TYPE_CHECKING:
     from zoo_repo.core.manifest import Manifest
 
 MAX_METRICS = 8
-MAX_TEXT = 64  # characters of a metric's name, unit, dataset or split, and of ``created``
-# A brief is then at most ~2.7 kB of JSON (a real one ~150 bytes): a 16 MiB shard
-# holds ~6,000 stubs even if every brief were that large.
+MAX_TEXT = 64  # printable ASCII characters of a metric's name, unit, dataset or split, and of ``created``
+MAX_NUMBER = 1 << 63  # v, size, nfiles
+# A brief is then at most ~5 kB of JSON (no text escapes to more than twice its length;
+# a real one is ~285 bytes): a 16 MiB shard holds ~3,000 stubs even if every brief were
+# that large, ~800,000 in all.
 _DIGEST_LEN = len("sha256:") + 64
 _KEYS = {"v", "digest", "created", "size", "nfiles", "metrics"}
 
@@ -71,11 +74,12 @@ def from_doc(raw: Any, where: str, stub: str) -> Brief:
     if type(raw) is not dict or raw.keys() != _KEYS:
         raise ManifestError(where, f"brief of {stub[:120]!r}: expected {{{', '.join(sorted(_KEYS))}}}")
     version, digest, created, size, nfiles = raw["v"], raw["digest"], raw["created"], raw["size"], raw["nfiles"]
-    if not (type(version) is int and version > 0 and type(digest) is str and len(digest) == _DIGEST_LEN
-            and digest.startswith("sha256:") and type(created) is str and len(created) <= MAX_TEXT
-            and type(size) is int and size >= 0 and type(nfiles) is int and nfiles >= 0):
+    if not (type(version) is int and 0 < version < MAX_NUMBER and type(digest) is str
+            and len(digest) == _DIGEST_LEN and digest.startswith("sha256:") and _text(created)
+            and type(size) is int and 0 <= size < MAX_NUMBER and type(nfiles) is int and 0 <= nfiles < MAX_NUMBER):
         raise ManifestError(where, f"brief of {stub[:120]!r}: expected v (a version number), digest (sha256:…), "
-                            f"created (at most {MAX_TEXT} characters), size and nfiles (whole numbers)")
+                            f"created (at most {MAX_TEXT} printable ASCII characters), size and nfiles "
+                            "(whole numbers below 2**63)")
     metrics = raw["metrics"]
     if type(metrics) is not list or len(metrics) > MAX_METRICS:
         raise ManifestError(where, f"brief of {stub[:120]!r}: metrics must be a list of at most {MAX_METRICS}")
@@ -85,11 +89,16 @@ def from_doc(raw: Any, where: str, stub: str) -> Brief:
 def _metric(raw: Any, where: str, stub: str) -> Metric:
     if type(raw) is list and len(raw) == 5:
         name, value, unit, dataset, split = raw
-        if type(name) is str and len(name) <= MAX_TEXT and type(value) in (int, float) and math.isfinite(value) \
-                and all(x is None or (type(x) is str and len(x) <= MAX_TEXT) for x in (unit, dataset, split)):
+        if _text(name) and type(value) in (int, float) and math.isfinite(value) \
+                and all(x is None or _text(x) for x in (unit, dataset, split)):
             return Metric(name, float(value), unit, dataset, split)
     raise ManifestError(where, f"brief of {stub[:120]!r}: a metric must be [name, finite number, unit, dataset, "
-                        f"split], each text at most {MAX_TEXT} characters")
+                        f"split], each text at most {MAX_TEXT} printable ASCII characters")
+
+
+def _text(value: Any) -> bool:
+    # ASCII and printable: JSON escapes no such character to more than two.
+    return type(value) is str and len(value) <= MAX_TEXT and value.isascii() and value.isprintable()
 
 
 def from_docs(raw: Any, where: str) -> dict[str, Brief]:
