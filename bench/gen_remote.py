@@ -5,7 +5,10 @@ N fabricated versions (``gen_zoo``'s, N / per-stub stubs) join the remote's
 projection as one more move, each stub's latest manifest written beside it
 (what ``zoo list --remote`` reads), and the view is written in the form
 asked for: ``old`` (one ``zoo/index.json``, as zoo wrote before sharding) or
-``sharded`` (``zoo/index/top.json`` and its shards). Timed, each as its own
+``sharded`` (``zoo/index/top.json`` and its shards, the move and the shards
+carrying each stub's brief of its latest version, as a publisher writes them;
+``--bare``: without, as zoo wrote them before briefs, so a listing reads the
+manifests). Timed, each as its own
 process with a fresh cache (cold) and again (warm): ``zoo list --remote``,
 ``zoo pull --remote`` of the small model, and ``zoo publish`` of its next
 version (whose cost beyond an empty remote's is the index update).
@@ -27,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 import gen_zoo
@@ -37,17 +41,27 @@ from zoo_repo.ops.demo import STUB_BASE, build_model_dir
 from zoo_repo.remote import meta, open_remote
 
 
-def _put_version(root: Path, stub_index: int, version: int, templates: gen_zoo._Templates | None = None) -> str:
-    """A fabricated version's manifest and card on the remote; its manifest digest."""
+def _put_version(root: Path, stub_index: int, version: int, templates: gen_zoo._Templates | None = None,
+                 briefs: dict[str, Any] | None = None) -> str:
+    """A fabricated version's manifest and card on the remote; its manifest digest.
+    ``briefs``: where to put the brief a publisher's move carries of it (``core.brief``)."""
     files = (templates or gen_zoo._Templates()).render(stub_index, version)
     vdir = root / "remote" / meta.PREFIX / "manifests" / gen_zoo._stub_text(stub_index) / f"v{version}"
     vdir.mkdir(parents=True, exist_ok=True)
     (vdir / "manifest.yaml").write_bytes(files["manifest.yaml"])
     (vdir / "model.md").write_bytes(files["model.md"])
-    return "sha256:" + hashlib.sha256(files["manifest.yaml"]).hexdigest()
+    digest = "sha256:" + hashlib.sha256(files["manifest.yaml"]).hexdigest()
+    if briefs is not None:
+        from zoo_repo.core import brief
+        from zoo_repo.core.manifest import parse_manifest
+
+        made = brief.of_manifest(parse_manifest(files["manifest.yaml"].decode("utf-8")), digest)
+        if made is not None:
+            briefs[gen_zoo._stub_text(stub_index)] = made
+    return digest
 
 
-def generate(root: Path, versions: int, per_stub: int, form: str) -> None:
+def generate(root: Path, versions: int, per_stub: int, form: str, bare: bool = False) -> None:
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
@@ -58,16 +72,18 @@ def generate(root: Path, versions: int, per_stub: int, form: str) -> None:
     view = meta.read_view(remote)
     templates = gen_zoo._Templates()
     added: dict[str, dict[str, str]] = {}
+    # Briefs only where a zoo that writes them would (sharded): the old form predates them.
+    briefs: dict[str, Any] | None = {} if form == "sharded" and not bare else None
     for i in range(versions):
         stub_index, version = i // per_stub, i % per_stub + 1
         stub = gen_zoo._stub_text(stub_index)
         if version == per_stub or i == versions - 1:  # the latest: what a listing reads
-            digest = _put_version(root, stub_index, version, templates)
+            digest = _put_version(root, stub_index, version, templates, briefs)
         else:
             digest = "sha256:" + hashlib.sha256(templates.render(stub_index, version)["manifest.yaml"]).hexdigest()
         added.setdefault(stub, {})[f"v{version}"] = digest
     assert view.commit and view.branch
-    move = Move(view.seq + 1, view.commit, view.branch, added)  # same commit: nothing on git changed
+    move = Move(view.seq + 1, view.commit, view.branch, added, latest=briefs or {})  # same commit: git is as it was
     if form == "old":
         from zoo_repo.core.projection import apply
 
@@ -195,6 +211,8 @@ def main() -> None:
     parser.add_argument("--per-stub", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2,000 versions: a smoke run")
     parser.add_argument("--form", choices=("old", "sharded"), default="sharded")
+    parser.add_argument("--bare", action="store_true",
+                        help="sharded, without briefs (as a zoo before them wrote it): listed from manifests")
     parser.add_argument("--reuse", action="store_true", help="time the remote already at ROOT")
     parser.add_argument("--index-only", action="store_true", help="time only the index's reads and writes")
     parser.add_argument("--commands-only", action="store_true", help="time only the commands (any zoo-repo)")
@@ -202,7 +220,7 @@ def main() -> None:
     versions = 2_000 if args.quick else args.versions
     if not args.reuse:
         started = time.perf_counter()
-        generate(args.root, versions, args.per_stub, args.form)
+        generate(args.root, versions, args.per_stub, args.form, args.bare)
         print(json.dumps({"versions": versions, "form": args.form,
                           "seconds": round(time.perf_counter() - started, 1)}))
     if not args.index_only:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoo_repo.core.manifest import FileEntry, Manifest
 from zoo_repo.core.recipes import include_recipe, select_recipe
 from zoo_repo.core.stub import Ref, Stub
-from zoo_repo.errors import UsageError, ZooError
+from zoo_repo.errors import UsageError
 from zoo_repo.ops.verbs import LifecycleVerbs, SigningVerbs
 from zoo_repo.repo.config import find_root
 from zoo_repo.repo.workspace import Workspace, as_ref, as_stub
@@ -165,16 +165,17 @@ class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
 
     def summaries(self, filters: ListFilter | None = None, **fields: Any) -> builtins.list[Summary]:
         """What ``list`` shows, fast: in a checkout from what ``listing`` remembers; what
-        it reads, from ``catalog.json`` where its entry's manifest digest matches the text."""
+        it reads, from ``catalog.json`` where its entry's manifest digest matches the text;
+        from a remote, from the briefs its projection carries (``core.brief``)."""
         from zoo_repo.catalog.index import Summary
+        from zoo_repo.catalog.rows import latest
 
         filters = filters or ListFilter(**fields)
         if self.pins is not None:  # only the pinned versions, each checked against its digest
             return [Summary.of(m) for m in self.list(filters)]
         if self.is_checkout:
             return [row.summary for row in self.listing(filters)]
-        out = [self._summary(stub, self.versions(stub)[-1], {}) for stub in self.stubs()
-               if filters.matches(stub) and self._listed(stub, filters)]
+        out = [latest(self, stub) for stub in self.stubs() if filters.matches(stub) and self._listed(stub, filters)]
         self.flush()
         return out
 
@@ -183,36 +184,16 @@ class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
         """``zoo list``'s rows: each matching stub's latest version (as ``summaries``), its deprecation
         and, with ``aliases``, its aliases; a checkout's are remembered (``catalog.listing``)."""
         from zoo_repo.catalog.listing import CACHE_NAME, Listed, latest_versions
+        from zoo_repo.catalog.rows import catalog_entries, summary
 
         filters = filters or ListFilter(**fields)
         if not self.is_checkout or self.pins is not None:
-            return [Listed(s, self.deprecation(s.stub), self.aliases(s.stub) if aliases else None)
-                    for s in self.summaries(filters)]
-        index = self._catalog_entries()
+            with self.settled():
+                return [Listed(s, self.deprecation(s.stub), self.aliases(s.stub) if aliases else None)
+                        for s in self.summaries(filters)]
+        index = catalog_entries(self)
         return latest_versions(self, self._state_dir / CACHE_NAME, filters.matches, filters.deprecated,
-                               aliases, lambda stub, version: self._summary(stub, version, index))
-
-    def _summary(self, stub: Stub, version: int, index: dict[tuple[str, int], dict[str, Any]]) -> Summary:
-        from zoo_repo.catalog.index import Summary
-
-        entry = index.get((str(stub), version))
-        if entry is not None and entry.get("manifest_digest") == self.digest(stub, version):
-            return Summary.from_entry(stub, entry)
-        return Summary.of(self.manifest(stub, version))
-
-    def _catalog_entries(self) -> dict[tuple[str, int], dict[str, Any]]:
-        """catalog.json's entries by (stub, version); empty when there is none or it does not parse."""
-        import json
-
-        from zoo_repo.model.readfile import read_text_bounded
-
-        if self._root is None:
-            return {}
-        try:  # a checkout's file: bounded, and never more than a speed-up
-            doc = json.loads(read_text_bounded(str(self._root / "catalog.json"), 64 << 20))
-            return {(e["stub"], int(e["version"][1:])): e for e in doc["models"]}
-        except (ZooError, OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
-            return {}
+                               aliases, lambda stub, version: summary(self, stub, version, index))
 
     def search(self, text: str | None = None, **fields: Any) -> Iterator[Manifest]:
         """Latest versions whose stub fields match ``fields`` and whose stub, description

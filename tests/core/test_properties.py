@@ -74,6 +74,29 @@ def test_a_valid_stub_round_trips(text: str) -> None:
     assert str(stub) == text and parse_stub(str(stub)) == stub
 
 
+@FAST
+@given(stub_texts(), st.lists(st.tuples(st.integers(0, 60), st.sampled_from("a.-_/A@?9 é")), max_size=3))
+def test_the_stub_parser_s_quick_path_accepts_exactly_what_its_checks_do(text: str,
+                                                                         edits: list[tuple[int, str]]) -> None:
+    import re
+
+    from zoo_repo.core import stub as stub_module
+
+    for at, char in edits:  # near-valid texts: where a quick test and the long way could part
+        text = text[:at] + char + text[at + 1:]
+
+    def outcome() -> object:
+        try:
+            return parse_stub(text)
+        except ZooError as exc:
+            return type(exc)
+
+    quick = outcome()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(stub_module, "_VALID", re.compile(r"(?!)"))  # every text the long way
+        assert outcome() == quick
+
+
 recipe_names = st.text(_ALPHABET + "ABCXYZ.-", max_size=12).map(lambda t: "r" + t)
 
 

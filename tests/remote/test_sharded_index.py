@@ -15,6 +15,7 @@ import pytest
 
 from zoo_repo import ManifestError, Zoo
 from zoo_repo.core import shards
+from zoo_repo.core.brief import Brief
 from zoo_repo.core.projection import Move, render_move, render_view, shard_of
 from zoo_repo.errors import TooLarge
 from zoo_repo.remote import index, open_remote
@@ -37,11 +38,17 @@ def _remote(tmp_path: Path) -> LocalRemote:
     return remote
 
 
+def _brief(stub: str) -> Brief:
+    return Brief(1, _digest(stub, 1), "2026-01-01T00:00:00Z", len(stub), 3, ())
+
+
 def _publish(remote: LocalRemote, stubs: list[str]) -> int:
-    """One move adding v1 of each stub, as ``ops.project`` makes it: read, decide, create; again on losing."""
+    """One move adding v1 of each stub with its brief, as ``ops.project`` makes it: read,
+    decide, create; again on losing."""
     for _ in range(200):
         state = index.read_state(remote, stubs, writing=True)
-        move = Move(state.view.seq + 1, COMMIT, "main", {s: {"v1": _digest(s, 1)} for s in stubs})
+        move = Move(state.view.seq + 1, COMMIT, "main", {s: {"v1": _digest(s, 1)} for s in stubs},
+                    latest={s: _brief(s) for s in stubs})
         if index.write_move(remote, state, move) is not None:
             return move.seq
     raise AssertionError("never won a move")
@@ -51,11 +58,16 @@ def _consumer(remote: LocalRemote, cache: Path) -> Zoo:
     return Zoo.open(Path(remote.root).as_uri(), cache_dir=cache)
 
 
-def _top_alone(remote: LocalRemote) -> dict[str, dict[str, str]]:
-    """What the top and its shards list, without the log: what no reader may miss once the top caught up."""
+def _top_alone(remote: LocalRemote, unbriefed: frozenset[str] = frozenset()) -> dict[str, dict[str, str]]:
+    """What the top and its shards list, without the log: what no reader may miss once the top caught up
+    (and the brief of every stub but ``unbriefed``, whose moves had none)."""
     top = index.read_top(remote)
     assert top is not None
-    return shards.merge(top, index.read_shards(remote, top, sorted(top.shards)), None).versions
+    view = shards.merge(top, index.read_shards(remote, top, sorted(top.shards)), None)
+    # Each stub's brief too: a writer re-rendering a shard another's move touched keeps that move's.
+    assert {s: view.brief_of(s) for s in view.versions} == \
+        {s: None if s in unbriefed else _brief(s) for s in view.versions}
+    return view.versions
 
 
 def test_racing_publishers_lose_no_entry(tmp_path: Path) -> None:
@@ -90,7 +102,8 @@ def test_a_move_whose_writer_died_before_the_top_is_kept_by_the_next(tmp_path: P
     remote = _remote(tmp_path)
     _publish(remote, [_stub(1)])
     slow = index.read_state(remote, [_stub(2)], writing=True)
-    move = Move(slow.view.seq + 1, COMMIT, "main", {_stub(2): {"v1": _digest(_stub(2), 1)}})
+    move = Move(slow.view.seq + 1, COMMIT, "main", {_stub(2): {"v1": _digest(_stub(2), 1)}},
+                latest={_stub(2): _brief(_stub(2))})
     assert remote.create_text(index.move_key(move.seq), render_move(move))  # …and then it was killed
     assert index.read_top(remote).seq == 1  # type: ignore[union-attr]
     assert [str(s) for s in _consumer(remote, tmp_path / "c1").stubs()] == [_stub(1), _stub(2)]  # from the log
@@ -138,7 +151,8 @@ def test_old_single_file_remote_is_read_and_then_sharded(tmp_path: Path) -> None
     assert consumer.versions(_stub(2)) == [1]
 
     _publish(remote, [_stub(3)])  # the first new writer writes every shard and the top
-    assert set(_top_alone(remote)) == {_stub(1), _stub(2), _stub(3)}
+    # …without briefs of what index.json listed (it never held any): those are listed from manifests.
+    assert set(_top_alone(remote, frozenset({_stub(1), _stub(2)}))) == {_stub(1), _stub(2), _stub(3)}
     assert [str(s) for s in _consumer(remote, tmp_path / "c2").stubs()] == [_stub(1), _stub(2), _stub(3)]
     # index.json stays as it was: a reader from before shards follows the log past it.
     old = index._old_form(index.CacheFiles(Path(remote.root), remote.url)).view
@@ -225,6 +239,13 @@ def test_a_long_lived_consumer_sees_aliases_move(tmp_path: Path) -> None:
     assert index.write_move(remote, state, moved) is not None
     # Asked again: the top, the log past it, and the one shard that changed.
     assert consumer.aliases(_stub(3)) == {"stable": 1}
+    # A listing answers every stub's aliases from one reading, made when it begins: so it
+    # sees a move made since the last question (and reads no manifest: there are none here).
+    again = Move(moved.seq + 1, COMMIT, "main", aliases={_stub(3): {"stable": 1, "next": 1}})
+    assert index.write_move(remote, index.read_state(remote, [_stub(3)], writing=True), again) is not None
+    rows = {str(r.summary.stub): r for r in consumer.listing(aliases=True)}
+    assert len(rows) == 40 and rows[_stub(3)].aliases == {"stable": 1, "next": 1}
+    assert rows[_stub(3)].summary.size == len(_stub(3))  # from the brief
     assert len(list(consumer.stubs())) == 40 and consumer.versions(_stub(39)) == [1]
 
 

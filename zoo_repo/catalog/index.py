@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from zoo_repo.core import modelfacts
+from zoo_repo.core.brief import Brief
 from zoo_repo.core.card import Metric, validation_metric
 from zoo_repo.core.lockfile import LOCKABLE_OPTIONS
 from zoo_repo.core.manifest import Manifest, digest_of
@@ -61,6 +62,10 @@ class Summary:
     @classmethod
     def of(cls, m: Manifest) -> Summary:
         return cls(m.stub, m.version, m.created, m.size, len(m.files), m.metrics)
+
+    @classmethod
+    def of_brief(cls, stub: Stub, b: Brief) -> Summary:
+        return cls(stub, b.version, b.created, b.size, b.nfiles, b.metrics)
 
     @classmethod
     def from_entry(cls, stub: Stub, entry: Mapping[str, Any]) -> Summary:

@@ -22,19 +22,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from zoo_repo.core import brief
 from zoo_repo.core.aliases import check_alias_name
+from zoo_repo.core.brief import Brief
 from zoo_repo.core.deprecation import Deprecation, from_doc
 from zoo_repo.core.stub import parse_stub, version_number
 from zoo_repo.errors import ManifestError, StubError, UsageError
 
 SCHEMA = 1
+_NAME, _DIGEST = re.compile(r"v[1-9][0-9]*"), re.compile(r"sha256:")  # what version_number and a digest start with
 T = TypeVar("T")
 Versions = dict[str, dict[str, str]]  # stub → version name → manifest digest
 Aliases = dict[str, dict[str, int]]  # stub → alias → version number
 Deprecations = dict[str, Deprecation]  # stub → why it is deprecated
+Briefs = dict[str, Brief]  # stub → what a listing shows of its latest version (``core.brief``)
 
 
 def shard_of(stub: str) -> str:
@@ -47,7 +52,8 @@ class Projection:
     """The view at ``seq`` (0: nothing projected yet), made from ``commit`` of ``branch``.
 
     ``shards``: the shards (``shard_of``) this view holds, when it was read in
-    part (a consumer of one stub reads one shard); None: all of them.
+    part (a consumer of one stub reads one shard); None: all of them. ``latest``:
+    the briefs of stubs' latest versions, each only while it fits them (``brief.fits``).
     """
 
     seq: int = 0
@@ -57,6 +63,12 @@ class Projection:
     aliases: Aliases = field(default_factory=dict)
     deprecated: Deprecations = field(default_factory=dict)
     shards: frozenset[str] | None = None
+    latest: Briefs = field(default_factory=dict)
+
+    def brief_of(self, stub: str) -> Brief | None:
+        """The brief of ``stub``'s latest version, if the view has one that fits it."""
+        found = self.latest.get(stub)
+        return found if found is not None and brief.fits(found, self.versions.get(stub)) else None
 
     def covers(self, stub: str) -> bool:
         return self.shards is None or shard_of(stub) in self.shards
@@ -79,7 +91,8 @@ class Move:
     ``aliases`` holds every stub whose aliases changed, with the whole new set
     (empty: all removed), so applying a move needs nothing but the view before it;
     ``deprecated`` likewise holds every stub whose record changed, with the new
-    record (None: no longer deprecated).
+    record (None: no longer deprecated). ``latest``: briefs of versions it adds
+    (a move written before briefs has none: those stubs are listed from their manifests).
     """
 
     seq: int
@@ -88,6 +101,7 @@ class Move:
     added: Versions = field(default_factory=dict)
     aliases: Aliases = field(default_factory=dict)
     deprecated: dict[str, Deprecation | None] = field(default_factory=dict)
+    latest: Briefs = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -109,7 +123,7 @@ def apply(view: Projection, move: Move) -> Projection:
         raise ValueError(f"move {move.seq} does not follow view {view.seq}")
     if view.shards is not None:
         move = Move(move.seq, move.commit, move.branch, _within(view, move.added), _within(view, move.aliases),
-                    _within(view, move.deprecated))
+                    _within(view, move.deprecated), _within(view, move.latest))
     versions = {stub: dict(vs) for stub, vs in view.versions.items()}
     for stub, added in move.added.items():
         have = versions.setdefault(stub, {})
@@ -129,7 +143,12 @@ def apply(view: Projection, move: Move) -> Projection:
             deprecated[stub] = record
         else:
             deprecated.pop(stub, None)
-    return Projection(move.seq, move.commit, move.branch, versions, aliases, deprecated, view.shards)
+    latest = dict(view.latest)
+    for stub in move.added:  # a brief is of the latest version: one the move passed is dropped
+        if stub in latest and not brief.fits(latest[stub], versions[stub]):
+            del latest[stub]
+    latest.update((stub, b) for stub, b in move.latest.items() if brief.fits(b, versions.get(stub)))
+    return Projection(move.seq, move.commit, move.branch, versions, aliases, deprecated, view.shards, latest)
 
 
 def _within(view: Projection, entries: dict[str, T]) -> dict[str, T]:
@@ -173,6 +192,8 @@ def render_move(move: Move) -> str:
            "added": _sorted_versions(move.added),
            "aliases": {s: dict(sorted(a.items())) for s, a in sorted(move.aliases.items())},
            "deprecated": {s: d and d.to_dict() for s, d in sorted(move.deprecated.items())}}
+    if move.latest:  # a move without briefs keeps the bytes it had before them
+        doc["latest"] = {s: b.to_doc() for s, b in sorted(move.latest.items())}
     return json.dumps(doc, indent=1) + "\n"
 
 
@@ -181,8 +202,10 @@ def parse_move(text: str, where: str) -> Move:
     commit, branch = _opt_str(doc, "commit", where), _opt_str(doc, "branch", where)
     if doc.get("schema") != SCHEMA or not commit or not branch or not isinstance(doc.get("added"), dict):
         raise ManifestError(where, f"expected a projection move (schema: {SCHEMA}, seq, commit, branch, added)")
-    return Move(_seq(doc, where, allow_zero=False), commit, branch, _versions(doc["added"], where),
-                _aliases(doc.get("aliases"), where, allow_empty=True), _deprecated(doc.get("deprecated"), where))
+    added = _versions(doc["added"], where)
+    return Move(_seq(doc, where, allow_zero=False), commit, branch, added,
+                _aliases(doc.get("aliases"), where, allow_empty=True), _deprecated(doc.get("deprecated"), where),
+                _briefs(doc.get("latest"), where, added, "adds"))
 
 
 def _load(text: str, where: str) -> dict[str, Any]:
@@ -212,9 +235,12 @@ def _opt_str(doc: dict[str, Any], key: str, where: str) -> str | None:
 def _versions(raw: dict[str, Any], where: str) -> Versions:
     out: Versions = {}
     for stub, versions in raw.items():
-        if not isinstance(versions, dict) or not all(
-                version_number(k) is not None and isinstance(v, str) and v.startswith("sha256:")
-                for k, v in versions.items()):
+        try:  # regexes mapped in C: a listing of 100,000 versions checks each (TypeError: not text)
+            ok = isinstance(versions, dict) and all(map(_NAME.fullmatch, versions)) \
+                and all(map(_DIGEST.match, versions.values()))
+        except TypeError:
+            ok = False
+        if not ok:
             raise ManifestError(where, f"{stub}: expected vN: sha256:… entries")
         out[str(stub)] = dict(versions)
     return out
@@ -256,6 +282,20 @@ def _deprecated(raw: Any, where: str) -> dict[str, Deprecation | None]:
             raise ManifestError(where, f"deprecated: {exc.message}") from exc
         out[stub] = None if record is None else from_doc(record, stub, f"{where}: deprecated {stub}")
     return out
+
+
+def _briefs(raw: Any, where: str, versions: Versions, says: str) -> Briefs:
+    """The briefs in a move or a shard, each of the newest version that file ``says`` of its
+    stub, at the digest it gives; anything else is crafted (a writer makes briefs only so)."""
+    found = brief.from_docs(raw, where)
+    for stub, b in found.items():
+        listed = versions.get(stub) or {}
+        if not brief.fits(b, listed):
+            newest = max(listed, key=lambda name: version_number(name) or 0) if listed else None
+            it = f"{newest} at {listed[newest][:19]}…" if newest else "no version"
+            raise ManifestError(where, f"brief of {stub[:120]!r} is of v{b.version} at {b.digest[:19]}…; "
+                                f"the newest version it {says} of that stub is {it}")
+    return found
 
 
 def _sorted_versions(versions: Versions) -> Versions:

@@ -6,7 +6,9 @@
 
 A shard is named by its digest: created once, never changed, so a reader that
 has a top reads shards that cannot change under it, and checks each against
-the digest the top gives before using it. A shard listing a stub that does not
+the digest the top gives before using it. Each stub's entry may carry the brief
+of its latest version (``core.brief``, under ``latest``: a zoo before briefs
+ignores the key and lists from manifests, as it did). A shard listing a stub that does not
 hash to it is refused (a crafted remote cannot move a stub's entries to where
 the reader of that stub does not look, nor two copies of it). A move rewrites
 only the shards of the stubs it touches (and of those touched by any move the
@@ -82,10 +84,13 @@ def render_shard(view: Projection, name: str) -> str | None:
     versions = {s: v for s, v in view.versions.items() if v and shard_of(s) == name}
     aliases = {s: dict(sorted(a.items())) for s, a in view.aliases.items() if a and shard_of(s) == name}
     deprecated = {s: d.to_dict() for s, d in view.deprecated.items() if shard_of(s) == name}
+    latest = {s: b.to_doc() for s in sorted(versions) if (b := view.brief_of(s)) is not None}
     if not versions and not aliases and not deprecated:
         return None
     doc = {"schema": SCHEMA, "shard": name, "stubs": projection._sorted_versions(versions),
            "aliases": dict(sorted(aliases.items())), "deprecated": dict(sorted(deprecated.items()))}
+    if latest:  # a shard without briefs keeps the bytes (hence the name) it had before them
+        doc["latest"] = latest
     return json.dumps(doc, separators=(",", ":")) + "\n"
 
 
@@ -99,10 +104,12 @@ def parse_shard(text: str, where: str, name: str) -> Projection:
     versions = projection._versions(stubs, where)
     aliases = projection._aliases(doc.get("aliases"), where)
     deprecated = {s: d for s, d in projection._deprecated(doc.get("deprecated"), where).items() if d is not None}
+    latest = projection._briefs(doc.get("latest"), where, versions, "lists")
     for stub in (*versions, *aliases, *deprecated):
         if shard_of(stub) != name:
             raise ManifestError(where, f"lists {stub[:120]!r}, which belongs in shard {shard_of(stub)}, not {name}")
-    return Projection(versions=versions, aliases=aliases, deprecated=deprecated, shards=frozenset({name}))
+    return Projection(versions=versions, aliases=aliases, deprecated=deprecated, shards=frozenset({name}),
+                      latest=latest)
 
 
 def merge(top: Top, parts: list[Projection], shards: frozenset[str] | None) -> Projection:
@@ -110,11 +117,13 @@ def merge(top: Top, parts: list[Projection], shards: frozenset[str] | None) -> P
     versions: projection.Versions = {}
     aliases: projection.Aliases = {}
     deprecated: projection.Deprecations = {}
+    latest: projection.Briefs = {}
     for part in parts:
         versions.update(part.versions)
         aliases.update(part.aliases)
         deprecated.update(part.deprecated)
-    return Projection(top.seq, top.commit, top.branch, versions, aliases, deprecated, shards)
+        latest.update(part.latest)
+    return Projection(top.seq, top.commit, top.branch, versions, aliases, deprecated, shards, latest)
 
 
 def names_of(stubs: Any) -> frozenset[str]:

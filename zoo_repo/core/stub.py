@@ -25,6 +25,7 @@ starts with NAME), after the selector if any: ``STUB@v2?recipe=transfer``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -75,6 +76,11 @@ _QUERY_KEYS = ("recipe", "recipe_type")
 # A recipe is named by its file's stem, as SparseZoo spelt them: ``transfer-SQuAD``.
 _RECIPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _VERSION = re.compile(r"v([1-9][0-9]*)")
+# Every test below at once, for a stub that passes them (one that does not is told which it fails):
+# pieces of lowercase words around the hyphens each component allows, its sparse tag of tokens.
+_PIECE, _TAG = r"[a-z0-9_][a-z0-9_.]*", r"[a-z0-9][a-z0-9_]*"
+_VALID = re.compile(rf"{_PIECE}/{_PIECE}/{_PIECE}(?:-{_PIECE})?/{_PIECE}/{_PIECE}/{_PIECE}(?:-{_PIECE})?"
+                    rf"/{_TAG}-{_TAG}(?:-{_TAG})?")
 
 
 @dataclass(frozen=True, order=True)
@@ -94,6 +100,11 @@ class Stub:
     sparse_target: str | None
 
     def __str__(self) -> str:
+        return self._text
+
+    @functools.cached_property
+    def _text(self) -> str:
+        # Spelt once per stub: a listing of 20,000 asks each for it a dozen times.
         arch = _join(self.architecture, self.sub_architecture)
         data = _join(self.dataset, self.training_scheme)
         tag = _join(self.sparse_name, self.sparse_category, self.sparse_target)
@@ -157,6 +168,10 @@ def parse_stub(text: str) -> Stub:
     if not isinstance(text, str):
         raise StubError(repr(text), "stub", "must be a string")
     body = text.removeprefix(PREFIX)
+    if len(body) <= MAX_LENGTH and _VALID.fullmatch(body):  # a listing of a large remote parses 20,000
+        parts = body.split("/")
+        if all(len(p) <= MAX_COMPONENT for p in parts):
+            return stub_from_parts(parts)
     if len(body) > MAX_LENGTH:
         raise StubError(text[:60] + "…", "stub", f"is {len(body)} characters long; at most {MAX_LENGTH} are allowed")
     if "@" in body:

@@ -22,10 +22,10 @@ repeat, so a killed or failed move leaves the remote as it was for readers:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from zoo_repo.core import packs
+from zoo_repo.core import brief, packs
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.projection import Projection
 from zoo_repo.errors import ProjectionMoved, RemoteError, ZooError
@@ -101,9 +101,9 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
             # only, which need no listing): no log entry for it.
             _put_signatures(remote, plan)
             return ProjectResult(release.branch, view.commit, view.commit, signatures=len(plan.signatures))
-        _put_versions(zoo, remote, plan, jobs, progress, locators or {})
+        latest = _put_versions(zoo, remote, plan, jobs, progress, locators or {})
         _put_signatures(remote, plan)  # before the listing: a listed version is never seen unsigned
-        if meta.write_move(remote, state, plan.move) is not None:
+        if meta.write_move(remote, state, replace(plan.move, latest=latest)) is not None:
             return ProjectResult(release.branch, release.commit, view.commit,
                                  tuple(v.ref for v in plan.versions), tuple(sorted(plan.move.aliases)),
                                  len(plan.signatures), tuple(sorted(plan.move.deprecated)))
@@ -112,20 +112,24 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
 
 
 def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int, progress: Progress | None,
-                  locators: dict[tuple[str, int], packs.Locator]) -> None:
+                  locators: dict[tuple[str, int], packs.Locator]) -> dict[str, brief.Brief]:
     """Every new version's objects, then its claim (card, locator, manifest), on the
-    remote. Manifests are read ``BATCH`` versions at a time, twice: once for the names
-    and sizes of the objects they reference (all the remote is asked about, in one
-    inventory: a listing per batch would cost the remote's size each time), once for
-    the claims. Claims are not listings: until the move is written no consumer sees
-    any of them, so a publisher stopped at any point leaves the remote as readers knew
-    it, and the next run finds its claims made."""
+    remote; returns the brief of each stub's newest new version (``core.brief``), made
+    from the manifest read here, for the move to carry. Manifests are read ``BATCH``
+    versions at a time, twice: once for the names and sizes of the objects they
+    reference (all the remote is asked about, in one inventory: a listing per batch
+    would cost the remote's size each time), once for the claims. Claims are not
+    listings: until the move is written no consumer sees any of them, so a publisher
+    stopped at any point leaves the remote as readers knew it, and the next run finds
+    its claims made."""
     from zoo_repo.remote import transfer
 
     sizes: dict[str, int | None] = {}
+    latest: dict[str, brief.Brief] = {}
     for manifests in _batches(zoo, plan):
         for oid, (digest, _) in referenced(m for _, m, _, _ in manifests).items():
             sizes[oid] = None if digest is None else digest.size
+        latest.update(_briefs(plan, manifests))
     zoo.flush()  # what the parse cache learned, for the second reading and the next command
     missing = remote.missing(sizes, jobs=jobs, sizes={o: n for o, n in sizes.items() if n is not None})
     del sizes
@@ -148,6 +152,7 @@ def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int,
                 locator = {f.md5: every[f.md5] for f in manifest.files if f.md5 in every}
             claims.append((v, text, card, packs.render_locator(locator) if locator else None))
         _claim_all(remote, claims, jobs)
+    return latest
 
 
 Batch = list[tuple[rel.NewVersion, Any, str, str]]
@@ -158,6 +163,17 @@ def _batches(zoo: Workspace, plan: rel.MovePlan, parse: bool = True) -> Iterator
     for start in range(0, len(plan.versions), BATCH):
         yield [(v, zoo.parse_manifest(text, f"{v.ref} at {plan.move.branch}") if parse else None, text, card)
                for v, text, card in rel.version_texts(zoo.root, plan.versions[start:start + BATCH])]
+
+
+def _briefs(plan: rel.MovePlan, batch: Batch) -> Iterator[tuple[str, brief.Brief]]:
+    """The briefs of the versions in ``batch`` that are the newest the move adds of their stub."""
+    from zoo_repo.core.manifest import digest_of
+
+    for v, manifest, text, _ in batch:
+        added = plan.move.added.get(v.stub, {})
+        made = brief.of_manifest(manifest, digest_of(text)) if manifest is not None else None
+        if made is not None and brief.fits(made, added):
+            yield v.stub, made
 
 
 def _label(zoo: Workspace, plan: rel.MovePlan, lost: set[str]) -> str:

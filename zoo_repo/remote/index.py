@@ -114,9 +114,10 @@ def widen(files: Files, state: State, stubs: Iterable[str] | None) -> State:
     view.versions.update(part.versions)
     view.aliases.update(part.aliases)
     view.deprecated.update(part.deprecated)
+    view.latest.update(part.latest)
     covered = None if stubs is None else names
     return State(Projection(view.seq, view.commit, view.branch, view.versions, view.aliases, view.deprecated,
-                            covered), state.top, state.moves, state.dirty, state.missing_ok, state.parts)
+                            covered, view.latest), state.top, state.moves, state.dirty, state.missing_ok, state.parts)
 
 
 def refresh(files: Files, state: State) -> State:

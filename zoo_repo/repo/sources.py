@@ -6,13 +6,16 @@ a version's file); the ``Zoo`` façade builds everything else on them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from zoo_repo.core.aliases import ALIASES_NAME, render_aliases
+from zoo_repo.core.brief import Brief
 from zoo_repo.core.deprecation import DEPRECATION_NAME, MAX_BYTES, Deprecation, parse_deprecation
 from zoo_repo.core.manifest import MANIFEST_NAME, digest_of
 from zoo_repo.core.projection import Projection
@@ -41,6 +44,8 @@ class Source(Protocol):
     def snapshot_dir(self, stub: Stub, version: int) -> Path | None: ...
     def signatures(self, stub: Stub, version: int, limit: int) -> list[tuple[str, bytes]]: ...
     def trust_text(self) -> str | None: ...
+    def brief(self, stub: Stub) -> Brief | None: ...
+    def settled(self) -> contextlib.AbstractContextManager[None]: ...
 
 
 def _read_text(path: str, label: str, limit: int = TEXT_LIMIT) -> str:
@@ -124,6 +129,12 @@ class CheckoutSource:
         except FileNotFoundError:
             return None
 
+    def brief(self, stub: Stub) -> Brief | None:
+        return None  # a checkout's listing remembers what it read (``catalog.listing``)
+
+    def settled(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
     def aliases_text(self, stub: Stub) -> str | None:
         path = os.path.join(self._base, stub.path, ALIASES_NAME)
         try:
@@ -179,10 +190,12 @@ class RemoteSource:
         self.offline = offline
         key = hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:16]
         self.cache = cache_dir / "remotes" / key
+        self._cached_manifests = str(self.cache / "manifests")
         # The index's files as last read (top, shards by digest, moves): a shard or a
         # move never changes, so only the top is asked anew, and only changed shards fetched.
         self._files = index.CacheFiles(self.cache, remote.url)
         self._state: index.State | None = None
+        self._settled = False
 
     def where(self, stub: Stub, version: int, name: str) -> str:
         return f"{self.remote.url}/{self._meta.version_key(str(stub), version, name)}"
@@ -218,19 +231,37 @@ class RemoteSource:
             return [v for v in cached if v in listed]
         return self.view(stub).numbers(str(stub))
 
+    def brief(self, stub: Stub) -> Brief | None:
+        """What a listing shows of the stub's latest version, as the projection carries it
+        (``core.brief``: bound to that version's digest); None offline, or where it has none."""
+        return None if self.offline else self.view(stub).brief_of(str(stub))
+
+    @contextlib.contextmanager
+    def settled(self) -> Iterator[None]:
+        """Answer aliases from one reading of the remote meanwhile: a listing of every stub
+        shows the remote as it was when it began, not 20,000 askings of its top."""
+        if self._state is not None and not self.offline:
+            self._state = self._index.refresh(self._index.Cached(self.remote, self._files), self._state)
+        self._settled = True
+        try:
+            yield
+        finally:
+            self._settled = False
+
     def aliases_text(self, stub: Stub) -> str | None:
-        if not self.offline and self._state is not None:
+        if not self.offline and self._state is not None and not self._settled:
             # Aliases move: ask again, never answer from a stale view. Cheaply: the top
             # and the next move are read; shards only when they changed.
             self._state = self._index.refresh(self._index.Cached(self.remote, self._files), self._state)
         aliases = self.view(stub).aliases.get(str(stub))
         text = render_aliases(str(stub), aliases) if aliases else None
         if not self.offline:  # kept beside the cached versions, for `zoo cache` to name them by alias
-            cached = self.cache / "manifests" / stub.path / ALIASES_NAME
+            cached = os.path.join(self._cached_manifests, stub.path, ALIASES_NAME)  # not pathlib: once a stub
             if text is not None:
-                write_text_atomic(cached, text)
+                write_text_atomic(Path(cached), text)
             else:
-                cached.unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    os.unlink(cached)
         return text
 
     def deprecation(self, stub: Stub) -> Deprecation | None:

@@ -15,6 +15,7 @@ verify must never see less.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from zoo_repo.repo.sources import CheckoutSource, Source
 from zoo_repo.store.objects import Store
 
 if TYPE_CHECKING:
+    from zoo_repo.core.brief import Brief
     from zoo_repo.core.deprecation import Deprecation
     from zoo_repo.core.lockfile import Lock, Pin
     from zoo_repo.core.trust import Trust
@@ -214,6 +216,14 @@ class Workspace:
         stub = as_stub(stub)
         text = self._source.aliases_text(stub)
         return parse_aliases(text, f"{stub}/{ALIASES_NAME}") if text else {}
+
+    def brief(self, stub: Stub | str) -> Brief | None:
+        """What a remote's projection carries of ``stub``'s latest version (``core.brief``); None in a checkout."""
+        return self._source.brief(as_stub(stub))
+
+    def settled(self) -> contextlib.AbstractContextManager[None]:
+        """Meanwhile, aliases are answered from one reading of the remote (a listing of every stub)."""
+        return self._source.settled()
 
     def deprecation(self, stub: Stub | str) -> Deprecation | None:
         """Why ``stub`` is deprecated and what succeeds it (``core.deprecation``); None when it is not."""

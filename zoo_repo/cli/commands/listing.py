@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from zoo_repo.cli.complete import complete_ref
-from zoo_repo.cli.options import filter_options, json_option, print_json, remote_option
+from zoo_repo.cli.options import filter_options, json_option, print_json, print_json_list, remote_option
 from zoo_repo.cli.state import State, pass_state
 
 
@@ -33,8 +33,8 @@ def list_(state: State, /, show_all: bool, as_json: bool, remote_url: str | None
     if as_json:
         from zoo_repo.core.aliases import named_versions
 
-        print_json([{**summary_dict(r.summary), "aliases": named_versions(r.aliases or {}, r.summary.version),
-                     "deprecated": r.deprecation.to_dict() if r.deprecation else None} for r in everything])
+        print_json_list({**summary_dict(r.summary), "aliases": named_versions(r.aliases or {}, r.summary.version),
+                         "deprecated": r.deprecation.to_dict() if r.deprecation else None} for r in everything)
         return
     click.echo(render_markdown(manifests), nl=False)
     if show_all:
