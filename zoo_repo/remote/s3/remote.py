@@ -158,6 +158,11 @@ class S3Remote(FsspecRemote):
             return self._signer.signed_many("PUT", paths)
         return put.presign(self.fs, [(path, {}) for path in paths])
 
+    def early_uploads(self, jobs: int) -> tuple[int, int]:
+        # Only with zoo's own signing: s3fs's presigning goes through its event
+        # loop in batches, which one object at a time from many threads would defeat.
+        return (small_jobs(jobs), FAST_PUT_MIN) if self._direct is not None else (0, 0)
+
     def put_file(self, src: str, rel: str, label: str | None = None) -> int:
         from zoo_repo.remote.s3 import put
 
