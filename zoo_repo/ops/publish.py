@@ -164,7 +164,9 @@ def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: b
         if made:
             _release(remote, manifest, final)
         raise
-    _list(zoo, manifest, {(str(manifest.stub), manifest.version): locator}, jobs)
+    # Every object of the version is on the remote: listed there by the plan, or just sent.
+    present = frozenset({*(e.md5 for e in plan.entries), *([plan.tree_oid] if plan.tree_oid else [])})
+    _list(zoo, manifest, {(str(manifest.stub), manifest.version): locator}, jobs, present)
     return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new, listed=True)
 
 
@@ -253,12 +255,13 @@ def _commit(zoo: Workspace, manifest: Manifest, final: Path, message: str) -> st
                         hint="fix the git problem (e.g. a failing hook) and publish again") from exc
 
 
-def _list(zoo: Workspace, manifest: Manifest, locators: dict[tuple[str, int], packs.Locator], jobs: int) -> None:
+def _list(zoo: Workspace, manifest: Manifest, locators: dict[tuple[str, int], packs.Locator], jobs: int,
+          present: frozenset[str] = frozenset()) -> None:
     """Move the remote's projection to the commit just made, so consumers without git see the version."""
     from zoo_repo.ops.project import after_commit_hint, project
 
     try:
-        project(zoo, jobs=jobs, locators=locators)
+        project(zoo, jobs=jobs, locators=locators, present=present)
     except ZooError as exc:
         raise RemoteError(
             f"{manifest.stub}@{manifest.version_name} is committed, but consumers without git do not see it "

@@ -51,6 +51,9 @@ _ARCHIVE_WITH_DATA_KIND = "onnx.tar.gz+data/v1"  # keyed by the digests of model
 # in, costing minutes of gzip on every new version, and a model past ONNX's 2 GiB
 # protobuf limit is exactly one whose users pull the files (--include onnx) anyway.
 ARCHIVE_MAX_BYTES = 2 << 30
+# Files below this are read in one go and stored from memory; larger ones streamed
+# (a publish sending while it stores keeps no more than this of each in memory).
+_WHOLE = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -325,8 +328,8 @@ def _store_direct(zoo: Workspace, model_dir: Path, f: layout.ModelFile, progress
         if digest is not None and zoo.store.verified(digest.md5, digest):
             advance(progress, 0, st.st_size)
             return digest
-        first = src.read(CHUNK)
-        if len(first) < CHUNK:  # the whole file in one read: stored from memory
+        first = src.read(_WHOLE)
+        if len(first) < _WHOLE:  # the whole file in one read: stored from memory
             digest = zoo.store.add_data(first)
             advance(progress, 0, len(first))
         else:
