@@ -12,15 +12,26 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests import seaweed as weed
 from tests.conftest import STUB, clone, tree_bytes
 from tests.remote.conftest import s3_client
-from tests.remote.test_s3_direct import Proxy, _add_small_files, _options, _url, proxy  # noqa: F401
+from tests.remote.test_s3_direct import Proxy, _add_small_files, _options, _url
 from zoo_repo import Zoo
 from zoo_repo.remote.s3.remote import small_jobs
 from zoo_repo.remote.transfer import PACK_JOBS
+
+
+@pytest.fixture
+def front(seaweed_server: weed.Seaweed, bucket: str) -> Iterator[Proxy]:
+    """The proxy of ``test_s3_direct`` in front of the session's server: counts and refuses PUTs."""
+    made = Proxy(seaweed_server.endpoint)
+    yield made
+    made.close()
 
 
 def _publish(zoo: Zoo, model_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -42,40 +53,36 @@ def _nothing_committed(zoo: Zoo) -> None:
     assert "Publish" not in log.stdout
 
 
-def test_a_model_refused_by_validation_sends_nothing(proxy: Proxy, bucket: str, model_dir: Path,
+def test_a_model_refused_by_validation_sends_nothing(front: Proxy, bucket: str, model_dir: Path,
                                                      tmp_path: Path) -> None:
     """Uploads begin only once the model is validated: a refused one puts nothing on the remote."""
     _add_small_files(model_dir, 300)  # past the listing threshold: the early uploads are armed
     (model_dir / "model.onnx").write_bytes(b"\x08\x07not a graph" * 100)
-    zoo = Zoo.init(tmp_path / "zoo", remote=_url(bucket), remote_options=_options(proxy.url))
-    proxy.puts = 0
+    zoo = Zoo.init(tmp_path / "zoo", remote=_url(bucket), remote_options=_options(front.url))
+    front.puts = 0
     line = _one_line_error(_publish(zoo, model_dir), 2)
     assert "model.onnx" in line
-    assert proxy.puts == 0
+    assert front.puts == 0
     _nothing_committed(zoo)
 
 
-def test_an_upload_the_server_refuses_stops_the_others_at_once(proxy: Proxy, bucket: str, model_dir: Path,
-                                                               tmp_path: Path) -> None:
+def test_an_upload_the_server_refuses_stops_the_others_at_once(front: Proxy, seaweed_server: weed.Seaweed,
+                                                               bucket: str, model_dir: Path, tmp_path: Path) -> None:
     _add_small_files(model_dir, 400)
-    zoo = Zoo.init(tmp_path / "zoo", remote=_url(bucket), remote_options=_options(proxy.url))
-    proxy.refuse, proxy.puts = 403, 0
+    zoo = Zoo.init(tmp_path / "zoo", remote=_url(bucket), remote_options=_options(front.url))
+    front.refuse, front.puts = 403, 0
     line = _one_line_error(_publish(zoo, model_dir, "--jobs", "2"), 1)
     assert line.startswith("Error: remote s3://")
     # What was already in flight when the first refusal came, not one PUT per file.
-    assert 0 < proxy.puts <= 2 * small_jobs(2) + PACK_JOBS, proxy.puts
+    assert 0 < front.puts <= 2 * small_jobs(2) + PACK_JOBS, front.puts
     _nothing_committed(zoo)
     files = zoo.remote().root.split("/", 1)[1] + "/files/"
-    assert not s3_client(weed_endpoint(proxy)).list_objects_v2(Bucket=bucket, Prefix=files).get("KeyCount")
+    assert not s3_client(seaweed_server.endpoint).list_objects_v2(Bucket=bucket, Prefix=files).get("KeyCount")
 
-    proxy.refuse = 0  # the same publish, the server willing again: it completes
+    front.refuse = 0  # the same publish, the server willing again: it completes
     done = _publish(zoo, model_dir, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["version"] == "v1"
-
-
-def weed_endpoint(proxy: Proxy) -> str:
-    return f"{proxy.upstream.scheme}://{proxy.upstream.netloc}"
 
 
 def test_a_server_killed_mid_publish_of_small_files(s3_env: dict[str, str], model_dir: Path,
