@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from zoo_repo.core import packs
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.errors import IntegrityError
 from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_span, size_mismatch
@@ -159,9 +160,10 @@ class S3Remote(FsspecRemote):
         return put.presign(self.fs, [(path, {}) for path in paths])
 
     def early_uploads(self, jobs: int) -> tuple[int, int]:
-        # Only with zoo's own signing: s3fs's presigning goes through its event
-        # loop in batches, which one object at a time from many threads would defeat.
-        return (small_jobs(jobs), FAST_PUT_MIN) if self._direct is not None else (0, 0)
+        # Objects that cost a round trip each rather than bandwidth (those packs
+        # take). Only with zoo's own signing: s3fs presigns on its event loop in
+        # batches, which one object at a time from many threads would defeat.
+        return (small_jobs(jobs), packs.SMALL) if self._direct is not None else (0, 0)
 
     def put_file(self, src: str, rel: str, label: str | None = None) -> int:
         from zoo_repo.remote.s3 import put
