@@ -153,6 +153,7 @@ def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: b
         branch_sha = _commit_on_branch(zoo, manifest, plan.scan.card_path, name, message, signed)
         return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, name, *new)
     final = _write_version_dir(zoo, manifest, plan.scan.card_path, signed)
+    zoo.made_manifest(manifest)
     if not release:
         sha = _commit(zoo, manifest, final, message) if commit else None
         return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new)
