@@ -20,7 +20,7 @@ import pytest
 from tests import seaweed as weed
 from tests.conftest import STUB, clone, tree_bytes
 from tests.remote.conftest import s3_client
-from tests.remote.test_s3_direct import Proxy, _add_small_files, _options, _url
+from tests.remote.test_s3_direct import LAUGHS, Proxy, _add_small_files, _options, _url
 from zoo_repo import Zoo
 from zoo_repo.remote.s3.remote import small_jobs
 from zoo_repo.remote.transfer import PACK_JOBS
@@ -83,6 +83,19 @@ def test_an_upload_the_server_refuses_stops_the_others_at_once(front: Proxy, sea
     done = _publish(zoo, model_dir, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["version"] == "v1"
+
+
+def test_a_crafted_listing_taken_during_the_scan_stops_the_publish(front: Proxy, bucket: str, model_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    """The listing fetched beside the scan is read as warily as any: refused in one
+    line, and nothing is sent on its word."""
+    _add_small_files(model_dir, 300)
+    zoo = Zoo.init(tmp_path / "zoo", remote=_url(bucket), remote_options=_options(front.url))
+    front.craft, front.puts = (lambda query: LAUGHS), 0
+    line = _one_line_error(_publish(zoo, model_dir), 1)
+    assert "DTD" in line, line
+    assert front.puts == 0
+    _nothing_committed(zoo)
 
 
 def test_a_server_killed_mid_publish_of_small_files(s3_env: dict[str, str], model_dir: Path,
