@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fnmatch
 import io
 import json
 import os
@@ -284,8 +285,10 @@ def log(message: str) -> None:
 
 # -- the benchmark ------------------------------------------------------------
 class Bench:
-    def __init__(self, work: Path, server: seaweed.Seaweed, reps: int, zoo_src: Path | None = None) -> None:
+    def __init__(self, work: Path, server: seaweed.Seaweed, reps: int, zoo_src: Path | None = None,
+                 cases: Sequence[str] = ()) -> None:
         self.work = work
+        self.cases = tuple(cases)  # glob patterns over step keys ("push/small/zoo"); empty: every step
         self.endpoint = server.endpoint
         self.reps = reps
         self.run_id = uuid.uuid4().hex[:8]
@@ -359,12 +362,25 @@ class Bench:
         return found
 
     # -- running -----------------------------------------------------------------
+    def wants(self, key: str) -> bool:
+        """Whether ``--cases`` selects the step ``key`` (CASE/DATA/TOOL); a ``*`` part of
+        ``key`` stands for any (is some step of this tool or data set selected?)."""
+        def could(pat: str) -> bool:
+            return all(w == "*" or fnmatch.fnmatchcase(w, p)
+                       for p, w in zip(pat.split("/"), key.split("/"), strict=False))
+
+        if not self.cases:
+            return True
+        return any(could(pat) if "*" in key else fnmatch.fnmatchcase(key, pat) for pat in self.cases)
+
     def run(self, argv: Sequence[str], cwd: Path, key: str | None = None) -> Proc:
         """Run a process; with ``key`` it is a measurement of that case/data set/tool.
 
         Dirty pages left by earlier steps are flushed first, so that no process
         pays for the previous one's writeback.
         """
+        if key is not None and not self.wants(key):
+            return Proc(list(argv), 0.0, 0, -1, "", "not selected by --cases")  # nor what needs it after
         if key is not None:
             os.sync()
         proc = run_process(argv, cwd, self._env_for(argv))
@@ -415,7 +431,7 @@ class Bench:
         order = tools[rep % len(tools):] + tools[:rep % len(tools)]  # rotate: no tool always goes first
         try:
             for tool in order:
-                if tool == "curl" and ds.big_file is None:
+                if (tool == "curl" and ds.big_file is None) or not self.wants(f"*/{ds.name}/{tool}"):
                     continue
                 (rep_dir / tool).mkdir()
                 blocks[tool]()
@@ -433,6 +449,9 @@ class Bench:
         if not proc.ok:
             return
         self.record(f"push/{ds.name}/zoo/uploaded_bytes", json.loads(proc.stdout)["uploaded_bytes"])
+        if not any(self.wants(f"{case}/{ds.name}/{tool}") for case, tool in (
+                ("pull", "zoo"), ("noop", "zoo"), ("pull", "zoo-hardlink"), ("v2", "zoo"))):
+            return  # the clones below serve only those steps
         self.setup(["git", "clone", "-q", str(zoo_dir), str(clone)], here)
         pull = [*self.zoo, "pull", ds.stub, "--dest", str(out), "--json"]
         if self.run(pull, clone, f"pull/{ds.name}/zoo").ok:
@@ -765,6 +784,9 @@ def main() -> None:
     parser.add_argument("--zoo-src", type=Path, default=None, metavar="DIR",
                         help="run zoo_repo from this source tree (e.g. `git archive HEAD | tar -x -C DIR`) "
                         "instead of the installed one")
+    parser.add_argument("--cases", default="", metavar="GLOBS",
+                        help="only the steps whose key CASE/DATA/TOOL matches one of these comma-separated "
+                        "globs, e.g. 'push/small/*' (a step that needs an earlier one needs it selected too)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "zoo-s3-bench",
                         help="scratch space; generated data is kept here between runs")
     args = parser.parse_args()
@@ -798,9 +820,12 @@ def main() -> None:
     server = seaweed.start(work / "seaweed")
     try:
         log(f"SeaweedFS at {server.endpoint}")
-        bench = Bench(work, server, args.reps, zoo_src)
-        bench.startup(max(5, args.reps))
+        bench = Bench(work, server, args.reps, zoo_src, [c for c in args.cases.split(",") if c])
+        if bench.wants("start/*/*"):
+            bench.startup(max(5, args.reps))
         for ds in (big, small):
+            if not bench.wants(f"*/{ds.name}/*"):
+                continue
             for rep in range(args.reps):
                 log(f"{ds.label}: repetition {rep + 1}/{args.reps}")
                 bench.repetition(ds, rep)

@@ -35,13 +35,15 @@ Craft = Callable[[str], bytes | None]  # a listing's query → the answer to sen
 
 class Proxy:
     """Forwards requests to SeaweedFS (the Host header kept, so signatures still
-    match); counts PUTs in flight; answers listings with ``craft`` when set."""
+    match); counts PUTs, and those in flight; answers listings with ``craft`` when
+    set, and every PUT with ``refuse`` (an HTTP status) when set."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = urlsplit(upstream)
         self.craft: Craft | None = None
         self.put_delay = 0.0
-        self.in_flight = self.peak = self.listings = 0
+        self.refuse = 0
+        self.in_flight = self.peak = self.listings = self.puts = 0
         self.lock = threading.Lock()
         proxy = self
 
@@ -60,8 +62,14 @@ class Proxy:
                     if crafted is not None:
                         return self._answer(200, {"Content-Type": "application/xml"}, crafted)
                 putting = self.command == "PUT"
+                if putting and proxy.refuse:
+                    with proxy.lock:
+                        proxy.puts += 1
+                    return self._answer(proxy.refuse, {"Content-Type": "application/xml"},
+                                        b"<Error><Code>AccessDenied</Code><Message>refused</Message></Error>")
                 if putting:
                     with proxy.lock:
+                        proxy.puts += 1
                         proxy.in_flight += 1
                         proxy.peak = max(proxy.peak, proxy.in_flight)
                     time.sleep(proxy.put_delay)

@@ -154,7 +154,9 @@ def open_file(root: Path, relpath: str) -> BinaryIO:
     component at a time from the model's own directory: a file swapped for a
     symlink (or a folder for a link that leaves the model) after the scan is
     refused, never read."""
-    fd = os.open(root.resolve(), _DIR_FLAGS & ~os.O_NOFOLLOW)
+    # The model's own directory may be reached through links (the kernel follows
+    # them as resolve() would, without a walk of the path per file); nothing below it.
+    fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)
     try:
         *folders, name = relpath.split("/")
         for folder in folders:

@@ -73,11 +73,14 @@ def check_can_move(zoo: Workspace, view: Projection, release: rel.Release) -> No
 
 
 def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
-            locators: dict[tuple[str, int], packs.Locator] | None = None) -> ProjectResult:
+            locators: dict[tuple[str, int], packs.Locator] | None = None,
+            present: frozenset[str] = frozenset()) -> ProjectResult:
     """Move the remote's projection to the release branch's commit (see the module docstring).
 
     ``locators`` are the pack slots of versions the caller just uploaded
     (publish); others get theirs from their parent's or the remote's packs.
+    ``present``: objects the caller has just seen on the remote or sent there
+    (publish), which are not asked about again.
     """
     from zoo_repo.remote import index, meta
 
@@ -101,7 +104,7 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
             # only, which need no listing): no log entry for it.
             _put_signatures(remote, plan)
             return ProjectResult(release.branch, view.commit, view.commit, signatures=len(plan.signatures))
-        latest = _put_versions(zoo, remote, plan, jobs, progress, locators or {})
+        latest = _put_versions(zoo, remote, plan, jobs, progress, locators or {}, present)
         _put_signatures(remote, plan)  # before the listing: a listed version is never seen unsigned
         if meta.write_move(remote, state, replace(plan.move, latest=latest)) is not None:
             return ProjectResult(release.branch, release.commit, view.commit,
@@ -112,7 +115,7 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
 
 
 def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int, progress: Progress | None,
-                  locators: dict[tuple[str, int], packs.Locator]) -> dict[str, brief.Brief]:
+                  locators: dict[tuple[str, int], packs.Locator], present: frozenset[str]) -> dict[str, brief.Brief]:
     """Every new version's objects, then its claim (card, locator, manifest), on the
     remote; returns the brief of each stub's newest new version (``core.brief``), made
     from the manifest read here, for the move to carry. Manifests are read ``BATCH``
@@ -128,7 +131,8 @@ def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int,
     latest: dict[str, brief.Brief] = {}
     for manifests in _batches(zoo, plan):
         for oid, (digest, _) in referenced(m for _, m, _, _ in manifests).items():
-            sizes[oid] = None if digest is None else digest.size
+            if oid not in present:  # a listing of the whole remote again, for a publish's own objects
+                sizes[oid] = None if digest is None else digest.size
         latest.update(_briefs(plan, manifests))
     zoo.flush()  # what the parse cache learned, for the second reading and the next command
     missing = remote.missing(sizes, jobs=jobs, sizes={o: n for o, n in sizes.items() if n is not None})

@@ -38,6 +38,7 @@ from zoo_repo.errors import ModelDirError, RemoteError, ToolError, ZooError
 from zoo_repo.model import validate
 from zoo_repo.ops.publishplan import PublishPlan, ingest, plan_version, scan_model, snapshot_dir
 from zoo_repo.remote import transfer
+from zoo_repo.remote.early import EarlyUploads
 from zoo_repo.repo import dvc, git
 from zoo_repo.repo.release import on_release_branch, release_of
 from zoo_repo.repo.workspace import Workspace
@@ -104,15 +105,18 @@ def publish(
     _check_not_the_zoo(zoo, model_dir)
     # Shared: gc must not remove objects this publish stored (or validates
     # from) before its manifest exists to reference them.
-    with zoo.store.lock(shared=True), snapshot_dir(zoo) as snapshot:
-        scan = scan_model(zoo, model_dir, stub, run, rtol, atol, progress, snapshot=snapshot, message=message)
-        entries = ingest(zoo, scan, progress)
+    # Small objects go up as they are stored, once the model is validated (``remote.early``);
+    # not with ``version``, which plan_version may refuse once the content is known.
+    with zoo.store.lock(shared=True), snapshot_dir(zoo) as snapshot, EarlyUploads(zoo.store, remote, jobs) as early:
+        scan = scan_model(zoo, model_dir, stub, run, rtol, atol, progress, snapshot=snapshot, message=message,
+                          scanned=None if version is not None else lambda files: early.start(len(files)))
+        entries = ingest(zoo, scan, progress, stored=early.offer)
         # One publish at a time per checkout: choosing the next version number
         # and committing it must not interleave with another process doing the same.
         with file_lock(zoo.root / ".zoo" / "publish.lock"):
-            plan = plan_version(zoo, stub, scan, entries, version, jobs)
+            plan = plan_version(zoo, stub, scan, entries, version, jobs, early)
             result = execute(zoo, plan, message=message, commit=commit, branch=branch, jobs=jobs,
-                             progress=progress, sign_key=sign_key)
+                             progress=progress, sign_key=sign_key, early=early)
             return dataclasses.replace(result, ignored=scan.ignored, archive_skipped=scan.archive_skipped)
 
 
@@ -124,7 +128,8 @@ def _check_not_the_zoo(zoo: Workspace, model_dir: Path) -> None:
 
 
 def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: bool, branch: str | None,
-            jobs: int, progress: Progress | None, sign_key: Path | None = None) -> PublishResult:
+            jobs: int, progress: Progress | None, sign_key: Path | None = None,
+            early: EarlyUploads | None = None) -> PublishResult:
     """Carry out ``plan``: upload, then write and commit the version (or put it on
     a new branch). On the release branch the version is claimed on the remote
     before it is committed, and listed for consumers after. The caller holds the
@@ -138,7 +143,7 @@ def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: b
     remote = zoo.remote()
     if release:
         _check_current(zoo, remote)  # before any work: a stale main would lose its claim, or its move
-    sent = transfer.send(zoo.store, remote, plan.upload, jobs=jobs, progress=progress)
+    sent = transfer.send(zoo.store, remote, plan.upload, jobs=jobs, progress=progress, early=early)
     manifest = _manifest(zoo, plan, message)
     signed = _signed(zoo, manifest, sign_key)
     new = _new_files(plan)
@@ -148,6 +153,7 @@ def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: b
         branch_sha = _commit_on_branch(zoo, manifest, plan.scan.card_path, name, message, signed)
         return PublishResult(manifest, True, sent.objects, sent.bytes, branch_sha, name, *new)
     final = _write_version_dir(zoo, manifest, plan.scan.card_path, signed)
+    zoo.made_manifest(manifest)
     if not release:
         sha = _commit(zoo, manifest, final, message) if commit else None
         return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new)
@@ -159,7 +165,9 @@ def execute(zoo: Workspace, plan: PublishPlan, *, message: str | None, commit: b
         if made:
             _release(remote, manifest, final)
         raise
-    _list(zoo, manifest, {(str(manifest.stub), manifest.version): locator}, jobs)
+    # Every object of the version is on the remote: listed there by the plan, or just sent.
+    present = frozenset({*(e.md5 for e in plan.entries), *([plan.tree_oid] if plan.tree_oid else [])})
+    _list(zoo, manifest, {(str(manifest.stub), manifest.version): locator}, jobs, present)
     return PublishResult(manifest, True, sent.objects, sent.bytes, sha, None, *new, listed=True)
 
 
@@ -248,12 +256,13 @@ def _commit(zoo: Workspace, manifest: Manifest, final: Path, message: str) -> st
                         hint="fix the git problem (e.g. a failing hook) and publish again") from exc
 
 
-def _list(zoo: Workspace, manifest: Manifest, locators: dict[tuple[str, int], packs.Locator], jobs: int) -> None:
+def _list(zoo: Workspace, manifest: Manifest, locators: dict[tuple[str, int], packs.Locator], jobs: int,
+          present: frozenset[str] = frozenset()) -> None:
     """Move the remote's projection to the commit just made, so consumers without git see the version."""
     from zoo_repo.ops.project import after_commit_hint, project
 
     try:
-        project(zoo, jobs=jobs, locators=locators)
+        project(zoo, jobs=jobs, locators=locators, present=present)
     except ZooError as exc:
         raise RemoteError(
             f"{manifest.stub}@{manifest.version_name} is committed, but consumers without git do not see it "

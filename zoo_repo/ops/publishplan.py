@@ -17,7 +17,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -37,6 +37,7 @@ from zoo_repo.core.stub import Stub
 from zoo_repo.errors import CardError, ModelDirError
 from zoo_repo.model import extdata, ignore, layout, validate
 from zoo_repo.model.archive import write_onnx_archive
+from zoo_repo.remote.early import EarlyUploads
 from zoo_repo.repo import dvc
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import clear_stale_temps, temp_name
@@ -50,6 +51,9 @@ _ARCHIVE_WITH_DATA_KIND = "onnx.tar.gz+data/v1"  # keyed by the digests of model
 # in, costing minutes of gzip on every new version, and a model past ONNX's 2 GiB
 # protobuf limit is exactly one whose users pull the files (--include onnx) anyway.
 ARCHIVE_MAX_BYTES = 2 << 30
+# Files below this are read in one go and stored from memory; larger ones streamed
+# (a publish sending while it stores keeps no more than this of each in memory).
+_WHOLE = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -118,12 +122,16 @@ def _validated(f: layout.ModelFile) -> bool:
 
 
 def scan_model(zoo: Workspace, model_dir: Path, stub: Stub, run: bool, rtol: float, atol: float,
-               progress: Progress | None = None, *, snapshot: Path, message: str | None = None) -> ModelScan:
+               progress: Progress | None = None, *, snapshot: Path, message: str | None = None,
+               scanned: Callable[[Sequence[layout.ModelFile]], None] | None = None) -> ModelScan:
     """Everything publish refuses about the model directory, before any object is
-    stored. The caller holds the store's lock shared (copies may be store objects)."""
+    stored. The caller holds the store's lock shared (copies may be store objects).
+    ``scanned`` is told the files found before they are read and validated."""
     start(progress, "scanning the model directory")
     rules = ignore.load(model_dir)
     files = layout.scan(model_dir, stub.framework, rules)
+    if scanned is not None:
+        scanned(files)
     by_path = {f.relpath: f for f in files}
     if CARD_NAME not in by_path:
         raise ModelDirError(str(model_dir), "has no model.md; every model needs a card with YAML front matter")
@@ -260,15 +268,22 @@ def _read_card(path: Path) -> Card:
     return parse_card(text)
 
 
-def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None) -> tuple[FileEntry, ...]:
+def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None,
+           stored: Callable[[str, int], None] | None = None) -> tuple[FileEntry, ...]:
     """Put every file in the store (and the ONNX archive, unless the directory has
     one); returns the entries, sorted. The caller holds the store's lock shared:
-    gc must not remove these objects before a manifest references them."""
+    gc must not remove these objects before a manifest references them.
+    ``stored`` is told each object (md5, size) once it is in the store, verified."""
     by_path = scan.by_path
     start(progress, "hashing", len(scan.files), sum(f.size for f in scan.files))
     remember: list[tuple[Path, os.stat_result, Digest]] = []
+    real_dir = scan.model_dir.resolve()  # once, not a walk up the path per file
+    entries: list[FileEntry] = []
     try:
-        entries = [_ingest(zoo, scan, f, progress, remember) for f in scan.files]
+        for f in scan.files:
+            entries.append(_ingest(zoo, scan, f, progress, remember, real_dir))
+            if stored is not None:
+                stored(entries[-1].md5, entries[-1].size)
     finally:
         # One transaction for the stat cache, not a commit per file (a tenth of
         # a small-file publish); what was stored before a failure is kept too.
@@ -277,13 +292,15 @@ def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None) ->
         start(progress, f"writing {layout.ARCHIVE_NAME}")
         members = {e.path: e for e in entries if e.path in (layout.ONNX_NAME, *scan.onnx_data)}
         entries.append(_archive(zoo, scan, members))
+        if stored is not None:
+            stored(entries[-1].md5, entries[-1].size)
     entries.sort()
     zoo.statcache().flush()
     return tuple(entries)
 
 
 def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Progress | None,
-            remember: list[tuple[Path, os.stat_result, Digest]]) -> FileEntry:
+            remember: list[tuple[Path, os.stat_result, Digest]], real_dir: Path) -> FileEntry:
     """Store a file: a validated one from its copy, checked against the digest
     validation saw; another straight from the model directory, opened without
     following links. Hashing and copying are skipped when nothing changed."""
@@ -296,24 +313,31 @@ def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Prog
         else:
             advance(progress, 0, digest.size)
     else:
-        digest = _store_direct(zoo, scan.model_dir, f, progress, remember)
+        digest = _store_direct(zoo, scan.model_dir, f, progress, remember, real_dir)
     advance(progress, 1, 0)
     return FileEntry(f.relpath, f.role, digest.size, digest.sha256, digest.md5)
 
 
 def _store_direct(zoo: Workspace, model_dir: Path, f: layout.ModelFile, progress: Progress | None,
-                  remember: list[tuple[Path, os.stat_result, Digest]]) -> Digest:
+                  remember: list[tuple[Path, os.stat_result, Digest]], real_dir: Path) -> Digest:
     cache = zoo.statcache()
     with layout.open_file(model_dir, f.origin) as src:
         st = os.fstat(src.fileno())
-        real = model_dir.resolve() / f.origin
+        real = real_dir / f.origin
         digest = cache.get(real, st)
         if digest is not None and zoo.store.verified(digest.md5, digest):
             advance(progress, 0, st.st_size)
             return digest
-        with zoo.store.writer(label=f.relpath) as out:
-            _stream(src, out, progress)
-        digest = out.hasher.digest()
+        first = src.read(_WHOLE)
+        if len(first) < _WHOLE:  # the whole file in one read: stored from memory
+            digest = zoo.store.add_data(first)
+            advance(progress, 0, len(first))
+        else:
+            with zoo.store.writer(label=f.relpath) as out:
+                out.write(first)
+                advance(progress, 0, len(first))
+                _stream(src, out, progress)
+            digest = out.hasher.digest()
         if os.fstat(src.fileno()).st_mtime_ns == st.st_mtime_ns:
             remember.append((real, st, digest))
         return digest
@@ -341,7 +365,7 @@ def _archive(zoo: Workspace, scan: ModelScan, members: dict[str, FileEntry]) -> 
 
 
 def plan_version(zoo: Workspace, stub: Stub, scan: ModelScan, entries: tuple[FileEntry, ...],
-                 requested: int | None, jobs: int) -> PublishPlan:
+                 requested: int | None, jobs: int, early: EarlyUploads | None = None) -> PublishPlan:
     """The version ``entries`` become and what the remote lacks of them. The caller
     holds the publish lock: choosing the number must not interleave with another
     publish of this checkout. A new version's file listing (.dir) is stored here."""
@@ -354,6 +378,8 @@ def plan_version(zoo: Workspace, stub: Stub, scan: ModelScan, entries: tuple[Fil
     tree_oid = zoo.store.add_bytes(dvc.tree_bytes((e.path, e.md5) for e in entries), ".dir")
     sizes = {e.md5: e.size for e in entries}
     sizes[tree_oid] = zoo.store.path(tree_oid).stat().st_size
-    missing = zoo.remote().missing(sizes, jobs=jobs, sizes=sizes)
+    # What the remote lacks, from the listing taken at the start when objects went up early.
+    listed = early.missing(sizes) if early is not None else None
+    missing = listed if listed is not None else zoo.remote().missing(sizes, jobs=jobs, sizes=sizes)
     return PublishPlan(stub, scan, entries, decision, tree_oid, tuple(sorted(missing)),
                        sum(sizes[oid] for oid in missing))

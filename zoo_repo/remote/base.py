@@ -24,7 +24,7 @@ from zoo_repo.store.objects import Store, is_oid, oid_relpath
 
 DEFAULT_JOBS = 8
 # Above this many objects, one listing beats one HEAD request per object.
-_LIST_THRESHOLD = 64
+LIST_THRESHOLD = 64
 
 # Fixed caps on a metadata file, by how its name ends: far above any real one
 # (an index of 100,000 versions is about 10 MB), so that a crafted one, or
@@ -120,6 +120,16 @@ class Remote:
     def _list_all(self) -> Iterator[tuple[str, int]]:
         """(oid, size) of every object, from one listing."""
         raise NotImplementedError
+
+    def early_uploads(self, jobs: int) -> tuple[int, int]:
+        """How many objects may go up at once while a publish is still storing
+        others (``remote.early``), and the size they stay below; (0, 0): none,
+        the backend's own batches after the store is filled are as fast."""
+        return 0, 0
+
+    def listing(self) -> Iterator[tuple[str, int]]:
+        """(oid, size) of every object, from one listing."""
+        return self._list_all()
 
     def put_file(self, src: str, rel: str, label: str | None = None) -> int:
         """Upload a local file to ``rel``; it appears there complete or not at all."""
@@ -220,7 +230,7 @@ class Remote:
     def inventory(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS) -> dict[str, int]:
         """oid → size for those of ``oids`` the remote has."""
         wanted = set(oids)
-        if len(wanted) > _LIST_THRESHOLD:
+        if len(wanted) > LIST_THRESHOLD:
             return {oid: size for oid, size in self._list_all() if oid in wanted}
         found: dict[str, int] = {}
         order = sorted(wanted)

@@ -19,6 +19,7 @@ from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.progress import Progress, advance, at
 from zoo_repo.errors import ZooError
 from zoo_repo.remote.base import CopyOut, Remote
+from zoo_repo.remote.early import EarlyUploads
 from zoo_repo.store.atomic import temp_name
 from zoo_repo.store.digest import Digest
 from zoo_repo.store.objects import Store
@@ -35,8 +36,9 @@ class Sent:
 
 
 def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int,
-         progress: Progress | None = None) -> Sent:
-    """Upload ``oids`` loose, and pack the small ones; returns where they were packed."""
+         progress: Progress | None = None, early: EarlyUploads | None = None) -> Sent:
+    """Upload ``oids`` loose, and pack the small ones; returns where they were packed.
+    Those ``early`` has sent are waited for, not sent again (but packed)."""
     oids = sorted(oids)
     for oid in oids:
         if not store.verified(oid, None):  # never hand a remote bytes other than the object's name
@@ -46,14 +48,14 @@ def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int,
         progress.start("uploading", len(oids), sum(sizes.values()))
     slots: packs.Locator = {}
     if not remote.packs:
-        return Sent(len(oids), remote.upload_many(store, oids, jobs=jobs, progress=progress), slots)
+        return Sent(len(oids), _loose(store, remote, oids, jobs, progress, early), slots)
     groups = [group for group in packs.plan_packs(sizes) if len(group) >= 2]  # a pack of one saves nothing
     # Packs go up while the loose copies do: both are round trips to the same
     # server, and the loose ones alone leave it idle between small requests.
     with ThreadPoolExecutor(max_workers=PACK_JOBS) as pool:
         pending = [pool.submit(_send_pack, store, remote, group) for group in groups]
         try:
-            nbytes = remote.upload_many(store, oids, jobs=jobs, progress=progress)
+            nbytes = _loose(store, remote, oids, jobs, progress, early)
         except BaseException:
             for future in pending:
                 future.cancel()
@@ -61,6 +63,17 @@ def send(store: Store, remote: Remote, oids: Iterable[str], jobs: int,
         for future in pending:
             slots.update(future.result())
     return Sent(len(oids), nbytes, slots)
+
+
+def _loose(store: Store, remote: Remote, oids: list[str], jobs: int, progress: Progress | None,
+           early: EarlyUploads | None) -> int:
+    """The loose uploads: the early ones finished first, so that no more than one
+    batch of uploads is ever in flight, then the rest."""
+    done = early.wait() if early is not None else {}
+    sent = [oid for oid in oids if oid in done]
+    advance(progress, len(sent), sum(done[oid] for oid in sent))
+    return sum(done[oid] for oid in sent) + remote.upload_many(
+        store, [oid for oid in oids if oid not in done], jobs=jobs, progress=progress)
 
 
 def _send_pack(store: Store, remote: Remote, group: list[str]) -> packs.Locator:

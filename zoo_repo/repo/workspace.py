@@ -79,6 +79,7 @@ class Workspace:
         self._remotes: dict[str | None, Remote] = {}  # by name: one connection pool per remote
         self._state_dir = state_dir
         self._statcache: StatCache | None = None
+        self._made: tuple[str, Manifest] | None = None  # (digest of its text, the manifest) made here
         self._unflushed = 0
         # The lockfile this zoo was opened from: every reference resolves through it (``resolve``).
         self.pins: Lock | None = None
@@ -170,9 +171,16 @@ class Workspace:
         has just parsed the same texts from the working tree)."""
         return self._parse_manifest(text, where)
 
+    def made_manifest(self, manifest: Manifest) -> None:
+        """A manifest this process built (publish): its text, read back from git by
+        the projection, parses to it without YAML (a third of a second at 2,000 files)."""
+        self._made = (hashlib.sha256(manifest.to_text().encode("utf-8")).hexdigest(), manifest)
+
     def _parse_manifest(self, text: str, where: str) -> Manifest:
         """The checked manifest, from the parse cache when this exact text was seen before."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if self._made is not None and self._made[0] == digest:
+            return self._made[1]  # built in this process, not read from a cache on disk
         cache = self.statcache()
         doc = cache.get_manifest(digest)
         if doc is not None:

@@ -106,7 +106,9 @@ class Store:
         the name), else IntegrityError and nothing is kept. Without ``oid`` the
         object is named by its md5.
         """
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        if not self._tmp_made:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            self._tmp_made = True
         with staged("object", self._tmp) as tmp:
             with open(tmp, "xb") as raw:
                 out = HashingWriter(raw, md5=md5 or expect is None)
@@ -230,6 +232,15 @@ class Store:
                     out.write(chunk)
                     progress(len(chunk))
         return out.hasher.digest()
+
+    def add_data(self, data: bytes) -> Digest:
+        """Store bytes read whole (a small file), named by their md5; ``writer``
+        without its stream, for thousands of small files."""
+        hasher = Hasher()
+        hasher.update(data)
+        got = hasher.digest()
+        self._write_new(got.md5, data, got)
+        return got
 
     def add_bytes(self, data: bytes, suffix: str = "") -> str:
         """Store small bytes (a ``.dir`` listing); returns the oid."""

@@ -14,7 +14,6 @@ partly.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +72,8 @@ class Sender:
 def presign(fs: Any, requests: Sequence[tuple[str, dict[str, Any]]], method: str = "put_object",
             expires: int = 3600) -> list[str]:
     """Presigned URLs for many (path, extra params) in one trip to s3fs's event loop."""
+    import asyncio  # only for s3fs's signing: a publish signing its own URLs never loads it
+
     from fsspec.asyn import sync
 
     async def sign_all() -> list[str]:
@@ -185,6 +186,9 @@ def put_small(items: Sequence[tuple[str, str]], urls: Sequence[str], jobs: int,
         if done:
             done(remote, size)
 
+    if len(items) == len(urls) == 1:  # one object (sent early by a publish): no pool, it costs more than the PUT
+        one((items[0], urls[0]))
+        return
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(one, zip(items, urls, strict=True)))
 

@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from zoo_repo.core import packs
 from zoo_repo.core.progress import Progress, advance
 from zoo_repo.errors import IntegrityError
 from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_span, size_mismatch
@@ -157,6 +158,12 @@ class S3Remote(FsspecRemote):
         if self._direct is not None:
             return self._signer.signed_many("PUT", paths)
         return put.presign(self.fs, [(path, {}) for path in paths])
+
+    def early_uploads(self, jobs: int) -> tuple[int, int]:
+        # Objects that cost a round trip each rather than bandwidth (those packs
+        # take). Only with zoo's own signing: s3fs presigns on its event loop in
+        # batches, which one object at a time from many threads would defeat.
+        return (small_jobs(jobs), packs.SMALL) if self._direct is not None else (0, 0)
 
     def put_file(self, src: str, rel: str, label: str | None = None) -> int:
         from zoo_repo.remote.s3 import put
