@@ -36,7 +36,9 @@ Craft = Callable[[str], bytes | None]  # a listing's query → the answer to sen
 class Proxy:
     """Forwards requests to SeaweedFS (the Host header kept, so signatures still
     match); counts PUTs, and those in flight; answers listings with ``craft`` when
-    set, and every PUT with ``refuse`` (an HTTP status) when set."""
+    set, and every PUT with ``refuse`` (an HTTP status) when set; records the Range
+    of each GET of a pack, and cuts the first ``cuts`` of them after ``cut_after``
+    bytes of their body (the connection then closed)."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = urlsplit(upstream)
@@ -44,6 +46,8 @@ class Proxy:
         self.put_delay = 0.0
         self.refuse = 0
         self.in_flight = self.peak = self.listings = self.puts = 0
+        self.cuts = self.cut_after = 0
+        self.pack_ranges: list[str] = []
         self.lock = threading.Lock()
         proxy = self
 
@@ -85,18 +89,29 @@ class Proxy:
                             proxy.in_flight -= 1
                 headers = {k: v for k, v in reply.getheaders() if k.lower() not in ("content-length", "connection",
                                                                                     "transfer-encoding")}
+                cut = None
+                if self.command == "GET" and "/packs/" in self.path:
+                    with proxy.lock:
+                        proxy.pack_ranges.append(self.headers.get("Range", ""))
+                        if proxy.cuts > 0:
+                            proxy.cuts -= 1
+                            cut = proxy.cut_after
                 self._answer(reply.status, headers, data, head=self.command == "HEAD",
-                             length=reply.getheader("Content-Length"))
+                             length=reply.getheader("Content-Length"), cut=cut)
 
             def _answer(self, status: int, headers: dict[str, str], data: bytes, head: bool = False,
-                        length: str | None = None) -> None:
+                        length: str | None = None, cut: int | None = None) -> None:
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", length if head and length else str(len(data)))
                 self.end_headers()
                 if not head:
-                    self.wfile.write(data)
+                    self.wfile.write(data if cut is None else data[:cut])
+                if cut is not None:  # the body ends early: the client sees the connection go
+                    self.close_connection = True
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
 
