@@ -8,7 +8,7 @@ from pathlib import Path
 from zoo_repo.core import yamltext
 from zoo_repo.core.urls import check_remote_url
 from zoo_repo.errors import UsageError
-from zoo_repo.repo import dvc, git
+from zoo_repo.repo import dvc, git, gitcommit
 from zoo_repo.repo.config import MARKER
 from zoo_repo.repo.workspace import MANIFESTS, STORE
 from zoo_repo.store.atomic import write_text_atomic
@@ -75,7 +75,7 @@ def init_zoo(path: Path, remote: str, remote_options: Mapping[str, str] | None =
         write_text_atomic(root / "dvc.yaml", _DVC_YAML)
     release = git.current_branch(root) or branch
     write_text_atomic(root / MARKER, _MARKER_TEXT + yamltext.dump({"release": release}))
-    git.commit(
+    gitcommit.commit(
         root,
         [MARKER, ".gitignore", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
          f"{STORE}/.gitignore", f"{MANIFESTS}/.gitkeep"],

@@ -39,7 +39,7 @@ from zoo_repo.model import validate
 from zoo_repo.ops.publishplan import PublishPlan, ingest, plan_version, scan_model, snapshot_dir
 from zoo_repo.remote import transfer
 from zoo_repo.remote.early import EarlyUploads
-from zoo_repo.repo import dvc, git
+from zoo_repo.repo import dvc, git, gitcommit
 from zoo_repo.repo.release import on_release_branch, release_of
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import clear_stale_temps, install_dir, temp_name, write_bytes_atomic, write_text_atomic
@@ -246,7 +246,7 @@ def _commit_on_branch(zoo: Workspace, manifest: Manifest, card_path: Path, branc
 def _commit(zoo: Workspace, manifest: Manifest, final: Path, message: str) -> str:
     rel = final.relative_to(zoo.root).as_posix()
     try:
-        return git.commit(zoo.root, [rel], message)
+        return gitcommit.commit(zoo.root, [rel], message)
     except ToolError as exc:
         # An uncommitted version would look published to this checkout
         # only; take it back so a retry starts from the same state.
@@ -280,7 +280,7 @@ def _finish_interrupted(zoo: Workspace, latest: Manifest, commit: bool, release:
         _check_current(zoo, zoo.remote())
         _claim(zoo.remote(), latest, final, {})
     if commit and not tracked:
-        git.commit(zoo.root, [rel], f"Publish {latest.stub}@{latest.version_name} "
+        gitcommit.commit(zoo.root, [rel], f"Publish {latest.stub}@{latest.version_name} "
                                         f"({human_size(latest.size)}), completing an interrupted publish")
     if release:
         _list(zoo, latest, {}, 8)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from zoo_repo.errors import RemoteError, ToolError, ZooError
 from zoo_repo.model.readfile import TEXT_LIMIT, read_text_bounded
-from zoo_repo.repo import git
+from zoo_repo.repo import git, gitcommit
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import write_text_atomic
 
@@ -29,7 +29,7 @@ def commit_record(zoo: Workspace, path: Path, text: str | None, message: str, wh
     else:
         path.unlink(missing_ok=True)
     try:
-        sha = git.commit(zoo.root, [rel], message)
+        sha = gitcommit.commit(zoo.root, [rel], message)
     except ToolError:
         if previous is None:
             path.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from zoo_repo.core import trust as tr
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.errors import SignatureError, ToolError
 from zoo_repo.ops.record import list_on_remote
-from zoo_repo.repo import git
+from zoo_repo.repo import git, gitcommit
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import create_exclusive
 
@@ -98,7 +98,7 @@ def sign_many(zoo: Workspace, manifests: Sequence[Manifest], key: str | Path, ro
         verb = {"approval": "Approve", "publisher": "Sign", "attestation": "Attest"}[role]
         what = results[0].ref if len(written) == 1 else f"{len(written)} versions"
         try:
-            sha: str | None = git.commit(zoo.root, rels, f"{verb} {what} ({who or fingerprint[:19]})")
+            sha: str | None = gitcommit.commit(zoo.root, rels, f"{verb} {what} ({who or fingerprint[:19]})")
         except ToolError:
             git.unstage(zoo.root, rels)
             for path in written:
@@ -162,7 +162,8 @@ def attach(zoo: Workspace, manifest: Manifest, bundle_path: str | Path, commit: 
         return SignResult(ref, verified.role, fingerprint, who, path, True)
     rel = path.relative_to(zoo.root).as_posix()
     try:
-        sha = git.commit(zoo.root, [rel], f"Attach a {verified.role} signature of {ref} ({who or fingerprint[:19]})")
+        sha = gitcommit.commit(zoo.root, [rel],
+                               f"Attach a {verified.role} signature of {ref} ({who or fingerprint[:19]})")
     except ToolError:
         git.unstage(zoo.root, [rel])
         path.unlink(missing_ok=True)

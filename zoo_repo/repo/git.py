@@ -1,4 +1,4 @@
-"""The one module that runs git."""
+"""The module that runs git (``gitcommit`` makes commits with it)."""
 
 from __future__ import annotations
 
@@ -49,14 +49,30 @@ def clone(source: Path, dest: Path) -> None:
 
 def identity(root: Path) -> tuple[str, str]:
     """The publisher: git's user.name/email, else the login name on this host."""
+    return _identity_of(config_values(root))
 
-    def get(key: str) -> str:
-        try:
-            return git(root, "config", key).strip()
-        except ToolError:
-            return ""
 
-    name, email = get("user.name"), get("user.email")
+def config_values(root: Path) -> dict[str, str]:
+    """The configuration ``identity`` and ``gitcommit.commit`` consult, read by one ``git config`` (a key set
+    without a value, which git reads as true, is ``"true"``; the last value wins)."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "config", "-z", "--get-regexp", _CONFIG_KEYS],
+                              capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise ToolError("git is not installed or not on PATH") from exc
+    found: dict[str, str] = {}
+    for record in proc.stdout.decode("utf-8", "replace").split("\0"):
+        if record:
+            key, newline, value = record.partition("\n")
+            found[key.lower()] = value if newline else "true"
+    return found
+
+
+_CONFIG_KEYS = r"^(user\.(name|email)|commit\.(gpgsign|cleanup)|core\.(filemode|sparsecheckout))$"
+
+
+def _identity_of(config: Mapping[str, str]) -> tuple[str, str]:
+    name, email = config.get("user.name", "").strip(), config.get("user.email", "").strip()
     if not name:
         name = getpass.getuser()
     if not email:
@@ -64,18 +80,10 @@ def identity(root: Path) -> tuple[str, str]:
     return name, email
 
 
-def _identity_env(root: Path) -> dict[str, str]:
-    name, email = identity(root)
+def identity_env(root: Path, config: Mapping[str, str] | None = None) -> dict[str, str]:
+    name, email = _identity_of(config_values(root) if config is None else config)
     return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
             "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
-
-
-def commit(root: Path, paths: Sequence[str], message: str) -> str:
-    """Commit exactly ``paths`` (other staged changes stay staged); returns the sha."""
-    env = _identity_env(root)
-    git(root, "add", "--", *paths)
-    git(root, "commit", "-q", "-m", message, "--only", "--", *paths, env=env)
-    return git(root, "rev-parse", "HEAD").strip()
 
 
 def unstage(root: Path, paths: Sequence[str]) -> None:
@@ -87,10 +95,11 @@ def unstage(root: Path, paths: Sequence[str]) -> None:
 
 
 # -- reading history (used by ``zoo check`` and ``zoo review``) -------------
-def _git_bytes(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def git_bytes(root: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None) -> bytes:
     """Like ``git`` but bytes in and out: blob contents need not be text."""
     try:
-        proc = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False)
+        proc = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False,
+                              env={**os.environ, **env} if env else None)
     except FileNotFoundError as exc:
         raise ToolError("git is not installed or not on PATH") from exc
     if proc.returncode != 0:
@@ -102,7 +111,7 @@ def _git_bytes(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
 def paths_output(root: Path, *args: str) -> str:
     """The output of a ``-z`` listing command, decoded as ``changed_paths`` decodes: a
     path need not be UTF-8, and must round-trip to the same file."""
-    return _git_bytes(root, *args).decode("utf-8", "surrogateescape")
+    return git_bytes(root, *args).decode("utf-8", "surrogateescape")
 
 
 def resolve_commit(root: Path, ref: str) -> str:
@@ -130,7 +139,7 @@ def changed_paths(root: Path, base: str, pathspec: str, against: str | None = No
     args = ["diff", "--name-status", "--no-renames", "--no-ext-diff", "--relative", "-z", base]
     if against is not None:
         args.append(against)
-    out = _git_bytes(root, *args, "--", pathspec).decode("utf-8", "surrogateescape")
+    out = git_bytes(root, *args, "--", pathspec).decode("utf-8", "surrogateescape")
     fields = out.split("\0")
     return [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
 
@@ -138,8 +147,25 @@ def changed_paths(root: Path, base: str, pathspec: str, against: str | None = No
 def changed_blobs(root: Path, base: str, against: str, pathspec: str) -> dict[str, str | None]:
     """path → blob sha at ``against`` (None: not there) of every file under ``pathspec``
     that differs between commits ``base`` and ``against``: what ``changed_paths`` and an
-    ``ls_tree`` of those paths would say, from one diff that costs what changed."""
-    out = _git_bytes(root, "diff", "--raw", "--no-renames", "--no-ext-diff", "--relative", "-z", "--abbrev=40",
+    ``ls_tree`` of those paths would say, from one diff that costs what changed.
+    Between two commits named by sha the answer cannot change: a process asks git once
+    (a projection asks which stubs changed, then what, of the same two commits)."""
+    key = (str(root), base, against, pathspec)
+    if key not in _DIFFS:
+        found = _changed_blobs(root, base, against, pathspec)
+        if not all(len(ref) in (40, 64) and all(c in "0123456789abcdef" for c in ref) for ref in (base, against)):
+            return found  # a ref name: it may move
+        if len(_DIFFS) >= 8:
+            _DIFFS.pop(next(iter(_DIFFS)))
+        _DIFFS[key] = found
+    return dict(_DIFFS[key])
+
+
+_DIFFS: dict[tuple[str, str, str, str], dict[str, str | None]] = {}
+
+
+def _changed_blobs(root: Path, base: str, against: str, pathspec: str) -> dict[str, str | None]:
+    out = git_bytes(root, "diff", "--raw", "--no-renames", "--no-ext-diff", "--relative", "-z", "--abbrev=40",
                      base, against, "--", pathspec).decode("utf-8", "surrogateescape")
     fields = out.split("\0")
     found: dict[str, str | None] = {}
@@ -159,7 +185,7 @@ def blobs_at(root: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     wanted = list(paths)
     for start in range(0, len(wanted), 500):
-        out = _git_bytes(root, "ls-tree", "-r", "-z", ref, "--", *wanted[start:start + 500])
+        out = git_bytes(root, "ls-tree", "-r", "-z", ref, "--", *wanted[start:start + 500])
         for record in out.decode("utf-8", "surrogateescape").split("\0"):
             meta, _, path = record.partition("\t")
             if record and meta.split(" ")[1] == "blob":
@@ -200,7 +226,7 @@ def read_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
     wanted = list(dict.fromkeys(shas))
     if not wanted:
         return {}
-    out = _git_bytes(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
+    out = git_bytes(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
     blobs: dict[str, bytes] = {}
     pos = 0
     for sha in wanted:
@@ -239,13 +265,13 @@ def commit_to_new_branch(root: Path, branch: str, files: Mapping[str, bytes | No
                          param="branch")
     parent = git(root, "rev-parse", "HEAD").strip()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**_identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        env = {**identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git(root, "read-tree", parent, env=env)
         for path, data in sorted(files.items()):
             if data is None:
                 git(root, "update-index", "--force-remove", "--", path, env=env)
                 continue
-            blob = _git_bytes(root, "hash-object", "-w", "--stdin", stdin=data).decode().strip()
+            blob = git_bytes(root, "hash-object", "-w", "--stdin", stdin=data).decode().strip()
             git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
         tree = git(root, "write-tree", env=env).strip()
         sha = git(root, "commit-tree", tree, "-p", parent, "-m", message, env=env).strip()

@@ -114,7 +114,8 @@ def touched_stubs(root: Path, view: Projection, release: Release) -> set[str] | 
     if view.commit is None or not git.has_commit(root, view.commit):
         return None
     found: set[str] = set()
-    for _, path in git.changed_paths(root, view.commit, MANIFESTS, against=release.commit):
+    # The same diff ``plan_move`` reads next (asked of git once).
+    for path in git.changed_blobs(root, view.commit, release.commit, MANIFESTS):
         parts = path.split("/")
         if len(parts) >= 9 and parts[0] == MANIFESTS:  # manifests/<stub: 7 parts>/…
             found.add("/".join(parts[1:8]))
