@@ -226,19 +226,31 @@ def read_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
     wanted = list(dict.fromkeys(shas))
     if not wanted:
         return {}
-    out = git_bytes(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
     blobs: dict[str, bytes] = {}
+    for sha, found in zip(wanted, cat_batch(root, [s.encode() for s in wanted]), strict=True):
+        if found is None:
+            raise ToolError(f"git cat-file failed: object {sha} is missing")
+        blobs[sha] = found[1]
+    return blobs
+
+
+def cat_batch(root: Path, names: Sequence[bytes]) -> list[tuple[bytes, bytes] | None]:
+    """(type, contents) of the object each of ``names`` names (``<sha>`` or ``<rev>:<path>``),
+    or None where there is none, from one ``git cat-file --batch``."""
+    out = git_bytes(root, "cat-file", "--batch", stdin=b"".join(name + b"\n" for name in names))
+    found: list[tuple[bytes, bytes] | None] = []
     pos = 0
-    for sha in wanted:
+    for _ in names:
         end = out.index(b"\n", pos)
         header = out[pos:end].split(b" ")
         pos = end + 1
-        if len(header) != 3:  # "<sha> missing"
-            raise ToolError(f"git cat-file failed: object {sha} is missing")
+        if len(header) != 3:  # "<name> missing"
+            found.append(None)
+            continue
         size = int(header[2])
-        blobs[sha] = out[pos : pos + size]
+        found.append((header[1], out[pos:pos + size]))
         pos += size + 1  # each body is followed by a newline
-    return blobs
+    return found
 
 
 def show(root: Path, ref: str, path: str) -> str | None:

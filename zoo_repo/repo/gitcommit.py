@@ -12,7 +12,7 @@ from pathlib import Path
 
 from zoo_repo.errors import ToolError
 from zoo_repo.repo import gittree
-from zoo_repo.repo.git import config_values, git, git_bytes, identity_env
+from zoo_repo.repo.git import cat_batch, config_values, git, git_bytes, identity_env
 
 
 def _is_true(value: str | None) -> bool:
@@ -234,21 +234,14 @@ def _trees_at(root: Path, head: str, change: _Change) -> dict[bytes, bytes]:
     """The tree object of each directory along the paths at ``head`` (b"" when absent),
     by repository path, from one ``git cat-file --batch``."""
     dirs = gittree.ancestors(change.full(p) for p in [*change.files, *change.removed])
-    out = git_bytes(root, "cat-file", "--batch", stdin=b"".join(b"%s:%s\n" % (head.encode(), d) for d in dirs))
     trees: dict[bytes, bytes] = {}
-    pos = 0
-    for d in dirs:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split(b" ")
-        pos = end + 1
-        if header[-1] == b"missing":
+    for d, found in zip(dirs, cat_batch(root, [b"%s:%s" % (head.encode(), d) for d in dirs]), strict=True):
+        if found is None:
             trees[d] = b""
-            continue
-        if header[1] != b"tree":
+        elif found[0] != b"tree":
             raise _Porcelain  # a file where a directory goes
-        length = int(header[2])
-        trees[d] = out[pos:pos + length]
-        pos += length + 1
+        else:
+            trees[d] = found[1]
     return trees
 
 
