@@ -206,10 +206,7 @@ def time_index(root: Path, repeat: int = 3) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("root", type=Path)
-    parser.add_argument("--versions", type=int, default=100_000)
-    parser.add_argument("--per-stub", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="2,000 versions: a smoke run")
+    gen_zoo.size_arguments(parser)
     parser.add_argument("--form", choices=("old", "sharded"), default="sharded")
     parser.add_argument("--bare", action="store_true",
                         help="sharded, without briefs (as a zoo before them wrote it): listed from manifests")
@@ -217,7 +214,7 @@ def main() -> None:
     parser.add_argument("--index-only", action="store_true", help="time only the index's reads and writes")
     parser.add_argument("--commands-only", action="store_true", help="time only the commands (any zoo-repo)")
     args = parser.parse_args()
-    versions = 2_000 if args.quick else args.versions
+    versions = gen_zoo.QUICK if args.quick else args.versions
     if not args.reuse:
         started = time.perf_counter()
         generate(args.root, versions, args.per_stub, args.form, args.bare)

@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 import gen_remote
+import gen_zoo
 from peers import s5cmd_binary
 
 from tests import seaweed
@@ -39,7 +40,7 @@ from zoo_repo.ops.demo import STUB_BASE
 
 BUCKET = "zoo"
 PREFIX = "remote"
-_FILLER_DIRS = 4096  # files/md5/<ab>/ holds at most 256; spread the local copies wider still
+QUICK_OBJECTS = 20_000
 
 
 def _s5cmd(endpoint: str, *args: str) -> None:
@@ -110,13 +111,10 @@ def time_commands(root: Path, endpoint: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("root", type=Path)
-    parser.add_argument("--versions", type=int, default=100_000)
+    gen_zoo.size_arguments(parser, f"{gen_zoo.QUICK:,} versions, {QUICK_OBJECTS:,} objects: a smoke run")
     parser.add_argument("--objects", type=int, default=1_000_000, help="objects under files/md5/ in all")
-    parser.add_argument("--per-stub", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="2,000 versions, 20,000 objects: a smoke run")
     args = parser.parse_args()
-    versions, objects = (2_000, 20_000) if args.quick else (args.versions, args.objects)
+    versions, objects = (gen_zoo.QUICK, QUICK_OBJECTS) if args.quick else (args.versions, args.objects)
     started = time.perf_counter()
     gen_remote.generate(args.root, versions, args.per_stub, "sharded")
     print(f"remote of {versions:,} versions in {time.perf_counter() - started:.1f}s", file=sys.stderr)
@@ -125,7 +123,7 @@ def main() -> None:
         started = time.perf_counter()
         _s5cmd(server.endpoint, "mb", f"s3://{BUCKET}")
         _s5cmd(server.endpoint, "cp", f"{args.root / 'remote'}/*", f"s3://{BUCKET}/{PREFIX}/")
-        held = sum(1 for _ in (args.root / "remote" / "files" / "md5").rglob("*") if _.is_file())
+        held = sum(1 for path in (args.root / "remote" / "files" / "md5").rglob("*") if path.is_file())
         fill(args.root, server.endpoint, max(0, objects - held))
         print(f"bucket filled ({objects:,} objects) in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         point_at_bucket(args.root / "zoo", server.endpoint)

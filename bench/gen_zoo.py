@@ -361,12 +361,20 @@ def time_publish(root: Path, repeat: int) -> list[tuple[str, float, float, float
             for label, rs in runs.items()]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+QUICK = 2_000  # versions of a --quick run
+
+
+def size_arguments(parser: argparse.ArgumentParser, quick: str = f"{QUICK:,} versions: a smoke run") -> None:
+    """ROOT, --versions, --per-stub and --quick, as every generator here takes them."""
     parser.add_argument("root", type=Path)
     parser.add_argument("--versions", type=int, default=100_000)
     parser.add_argument("--per-stub", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="2,000 versions: a smoke run")
+    parser.add_argument("--quick", action="store_true", help=quick)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    size_arguments(parser)
     parser.add_argument("--time", action="store_true", help="then time every gate command (best of --repeat)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="time the zoo already at ROOT, do not generate")
@@ -377,7 +385,7 @@ def main() -> None:
     parser.add_argument("--first-push", action="store_true",
                         help="a real zoo whose remote holds every object and lists nothing; time `zoo push` twice")
     args = parser.parse_args()
-    versions = 2_000 if args.quick else args.versions
+    versions = QUICK if args.quick else args.versions
 
     if not args.reuse:
         started = time.perf_counter()

@@ -86,8 +86,6 @@ def blob_id(text: str) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-
-
 # A statcache document kind: a manifest's ``Refs``, under its git blob id. gc and push read
 # every version of the zoo; remembered, a version seen before costs a read and a lookup,
 # not a parse and a check of its manifest.
