@@ -26,11 +26,8 @@ the stub's line number (4 bytes, big-endian).
 from __future__ import annotations
 
 import bisect
-import hashlib
-import hmac
 import os
 import re
-import stat
 import subprocess
 import tempfile
 from binascii import unhexlify
@@ -42,7 +39,7 @@ from zoo_repo.repo import git
 from zoo_repo.repo.workspace import STATE
 from zoo_repo.review.incremental import base_listing
 from zoo_repo.review.rules import MANIFESTS, is_manifest_path
-from zoo_repo.store.atomic import write_bytes_atomic
+from zoo_repo.store import signed
 from zoo_repo.store.userkey import user_key
 
 NAME = "objects.idx"
@@ -116,44 +113,17 @@ def stubs_mentioning(root: Path, commit: str, md5s: Iterable[str]) -> set[str] |
     if index is None or index.commit != commit:
         index = _reach(root, index, commit)
         try:
-            path.parent.mkdir(exist_ok=True)
-            body = index.body()
-            write_bytes_atomic(path, _MAGIC + _mac(key, where, body).hex().encode() + b"\n" + body)
+            signed.write(path, key, _MAGIC, where, index.body())
         except OSError:  # a read-only checkout: the answer stands, only unremembered
             pass
     return index.lookup(md5s)
 
 
-def _mac(key: bytes, where: str, body: bytes) -> bytes:
-    return hmac.new(key, b"objects-index\0" + where.encode("utf-8", "surrogateescape") + b"\0" + body,
-                    hashlib.sha256).digest()
-
-
 def _load(path: Path, key: bytes, where: str) -> _Index | None:
     """The remembered index, or None if absent, too large, not this user's or malformed."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+    body = signed.read(path, key, _MAGIC, where, _LIMIT)
+    if body is None:
         return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _LIMIT:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(_LIMIT + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if not data.startswith(_MAGIC) or len(data) > _LIMIT:
-        return None
-    mac_hex, _, body = data[len(_MAGIC):].partition(b"\n")
-    try:
-        mac = bytes.fromhex(mac_hex.decode("ascii"))
-    except ValueError:
-        return None
-    if not hmac.compare_digest(mac, _mac(key, where, body)):
-        return None  # not written by this user for this checkout, or changed since
     commit, _, rest = body.partition(b"\n")
     names, sep, records = rest.partition(b"\n\n") if not rest.startswith(b"\n") else (b"", b"\n", rest[1:])
     if not sep or len(records) % _RECORD:
