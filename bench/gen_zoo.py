@@ -394,9 +394,11 @@ def main() -> None:
     if args.first_push:
         seconds, rss, rc, line = _measure(args.root, ["push"])
         print(f"| `zoo push` (first projection of {versions} versions) | {seconds:.2f} | {rss:.0f} | {rc} | {line} |")
-        # Then the push of every day: the remote holds and lists everything already.
-        seconds, rss, rc, line = _measure(args.root, ["push"])
-        print(f"| `zoo push` (again: nothing to send or list) | {seconds:.2f} | {rss:.0f} | {rc} | {line} |")
+        # Then the push of every day: the remote holds and lists everything already; what
+        # it asks about is what changed since the commit listed (--full: every object).
+        for label, extra in (("again: nothing to send or list", []), ("again, --full", ["--full"])):
+            seconds, rss, rc, line = _measure(args.root, ["push", *extra])
+            print(f"| `zoo push` ({label}) | {seconds:.2f} | {rss:.0f} | {rc} | {line} |")
     if args.time:
         time_commands(args.root, args.per_stub, args.repeat, args.skip_full, args.only)
 

@@ -309,12 +309,14 @@ class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
         return plan_pull(self, manifest, dest=dest, include=include_recipe(tuple(include), select_recipe(
             manifest, as_ref(ref))), files=tuple(files), exclude=tuple(exclude), link=link, force=force)
 
-    def push(self, *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> TransferResult:
+    def push(self, *, jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
+             full: bool = False) -> TransferResult:
         """Upload every referenced object the remote lacks; on the release branch, then
-        make the remote list what it has (``TransferResult.projection``)."""
+        make the remote list what it has (``TransferResult.projection``). Only versions
+        changed since the commit the remote lists are looked at, unless ``full``."""
         from zoo_repo.ops.maintenance import push
 
-        return push(self, jobs=jobs, progress=progress)
+        return push(self, jobs=jobs, progress=progress, full=full)
 
     def fetch(self, refs: Iterable[Ref | Stub | str] = (), *, jobs: int = DEFAULT_JOBS,
               progress: Progress | None = None) -> TransferResult:

@@ -173,7 +173,8 @@ class ProjectionMoved(RemoteError):
 
 class ObjectMissing(RemoteError, FileNotFoundError):
     def __init__(self, where: str, oid: str, path: str) -> None:
-        super().__init__(f"{path}: object md5:{oid} is missing from {where}")
+        super().__init__(f"{path}: object md5:{oid} is missing from {where}",
+                         hint="run `zoo push --full` in a checkout whose store holds it")
         self.oid = oid
         self.path = path
 

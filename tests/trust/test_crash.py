@@ -89,8 +89,9 @@ def test_sigkill_at_random_moments(zoo: Zoo, model_dir: Path, remote_dir: Path, 
             victims = sorted(p for p in (remote_dir / "files" / "md5").rglob("*") if p.is_file())
             big = [p for p in victims if p.stat().st_size > (1 << 20)]
             for victim in rng.sample(victims, k=min(3, len(victims))) + big:
-                victim.unlink(missing_ok=True)  # objects lost on the remote: push must restore them
-            cmd = zoo_cmd("--zoo", str(zoo.root), "push")
+                victim.unlink(missing_ok=True)  # objects lost on the remote: push --full must restore them
+            # (A plain push asks only about versions changed since the commit the remote lists.)
+            cmd = zoo_cmd("--zoo", str(zoo.root), "push", "--full")
         else:
             subprocess.run(["git", "-C", str(consumer.root), "pull", "-q"], check=True)
             if consumer.store.root.joinpath("files").exists():

@@ -6,21 +6,25 @@ follows from what is published and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.progress import Progress
-from zoo_repo.errors import IntegrityError, ZooError
+from zoo_repo.core.stub import Stub, parse_stub
+from zoo_repo.errors import IntegrityError, UsageError, ZooError
 from zoo_repo.ops.wanted import checkout_refs, referenced, referenced_by, refs_of, remember, remembered
 from zoo_repo.repo.workspace import Workspace
+from zoo_repo.review.incremental import STUB_DEPTH
 from zoo_repo.store.atomic import remove_readonly
 from zoo_repo.store.digest import Digest
 
 if TYPE_CHECKING:
     from zoo_repo.ops.project import ProjectResult
+    from zoo_repo.remote.base import Remote
 
 
 @dataclass(frozen=True)
@@ -31,16 +35,21 @@ class TransferResult:
     projection: ProjectResult | None = None  # what push did to the remote's projection
 
 
-def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> TransferResult:
+def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None, full: bool = False) -> TransferResult:
     """Upload every object the checkout's manifests reference that the remote lacks
     (a branch's too: review checks them there); then, on the release branch, move
-    the remote's projection to it (``ops.project``), which is all consumers see."""
+    the remote's projection to it (``ops.project``), which is all consumers see.
+
+    Only the versions the working tree changes since the commit the remote lists are
+    asked about (``unlisted_stubs``); with ``full``, every version's objects are."""
     from zoo_repo.ops.project import project
     from zoo_repo.remote import transfer
     from zoo_repo.repo.release import on_release_branch
 
-    wanted = referenced_by(refs for _, refs in checkout_refs(zoo))  # the digests, not every manifest, stay in memory
     remote = zoo.remote()
+    stubs = None if full else unlisted_stubs(zoo, remote)
+    # The digests, not every manifest, stay in memory.
+    wanted = referenced_by(refs for _, refs in checkout_refs(zoo, stubs=stubs))
     sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
     missing = remote.missing(wanted, jobs=jobs, sizes=sizes)
     local = sorted(oid for oid in missing if zoo.store.has(oid))
@@ -51,6 +60,48 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None) -> Tra
         # moved from the release branch only (a pull request's checkout uploads its objects).
         return TransferResult(sent.objects, sent.bytes, lost)
     return TransferResult(sent.objects, sent.bytes, lost, project(zoo, jobs=jobs, progress=progress))
+
+
+def unlisted_stubs(zoo: Workspace, remote: Remote) -> list[Stub] | None:
+    """The stubs whose versions may have objects the remote lacks: those the working tree
+    changes (``review.incremental.change_since``) since the commit the remote's projection
+    lists; None (every stub) when it lists none, or one this repository does not have.
+
+    Every version at that commit had each of its objects on the remote before it was
+    listed (``ops.project`` lists a version only then), so a stub directory the change
+    does not touch holds only such versions. The remote says which commit that is; a
+    remote that lies, or lost objects since, costs the objects' availability, never
+    their bytes (a pull verifies them): ``zoo push --full`` asks about every object."""
+    from zoo_repo.remote import meta
+    from zoo_repo.repo import git
+    from zoo_repo.review.incremental import stubs_changed_since
+
+    commit = meta.read_head(remote).commit
+    if commit is None or not git.has_commit(zoo.root, commit):
+        return None
+    texts, above = stubs_changed_since(zoo.root, commit)
+    for path in above:  # an untracked directory above the stubs: every stub under it
+        texts.update(_stub_dirs(str(zoo.manifests_dir), path.split("/") if path else []))
+    found = set()
+    for text in texts:
+        try:
+            found.add(parse_stub(text))
+        except UsageError:
+            continue  # not a stub: the walk of every stub skips it too
+    return sorted(found, key=str)
+
+
+def _stub_dirs(base: str, parts: list[str]) -> Iterator[str]:
+    if len(parts) >= STUB_DEPTH - 1:
+        yield "/".join(parts)
+        return
+    try:
+        with os.scandir(os.path.join(base, *parts)) as entries:
+            names = [e.name for e in entries if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
+    except OSError:
+        return
+    for name in names:
+        yield from _stub_dirs(base, [*parts, name])
 
 
 def fetch(zoo: Workspace, manifests: Iterable[Manifest], jobs: int = 8,

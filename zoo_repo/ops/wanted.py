@@ -49,15 +49,16 @@ def refs_of(m: Manifest) -> Refs:
     return Refs(f"{m.stub}@{m.version_name}", m.tree_md5, tuple((f.path, f.md5, f.sha256, f.size) for f in m.files))
 
 
-def checkout_refs(zoo: Workspace, batch: int = 512) -> Iterator[tuple[str, Refs]]:
-    """(git blob id of its manifest, ``Refs``) of every version in the working tree.
+def checkout_refs(zoo: Workspace, batch: int = 512, stubs: Iterable[Stub] | None = None) -> Iterator[tuple[str, Refs]]:
+    """(git blob id of its manifest, ``Refs``) of every version in the working tree
+    (of ``stubs`` only, if given).
 
     Each manifest is read; one it has seen before (by blob id, ``remembered``) is not
     parsed again. A manifest whose path says another version than its text is parsed,
     and so refused, whatever was remembered of its text.
     """
     pending: list[tuple[str, Stub, int, str]] = []
-    for stub in zoo.stubs():
+    for stub in zoo.stubs() if stubs is None else stubs:
         for version in zoo.versions(stub):
             text = zoo.manifest_text(stub, version)
             pending.append((blob_id(text), stub, version, text))

@@ -133,6 +133,22 @@ def change_since(root: Path, sha: str, worktree: bool = True) -> Scope:
     return Scope(frozenset({path for _, path, _ in changes} | set(untracked)), tuple(changes))
 
 
+def stubs_changed_since(root: Path, sha: str) -> tuple[set[str], list[str]]:
+    """The stub directories (manifests/-relative) whose files HEAD or the working tree
+    change since commit ``sha``, and the untracked directories above the stubs (every
+    stub under one is new). Only the stubs are kept: a first push changes every file."""
+    changes, untracked = _changes(root, sha, True, untracked=True)
+    stubs = {"/".join(parts[1:STUB_DEPTH]) for _, path, _ in changes if len(parts := path.split("/")) >= STUB_DEPTH}
+    above = []
+    for path in untracked:
+        parts = path.split("/")
+        if len(parts) >= STUB_DEPTH:
+            stubs.add("/".join(parts[1:STUB_DEPTH]))
+        else:
+            above.append("/".join(parts[1:]))
+    return stubs, above
+
+
 def base_listing(root: Path, sha: str, stubs: Collection[str]) -> dict[str, str]:
     """path → blob sha at ``sha`` of every file in the stub directories ``stubs`` (as ``git.ls_tree``)."""
     found: dict[str, str] = {}

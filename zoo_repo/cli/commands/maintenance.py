@@ -14,15 +14,20 @@ from zoo_repo.core.words import count
 
 @click.command(name="push")
 @jobs_option
+@click.option("--full", is_flag=True,
+              help="Ask the remote about every version's objects, not only those of versions "
+                   "changed since the commit it lists (after objects were lost there).")
 @json_option("Print the result as JSON.")
 @pass_state
-def push(state: State, jobs: int, as_json: bool) -> None:
+def push(state: State, jobs: int, full: bool, as_json: bool) -> None:
     """Upload every object the manifests reference that the remote lacks; on the release
-    branch, then make the remote list what it has (the step CI runs after a merge)."""
+    branch, then make the remote list what it has (the step CI runs after a merge).
+    Versions unchanged since the commit the remote lists had their objects there when
+    it listed them, so only the others are looked at, unless --full."""
     from zoo_repo.cli.render import push_lines
 
     with state.progress_bar() as bar:
-        result = state.zoo().push(jobs=jobs, progress=bar)
+        result = state.zoo().push(jobs=jobs, progress=bar, full=full)
     if as_json:
         p = result.projection
         print_json({"objects": result.objects, "bytes": result.bytes, "missing": list(result.missing),
