@@ -184,16 +184,22 @@ class Zoo(LifecycleVerbs, SigningVerbs, Workspace):
         """``zoo list``'s rows: each matching stub's latest version (as ``summaries``), its deprecation
         and, with ``aliases``, its aliases; a checkout's are remembered (``catalog.listing``)."""
         from zoo_repo.catalog.listing import CACHE_NAME, Listed, latest_versions
-        from zoo_repo.catalog.rows import catalog_entries, summary
+        from zoo_repo.catalog.rows import Entries, catalog_entries, summary
 
         filters = filters or ListFilter(**fields)
         if not self.is_checkout or self.pins is not None:
             with self.settled():
                 return [Listed(s, self.deprecation(s.stub), self.aliases(s.stub) if aliases else None)
                         for s in self.summaries(filters)]
-        index = catalog_entries(self)
+        index: list[Entries] = []  # read once a row must be worked out (a replayed listing reads none)
+
+        def summarize(stub: Stub, version: int) -> Summary:
+            if not index:
+                index.append(catalog_entries(self))
+            return summary(self, stub, version, index[0])
+
         return latest_versions(self, self._state_dir / CACHE_NAME, filters.matches, filters.deprecated,
-                               aliases, lambda stub, version: summary(self, stub, version, index))
+                               aliases, summarize, repr(filters))
 
     def search(self, text: str | None = None, **fields: Any) -> Iterator[Manifest]:
         """Latest versions whose stub fields match ``fields`` and whose stub, description

@@ -14,9 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import STUB
 from zoo_repo import Zoo
 from zoo_repo.catalog.listing import CACHE_NAME
+from zoo_repo.catalog.replay import REPLAY_NAME
 from zoo_repo.store.userkey import user_key
 
 Shown = list[dict[str, Any]]
@@ -74,35 +77,45 @@ def test_a_warm_listing_follows_every_change_to_the_working_tree(
     assert [r["version"] for r in shown] == ["v2"] and shown[0]["deprecated"]["message"] == "use something else"
 
 
-def test_a_forged_stale_or_malformed_listing_cache_is_ignored_and_rebuilt(
-        cli: Callable[..., Any], zoo: Zoo, model_dir: Path) -> None:
+@pytest.mark.parametrize("name", [CACHE_NAME, REPLAY_NAME])
+def test_a_forged_stale_or_malformed_listing_memo_is_ignored_and_rebuilt(
+        name: str, cli: Callable[..., Any], zoo: Zoo, model_dir: Path) -> None:
     _published(zoo, model_dir)
     _settle()
     truth = _shown(cli, zoo)
-    path = _cache(zoo)
-    head, _, body = path.read_bytes().partition(b"\n\n")
-    magic = head.split(b"\n")[0] + b"\n"
+    path = zoo.root / ".zoo" / name
+    magic, _, rest = path.read_bytes().partition(b"\n")
+    magic += b"\n"
+    mac_hex, _, body = rest.partition(b"\n")
     lie = body.replace(str(truth[0]["size"]).encode(), b"1")
     assert lie != body
     where = str(zoo.root / "manifests").encode()
 
     def mac(key: bytes, data: bytes) -> bytes:
-        return hmac.new(key, b"list-cache\0" + where + b"\0" + data, hashlib.sha256).hexdigest().encode()
+        return hmac.new(key, magic + b"\0" + where + b"\0" + data, hashlib.sha256).hexdigest().encode()
 
     key = user_key()
+    if name == CACHE_NAME:
+        shape = b'{"c": [1, 2]}'
+    else:  # the replay's own question and digest, and rows of another shape
+        head, _, paths = body.partition(b"\n")
+        shape = json.dumps({**json.loads(head), "rows": [[1, 2, 3]]}).encode() + b"\n" + paths
     crafted = {
-        "edited body, old MAC": head + b"\n\n" + lie,
-        "MAC with another key": magic + mac(b"k" * 32, lie) + b"\n\n" + lie,
+        "edited body, old MAC": magic + mac_hex + b"\n" + lie,
+        "MAC with another key": magic + mac(b"k" * 32, lie) + b"\n" + lie,
         "no MAC": lie,
-        "not JSON": magic + mac(key, b"{") + b"\n\n{",
-        "another shape": magic + mac(key, b'{"c": [1, 2]}') + b"\n\n" + b'{"c": [1, 2]}',
-        "deep nesting": magic + mac(key, b"[" * 100_000) + b"\n\n" + b"[" * 100_000,
+        "not JSON": magic + mac(key, b"{") + b"\n{",
+        "another shape": magic + mac(key, shape) + b"\n" + shape,
+        "deep nesting": magic + mac(key, b"[" * 100_000) + b"\n" + b"[" * 100_000,
         "garbage": os.urandom(4096),
     }
-    for name, data in crafted.items():
+    for label, data in crafted.items():
+        if name == CACHE_NAME:
+            (zoo.root / ".zoo" / REPLAY_NAME).unlink(missing_ok=True)  # else the replay answers, walking nothing
         path.write_bytes(data)
-        assert _shown(cli, zoo) == truth, name
+        assert _shown(cli, zoo) == truth, label
     path.unlink()
+    (zoo.root / ".zoo" / REPLAY_NAME).unlink(missing_ok=True)
     os.mkfifo(path)  # a FIFO would block a plain read
     assert _shown(cli, zoo) == truth
     assert path.is_file() and not path.is_symlink()

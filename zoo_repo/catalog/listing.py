@@ -25,8 +25,6 @@ order, so the rows and the first error are those of the uncached listing.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import math
 import os
@@ -38,24 +36,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo_repo.catalog.index import Summary
+from zoo_repo.catalog.replay import REPLAY_NAME, Probe, record, replay
 from zoo_repo.core.aliases import ALIASES_NAME
 from zoo_repo.core.card import Metric
 from zoo_repo.core.deprecation import DEPRECATION_NAME, Deprecation, from_doc
 from zoo_repo.core.manifest import MANIFEST_NAME
 from zoo_repo.core.stub import Stub, parse_stub, stub_from_parts, version_number
 from zoo_repo.errors import UsageError, ZooError
-from zoo_repo.store.atomic import write_bytes_atomic
+from zoo_repo.store import signed
 from zoo_repo.store.userkey import user_key
 
 if TYPE_CHECKING:
     from zoo_repo.repo.workspace import Workspace
 
 CACHE_NAME = "list-cache.json"
-_MAGIC = b"zoo-list-cache 1\n"
+_MAGIC = b"zoo-list-cache 2\n"
 _LIMIT = 256 << 20  # bytes: 20,000 stubs take about 15 MB
 _RACY_NS = 2_000_000_000  # coarse timestamps (2 s on FAT and some network filesystems)
 _STUB_DEPTH = 7
 _STUB_FIELDS = ("s", "k", "vs", "dep", "ali", "m", "d", "a")
+_TEXT = (str, type(None))
 
 
 @dataclass(frozen=True)
@@ -67,40 +67,11 @@ class Listed:
     aliases: dict[str, int] | None  # None unless asked for
 
 
-def _fingerprint(st: os.stat_result) -> str:
-    return f"{st.st_mtime_ns:x}.{st.st_ctime_ns:x}.{st.st_ino:x}.{st.st_size:x}"
-
-
-def _mac(key: bytes, where: str, body: bytes) -> bytes:
-    return hmac.new(key, b"list-cache\0" + where.encode("utf-8", "surrogateescape") + b"\0" + body,
-                    hashlib.sha256).digest()
-
-
 def load(path: Path, key: bytes, where: str) -> dict[str, Any]:
     """The remembered tree, or an empty one if the file is absent, too large, not this user's or malformed."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+    body = signed.read(path, key, _MAGIC, where, _LIMIT)
+    if body is None:
         return {}
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _LIMIT:
-            return {}
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(_LIMIT + 1)
-    except OSError:
-        return {}
-    finally:
-        os.close(fd)
-    head, _, body = data.partition(b"\n\n")
-    if not head.startswith(_MAGIC) or len(data) > _LIMIT:
-        return {}
-    try:
-        mac = bytes.fromhex(head[len(_MAGIC):].decode("ascii"))
-    except ValueError:
-        return {}
-    if not hmac.compare_digest(mac, _mac(key, where, body)):
-        return {}  # not written by this user, or changed since: worked out again
     try:
         doc = json.loads(body)
     except (ValueError, RecursionError):
@@ -113,8 +84,7 @@ def save(path: Path, key: bytes, where: str, doc: dict[str, Any]) -> None:
     if len(body) > _LIMIT:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(path, _MAGIC + _mac(key, where, body).hex().encode() + b"\n\n" + body)
+        signed.write(path, key, _MAGIC, where, body)
     except OSError:
         pass  # a read-only checkout lists at the uncached speed
 
@@ -130,7 +100,7 @@ def _summary_of(stub: Stub, version: int, doc: Any) -> Summary | None:
         made = tuple(Metric(n, math.nan if v is None else float(v), u, d, sp) for n, v, u, d, sp in metrics)
         if not (isinstance(created, str) and type(size) is int and type(nfiles) is int):
             return None
-        if not all(isinstance(x, str | None) for m in made for x in (m.name, m.unit, m.dataset, m.split)):
+        if not all(isinstance(x, _TEXT) for m in made for x in (m.name, m.unit, m.dataset, m.split)):
             return None
         return Summary(stub, version, created, size, nfiles, made)
     except (TypeError, ValueError):
@@ -152,6 +122,7 @@ class _Walk:
         self.base = str(zoo.manifests_dir)
         self.since = time.time_ns() - _RACY_NS  # what changed after this is not remembered
         self.changed = False
+        self.probe = Probe(self.base, self.since)  # every stat, for the next listing to replay
 
     def fingerprint(self, st: os.stat_result) -> str | None:
         """What to remember an object by; None if it changed too recently to be told apart from a next change."""
@@ -163,7 +134,7 @@ class _Walk:
     def unchanged(self, path: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
         """Is the directory at ``path`` as ``old`` remembers it? Its fingerprint goes into ``new``;
         OSError (NotADirectoryError for anything but a real directory) if it is gone."""
-        st = os.stat(path) if path == self.base else os.lstat(path)
+        st = self.probe.stat(path)
         if not stat.S_ISDIR(st.st_mode):
             raise NotADirectoryError(path)
         fingerprint = self.fingerprint(st)
@@ -236,7 +207,7 @@ class _Walk:
         new["vs"] = numbers
         for number in numbers:
             try:
-                st = os.lstat(f"{path}/v{number}/{MANIFEST_NAME}")
+                st = self.probe.stat(f"{path}/v{number}/{MANIFEST_NAME}")
             except OSError:
                 continue
             if not stat.S_ISDIR(st.st_mode):
@@ -246,7 +217,7 @@ class _Walk:
     def remembered(self, old: dict[str, Any], field: str, path: str) -> tuple[os.stat_result | None, Any]:
         """(the file's lstat, what ``old`` remembers of it if it is a regular file with the same fingerprint)."""
         try:
-            st = os.lstat(path)
+            st = self.probe.stat(path)
         except OSError:
             return None, None
         entry = old.get(field)
@@ -333,16 +304,40 @@ def _rows(walk: _Walk, keep: Callable[[Stub], bool], deprecated: bool, with_alia
     return rows
 
 
+def _row_docs(rows: list[Listed]) -> list[Any]:
+    return [[str(r.summary.stub), r.summary.version, _summary_doc(r.summary),
+             r.deprecation.to_dict() if r.deprecation else None, r.aliases] for r in rows]
+
+
+def _rows_of(docs: Any) -> list[Listed]:
+    """The rows ``_row_docs`` wrote; TypeError/ValueError if they are of another shape."""
+    rows = []
+    for text, version, summary_doc, deprecation, aliases in docs:
+        stub = stub_from_parts(text.split("/"))
+        summary = _summary_of(stub, version, summary_doc)
+        if summary is None or type(version) is not int or not (aliases is None or isinstance(aliases, dict)):
+            raise ValueError(text)
+        record = None if deprecation is None else from_doc(deprecation, text, f"manifests/{text}/{DEPRECATION_NAME}")
+        rows.append(Listed(summary, record, aliases))
+    return rows
+
+
 def latest_versions(zoo: Workspace, cache: Path, keep: Callable[[Stub], bool], deprecated: bool,
-                    with_aliases: bool, summarize: Callable[[Stub, int], Summary]) -> list[Listed]:
+                    with_aliases: bool, summarize: Callable[[Stub, int], Summary], query: str = "") -> list[Listed]:
     """Each stub ``keep`` accepts that has a version, with its latest version (``summarize``
     reads one), taken from ``cache`` where unchanged; a deprecated stub only with
-    ``deprecated``, as ``Zoo.summaries`` and ``zoo list`` read them."""
+    ``deprecated``, as ``Zoo.summaries`` and ``zoo list`` read them. ``query`` names
+    ``keep`` (the filters): the last listing of the same query is replayed
+    (``catalog.replay``) if nothing it looked at changed."""
     try:
         key: bytes | None = user_key()
     except OSError:  # no writable cache directory: nothing is remembered
         key = None
     where = str(zoo.manifests_dir)
+    question = json.dumps([query, deprecated, with_aliases])
+    replayed = replay(cache.with_name(REPLAY_NAME), key, where, question, _replayable) if key else None
+    if replayed is not None:
+        return replayed
     walk = _Walk(zoo, load(cache, key, where) if key else {}, summarize)
     try:
         rows = _rows(walk, keep, deprecated, with_aliases)
@@ -354,4 +349,13 @@ def latest_versions(zoo: Workspace, cache: Path, keep: Callable[[Stub], bool], d
     zoo.flush()
     if key and (walk.changed or not walk.old):
         save(cache, key, where, walk.tree)
+    if key:
+        record(cache.with_name(REPLAY_NAME), key, where, question, walk.probe, _row_docs(rows))
     return rows
+
+
+def _replayable(docs: Any) -> list[Listed]:
+    try:
+        return _rows_of(docs)
+    except ZooError as exc:
+        raise ValueError(exc.message) from exc
