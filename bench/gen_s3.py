@@ -96,7 +96,9 @@ def time_commands(root: Path, endpoint: str) -> None:
              "c3"),
             ("pull --remote small model (warm)", work, ["pull", "--remote", url, STUB_BASE, "--dest", "d2"], "c3"),
             ("publish next version of small model", root / "zoo", ["publish", str(root / "model"), "--stub",
-                                                                  STUB_BASE], "c4")):
+                                                                  STUB_BASE], "c4"),
+            ("push, nothing new (first)", root / "zoo", ["push"], "c4"),
+            ("push, nothing new (again)", root / "zoo", ["push"], "c4")):
         if args[0] == "publish":
             (root / "model" / "extra.txt").write_text(f"{time.time()}\n")  # a new version on every run
         seconds, rss, rc, line = gen_remote._run(cwd, work / cache, args)
@@ -113,19 +115,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     gen_zoo.size_arguments(parser, f"{gen_zoo.QUICK:,} versions, {QUICK_OBJECTS:,} objects: a smoke run")
     parser.add_argument("--objects", type=int, default=1_000_000, help="objects under files/md5/ in all")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time the bucket already at ROOT/weed again (no generating, no filling)")
     args = parser.parse_args()
     versions, objects = (gen_zoo.QUICK, QUICK_OBJECTS) if args.quick else (args.versions, args.objects)
     started = time.perf_counter()
-    gen_remote.generate(args.root, versions, args.per_stub, "sharded")
-    print(f"remote of {versions:,} versions in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    if not args.reuse:
+        gen_remote.generate(args.root, versions, args.per_stub, "sharded")
+        shutil.rmtree(args.root / "weed", ignore_errors=True)
+        print(f"remote of {versions:,} versions in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     server = seaweed.start(args.root / "weed")
     try:
-        started = time.perf_counter()
-        _s5cmd(server.endpoint, "mb", f"s3://{BUCKET}")
-        _s5cmd(server.endpoint, "cp", f"{args.root / 'remote'}/*", f"s3://{BUCKET}/{PREFIX}/")
-        held = sum(1 for path in (args.root / "remote" / "files" / "md5").rglob("*") if path.is_file())
-        fill(args.root, server.endpoint, max(0, objects - held))
-        print(f"bucket filled ({objects:,} objects) in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        if not args.reuse:
+            started = time.perf_counter()
+            _s5cmd(server.endpoint, "mb", f"s3://{BUCKET}")
+            _s5cmd(server.endpoint, "cp", f"{args.root / 'remote'}/*", f"s3://{BUCKET}/{PREFIX}/")
+            held = sum(1 for path in (args.root / "remote" / "files" / "md5").rglob("*") if path.is_file())
+            fill(args.root, server.endpoint, max(0, objects - held))
+            print(f"bucket filled ({objects:,} objects) in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         point_at_bucket(args.root / "zoo", server.endpoint)
         print(f"# {versions:,} versions, {objects:,} objects on SeaweedFS\n")
         time_commands(args.root, server.endpoint)
