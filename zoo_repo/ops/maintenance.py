@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,11 +43,23 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None, full: 
     Only the versions the working tree changes since the commit the remote lists are
     asked about (``unlisted_stubs``); with ``full``, every version's objects are."""
     from zoo_repo.ops.project import project
-    from zoo_repo.remote import transfer
     from zoo_repo.repo.release import on_release_branch
 
     remote = zoo.remote()
-    stubs = None if full else unlisted_stubs(zoo, remote)
+    sent = _send_wanted(zoo, remote, None if full else unlisted_stubs(zoo, remote), jobs, progress)
+    if sent.missing or not on_release_branch(zoo.root):
+        # The projection lists a version only when all its files are there; and it is
+        # moved from the release branch only (a pull request's checkout uploads its objects).
+        return sent
+    return replace(sent, projection=project(zoo, jobs=jobs, progress=progress))
+
+
+def _send_wanted(zoo: Workspace, remote: Remote, stubs: list[Stub] | None, jobs: int,
+                 progress: Progress | None) -> TransferResult:
+    """Upload what the versions of ``stubs`` (None: all) reference and the remote lacks;
+    what they reference is let go of before the projection reads its own batches."""
+    from zoo_repo.remote import transfer
+
     # The digests, not every manifest, stay in memory.
     wanted = referenced_by(refs for _, refs in checkout_refs(zoo, stubs=stubs))
     sizes = {oid: d.size for oid, (d, _) in wanted.items() if d is not None}
@@ -55,11 +67,7 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None, full: 
     local = sorted(oid for oid in missing if zoo.store.has(oid))
     sent = transfer.send(zoo.store, remote, local, jobs=jobs, progress=progress)
     lost = tuple(sorted(wanted[oid][1] for oid in missing if not zoo.store.has(oid)))
-    if lost or not on_release_branch(zoo.root):
-        # The projection lists a version only when all its files are there; and it is
-        # moved from the release branch only (a pull request's checkout uploads its objects).
-        return TransferResult(sent.objects, sent.bytes, lost)
-    return TransferResult(sent.objects, sent.bytes, lost, project(zoo, jobs=jobs, progress=progress))
+    return TransferResult(sent.objects, sent.bytes, lost)
 
 
 def unlisted_stubs(zoo: Workspace, remote: Remote) -> list[Stub] | None:
