@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from zoo_repo.core.progress import Progress, advance
@@ -23,7 +24,7 @@ from zoo_repo.remote.base import DEFAULT_JOBS, UNSIZED_LIMIT, CopyOut, check_spa
 from zoo_repo.remote.fsspec import FsspecRemote
 from zoo_repo.store.atomic import atomic_write, create_exclusive
 from zoo_repo.store.digest import Digest, Hasher
-from zoo_repo.store.objects import Store
+from zoo_repo.store.objects import Store, is_oid
 
 
 class LocalRemote(FsspecRemote):
@@ -38,6 +39,26 @@ class LocalRemote(FsspecRemote):
             return b"".join(chunks(fd, limit))
         finally:
             os.close(fd)
+
+    def _list_all(self) -> Iterator[tuple[str, int]]:
+        """A prefix directory at a time (fsspec's ``find`` holds the details of the whole
+        tree: a quarter of a gigabyte at 300,000 objects); regular files only."""
+        base = f"{self.root}/files/md5"
+        with self._errors("files/md5"):
+            try:
+                with os.scandir(base) as entries:
+                    prefixes = sorted(e.name for e in entries if len(e.name) == 2 and e.is_dir(follow_symlinks=False))
+            except FileNotFoundError:
+                return
+        for prefix in prefixes:
+            with self._errors(f"files/md5/{prefix}"):
+                try:
+                    with os.scandir(f"{base}/{prefix}") as entries:
+                        found = [(prefix + e.name, e.stat(follow_symlinks=False).st_size) for e in entries
+                                 if is_oid(prefix + e.name) and e.is_file(follow_symlinks=False)]
+                except FileNotFoundError:
+                    continue
+            yield from found
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
         check_span(self.url, rel, start, end)
