@@ -80,13 +80,8 @@ def load(path: Path, key: bytes, where: str) -> dict[str, Any]:
 
 
 def save(path: Path, key: bytes, where: str, doc: dict[str, Any]) -> None:
-    body = json.dumps(doc, separators=(",", ":")).encode("utf-8", "surrogateescape")
-    if len(body) > _LIMIT:
-        return
-    try:
-        signed.write(path, key, _MAGIC, where, body)
-    except OSError:
-        pass  # a read-only checkout lists at the uncached speed
+    signed.keep(path, key, _MAGIC, where, json.dumps(doc, separators=(",", ":")).encode("utf-8", "surrogateescape"),
+                _LIMIT)
 
 
 def _summary_doc(s: Summary) -> list[Any]:

@@ -82,12 +82,7 @@ def record(path: Path, key: bytes, where: str, query: str, probe: Probe, rows: A
         return
     head = json.dumps({"q": query, "d": _digest(probe.outcomes), "rows": rows}, separators=(",", ":"))
     body = head.encode("utf-8", "surrogateescape") + b"\n" + "\0".join(probe.paths).encode("utf-8", "surrogateescape")
-    if len(body) > _LIMIT:
-        return
-    try:
-        signed.write(path, key, _MAGIC, where, body)
-    except OSError:
-        pass  # a read-only checkout lists at the walking speed
+    signed.keep(path, key, _MAGIC, where, body, _LIMIT)
 
 
 def replay(path: Path, key: bytes, where: str, query: str, rebuild: Callable[[Any], T]) -> T | None:

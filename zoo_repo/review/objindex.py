@@ -112,10 +112,7 @@ def stubs_mentioning(root: Path, commit: str, md5s: Iterable[str]) -> set[str] |
     index = _load(path, key, where)
     if index is None or index.commit != commit:
         index = _reach(root, index, commit)
-        try:
-            signed.write(path, key, _MAGIC, where, index.body())
-        except OSError:  # a read-only checkout: the answer stands, only unremembered
-            pass
+        signed.keep(path, key, _MAGIC, where, index.body(), _LIMIT)  # read-only: the answer stands, unremembered
     return index.lookup(md5s)
 
 

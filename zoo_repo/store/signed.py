@@ -55,3 +55,14 @@ def write(path: Path, key: bytes, magic: bytes, where: str, body: bytes) -> None
     """Replace ``path`` with ``body`` behind its MAC (atomically); OSError if it cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, magic + _mac(key, magic, where, body).hex().encode() + b"\n" + body)
+
+
+def keep(path: Path, key: bytes, magic: bytes, where: str, body: bytes, limit: int) -> None:
+    """``write``, if ``body`` fits ``limit`` and the place is writable: what these files hold
+    is a speed-up only (a read-only checkout works them out every time)."""
+    if len(body) > limit:
+        return
+    try:
+        write(path, key, magic, where, body)
+    except OSError:
+        pass
