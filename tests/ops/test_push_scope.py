@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tests.conftest import STUB, Result, remote_objects
 from zoo_repo import Zoo
 from zoo_repo.ops.demo import STUB_PRUNED as OTHER
 from zoo_repo.store.objects import oid_relpath
-
 
 
 def _git(zoo: Zoo, *args: str) -> str:
