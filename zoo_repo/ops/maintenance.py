@@ -46,12 +46,14 @@ def push(zoo: Workspace, jobs: int = 8, progress: Progress | None = None, full: 
     from zoo_repo.repo.release import on_release_branch
 
     remote = zoo.remote()
-    sent = _send_wanted(zoo, remote, None if full else unlisted_stubs(zoo, remote), jobs, progress)
-    if sent.missing or not on_release_branch(zoo.root):
+    release = on_release_branch(zoo.root)
+    sent = _send_wanted(zoo, remote, None if full else unlisted_stubs(zoo, remote, release), jobs, progress)
+    if sent.missing or not release:
         # The projection lists a version only when all its files are there; and it is
         # moved from the release branch only (a pull request's checkout uploads its objects).
         return sent
-    return replace(sent, projection=project(zoo, jobs=jobs, progress=progress))
+    moved = project(zoo, jobs=jobs, progress=progress)  # it uploads what the versions it lists lack
+    return replace(sent, objects=sent.objects + moved.objects, bytes=sent.bytes + moved.bytes, projection=moved)
 
 
 def _send_wanted(zoo: Workspace, remote: Remote, stubs: list[Stub] | None, jobs: int,
@@ -70,13 +72,15 @@ def _send_wanted(zoo: Workspace, remote: Remote, stubs: list[Stub] | None, jobs:
     return TransferResult(sent.objects, sent.bytes, lost)
 
 
-def unlisted_stubs(zoo: Workspace, remote: Remote) -> list[Stub] | None:
+def unlisted_stubs(zoo: Workspace, remote: Remote, release: bool) -> list[Stub] | None:
     """The stubs whose versions may have objects the remote lacks: those the working tree
-    changes (``review.incremental.change_since``) since the commit the remote's projection
-    lists; None (every stub) when it lists none, or one this repository does not have.
+    changes (``review.incremental.stubs_changed_since``) since the commit the remote's
+    projection lists; None (every stub) when it lists none, or one this repository does
+    not have. On the ``release`` branch, those the working tree changes since HEAD: the
+    projection that follows asks about every version it lists, before listing it.
 
-    Every version at that commit had each of its objects on the remote before it was
-    listed (``ops.project`` lists a version only then), so a stub directory the change
+    Every version at the listed commit had each of its objects on the remote before it
+    was listed (``ops.project`` lists a version only then), so a stub directory the change
     does not touch holds only such versions. The remote says which commit that is; a
     remote that lies, or lost objects since, costs the objects' availability, never
     their bytes (a pull verifies them): ``zoo push --full`` asks about every object."""
@@ -84,7 +88,7 @@ def unlisted_stubs(zoo: Workspace, remote: Remote) -> list[Stub] | None:
     from zoo_repo.repo import git
     from zoo_repo.review.incremental import stubs_changed_since
 
-    commit = meta.read_head(remote).commit
+    commit = "HEAD" if release else meta.read_head(remote).commit
     if commit is None or not git.has_commit(zoo.root, commit):
         return None
     texts, above = stubs_changed_since(zoo.root, commit)

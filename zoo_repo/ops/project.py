@@ -35,6 +35,7 @@ from zoo_repo.repo.workspace import Workspace
 
 if TYPE_CHECKING:
     from zoo_repo.remote.base import Remote
+    from zoo_repo.remote.transfer import Sent
 
 _ATTEMPTS = 8  # writers racing for the same log entry: each loss means another moved it forward
 BATCH = 512  # versions whose manifests a projection holds at once
@@ -49,6 +50,8 @@ class ProjectResult:
     aliases: tuple[str, ...] = ()  # stubs whose aliases moved
     signatures: int = 0  # signature files the move mirrored (or found there already)
     deprecated: tuple[str, ...] = ()  # stubs whose deprecation changed
+    objects: int = 0  # objects the move uploaded (its versions' that the remote lacked)
+    bytes: int = 0
 
     @property
     def moved(self) -> bool:
@@ -104,18 +107,19 @@ def project(zoo: Workspace, *, jobs: int = 8, progress: Progress | None = None,
             # only, which need no listing): no log entry for it.
             _put_signatures(remote, plan)
             return ProjectResult(release.branch, view.commit, view.commit, signatures=len(plan.signatures))
-        latest = _put_versions(zoo, remote, plan, jobs, progress, locators or {}, present)
+        latest, sent = _put_versions(zoo, remote, plan, jobs, progress, locators or {}, present)
         _put_signatures(remote, plan)  # before the listing: a listed version is never seen unsigned
         if meta.write_move(remote, state, replace(plan.move, latest=latest)) is not None:
             return ProjectResult(release.branch, release.commit, view.commit,
                                  tuple(v.ref for v in plan.versions), tuple(sorted(plan.move.aliases)),
-                                 len(plan.signatures), tuple(sorted(plan.move.deprecated)))
+                                 len(plan.signatures), tuple(sorted(plan.move.deprecated)), sent.objects, sent.bytes)
     raise RemoteError(f"remote {remote.url}: other writers kept moving its projection while this one was made",
                       hint="run `zoo push` again")
 
 
 def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int, progress: Progress | None,
-                  locators: dict[tuple[str, int], packs.Locator], present: frozenset[str]) -> dict[str, brief.Brief]:
+                  locators: dict[tuple[str, int], packs.Locator],
+                  present: frozenset[str]) -> tuple[dict[str, brief.Brief], Sent]:
     """Every new version's objects, then its claim (card, locator, manifest), on the
     remote; returns the brief of each stub's newest new version (``core.brief``), made
     from the manifest read here, for the move to carry. Manifests are read ``BATCH``
@@ -135,15 +139,16 @@ def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int,
                 sizes[oid] = None if digest is None else digest.size
         latest.update(_briefs(plan, manifests))
     zoo.flush()  # what the parse cache learned, for the second reading and the next command
-    missing = remote.missing(sizes, jobs=jobs, sizes={o: n for o, n in sizes.items() if n is not None})
+    missing = remote.missing(sizes, jobs=jobs, sizes=sizes)
     del sizes
     lost = {oid for oid in missing if not zoo.store.has(oid)}
     if lost:
         raise RemoteError(f"{_label(zoo, plan, lost)}: in neither the store nor the remote ({len(lost)} objects): "
                           "the remote cannot list these versions without their files",
                           hint="run `zoo push` in a checkout that has them (where they were published)")
-    slots = dict(transfer.send(zoo.store, remote, sorted(missing), jobs=jobs, progress=progress).slots) \
-        if missing else {}
+    sent = transfer.send(zoo.store, remote, sorted(missing), jobs=jobs, progress=progress) if missing \
+        else transfer.Sent(0, 0, {})
+    slots = dict(sent.slots)
     every: packs.Locator | None = None
     for batch in _batches(zoo, plan, parse=bool(remote.packs)):
         claims: list[tuple[rel.NewVersion, str, str, str | None]] = []
@@ -156,7 +161,7 @@ def _put_versions(zoo: Workspace, remote: Remote, plan: rel.MovePlan, jobs: int,
                 locator = {f.md5: every[f.md5] for f in manifest.files if f.md5 in every}
             claims.append((v, text, card, packs.render_locator(locator) if locator else None))
         _claim_all(remote, claims, jobs)
-    return latest
+    return latest, sent
 
 
 Batch = list[tuple[rel.NewVersion, Any, str, str]]

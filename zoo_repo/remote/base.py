@@ -250,12 +250,17 @@ class Remote:
         return found
 
     def missing(self, oids: Iterable[str], jobs: int = DEFAULT_JOBS,
-                sizes: Mapping[str, int] | None = None) -> set[str]:
+                sizes: Mapping[str, int | None] | None = None) -> set[str]:
         """The oids the remote lacks; with ``sizes``, also those it holds at another size
         (a truncated copy left by some other tool is replaced, not trusted)."""
         wanted = set(oids)
+        if len(wanted) > LIST_THRESHOLD:  # what is left of ``wanted`` as the listing passes: no second set
+            for oid, size in self._list_all():
+                if oid in wanted and (sizes is None or sizes.get(oid) in (None, size)):
+                    wanted.discard(oid)
+            return wanted
         have = self.inventory(wanted, jobs)
-        return {o for o in wanted if o not in have or (sizes is not None and o in sizes and have[o] != sizes[o])}
+        return {o for o in wanted if o not in have or (sizes is not None and sizes.get(o) not in (None, have[o]))}
 
     def _listed_oids(self, found: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
         """Objects among a listing's ``path → info`` (temp names and strays skipped)."""

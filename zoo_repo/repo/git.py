@@ -155,6 +155,8 @@ def changed_blobs(root: Path, base: str, against: str, pathspec: str) -> dict[st
         found = _changed_blobs(root, base, against, pathspec)
         if not all(len(ref) in (40, 64) and all(c in "0123456789abcdef" for c in ref) for ref in (base, against)):
             return found  # a ref name: it may move
+        if len(found) > _DIFF_KEPT:
+            return found  # a first projection's whole tree: asked twice rather than held
         if len(_DIFFS) >= 8:
             _DIFFS.pop(next(iter(_DIFFS)))
         _DIFFS[key] = found
@@ -162,6 +164,7 @@ def changed_blobs(root: Path, base: str, against: str, pathspec: str) -> dict[st
 
 
 _DIFFS: dict[tuple[str, str, str, str], dict[str, str | None]] = {}
+_DIFF_KEPT = 10_000  # paths of a diff worth keeping for the next question
 
 
 def _changed_blobs(root: Path, base: str, against: str, pathspec: str) -> dict[str, str | None]:
