@@ -65,3 +65,40 @@ def test_a_manifest_copied_to_another_stub_is_refused_though_its_text_was_seen(z
     shutil.copytree(zoo.root / "manifests" / STUB, zoo.root / "manifests" / OTHER)
     with pytest.raises(ManifestError, match="its path says"):
         zoo.plan_gc()
+
+
+def _objects(manifest) -> set[str]:  # type: ignore[no-untyped-def]
+    return {manifest.tree_md5 + ".dir"} | {f.md5 for f in manifest.files}
+
+
+def test_the_working_tree_is_heads_commit_but_for_what_git_says_it_changes(zoo: Zoo, model_dir: Path) -> None:
+    first = zoo.publish(model_dir, STUB).manifest
+    (model_dir / "model.md").write_text((model_dir / "model.md").read_text() + "\nSecond version.\n")
+    second = zoo.publish(model_dir, STUB, commit=False).manifest  # in the working tree only
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=zoo.root, capture_output=True,
+                          text=True).stdout.strip()
+    own = _objects(second) - _objects(first)
+    assert own
+    assert zoo.plan_gc().objects == ()  # the uncommitted version's objects are kept
+
+    # Committed, then only a detached HEAD holds it: HEAD is a tip of its own.
+    subprocess.run(["git", "add", "-A", "manifests"], cwd=zoo.root, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "v2"], cwd=zoo.root, check=True)
+    subprocess.run(["git", "checkout", "-q", "--detach"], cwd=zoo.root, check=True)
+    subprocess.run(["git", "branch", "-q", "-D", "main"], cwd=zoo.root, check=True)
+    assert zoo.plan_gc().objects == ()
+    assert own <= set(zoo.store.oids())
+
+
+def test_a_file_git_is_told_not_to_look_at_makes_gc_read_the_whole_working_tree(zoo: Zoo, model_dir: Path) -> None:
+    zoo.publish(model_dir, STUB)
+    (model_dir / "model.md").write_text((model_dir / "model.md").read_text() + "\nSecond version.\n")
+    zoo.publish(model_dir, STUB)
+    v1, v2 = (zoo.root / "manifests" / STUB / v / "manifest.yaml" for v in ("v1", "v2"))
+    v2.chmod(0o644)
+    v2.write_text(v1.read_text())  # its path says v2, its text v1
+    subprocess.run(["git", "update-index", "--assume-unchanged", str(v2.relative_to(zoo.root))], cwd=zoo.root,
+                   check=True)
+    assert subprocess.run(["git", "diff", "--name-only"], cwd=zoo.root, capture_output=True, text=True).stdout == ""
+    with pytest.raises(ManifestError, match="its path says"):  # read from disk, as git would not
+        zoo.plan_gc()

@@ -85,11 +85,20 @@ def unlisted_stubs(zoo: Workspace, remote: Remote, release: bool) -> list[Stub] 
     remote that lies, or lost objects since, costs the objects' availability, never
     their bytes (a pull verifies them): ``zoo push --full`` asks about every object."""
     from zoo_repo.remote import meta
-    from zoo_repo.repo import git
-    from zoo_repo.review.incremental import stubs_changed_since
 
     commit = "HEAD" if release else meta.read_head(remote).commit
-    if commit is None or not git.has_commit(zoo.root, commit):
+    return None if commit is None else stubs_touched(zoo, commit)
+
+
+def stubs_touched(zoo: Workspace, commit: str) -> list[Stub] | None:
+    """The stubs whose directories HEAD or the working tree change since ``commit``
+    (``review.incremental.stubs_changed_since``); None (all) if this repository lacks
+    it, or if git is told not to look at some file there (``git.hides_changes``)."""
+    from zoo_repo.repo import git
+    from zoo_repo.review.incremental import stubs_changed_since
+    from zoo_repo.review.rules import MANIFESTS
+
+    if not git.has_commit(zoo.root, commit) or git.hides_changes(zoo.root, MANIFESTS):
         return None
     texts, above = stubs_changed_since(zoo.root, commit)
     for path in above:  # an untracked directory above the stubs: every stub under it
@@ -243,13 +252,19 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
     # manifests, or ``referenced``'s digests and labels, would not fit a small machine.
     # What a manifest names is remembered under its git blob id (``ops.wanted``), so a
     # version seen by an earlier gc or push is not parsed again.
+    # The working tree is HEAD's commit (a tip, below) but for the stubs git says it
+    # changes: only their manifests are read from disk.
     keep: set[str] = set()
-    local: set[str] = set()  # git's blob ids of the working tree's manifests
-    for blob, refs in checkout_refs(zoo):
+    local: set[str] = set()  # git's blob ids of the working tree's manifests read
+    changed = stubs_touched(zoo, "HEAD")
+    for blob, refs in checkout_refs(zoo, stubs=changed):
         local.add(blob)
         keep.update(refs.names())
+    tips = set(git.branch_tips(zoo.root))
+    if changed is not None:
+        tips.add(git.resolve_commit(zoo.root, "HEAD"))  # detached, it is no branch's tip
     blobs: dict[str, str] = {}
-    for tip in git.branch_tips(zoo.root):
+    for tip in sorted(tips):
         for path, sha in git.tree_files(zoo.root, tip, "manifests"):
             # A branch's manifest that the working tree holds too was read above already.
             if path.endswith("/manifest.yaml") and sha not in local:

@@ -325,6 +325,14 @@ def branch_commit(root: Path, branch: str) -> str | None:
     return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
+def hides_changes(root: Path, pathspec: str) -> bool:
+    """Does any index entry under ``pathspec`` carry assume-unchanged or skip-worktree,
+    the bits with which git's diff stops looking at a working-tree file?"""
+    out = git_bytes(root, "ls-files", "-v", "-z", "--", pathspec)
+    # ``-v`` tags each entry: a lower-case letter is assume-unchanged, S skip-worktree.
+    return any(entry[:1].islower() or entry[:1] == b"S" for entry in out.split(b"\0") if entry)
+
+
 def has_commit(root: Path, sha: str) -> bool:
     proc = subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True)
     return proc.returncode == 0
