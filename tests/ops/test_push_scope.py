@@ -84,3 +84,18 @@ def test_a_remote_listing_a_commit_this_checkout_lacks_is_asked_about_everything
     result = zoo.push(jobs=2)
     assert result.objects == 1 and result.projection is None  # not the release branch: no listing moved
     assert (remote_dir / oid_relpath(next(iter(lost)))).is_file()
+
+
+def test_an_object_in_neither_store_nor_remote_is_named_by_its_file(zoo: Zoo, model_dir: Path, remote_dir: Path,
+                                                                   cli: Callable[..., Result], monkeypatch) -> None:
+    manifest = zoo.publish(model_dir, STUB).manifest
+    card = next(f for f in manifest.files if f.path == "model.md")
+    _drop(remote_dir, {card.md5})
+    zoo.store.path(card.md5).chmod(0o644)
+    zoo.store.path(card.md5).unlink()
+    result = zoo.push(full=True)
+    assert result.missing == (f"{STUB}@v1:model.md",)
+    monkeypatch.chdir(zoo.root)
+    shown = cli("push", "--full")
+    assert shown.exit_code == 1
+    assert f"Error: {STUB}@v1:model.md: in neither the store nor the remote" in shown.stderr
