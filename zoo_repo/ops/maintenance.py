@@ -270,14 +270,22 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
         local.add(blob)
         keep.update(refs.names())
     tips = set(git.branch_tips(zoo.root))
-    if changed is not None:
-        tips.add(git.resolve_commit(zoo.root, "HEAD"))  # detached, it is no branch's tip
+    head = git.resolve_commit(zoo.root, "HEAD") if changed is not None else None
     blobs: dict[str, str] = {}
-    for tip in sorted(tips):
-        for path, sha in git.tree_files(zoo.root, tip, "manifests"):
-            # A branch's manifest that the working tree holds too was read above already.
-            if path.endswith("/manifest.yaml") and sha not in local:
-                blobs[sha] = f"{path} (at {tip[:10]})"
+
+    def add(path: str, sha: str | None, tip: str) -> None:
+        # A branch's manifest that the working tree holds too was read above already.
+        if sha is not None and path.endswith("/manifest.yaml") and sha not in local:
+            blobs[sha] = f"{path} (at {tip[:10]})"
+
+    if head is not None:  # listed whole once (detached, it is no branch's tip) …
+        for path, sha in git.tree_files(zoo.root, head, "manifests"):
+            add(path, sha, head)
+    for tip in sorted(tips - {head}):  # … every other tip by what it changes since HEAD
+        files: Iterable[tuple[str, str | None]] = git.changed_blobs(zoo.root, head, tip, "manifests").items() \
+            if head else git.tree_files(zoo.root, tip, "manifests")
+        for path, tip_sha in files:
+            add(path, tip_sha, tip)
     names = sorted(blobs)
     for start in range(0, len(names), _BATCH):
         chunk = names[start:start + _BATCH]
