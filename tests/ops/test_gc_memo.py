@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -102,3 +103,20 @@ def test_a_file_git_is_told_not_to_look_at_makes_gc_read_the_whole_working_tree(
     assert subprocess.run(["git", "diff", "--name-only"], cwd=zoo.root, capture_output=True, text=True).stdout == ""
     with pytest.raises(ManifestError, match="its path says"):  # read from disk, as git would not
         zoo.plan_gc()
+
+
+def test_a_remembered_commit_that_was_tampered_with_is_not_believed(zoo: Zoo, model_dir: Path) -> None:
+    manifest = zoo.publish(model_dir, STUB).manifest
+    assert zoo.plan_gc().objects == ()
+    with sqlite3.connect(zoo.root / ".zoo" / "stat.sqlite") as db:
+        rows = db.execute("select digest, doc from manifest_docs where digest like 'commit-names:%'").fetchall()
+        assert len(rows) == 1  # HEAD's names, remembered whole
+        doc = json.loads(rows[0][1])
+        lines = [line.split("\t") for line in doc["t"].splitlines()]
+        assert lines and all(names for _, _, names in lines)
+        doc["t"] = "".join(f"{path}\t{blob}\t\n" for path, blob, _ in lines)  # "they name nothing"
+        db.execute("update manifest_docs set doc = ? where digest like 'commit-names:%'", (json.dumps(doc),))
+    plan = zoo.plan_gc()
+    assert plan.objects == ()
+    plan.execute()
+    assert _objects(manifest) <= set(zoo.store.oids())

@@ -16,7 +16,7 @@ from zoo_repo.core.manifest import Manifest
 from zoo_repo.core.progress import Progress
 from zoo_repo.core.stub import Stub, parse_stub
 from zoo_repo.errors import IntegrityError, UsageError, ZooError
-from zoo_repo.ops.wanted import checkout_refs, referenced, referenced_by, refs_of, remember, remembered
+from zoo_repo.ops.wanted import checkout_refs, referenced, referenced_by, refs_of
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.review.incremental import STUB_DEPTH
 from zoo_repo.store.atomic import remove_readonly
@@ -253,7 +253,7 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
     manifest that does not parse stops the plan: gc must never remove an
     object because the manifest naming it could not be read.
     """
-    from zoo_repo.core.manifest import parse_manifest
+    from zoo_repo.ops.headrefs import blob_refs, commit_names
     from zoo_repo.ops.lock import read_lock
     from zoo_repo.repo import git
 
@@ -271,30 +271,20 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
         keep.update(refs.names())
     tips = set(git.branch_tips(zoo.root))
     head = git.resolve_commit(zoo.root, "HEAD") if changed is not None else None
+    if head is not None:  # whole, once (detached, it is no branch's tip) …
+        names, at_head = commit_names(zoo, head)
+        keep |= names
+        local |= at_head
     blobs: dict[str, str] = {}
-
-    def add(path: str, sha: str | None, tip: str) -> None:
-        # A branch's manifest that the working tree holds too was read above already.
-        if sha is not None and path.endswith("/manifest.yaml") and sha not in local:
-            blobs[sha] = f"{path} (at {tip[:10]})"
-
-    if head is not None:  # listed whole once (detached, it is no branch's tip) …
-        for path, sha in git.tree_files(zoo.root, head, "manifests"):
-            add(path, sha, head)
     for tip in sorted(tips - {head}):  # … every other tip by what it changes since HEAD
         files: Iterable[tuple[str, str | None]] = git.changed_blobs(zoo.root, head, tip, "manifests").items() \
             if head else git.tree_files(zoo.root, tip, "manifests")
-        for path, tip_sha in files:
-            add(path, tip_sha, tip)
-    names = sorted(blobs)
-    for start in range(0, len(names), _BATCH):
-        chunk = names[start:start + _BATCH]
-        known = remembered(zoo, chunk)
-        parsed = [(sha, refs_of(parse_manifest(data.decode("utf-8"), blobs[sha])))
-                  for sha, data in git.read_blobs(zoo.root, [s for s in chunk if s not in known]).items()]
-        remember(zoo, parsed)
-        for refs in [*known.values(), *(r for _, r in parsed)]:
-            keep.update(refs.names())
+        for path, sha in files:
+            # A branch's manifest that the working tree or HEAD holds too was read already.
+            if sha is not None and path.endswith("/manifest.yaml") and sha not in local:
+                blobs[sha] = f"{path} (at {tip[:10]})"
+    for _, refs in blob_refs(zoo, blobs):
+        keep.update(refs.names())
     for lockfile in lockfiles:
         for pin in read_lock(Path(lockfile)).pins:
             keep.update(refs_of(zoo.manifest(pin.stub, pin.version)).names())
@@ -304,5 +294,3 @@ def plan_gc(zoo: Workspace, lockfiles: Iterable[Path] = ()) -> GcPlan:
     size += sum(p.stat().st_size for p in temps if p.exists())
     return GcPlan(zoo.store.root, drop, temps, size, zoo, tuple(lockfiles))
 
-
-_BATCH = 1024  # branch manifests read from git at once
