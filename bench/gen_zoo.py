@@ -297,7 +297,7 @@ def add_one_version(root: Path, per_stub: int) -> str:
 def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = False, only: str | None = None) -> None:
     subprocess.run(["git", "-C", str(root), "checkout", "-q", "main"], check=True)
     cases: list[tuple[str, list[str], bool]] = [
-        # Cold: what `zoo list` remembers (.zoo/list-cache.json) is removed before each run.
+        # Cold: what `zoo list` remembers (.zoo/list-cache.json, .zoo/list-replay) is removed before each run.
         (COLD_LIST, ["list"], False),
         ("zoo list (warm)", ["list"], False),
         ("zoo check (full)", ["check"], False),
@@ -321,8 +321,9 @@ def time_commands(root: Path, per_stub: int, repeat: int, skip_full: bool = Fals
         subprocess.run(["git", "-C", str(root), "checkout", "-q", "pr" if on_pr else "main"], check=True)
 
         def run(label: str = label, args: list[str] = args) -> tuple[float, float, int, str]:
-            if label == COLD_LIST:
+            if label == COLD_LIST:  # nothing remembered: neither the tree nor the last listing to replay
                 (root / ".zoo" / "list-cache.json").unlink(missing_ok=True)
+                (root / ".zoo" / "list-replay").unlink(missing_ok=True)
             return _measure(root, args)
 
         if label == "zoo list (warm)":
