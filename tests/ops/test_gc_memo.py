@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
 import shutil
 import sqlite3
 import subprocess
@@ -108,15 +109,16 @@ def test_a_file_git_is_told_not_to_look_at_makes_gc_read_the_whole_working_tree(
 def test_a_remembered_commit_that_was_tampered_with_is_not_believed(zoo: Zoo, model_dir: Path) -> None:
     manifest = zoo.publish(model_dir, STUB).manifest
     assert zoo.plan_gc().objects == ()
-    with sqlite3.connect(zoo.root / ".zoo" / "stat.sqlite") as db:
-        rows = db.execute("select digest, doc from manifest_docs where digest like 'commit-names:%'").fetchall()
-        assert len(rows) == 1  # HEAD's names, remembered whole
-        doc = json.loads(rows[0][1])
-        lines = [line.split("\t") for line in doc["t"].splitlines()]
-        assert lines and all(names for _, _, names in lines)
-        doc["t"] = "".join(f"{path}\t{blob}\t\n" for path, blob, _ in lines)  # "they name nothing"
-        db.execute("update manifest_docs set doc = ? where digest like 'commit-names:%'", (json.dumps(doc),))
-    plan = zoo.plan_gc()
-    assert plan.objects == ()
-    plan.execute()
-    assert _objects(manifest) <= set(zoo.store.oids())
+    path = zoo.root / ".zoo" / "head-names"
+    magic, mac, body = path.read_bytes().split(b"\n", 2)
+    commit, *lines = body.decode().splitlines()
+    assert lines and all(line.split("\t")[2] for line in lines)  # HEAD's names, remembered whole
+    lie = "".join([f"{commit}\n", *(line.rsplit("\t", 1)[0] + "\t\n" for line in lines)]).encode()  # "no names"
+    where = str(zoo.root.resolve()).encode()
+    other_key = hmac.new(b"k" * 32, magic + b"\n\0" + where + b"\0" + lie, hashlib.sha256).hexdigest().encode()
+    for forged in (magic + b"\n" + mac + b"\n" + lie, magic + b"\n" + other_key + b"\n" + lie):
+        path.write_bytes(forged)
+        plan = zoo.plan_gc()
+        assert plan.objects == ()
+        plan.execute()
+        assert _objects(manifest) <= set(zoo.store.oids())

@@ -4,38 +4,44 @@
 At 100,000 versions, even remembered per manifest (``ops.wanted``), that is
 100,000 lookups, MAC checks and shape checks on every run. So the names of the
 last commit gc asked about are remembered whole, per manifest path (its blob id
-and the names it references), in the per-user statcache; the next commit is
+and the names it references), in ``.zoo/head-names``; the next commit is
 reached from it through the manifests git's diff says changed, and only those
-are looked up (or read from git and parsed). A commit's manifests are a pure
-function of its id, so what is remembered holds in any clone that has both
-commits; it carries a MAC under the user's key like every statcache document,
-and its shape is checked again all the same.
+are looked up (or read from git and parsed). The file carries a MAC under the
+user's key over the checkout's path and its bytes (``store.signed``): one that
+came with a clone, was edited or is another checkout's is ignored and built
+again; its shape is checked all the same.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zoo_repo.ops.wanted import Refs, refs_of, remember, remembered
+from zoo_repo.repo.workspace import STATE
+from zoo_repo.store import signed
+from zoo_repo.store.userkey import user_key
 
 if TYPE_CHECKING:
     from zoo_repo.repo.workspace import Workspace
 
-KIND = "commit-names"
-_KEY = "head"  # one document: the last commit asked about
+NAME = "head-names"  # in .zoo/: the last commit asked about
+_MAGIC = b"zoo-head-names 1\n"
+_LIMIT = 512 << 20
+_COMMIT = re.compile(r"[0-9a-f]{40,64}")
 _BATCH = 1024  # manifests read from git at once
 _REBUILD_SHARE, _REBUILD_MIN = 4, 64  # past this many changed manifests, list the commit afresh
-# The document's text: a line a manifest, "path<TAB>blob id<TAB>names, space-separated".
+# After the commit's line, a line a manifest: "path<TAB>blob id<TAB>names, space-separated".
 # One string (not 100,000 lists) keeps a zoo of that size's gc in a small machine's memory.
 _LINE = re.compile(r"[^\t\n]+\t[0-9a-f]{40,64}\t(?:[0-9a-f]{32}(?:\.dir)?(?: [0-9a-f]{32}(?:\.dir)?)*)?")
 Files = dict[str, tuple[str, str | None]]  # path → (blob id, its names space-separated; None: not known yet)
 
 
 def blob_refs(zoo: Workspace, blobs: Mapping[str, str]) -> Iterator[tuple[str, Refs]]:
-    """(blob id, ``Refs``) of each manifest blob of ``blobs`` (blob id → where, for errors):
-    remembered (``ops.wanted``), else read from git and parsed (ManifestError if it does not)."""
+    """(blob id, ``Refs``) of each manifest blob of ``blobs`` (blob id → where, for errors;
+    asked only of one that does not parse): remembered (``ops.wanted``), else read from
+    git and parsed (ManifestError if it does not)."""
     from zoo_repo.core.manifest import parse_manifest
     from zoo_repo.repo import git
 
@@ -54,20 +60,26 @@ def commit_names(zoo: Workspace, commit: str) -> tuple[set[str], set[str]]:
     """(every object name, every blob id) of the manifests under manifests/ at ``commit``."""
     from zoo_repo.repo import git
 
-    memo = _files_of(zoo.statcache().get_doc(KIND, _KEY))
+    try:
+        key: bytes | None = user_key()
+    except OSError:  # no writable cache directory: nothing is remembered
+        key = None
+    path = zoo.root / STATE / NAME
+    where = str(zoo.root.resolve())
+    memo = _files_of(signed.read(path, key, _MAGIC, where, _LIMIT)) if key else None
     files = _reached(zoo, memo, commit)
     if files is None:
-        files = {path: (sha, None) for path, sha in git.tree_files(zoo.root, commit, "manifests")
-                 if path.endswith("/manifest.yaml")}
-    unknown = {sha: f"{path} (at {commit[:10]})" for path, (sha, names) in files.items() if names is None}
+        files = {p: (sha, None) for p, sha in git.tree_files(zoo.root, commit, "manifests")
+                 if p.endswith("/manifest.yaml")}
+    unknown = _Where({sha: p for p, (sha, names) in files.items() if names is None}, commit)
     if unknown:
         found = {sha: " ".join(refs.names()) for sha, refs in blob_refs(zoo, unknown)}
-        for path, (sha, names) in files.items():
+        for p, (sha, names) in files.items():
             if names is None:
-                files[path] = (sha, found[sha])
-    if (memo is None or memo[0] != commit) and not any("\t" in p or "\n" in p for p in files):
-        text = "".join(f"{path}\t{sha}\t{names}\n" for path, (sha, names) in files.items())
-        zoo.statcache().put_doc(KIND, _KEY, {"c": commit, "t": text})
+                files[p] = (sha, found[sha])
+    if key and (memo is None or memo[0] != commit) and not any("\t" in p or "\n" in p for p in files):
+        body = "".join([f"{commit}\n", *(f"{p}\t{sha}\t{names}\n" for p, (sha, names) in files.items())])
+        signed.keep(path, key, _MAGIC, where, body.encode("utf-8", "surrogateescape"), _LIMIT)
     every: set[str] = set()
     for _, names in files.values():
         every.update((names or "").split())
@@ -100,12 +112,24 @@ def _reached(zoo: Workspace, memo: tuple[str, Files] | None, commit: str) -> Fil
     return files
 
 
-def _files_of(doc: Any) -> tuple[str, Files] | None:
-    """The document ``commit_names`` wrote, checked for shape; None if it is not one."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("c"), str) or not isinstance(doc.get("t"), str):
+class _Where(dict[str, str]):
+    """blob id → where it is, spelt only when asked (for an error): 100,000 labels are not made."""
+
+    def __init__(self, paths: dict[str, str], commit: str) -> None:
+        super().__init__(paths)
+        self.commit = commit
+
+    def __getitem__(self, sha: str) -> str:
+        return f"{super().__getitem__(sha)} (at {self.commit[:10]})"
+
+
+def _files_of(body: bytes | None) -> tuple[str, Files] | None:
+    """The file ``commit_names`` wrote, checked for shape; None if it is not one."""
+    if body is None:
         return None
-    lines = doc["t"].split("\n")
-    if lines.pop() != "":
+    lines = body.decode("utf-8", "surrogateescape").split("\n")
+    commit = lines.pop(0)
+    if lines.pop() != "" or _COMMIT.fullmatch(commit) is None:
         return None
     files: Files = {}
     match = _LINE.fullmatch
@@ -114,4 +138,4 @@ def _files_of(doc: Any) -> tuple[str, Files] | None:
             return None
         path, sha, names = line.split("\t")
         files[path] = (sha, names)
-    return doc["c"], files
+    return commit, files
