@@ -122,3 +122,22 @@ def test_a_remembered_commit_that_was_tampered_with_is_not_believed(zoo: Zoo, mo
         assert plan.objects == ()
         plan.execute()
         assert _objects(manifest) <= set(zoo.store.oids())
+
+
+def test_a_version_inside_a_submodule_is_read_from_disk(zoo: Zoo, model_dir: Path) -> None:
+    zoo.publish(model_dir, STUB)
+    (model_dir / "model.md").write_text((model_dir / "model.md").read_text() + "\nSecond version.\n")
+    second = zoo.publish(model_dir, STUB).manifest
+    v2 = f"manifests/{STUB}/v2"
+    ident = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    # v2's files become a repository of their own, which HEAD records as a submodule's commit.
+    subprocess.run(["git", "rm", "-q", "-r", "--cached", v2], cwd=zoo.root, check=True)
+    subprocess.run(["git", "init", "-q"], cwd=zoo.root / v2, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=zoo.root / v2, check=True)
+    subprocess.run(["git", *ident, "commit", "-q", "-m", "v2"], cwd=zoo.root / v2, check=True)
+    subprocess.run(["git", "add", v2], cwd=zoo.root, check=True, capture_output=True)
+    subprocess.run(["git", *ident, "commit", "-q", "-m", "v2 as a submodule"], cwd=zoo.root, check=True)
+    assert "160000" in subprocess.run(["git", "ls-files", "-s", v2], cwd=zoo.root, capture_output=True,
+                                      text=True).stdout
+    assert zoo.plan_gc().objects == ()  # what the working tree holds there is read, as git cannot see it
+    assert _objects(second) <= set(zoo.store.oids())

@@ -326,11 +326,11 @@ def branch_commit(root: Path, branch: str) -> str | None:
 
 
 def hides_changes(root: Path, pathspec: str) -> bool:
-    """Does any index entry under ``pathspec`` carry assume-unchanged or skip-worktree,
-    the bits with which git's diff stops looking at a working-tree file?"""
-    out = git_bytes(root, "ls-files", "-v", "-z", "--", pathspec)
-    # ``-v`` tags each entry: a lower-case letter is assume-unchanged, S skip-worktree.
-    return any(entry[:1].islower() or entry[:1] == b"S" for entry in out.split(b"\0") if entry)
+    """Is any file under ``pathspec`` out of sight of git's diff: an index entry marked
+    assume-unchanged or skip-worktree, or a submodule (whose files are its own repository's)?"""
+    out = git_bytes(root, "ls-files", "-s", "-v", "-z", "--", pathspec)
+    # "TAG MODE SHA STAGE<TAB>PATH": a lower-case tag is assume-unchanged, S skip-worktree.
+    return any(e[:1].islower() or e[:1] == b"S" or e[2:8] == b"160000" for e in out.split(b"\0") if e)
 
 
 def has_commit(root: Path, sha: str) -> bool:
