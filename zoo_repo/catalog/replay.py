@@ -77,8 +77,11 @@ def _restat(base: str, paths: Iterable[str], out: list[str]) -> None:
 
 def record(path: Path, key: bytes, where: str, query: str, probe: Probe, rows: Any) -> None:
     """Keep ``rows`` (JSON-able) as what the walk ``probe`` watched found, for ``query``."""
-    if probe.racy or any("\0" in p for p in probe.paths):
-        path.unlink(missing_ok=True)
+    if probe.racy:
+        try:
+            path.unlink(missing_ok=True)  # what it recorded is older still: not worth re-stating
+        except OSError:
+            pass  # a read-only checkout
         return
     head = json.dumps({"q": query, "d": _digest(probe.outcomes), "rows": rows}, separators=(",", ":"))
     body = head.encode("utf-8", "surrogateescape") + b"\n" + "\0".join(probe.paths).encode("utf-8", "surrogateescape")
