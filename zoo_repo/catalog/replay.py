@@ -50,12 +50,20 @@ class Probe:
         try:
             st = os.stat(path) if path == self.base else os.lstat(path)
         except OSError as exc:
-            self.outcomes.extend((0, 0, 0, exc.errno or 0, 0))  # mode 0: no file has it
+            self.outcomes.extend(_failed(exc))
             raise
         if st.st_mtime_ns >= self.since or st.st_ctime_ns >= self.since:
             self.racy = True
-        self.outcomes.extend((st.st_mtime_ns, st.st_ctime_ns, st.st_ino & _MASK, st.st_size, st.st_mode))
+        self.outcomes.extend(_answer(st))
         return st
+
+
+def _answer(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    return st.st_mtime_ns, st.st_ctime_ns, st.st_ino & _MASK, st.st_size, st.st_mode
+
+
+def _failed(exc: OSError) -> tuple[int, int, int, int, int]:
+    return 0, 0, 0, exc.errno or 0, 0  # mode 0: no file has it
 
 
 def _digest(outcomes: array[int]) -> str:
@@ -63,15 +71,14 @@ def _digest(outcomes: array[int]) -> str:
 
 
 def _restat(base: str, paths: Iterable[str], out: list[str]) -> None:
+    """The digest of what ``Probe.stat`` would record of ``paths`` now (into ``out``)."""
     outcomes = array("q")
     extend, lstat = outcomes.extend, os.lstat
     for rel in paths:
         try:
-            st = lstat(base + rel) if rel else os.stat(base)
+            extend(_answer(lstat(base + rel) if rel else os.stat(base)))
         except OSError as exc:
-            extend((0, 0, 0, exc.errno or 0, 0))
-            continue
-        extend((st.st_mtime_ns, st.st_ctime_ns, st.st_ino & _MASK, st.st_size, st.st_mode))
+            extend(_failed(exc))
     out.append(_digest(outcomes))
 
 
