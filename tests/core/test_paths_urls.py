@@ -15,7 +15,9 @@ from zoo_repo.errors import UsageError
     ("", "must be a non-empty string"), (None, "must be a non-empty string"), ("a\udcff", "is not valid UTF-8"),
     ("a\x00b", "control character"), ("a\x9fb", "control character"), ("a\\b", "backslash"),
     ("/a", "is absolute"), ("c:a", "drive prefix"), ("a//b", "'.' or '..'"), ("a/./b", "'.' or '..'"),
-    ("../a", "'.' or '..'"), ("a/", "'.' or '..'"), ("é" * 128, "256 bytes; at most 255"),
+    ("../a", "'.' or '..'"), ("a/", "'.' or '..'"), ("a/..", "'.' or '..'"), ("./a", "'.' or '..'"),
+    ("é" * 128, "256 bytes; at most 255"), ("a" * 256, "256 bytes; at most 255"),
+    ("a/" + "b" * 256, "256 bytes; at most 255"), ("C:/a", "drive prefix"),
     ("/".join(["a" * 200] * 21), "at most 4,096"),
 ])
 def test_a_path_breaks_its_rule(path: object, rule: str) -> None:

@@ -21,6 +21,11 @@ MAX_COMPONENT_BYTES = 255
 MAX_PATH_BYTES = 4096
 _DRIVE = re.compile(r"[A-Za-z]:")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # exactly Unicode's category Cc
+# The names nearly every model has: ASCII, no component starting with a dot (so
+# no "." or ".."), no empty component. One match clears them of every rule
+# below (the length check stands in for both byte limits: ASCII is a byte a
+# character); a manifest of thousands of files is read on every pull.
+_PLAIN = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ def _shown(path: str) -> str:
 
 def path_problem(path: object) -> str | None:
     """The rule one path breaks on its own, or None."""
+    if isinstance(path, str) and len(path) <= MAX_COMPONENT_BYTES and _PLAIN.fullmatch(path):
+        return None
     if not isinstance(path, str) or not path:
         return "must be a non-empty string"
     try:
