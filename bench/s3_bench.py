@@ -40,6 +40,10 @@ Cases
     4 v2     the big model with 3 small sample files changed: time and bytes
              uploaded (zoo's own report, and the growth of the remote prefix).
     5 rss    peak RSS of every push and pull process.
+    5b cpu   CPU seconds of every push and pull: the tool's (user + system,
+             its children included, from GNU time) and the server's (weed's
+             utime + stime from /proc across the step). On cores the two
+             share, (tool + server) / cores is a floor under the wall time.
     6 start  ``zoo --help``, ``zoo pull --help``, ``dvc --help``.
     7 peers  "zoo vs s5cmd / obstore / rclone": cases 1, 2 and 5 side by side,
              with what each tool verifies on download.
@@ -80,6 +84,7 @@ sys.path.insert(0, str(REPO))
 
 import peers  # noqa: E402 - bench/ is on the path as the script's directory
 from benchfmt import fmt_num, fmt_ratio, fmt_s, median, ratio, spread, table  # noqa: E402
+from cputable import cpu_table  # noqa: E402
 
 from tests import seaweed  # noqa: E402 - importable only once the sys.path entry above is in place
 
@@ -122,6 +127,7 @@ class Proc:
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # user + system, waited-for children included
 
     @property
     def ok(self) -> bool:
@@ -142,16 +148,27 @@ def run_process(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> Proc:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         started = time.perf_counter()
-        proc = subprocess.run([TIME, "-f", "%M", "-o", rss.name, *argv], cwd=cwd, env=env,
+        proc = subprocess.run([TIME, "-f", "%U %S %M", "-o", rss.name, *argv], cwd=cwd, env=env,
                               stdin=subprocess.DEVNULL, stdout=out, stderr=err, check=False)
         seconds = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
-        lines = rss.read().split()
-        # GNU time writes "Command exited with non-zero status N" before the number.
-        rss_kib = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+        # GNU time writes "Command exited with non-zero status N" before the numbers.
+        words = rss.read().split()[-3:]
+        try:
+            user, system, rss_kib = float(words[0]), float(words[1]), int(words[2])
+        except (IndexError, ValueError):
+            user = system = 0.0
+            rss_kib = 0
         return Proc(list(argv), seconds, rss_kib, proc.returncode,
-                    out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+                    out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                    user + system)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -160,6 +177,8 @@ class Sample:
     rss_kib: int
     ok: bool
     error: str = ""
+    cpu_s: float = 0.0  # the tool's
+    server_cpu_s: float = 0.0  # the S3 server's during the step
 
 
 # -- data ---------------------------------------------------------------------
@@ -290,6 +309,7 @@ class Bench:
         self.work = work
         self.cases = tuple(cases)  # glob patterns over step keys ("push/small/zoo"); empty: every step
         self.endpoint = server.endpoint
+        self.server_pid = server.process.pid
         self.reps = reps
         self.run_id = uuid.uuid4().hex[:8]
         self.python = sys.executable
@@ -383,10 +403,12 @@ class Bench:
             return Proc(list(argv), 0.0, 0, -1, "", "not selected by --cases")  # nor what needs it after
         if key is not None:
             os.sync()
+        server_before = process_cpu(self.server_pid)
         proc = run_process(argv, cwd, self._env_for(argv))
         if key is not None:
             self.samples.setdefault(key, []).append(
-                Sample(proc.seconds, proc.rss_kib, proc.ok, "" if proc.ok else proc.failure()))
+                Sample(proc.seconds, proc.rss_kib, proc.ok, "" if proc.ok else proc.failure(), proc.cpu_s,
+                       process_cpu(self.server_pid) - server_before))
             log(f"  {key:24} {proc.seconds:7.2f} s  {proc.rss_kib / 1024:7.0f} MiB"
                 + ("" if proc.ok else f"  FAILED {proc.failure()}"))
         if not proc.ok:
@@ -562,7 +584,8 @@ class Bench:
         combined = []
         for parts in zip(*series, strict=False):
             combined.append(Sample(sum(p.seconds for p in parts), max(p.rss_kib for p in parts),
-                                   all(p.ok for p in parts)))
+                                   all(p.ok for p in parts), cpu_s=sum(p.cpu_s for p in parts),
+                                   server_cpu_s=sum(p.server_cpu_s for p in parts)))
         self.samples[name] = combined
 
 
@@ -698,6 +721,8 @@ def report(bench: Bench, big: Dataset, small: Dataset) -> tuple[str, dict[str, A
     parts.append("## 6. Start-up (wall, median)\n\n"
                  "\"dvc vs this\" = `dvc --help` time / this command's time.\n\n"
                  + table(["command", "median s", "range s", "peak RSS MiB", "dvc vs this"], start_rows))
+    text, data["cpu"] = cpu_table(bench, sets)
+    parts.append(text)
     text, data["peers"] = peers.report(bench, sets)
     parts.append(text)
     return "\n\n".join(parts), data
