@@ -39,6 +39,7 @@ MAX_MANIFEST_BYTES = 16 << 20
 # (``model.facts``), absent from versions published before they were measured.
 INTERFACE_KEYS = ("ir_version", "opset", "inputs", "outputs")
 _HEX = {"sha256": re.compile(r"[0-9a-f]{64}"), "md5": re.compile(r"[0-9a-f]{32}")}
+FILE_FIELDS = ("path", "role", "size", "sha256", "md5")  # a file's line, in order (``FileEntry.to_flow``)
 
 
 @dataclass(frozen=True, order=True)
@@ -158,7 +159,7 @@ def parse_manifest(text: str, where: str = MANIFEST_NAME) -> Manifest:
 def load_doc(text: str, where: str = MANIFEST_NAME) -> Any:
     """The YAML of a manifest as plain data (JSON-compatible: timestamps stay strings)."""
     try:
-        return yamltext.load(text, max_bytes=MAX_MANIFEST_BYTES)
+        return yamltext.load_rows(text, "files", FILE_FIELDS, max_bytes=MAX_MANIFEST_BYTES)
     except yamltext.YamlProblem as exc:
         raise ManifestError(where, str(exc)) from exc
 
