@@ -28,8 +28,12 @@ def test_ctrl_c_during_publish_exits_130_and_keeps_nothing_partial(zoo: Zoo, mod
     with open(model_dir / "sample-originals" / "big.bin", "wb") as fh:
         for _ in range(64):  # 512 MiB to hash and store: long enough to be interrupted mid-way
             fh.write(os.urandom(8 << 20))
+    # A suite started in the background (`cmd &` in a shell without job control)
+    # inherits SIGINT ignored, and so would zoo: the child gets the default back,
+    # as a terminal's foreground process has it.
     proc = subprocess.Popen([sys.executable, "-m", "zoo_repo", "--zoo", str(zoo.root), "publish", str(model_dir),
-                             "--stub", STUB, "--no-run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--stub", STUB, "--no-run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     tmp = zoo.root / "store" / "tmp"
     deadline = time.monotonic() + 120
     # Interrupt it mid-way through storing the big file: once its temp object has grown.

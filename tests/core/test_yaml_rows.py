@@ -5,10 +5,9 @@ and another to zoo."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import hashlib
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,7 +32,8 @@ row = st.tuples(*[value] * len(FILE_FIELDS)).map(
 # unclosed quote that swallows them, comments, indentation, document markers.
 around = st.sampled_from(["", "schema: 1\n", "files: []\n", "files:\n- {path: x}\n", 'message: "open\n',
                           "message: 'open\n", "# note\n", "  indented: 1\n", "---\n", "...\n", "x: &a 1\ny: *a\n",
-                          "message: |\n  text\n", "files: ", 'end"\n', "end'\n", "- {path: a}\n", "\n", "stub: s\n", "[1, 2]\n"])
+                          "message: |\n  text\n", "files: ", 'end"\n', "end'\n", "- {path: a}\n", "\n", "stub: s\n",
+                          "[1, 2]\n"])
 
 
 def _outcome(load: Any, text: str) -> tuple[str, Any]:
