@@ -37,8 +37,9 @@ class Proxy:
     """Forwards requests to SeaweedFS (the Host header kept, so signatures still
     match); counts PUTs, and those in flight; answers listings with ``craft`` when
     set, and every PUT with ``refuse`` (an HTTP status) when set; records the Range
-    of each GET of a pack, and cuts the first ``cuts`` of them after ``cut_after``
-    bytes of their body (the connection then closed)."""
+    of each GET of a pack, and cuts the first ``cuts`` GETs of a path holding
+    ``cut_path`` (default: packs) after ``cut_after`` bytes of their body (the
+    connection then closed)."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = urlsplit(upstream)
@@ -47,6 +48,7 @@ class Proxy:
         self.refuse = 0
         self.in_flight = self.peak = self.listings = self.puts = 0
         self.cuts = self.cut_after = 0
+        self.cut_path = "/packs/"
         self.pack_ranges: list[str] = []
         self.lock = threading.Lock()
         proxy = self
@@ -90,10 +92,11 @@ class Proxy:
                 headers = {k: v for k, v in reply.getheaders() if k.lower() not in ("content-length", "connection",
                                                                                     "transfer-encoding")}
                 cut = None
-                if self.command == "GET" and "/packs/" in self.path:
+                if self.command == "GET":
                     with proxy.lock:
-                        proxy.pack_ranges.append(self.headers.get("Range", ""))
-                        if proxy.cuts > 0:
+                        if "/packs/" in self.path:
+                            proxy.pack_ranges.append(self.headers.get("Range", ""))
+                        if proxy.cuts > 0 and proxy.cut_path in self.path:
                             proxy.cuts -= 1
                             cut = proxy.cut_after
                 self._answer(reply.status, headers, data, head=self.command == "HEAD",

@@ -1,8 +1,9 @@
 """A pack span read from S3 hands each object over as it arrives (``Remote.read_parts``):
 one object is held, not the span; a connection cut mid-span is asked again from the
 first object not yet handed over, so none arrives twice; what the receiver raises (a
-full disk) is not retried. A proxy in front of the real SeaweedFS cuts the answer
-(``test_s3_direct.Proxy``)."""
+full disk) is not retried. A loose object whose answer is cut is asked again too, and
+a server that cuts every answer is a remote failure, not a corrupt copy. A proxy in
+front of the real SeaweedFS cuts the answers (``test_s3_direct.Proxy``)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ import pytest
 
 from tests import seaweed as weed
 from tests.remote.test_s3_direct import Proxy
+from zoo_repo import IntegrityError, RemoteError
 from zoo_repo.remote import open_remote
 from zoo_repo.remote.base import Remote
+from zoo_repo.store.digest import Digest, hash_file
+from zoo_repo.store.objects import Store
 
 PART = 256 << 10
 PARTS = [(i * (PART + 100), PART) for i in range(48)]  # 48 objects of 256 KiB, 100-byte gaps between
@@ -95,3 +99,27 @@ def test_what_the_receiver_raises_is_not_asked_again(proxy: Proxy, pack: tuple[s
         _remote(url, proxy).read_parts("packs/p.pack", PARTS, END, sink)
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == "/store/tmp/x"
     assert len(proxy.pack_ranges) == 1  # a full disk does not clear up: one GET
+
+
+def test_a_loose_object_cut_short_is_asked_again_and_a_dead_wire_is_not_called_corrupt(
+        seaweed_server: weed.Seaweed, bucket: str, proxy: Proxy, tmp_path: Path) -> None:
+    url = f"s3://{bucket}/t-{uuid.uuid4().hex[:12]}/zoo"
+    src = tmp_path / "obj"
+    src.write_bytes(os.urandom(200_000))  # below the size fetched in parallel parts: one GET, read whole
+    digest = hash_file(src)
+    rel = f"files/md5/{digest.md5[:2]}/{digest.md5[2:]}"
+    open_remote(url, {"endpointurl": seaweed_server.endpoint, "region": "us-east-1"}).put_file(str(src), rel)
+    expect = Digest(digest.sha256, digest.md5, digest.size)
+    proxy.cut_path, proxy.cut_after = "/files/md5/", 3_000
+
+    proxy.cuts = 1  # one answer cut: asked again, and the object arrives whole
+    store = Store(tmp_path / "store")
+    assert _remote(url, proxy).download(store, digest.md5, expect, "obj") == digest.size
+    assert store.verified(digest.md5, expect)
+
+    proxy.cuts = 1_000  # every answer cut, as by a server that dies: the wire failed, the copy is fine
+    store = Store(tmp_path / "store2")
+    with pytest.raises(RemoteError) as caught:
+        _remote(url, proxy).download(store, digest.md5, expect, "obj")
+    assert not isinstance(caught.value, IntegrityError) and "corrupt" not in str(caught.value)
+    assert not store.has(digest.md5)
