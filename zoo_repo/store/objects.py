@@ -119,11 +119,8 @@ class Store:
 
     def put_bytes(self, oid: str, data: bytes | memoryview, expect: Digest | None, label: str = "object",
                   source: str = "") -> None:
-        """Store bytes already in memory (a slice of a pack): checked before anything is written.
-
-        Against ``expect``, sha256 alone, as ``writer(md5=False)``: the manifest
-        that vouches for it pairs it with the md5 the object is named by."""
-        hasher = Hasher(md5=expect is None)
+        """Store bytes already in memory (a slice of a pack): checked before anything is written."""
+        hasher = Hasher()
         hasher.update(data)
         got = hasher.digest()
         _check(got, oid, expect, label, source)
