@@ -7,13 +7,6 @@ import subprocess
 from pathlib import Path
 
 from zoo_repo import Zoo
-from zoo_repo.cli import main
-from zoo_repo.cli.commands.review import check_cmd, diff_cmd, review_cmd
-
-# The commands are attached by the CLI's main module; until then, here.
-for _command in (check_cmd, review_cmd, diff_cmd):
-    if _command.name not in main.commands:
-        main.add_command(_command)
 
 
 def vdir(zoo: Zoo, stub: str, version: int) -> str:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import click
 
-from zoo_repo.cli.commands import register
+from zoo_repo.cli.commands import Commands
 from zoo_repo.cli.errors import ZooGroup
 from zoo_repo.cli.options import global_options
 from zoo_repo.cli.state import State
 
 
-@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class Group(ZooGroup, Commands):
+    """The error boundary of ``ZooGroup`` over the lazily loaded ``Commands``."""
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @global_options
 @click.version_option(package_name="zoo-repo")
 @click.pass_context
@@ -20,9 +24,6 @@ def main(ctx: click.Context) -> None:
     The options below may also follow the command (`zoo pull STUB --offline`).
     """
     ctx.ensure_object(State)
-
-
-register(main)
 
 
 def run() -> None:  # console-script entry point
