@@ -32,7 +32,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from zoo_repo.errors import IntegrityError, ZooError, naming
-from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, temp_name, write_new
+from zoo_repo.store.atomic import install, pid_alive, remove_readonly, staged, temp_name, temp_path, write_new
 from zoo_repo.store.copying import NO_REFLINK, clone_from, copy_from, reflink
 from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
 from zoo_repo.store.lock import file_lock
@@ -127,36 +127,48 @@ class Store:
         self._write_new(oid, data, got)
 
     def _write_new(self, oid: str, data: bytes | memoryview, got: Digest) -> None:
-        if not self._tmp_made:
-            self._tmp.mkdir(parents=True, exist_ok=True)
-            self._tmp_made = True
-        with staged("object", self._tmp) as tmp:
-            os.close(write_new(tmp, data, 0o444))
-            self._commit(tmp, oid, got, mode=None)
-
-    def _commit(self, tmp: str | Path, oid: str, got: Digest, mode: int | None = 0o444) -> None:
-        """Give verified bytes their name, and stamp them. An object already there
-        is kept only if its stamp vouches for these very bytes; anything else
-        under the name (corrupt, edited, another manifest's bytes) is replaced."""
-        # Plain strings and a memo of made folders: thousands of small objects
-        # make pathlib's overhead show.
-        rel = oid_relpath(oid)
-        final = f"{self.root}/{rel}"
-        if os.path.exists(final) and self._stamped(oid, got) is not None:
-            return
+        final = f"{self.root}/{oid_relpath(oid)}"
         folder = final.rsplit("/", 1)[0]
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
-        fd = os.open(tmp, os.O_RDONLY)
+        tmp = temp_path(final)
+        installed = False
         try:
+            installed = self._commit(tmp, oid, got, mode=None, fd=write_new(tmp, data, 0o444))
+        finally:
+            if not installed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+
+    def _commit(self, tmp: str | Path, oid: str, got: Digest, mode: int | None = 0o444, fd: int | None = None) -> bool:
+        """Give verified bytes their name, and stamp them. An object already there
+        is kept only if its stamp vouches for these very bytes; anything else
+        under the name (corrupt, edited, another manifest's bytes) is replaced.
+        ``fd``: the temp file, still open from writing it (closed here). False when
+        the object already there was kept (``tmp`` is then the caller's to remove)."""
+        # Plain strings and a memo of made folders: thousands of small objects
+        # make pathlib's overhead show.
+        rel = oid_relpath(oid)
+        final = f"{self.root}/{rel}"
+        try:
+            if os.path.exists(final) and self._stamped(oid, got) is not None:
+                return False
+            folder = final.rsplit("/", 1)[0]
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                self._folders.add(folder)
+            if fd is None:
+                fd = os.open(tmp, os.O_RDONLY)
             install(tmp, final, mode)
             # The stat of this very file once named: a racing writer that
             # replaced the name since has another inode, so no stamp of
             # these bytes can ever vouch for that one.
             self.stamps.put(oid, os.fstat(fd), got)
+            return True
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
 
     # -- handing objects out: only while a stamp vouches, else hashed again ---
     def close(self) -> None:
@@ -197,8 +209,8 @@ class Store:
         than a regular file (a link, whose target can change at any time; a FIFO,
         which would block the reader): never an object, so fetched again.
         FileNotFoundError when there is nothing."""
-        try:
-            fd = os.open(self.path(oid), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        try:  # a plain string: a pull asks this of every object it needs
+            fd = os.open(f"{self.root}/{oid_relpath(oid)}", os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
         except FileNotFoundError:
             raise
         except OSError:  # ELOOP: a symlink
