@@ -22,13 +22,16 @@ def test_gc_removes_only_unreferenced_objects(zoo: Zoo, model_dir: Path) -> None
     dead.wait()  # its pid names a process that no longer runs
     leftover = zoo.store.root / "tmp" / f".object.tmp-{dead.pid}-dead"
     leftover.write_bytes(b"partial")
+    # A pull writes each object beside its final name: a killed one leaves its temp there.
+    beside = zoo.store.path(unreferenced).with_name(f".{unreferenced[2:]}.tmp-{dead.pid}-dead")
+    beside.write_bytes(b"part")
 
     plan = zoo.plan_gc()
     assert plan.objects == (unreferenced,)
-    assert plan.temp_files == (leftover,)
+    assert sorted(plan.temp_files) == sorted((leftover, beside))
     assert zoo.store.has(unreferenced)  # planning removes nothing
     plan.execute()
-    assert not zoo.store.has(unreferenced) and not leftover.exists()
+    assert not zoo.store.has(unreferenced) and not leftover.exists() and not beside.exists()
     kept = set(zoo.store.oids())
     assert kept == {f.md5 for f in manifest.files} | {manifest.tree_md5 + ".dir"}
     assert orphan.md5 in kept
