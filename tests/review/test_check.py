@@ -13,6 +13,7 @@ from tests.review.helpers import edit, git, set_metric, vdir
 from zoo_repo import Zoo
 from zoo_repo.errors import ToolError
 from zoo_repo.ops.demo import STUB_PRUNED
+from zoo_repo.repo import dvc
 from zoo_repo.review.check import STATIC_RULES, Problem, check
 from zoo_repo.store.objects import oid_relpath
 
@@ -284,6 +285,32 @@ def test_remote_digest_needs_deep(two_versions: Zoo, remote_dir: Path) -> None:
     problems = check(two_versions, remote=True, deep=True).problems
     assert [(p.path, p.rule) for p in problems] == [(f"{vdir(two_versions, STUB, 2)}/manifest.yaml", "remote-digest")]
     assert f"expected sha256:{card.sha256}" in problems[0].message
+
+
+def test_remote_digest_pairs_each_md5_with_its_sha256(two_versions: Zoo, remote_dir: Path) -> None:
+    """A pull request naming a file's bytes (right sha256) by another md5, the object and
+    its file list put on the remote under those names: DVC would hand out the bytes as
+    that md5's, so --deep refuses it."""
+    manifest = two_versions.manifest(STUB, 2)
+    card = next(f for f in manifest.files if f.path == "model.md")
+    forged = hashlib.md5(b"some other object").hexdigest()
+    (remote_dir / oid_relpath(forged)).parent.mkdir(exist_ok=True)
+    (remote_dir / oid_relpath(forged)).write_bytes(_remote_object(remote_dir, card.md5).read_bytes())
+    listing = dvc.tree_bytes((f.path, forged if f is card else f.md5) for f in manifest.files)
+    tree = hashlib.md5(listing).hexdigest()
+    (remote_dir / oid_relpath(tree + ".dir")).parent.mkdir(exist_ok=True)
+    (remote_dir / oid_relpath(tree + ".dir")).write_bytes(listing)
+    version = two_versions.root / vdir(two_versions, STUB, 2)
+    edit(version / "manifest.yaml", f"md5: {card.md5}", f"md5: {forged}")
+    for name in ("manifest.yaml", "model.dvc"):
+        edit(version / name, manifest.tree_md5, tree)
+    assert "remote-digest" not in {p.rule for p in check(two_versions, remote=True).problems}  # sizes agree
+    problems = [p for p in check(two_versions, deep=True).problems if p.rule == "remote-digest"]
+    assert [(p.path, p.message) for p in problems] == [(
+        f"{vdir(two_versions, STUB, 2)}/manifest.yaml",
+        f"model.md: md5:{forged} on remote {two_versions.remote_config().url} hashes to md5:{card.md5}: "
+        "the manifest pairs its sha256 with another object's md5",
+    )]
 
 
 def test_remote_digest_of_the_file_list(two_versions: Zoo, remote_dir: Path) -> None:

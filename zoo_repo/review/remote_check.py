@@ -70,11 +70,17 @@ def check_remote(
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             digests = dict(zip(fit, pool.map(remote.hash_object, fit), strict=True))
         for oid in fit:
-            want = wanted[oid]
-            digest = getattr(digests[oid], want.algo)
+            want, got_digest = wanted[oid], digests[oid]
+            digest = getattr(got_digest, want.algo)
             if digest != want.digest:
                 found[oid] = ("remote-digest", (f"md5:{oid} on {place} hashes to {want.algo}:{digest}, "
                                                f"expected {want.algo}:{want.digest}"))
+            elif got_digest.md5 != oid.removesuffix(".dir"):
+                # The right bytes by sha256 under another md5's name: the manifest pairs
+                # digests of two different objects. Pulls check sha256 only, but DVC and
+                # the store name objects by md5, so the name must be these bytes' too.
+                found[oid] = ("remote-digest", (f"md5:{oid} on {place} hashes to md5:{got_digest.md5}: "
+                                               "the manifest pairs its sha256 with another object's md5"))
     for oid, (rule, detail) in found.items():
         problems.extend(Problem(where, rule, f"{label}: {detail}") for where, label in wanted[oid].uses)
     return len(wanted)

@@ -33,7 +33,7 @@ Rules (ids are stable; tests and scripts match on them):
     remote-version  the remote lists the version with this manifest's digest; or, not
                     yet listed, no other checkout claimed that number there and no
                     listing made from a commit that has it left it out
-    remote-digest   … and the bytes hash to the recorded digest (``deep``)
+    remote-digest   … and the bytes hash to the recorded digest, and to the md5 that names them (``deep``)
     settings        zoo.yaml's ``check:`` section parses (``advice``)
     stub-tokens     advice, set per zoo: the sparse tag's values are ones the spec lists
     sparse-name     advice, set per zoo: the sparse name agrees with the measured model
