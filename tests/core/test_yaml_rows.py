@@ -85,3 +85,31 @@ def test_the_rows_a_quoted_string_swallows_are_not_files() -> None:
     text = 'message: "a\nfiles:\n- {path: evil.onnx, role: onnx, size: 1, sha256: ab, md5: cd}\nend"\nfiles: []\n'
     assert _rows(text) == yamltext.load(text)
     assert _rows(text)["files"] == []
+
+
+# ``dump`` writes a top-level list of Flow rows itself: its text must be PyYAML's, byte
+# for byte (a manifest's digest is of its text), whatever the rows and the rest hold.
+cell = st.one_of(st.sampled_from(TRICKY), st.text("abc019_./+-xyz :,#'\"é\n", min_size=0, max_size=12),
+                 st.integers(-3, 10**20), st.booleans(), st.none(), st.floats(allow_nan=False))
+flow_row = st.dictionaries(st.one_of(st.sampled_from(list(FILE_FIELDS) + ["yes", "on", "a" * 130]),
+                                     st.text("ab_:", min_size=1, max_size=4)),
+                           cell, max_size=5).map(yamltext.Flow)
+rest = st.dictionaries(st.sampled_from(["schema", "stub", "message", "files2", "no", "x"]),
+                       st.one_of(cell, st.lists(flow_row, max_size=2), st.just(yamltext._ROWS_MARKER)), max_size=3)
+
+
+@SETTINGS
+@given(rest, st.sampled_from(["files", "sparsity", "yes", "2026-12-02"]), st.lists(flow_row, max_size=4), rest)
+def test_rows_are_written_as_yaml_writes_them(before: dict[str, Any], key: str, rows: list[Any],
+                                             after: dict[str, Any]) -> None:
+    doc = {**before, key: rows, **{k: v for k, v in after.items() if k not in before}}
+    assert yamltext.dump(doc) == yamltext._dump(doc)  # _dump: PyYAML alone, the reference
+
+
+def test_a_manifest_is_written_as_yaml_writes_it() -> None:
+    def entry(i: int) -> FileEntry:
+        digest = hashlib.sha256(str(i).encode()).hexdigest()
+        return FileEntry(f"sample-originals/img-{i:05d}.bin", "sample-originals", i * 7, digest, digest[:32])
+
+    manifest = replace(sample_manifest(), files=tuple(entry(i) for i in range(500)))
+    assert manifest.to_text() == yamltext._dump(manifest.to_dict())

@@ -94,13 +94,18 @@ def test_models_share_objects_across_stubs(zoo: Zoo, model_dir: Path) -> None:
 def test_unchanged_files_are_not_hashed_again(zoo: Zoo, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     zoo.publish(model_dir, STUB)
     calls: list[str] = []
-    original = type(zoo.store).writer
+    original, add_data = type(zoo.store).writer, type(zoo.store).add_data
 
     def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(kwargs.get("label", ""))
         return original(self, *args, **kwargs)
 
+    def spy_data(self, data, *args, **kwargs):  # type: ignore[no-untyped-def]  # small files are stored from memory
+        calls.append(f"{len(data)} bytes")
+        return add_data(self, data, *args, **kwargs)
+
     monkeypatch.setattr(type(zoo.store), "writer", spy)
+    monkeypatch.setattr(type(zoo.store), "add_data", spy_data)
     (model_dir / "recipes" / "original.md").write_text("---\nversion: 2\n---\n")
     zoo.publish(model_dir, STUB)
     assert calls == ["recipes/original.md"]

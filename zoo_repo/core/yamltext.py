@@ -79,8 +79,10 @@ def _yaml() -> Any:
     class Resolver(yaml.resolver.Resolver):  # what a plain scalar means to StrictLoader
         yaml_implicit_resolvers = StrictLoader.yaml_implicit_resolvers
 
+    # What a plain scalar means to the dumper, which still knows timestamps: it
+    # quotes a string such as 2026-12-02, and so must the rows ``dump`` writes itself.
     return types.SimpleNamespace(yaml=yaml, base_loader=base_loader, strict=StrictLoader, tagged=TaggedLoader,
-                                 dumper=Dumper, resolver=Resolver())
+                                 dumper=Dumper, resolver=Resolver(), dump_resolver=yaml.resolver.Resolver())
 
 
 def _refuse_aliases(text: str) -> None:
@@ -193,7 +195,68 @@ class Flow(dict[str, Any]):
 
 
 def dump(data: Any) -> str:
-    """Block-style YAML in the given key order; ``Flow`` values on one line."""
+    """Block-style YAML in the given key order; ``Flow`` values on one line.
+
+    A top-level list of ``Flow`` rows of plain scalars (a manifest's files) is
+    written here, line by line, where PyYAML's representer would take a third of
+    a second for 2,000 rows: the same text, byte for byte, or PyYAML writes it all.
+    """
+    if isinstance(data, dict):
+        fast = {key: lines for key, value in data.items() if (lines := _row_lines(key, value)) is not None}
+        if fast:
+            text = _dump({key: _ROWS_MARKER if key in fast else value for key, value in data.items()})
+            if text.count(_ROWS_MARKER) == len(fast):  # no value of the rest holds the marker
+                for key, lines in fast.items():
+                    at = f"{key}: {_ROWS_MARKER}\n"
+                    start = 0 if text.startswith(at) else text.find("\n" + at) + 1
+                    if not text.startswith(at, start):
+                        return _dump(data)  # not where a plain top-level key is written
+                    text = f"{text[:start]}{key}:\n{lines}{text[start + len(at):]}"
+                return text
+    return _dump(data)
+
+
+_ROWS_MARKER = "zoo-rows-5b0c2d8e7f1a4936"
+
+
+def _row_lines(key: Any, value: Any) -> str | None:
+    """``value``'s lines as PyYAML writes a list of ``Flow`` rows, or None unless every
+    key and value is one it writes plain: a string the dumper's resolver reads back as
+    a string, or a non-negative int."""
+    if not (isinstance(value, list) and value and isinstance(key, str) and _plain_key(key)):
+        return None
+    lines = []
+    for row in value:
+        if type(row) is not Flow or not row:
+            return None
+        parts = []
+        for name, item in row.items():
+            if not (isinstance(name, str) and _plain_key(name)):
+                return None
+            if type(item) is int and item >= 0:
+                parts.append(f"{name}: {item}")
+            elif isinstance(item, str) and _plain(item):
+                parts.append(f"{name}: {item}")
+            else:
+                return None
+        lines.append("- {" + ", ".join(parts) + "}\n")
+    return "".join(lines)
+
+
+_PLAIN_RE = re.compile(_PLAIN)
+
+
+def _plain(text: str) -> bool:
+    y = _yaml()
+    return (_PLAIN_RE.fullmatch(text) is not None
+            and y.dump_resolver.resolve(y.yaml.ScalarNode, text, (True, False)) == _STR)
+
+
+def _plain_key(text: str) -> bool:
+    return len(text) <= 128 and _plain(text)  # a longer key is written as "? key" by YAML
+
+
+def _dump(data: Any) -> str:
     y = _yaml()
     return str(y.yaml.dump(
         data,

@@ -42,6 +42,7 @@ from zoo_repo.repo import dvc
 from zoo_repo.repo.workspace import Workspace
 from zoo_repo.store.atomic import clear_stale_temps, temp_name
 from zoo_repo.store.digest import CHUNK, Digest, Hasher, HashingWriter
+from zoo_repo.store.statcache import Entry, fresh
 
 _ARCHIVE_KIND = "onnx.tar.gz/v1"
 _ARCHIVE_WITH_DATA_KIND = "onnx.tar.gz+data/v1"  # keyed by the digests of model.onnx and its data together
@@ -278,10 +279,13 @@ def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None,
     start(progress, "hashing", len(scan.files), sum(f.size for f in scan.files))
     remember: list[tuple[Path, os.stat_result, Digest]] = []
     real_dir = scan.model_dir.resolve()  # once, not a walk up the path per file
+    # What the stat cache knows of the directory, in one query, not one per file
+    # (2,000 of them were a tenth of a small-file publish's main thread).
+    known = zoo.statcache().under(real_dir)
     entries: list[FileEntry] = []
     try:
         for f in scan.files:
-            entries.append(_ingest(zoo, scan, f, progress, remember, real_dir))
+            entries.append(_ingest(zoo, scan, f, progress, remember, real_dir, known))
             if stored is not None:
                 stored(entries[-1].md5, entries[-1].size)
     finally:
@@ -300,7 +304,7 @@ def ingest(zoo: Workspace, scan: ModelScan, progress: Progress | None = None,
 
 
 def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Progress | None,
-            remember: list[tuple[Path, os.stat_result, Digest]], real_dir: Path) -> FileEntry:
+            remember: list[tuple[Path, os.stat_result, Digest]], real_dir: Path, known: dict[str, Entry]) -> FileEntry:
     """Store a file: a validated one from its copy, checked against the digest
     validation saw; another straight from the model directory, opened without
     following links. Hashing and copying are skipped when nothing changed."""
@@ -313,18 +317,18 @@ def _ingest(zoo: Workspace, scan: ModelScan, f: layout.ModelFile, progress: Prog
         else:
             advance(progress, 0, digest.size)
     else:
-        digest = _store_direct(zoo, scan.model_dir, f, progress, remember, real_dir)
+        digest = _store_direct(zoo, scan.model_dir, f, progress, remember, real_dir, known)
     advance(progress, 1, 0)
     return FileEntry(f.relpath, f.role, digest.size, digest.sha256, digest.md5)
 
 
 def _store_direct(zoo: Workspace, model_dir: Path, f: layout.ModelFile, progress: Progress | None,
-                  remember: list[tuple[Path, os.stat_result, Digest]], real_dir: Path) -> Digest:
-    cache = zoo.statcache()
+                  remember: list[tuple[Path, os.stat_result, Digest]], real_dir: Path,
+                  known: dict[str, Entry]) -> Digest:
     with layout.open_file(model_dir, f.origin) as src:
         st = os.fstat(src.fileno())
         real = real_dir / f.origin
-        digest = cache.get(real, st)
+        digest = fresh(known.get(str(real)), st)
         if digest is not None and zoo.store.verified(digest.md5, digest):
             advance(progress, 0, st.st_size)
             return digest
