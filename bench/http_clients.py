@@ -32,16 +32,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pull_cpu import cpu_of
+
 from tests import seaweed
 
 BUCKET, REGION = "bench", "us-east-1"
 BIG, PART, THREADS = 1 << 30, 16 << 20, 8
 SMALL_COUNT, SMALL_SIZE = 2000, 32 << 10
-
-
-def cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def fill(store: object, work: Path) -> list[str]:
