@@ -126,13 +126,18 @@ class Store:
         _check(got, oid, expect, label, source)
         self._write_new(oid, data, got)
 
-    def _write_new(self, oid: str, data: bytes | memoryview, got: Digest) -> None:
+    def _final(self, oid: str) -> str:
+        """The object's name as a plain string, its folder made (once per store):
+        thousands of small objects make pathlib's overhead show."""
         final = f"{self.root}/{oid_relpath(oid)}"
         folder = final.rsplit("/", 1)[0]
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
-        tmp = temp_path(final)
+        return final
+
+    def _write_new(self, oid: str, data: bytes | memoryview, got: Digest) -> None:
+        tmp = temp_path(self._final(oid))  # beside its name: the rename stays in one folder
         installed = False
         try:
             installed = self._commit(tmp, oid, got, mode=None, fd=write_new(tmp, data, 0o444))
@@ -147,17 +152,10 @@ class Store:
         under the name (corrupt, edited, another manifest's bytes) is replaced.
         ``fd``: the temp file, still open from writing it (closed here). False when
         the object already there was kept (``tmp`` is then the caller's to remove)."""
-        # Plain strings and a memo of made folders: thousands of small objects
-        # make pathlib's overhead show.
-        rel = oid_relpath(oid)
-        final = f"{self.root}/{rel}"
+        final = self._final(oid)
         try:
             if os.path.exists(final) and self._stamped(oid, got) is not None:
                 return False
-            folder = final.rsplit("/", 1)[0]
-            if folder not in self._folders:
-                os.makedirs(folder, exist_ok=True)
-                self._folders.add(folder)
             if fd is None:
                 fd = os.open(tmp, os.O_RDONLY)
             install(tmp, final, mode)
